@@ -1,0 +1,183 @@
+/* agent.c - one running configuration: outputs, schedule, self-metrics. */
+#include "config.h"
+
+#include "agent.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lineproto.h"
+#include "log.h"
+#include "util.h"
+
+/* mkdir -p */
+static int make_dirs(const char *path, mode_t mode)
+{
+	char *p = fp_xstrdup(path), *s;
+	int rc = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST) {
+				rc = -errno;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static void tick(void *arg);
+
+struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
+{
+	struct fp_agent *a = fp_xcalloc(1, sizeof(*a));
+	size_t i;
+	int rc;
+
+	a->cfg = cfg;
+	a->dry_run = dry_run;
+	a->started_ns = fp_mono_ns();
+	fp_sched_init(&a->sched);
+	if (!dry_run) {
+		rc = make_dirs(cfg->state_dir, 0750);
+		if (rc < 0) {
+			fp_log(LOG_ERR, "agent: cannot create state_dir %s: %s", cfg->state_dir,
+			       strerror(-rc));
+			goto fail;
+		}
+		a->outputs = fp_xcalloc(cfg->nfiles ? cfg->nfiles : 1, sizeof(*a->outputs));
+		for (i = 0; i < cfg->nfiles; i++) {
+			const struct fp_file_output_cfg *f = &cfg->files[i];
+			char *path = (strcmp(f->path, "-") == 0 || f->path[0] == '/')
+				? fp_xstrdup(f->path)
+				: fp_xasprintf("%s/%s", cfg->state_dir, f->path);
+			struct fp_output *o = fp_output_file_new(f->name, path, f->fsync,
+								 (size_t)cfg->queue_max);
+			free(path);
+			a->outputs[a->noutputs++] = o;
+			if (fp_output_start(o) < 0)
+				goto fail;
+		}
+	}
+	fp_sched_add(&a->sched, cfg->interval_ms * 1000000LL, cfg->round_interval, tick, a);
+	return a;
+fail:
+	fp_agent_free(a);
+	return NULL;
+}
+
+void fp_agent_free(struct fp_agent *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->noutputs; i++)
+		fp_output_stop(a->outputs[i], a->cfg->shutdown_timeout_ms);
+	for (i = 0; i < a->noutputs; i++)
+		fp_output_free(a->outputs[i]);
+	free(a->outputs);
+	fp_sched_reset(&a->sched);
+	free(a);
+}
+
+static void self_metrics(struct fp_agent *a, struct fp_batch *b, int64_t now)
+{
+	const struct fp_config *c = a->cfg;
+	struct fp_point *p = fp_batch_add(b, "footprintd", now);
+	long rss = fp_rss_kb();
+	size_t i;
+
+	fp_point_tag(p, "site", c->site);
+	fp_point_tag(p, "host", c->hostname);
+	fp_point_tag(p, "component", "agent");
+	fp_point_int(p, "gathers", (int64_t)a->gathers);
+	fp_point_int(p, "points_gathered", (int64_t)a->points_gathered);
+	fp_point_int(p, "points_skipped", (int64_t)a->points_skipped);
+	fp_point_int(p, "uptime_s", (fp_mono_ns() - a->started_ns) / 1000000000LL);
+	if (rss >= 0)
+		fp_point_int(p, "rss_kb", rss);
+	for (i = 0; i < a->noutputs; i++)
+		fp_output_metrics(a->outputs[i], b, c->site, c->hostname, now);
+}
+
+void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
+{
+	int64_t now = fp_real_ns();
+
+	a->gathers++;
+	/* Collectors plug in here (README, Status). */
+	if (a->cfg->self_metrics)
+		self_metrics(a, b, now);
+}
+
+size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
+{
+	struct fp_buf buf;
+	size_t skipped = 0, i;
+	int n;
+
+	fp_buf_init(&buf, (size_t)1 << 30);
+	n = fp_lp_encode_batch(&buf, b, FP_PREC_NS, &skipped);
+	if (n < 0) {
+		fp_log(LOG_ERR, "agent: a batch of %zu points is too large to encode", b->n);
+		fp_buf_reset(&buf);
+		return 0;
+	}
+	a->points_gathered += (uint64_t)n;
+	a->points_skipped += skipped;
+	if (skipped)
+		fp_log(LOG_DEBUG, "agent: %zu points had no writable field", skipped);
+	if (n > 0) {
+		if (a->dry_run) {
+			fwrite(buf.data, 1, buf.len, stdout);
+			fflush(stdout);
+		} else {
+			for (i = 0; i < a->noutputs; i++)
+				fp_output_submit(a->outputs[i], buf.data, buf.len, (size_t)n);
+		}
+	}
+	fp_buf_reset(&buf);
+	return (size_t)n;
+}
+
+static void tick(void *arg)
+{
+	struct fp_agent *a = arg;
+	struct fp_batch b;
+
+	fp_batch_init(&b);
+	fp_agent_gather(a, &b);
+	fp_agent_dispatch(a, &b);
+	fp_batch_reset(&b);
+}
+
+int64_t fp_agent_run_due(struct fp_agent *a)
+{
+	fp_sched_run_due(&a->sched, fp_mono_ns());
+	return fp_sched_next(&a->sched);
+}
+
+void fp_agent_status(struct fp_agent *a, char *buf, size_t len)
+{
+	unsigned long long written = 0, dropped = 0;
+	size_t i;
+
+	for (i = 0; i < a->noutputs; i++) {
+		written += atomic_load(&a->outputs[i]->points_written);
+		dropped += atomic_load(&a->outputs[i]->points_dropped);
+	}
+	snprintf(buf, len, "%llu gathers, %llu points written, %llu dropped",
+		 (unsigned long long)a->gathers, written, dropped);
+}

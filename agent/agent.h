@@ -1,0 +1,44 @@
+/* agent.h - one running configuration: outputs, schedule, self-metrics.
+ *
+ * The main thread owns the agent.  fp_agent_new builds everything from a
+ * validated config (borrowed: it must outlive the agent), fp_agent_gather
+ * runs what is due, fp_agent_free drains the outputs (bounded by
+ * agent.shutdown_timeout) and frees.
+ */
+#ifndef FP_AGENT_H
+#define FP_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "output.h"
+#include "point.h"
+#include "sched.h"
+
+struct fp_agent {
+	const struct fp_config *cfg;
+	struct fp_output **outputs;
+	size_t noutputs;
+	struct fp_sched sched;
+	int64_t started_ns; /* monotonic */
+	uint64_t gathers, points_gathered, points_skipped;
+	bool dry_run; /* --test: print to stdout instead of outputs */
+};
+
+/* Creates the state directory and opens the outputs (unless dry_run).
+ * Returns NULL after logging the reason. */
+struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run);
+void fp_agent_free(struct fp_agent *a);
+
+/* Gathers everything now (collectors and self-metrics) into b. */
+void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);
+/* Encodes b once and hands it to every output (or stdout when dry_run).
+ * Returns the number of points written into line protocol. */
+size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b);
+/* Runs the timers due now; returns the next deadline (monotonic ns). */
+int64_t fp_agent_run_due(struct fp_agent *a);
+/* A one-line summary for logs and systemd STATUS=. */
+void fp_agent_status(struct fp_agent *a, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,99 @@
+/* conf.h - the configuration: libconfig file -> struct fp_config.
+ *
+ * Three passes (chrony's parse-then-apply): fp_config_load parses the file
+ * into owned fields with defaults from fp_config_defaults, validating as it
+ * goes and collecting every problem as "FILE:LINE: key: reason" (unknown
+ * keys are errors); the caller then applies a config that had no problem.
+ * SIGHUP builds a fresh struct and swaps it in only if it validates.
+ *
+ * Collectors read their own groups later through the fp_cfg_get_* helpers,
+ * which use the same error sink.  The libconfig tree stays alive inside the
+ * struct fp_config until fp_config_free.
+ */
+#ifndef FP_CONF_H
+#define FP_CONF_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lineproto.h"
+#include "util.h"
+
+/* Collected problems; each line is "FILE:LINE: key: reason". */
+struct fp_cfg_errors {
+	char **msgs;
+	size_t n, cap;
+};
+
+void fp_cfg_errors_add(struct fp_cfg_errors *e, const config_setting_t *s, const char *key,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void fp_cfg_errors_reset(struct fp_cfg_errors *e);
+/* Orders the problems by file, then line (stable). */
+void fp_cfg_errors_sort(struct fp_cfg_errors *e);
+
+/* The dotted path of s ("outputs.file[0].path"); caller frees. */
+char *fp_cfg_path(const config_setting_t *s);
+
+/* Reports every member of group whose name is not in known (NULL
+ * terminated), suggesting the nearest known name.  Returns the count. */
+int fp_cfg_check_keys(struct fp_cfg_errors *e, const config_setting_t *group,
+		      const char *const *known);
+
+/* Typed getters: return 1 if the key was present and valid (value stored),
+ * 0 if absent (value untouched), -1 if present but invalid (reported). */
+int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		      char **out); /* *out replaced by an owned copy */
+int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		   int64_t min, int64_t max, int64_t *out);
+int fp_cfg_get_float(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		     double min, double max, double *out);
+int fp_cfg_get_bool(struct fp_cfg_errors *e, const config_setting_t *g, const char *key, bool *out);
+int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			int64_t min_ms, int64_t max_ms, int64_t *out_ms);
+int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    uint64_t min, uint64_t max, uint64_t *out);
+/* One of names (NULL terminated); *out is the index. */
+int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    const char *const *names, int *out);
+
+struct fp_file_output_cfg {
+	char *name;
+	char *path; /* "-" is stdout; relative paths are under state_dir */
+	enum fp_precision precision;
+	bool fsync;
+};
+
+struct fp_config {
+	char *file; /* NULL for the embedded defaults */
+	/* agent */
+	char *site;
+	char *hostname;
+	int64_t interval_ms;
+	bool round_interval;
+	char *state_dir;
+	char *timezone;
+	int log_level;
+	uint64_t queue_max; /* points per output queue */
+	bool self_metrics;
+	int64_t shutdown_timeout_ms;
+	/* outputs */
+	struct fp_file_output_cfg *files;
+	size_t nfiles, files_cap;
+
+	config_t lc;
+	bool lc_valid;
+};
+
+/* Fills c with the embedded defaults (one file output, footprint.lp in
+ * state_dir). */
+void fp_config_defaults(struct fp_config *c);
+/* Loads path into c (which must come from fp_config_defaults).  Returns 0
+ * when there was no problem, else -EINVAL with every problem in errs. */
+int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *errs);
+/* Checks what touches the system (state_dir); problems go to errs. */
+int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *errs);
+void fp_config_free(struct fp_config *c);
+
+#endif

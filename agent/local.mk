@@ -1,0 +1,25 @@
+# The core: an internal library linked by footprintd, footprint and the tests.
+noinst_LIBRARIES += %D%/libfpcore.a
+%C%_libfpcore_a_SOURCES = \
+	%D%/agent.c %D%/agent.h \
+	%D%/conf.c %D%/conf.h \
+	%D%/lineproto.c %D%/lineproto.h \
+	%D%/log.c %D%/log.h \
+	%D%/notify.c %D%/notify.h \
+	%D%/output.c %D%/output.h %D%/output_file.c \
+	%D%/point.c %D%/point.h \
+	%D%/queue.c %D%/queue.h \
+	%D%/sched.c %D%/sched.h \
+	%D%/util.c %D%/util.h
+%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
+
+FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(SYSTEMD_LIBS) -lm
+
+sbin_PROGRAMS += footprintd
+footprintd_SOURCES = %D%/main.c
+footprintd_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+footprintd_LDADD = $(FP_CORE_LIBS)
+
+bin_PROGRAMS += footprint
+footprint_SOURCES = %D%/cli.c
+footprint_LDADD = $(FP_CORE_LIBS)

@@ -1,0 +1,289 @@
+/* main.c - footprintd: command line, signals and the main loop.
+ * Only this file exits. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conf.h"
+#include "log.h"
+#include "notify.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/footprint/footprintd.conf"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: footprintd [-c FILE] [OPTIONS]\n"
+		"Site energy and e-waste monitoring agent.\n\n"
+		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ";\n"
+		"                       without it, the embedded defaults)\n"
+		"      --check-config   validate the configuration, print every problem\n"
+		"                       as FILE:LINE: key: reason, exit 0 or 1\n"
+		"      --test           gather once, print line protocol to stdout,\n"
+		"                       write no output\n"
+		"      --test-wait SEC  with --test, listen SEC seconds for pushed data\n"
+		"      --once           gather once, write the outputs, exit\n"
+		"  -v, --verbose        more detail (debug logging; with --check-config,\n"
+		"                       the effective settings)\n"
+		"  -V, --version        print the version and exit\n"
+		"  -h, --help           print this help and exit\n\n"
+		"Signals: SIGHUP reloads the configuration (a bad one is refused);\n"
+		"SIGTERM and SIGINT flush the outputs and exit 0.\n"
+		"See footprintd(8) and footprintd.conf(5).\n");
+}
+
+/* Loads path (or the defaults when path is NULL) into c; prints problems. */
+static int load(struct fp_config *c, const char *path, bool to_stderr_plain)
+{
+	struct fp_cfg_errors errs = { 0 };
+	size_t i;
+	int rc;
+
+	fp_config_defaults(c);
+	rc = path ? fp_config_load(c, path, &errs) : 0;
+	if (rc == 0)
+		rc = fp_config_check_system(c, &errs);
+	for (i = 0; i < errs.n; i++) {
+		if (to_stderr_plain)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		else
+			fp_log(LOG_ERR, "%s", errs.msgs[i]);
+	}
+	fp_cfg_errors_reset(&errs);
+	if (rc < 0)
+		fp_config_free(c);
+	return rc;
+}
+
+static void print_settings(const struct fp_config *c)
+{
+	size_t i;
+
+	printf("agent.site = \"%s\"\nagent.hostname = \"%s\"\nagent.interval = %lldms\n"
+	       "agent.round_interval = %s\nagent.state_dir = \"%s\"\nagent.timezone = \"%s\"\n"
+	       "agent.queue_max = %llu\nagent.self_metrics = %s\nagent.shutdown_timeout = %lldms\n",
+	       c->site, c->hostname, (long long)c->interval_ms, c->round_interval ? "true" : "false",
+	       c->state_dir, c->timezone, (unsigned long long)c->queue_max,
+	       c->self_metrics ? "true" : "false", (long long)c->shutdown_timeout_ms);
+	for (i = 0; i < c->nfiles; i++)
+		printf("outputs.file[%zu]: name=\"%s\" path=\"%s\" precision=%s fsync=%s\n", i,
+		       c->files[i].name, c->files[i].path,
+		       fp_lp_precision_name(c->files[i].precision),
+		       c->files[i].fsync ? "true" : "false");
+}
+
+static int run_loop(struct fp_config **cfgp, const char *path)
+{
+	struct fp_agent *a;
+	sigset_t set;
+	int64_t wd_ns = fp_notify_watchdog_ns(), wd_next;
+	char status[200];
+
+	a = fp_agent_new(*cfgp, false);
+	if (!a)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	fp_log(LOG_INFO, "agent: started (site %s, interval %lldms, %zu outputs)", (*cfgp)->site,
+	       (long long)(*cfgp)->interval_ms, a->noutputs);
+	fp_notify("READY=1\nSTATUS=started");
+	wd_next = fp_mono_ns() + wd_ns;
+	for (;;) {
+		int64_t next = fp_agent_run_due(a), now = fp_mono_ns(), wait;
+		struct timespec ts;
+		int sig;
+
+		if (wd_ns && now >= wd_next) {
+			fp_agent_status(a, status, sizeof(status));
+			fp_notify("WATCHDOG=1\nSTATUS=%s", status);
+			wd_next = now + wd_ns;
+		}
+		if (wd_ns && wd_next < next)
+			next = wd_next;
+		wait = next - now;
+		if (wait < 0)
+			wait = 0;
+		if (wait > 1000000000LL)
+			wait = 1000000000LL;
+		ts.tv_sec = (time_t)(wait / 1000000000LL);
+		ts.tv_nsec = (long)(wait % 1000000000LL);
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig < 0)
+			continue; /* EAGAIN: timeout; EINTR */
+		if (sig == SIGHUP) {
+			struct fp_config *nc = fp_xcalloc(1, sizeof(*nc));
+			struct fp_agent *na;
+
+			fp_notify("RELOADING=1");
+			fp_log(LOG_NOTICE, "agent: SIGHUP: reloading %s", path ? path : "(defaults)");
+			if (load(nc, path, false) < 0) {
+				fp_log(LOG_ERR, "agent: the new configuration has errors; "
+				       "keeping the running one");
+				free(nc);
+				fp_notify("READY=1\nSTATUS=reload refused: configuration errors");
+				continue;
+			}
+			fp_log_set_level(nc->log_level > fp_log_get_level() ? nc->log_level
+									   : fp_log_get_level());
+			na = fp_agent_new(nc, false);
+			if (!na) {
+				fp_log(LOG_ERR, "agent: the new configuration cannot start; "
+				       "keeping the running one");
+				fp_config_free(nc);
+				free(nc);
+				fp_notify("READY=1\nSTATUS=reload refused: start-up failed");
+				continue;
+			}
+			fp_agent_free(a);
+			fp_config_free(*cfgp);
+			free(*cfgp);
+			*cfgp = nc;
+			a = na;
+			fp_log(LOG_NOTICE, "agent: configuration reloaded");
+			fp_notify("READY=1\nSTATUS=configuration reloaded");
+			continue;
+		}
+		fp_log(LOG_INFO, "agent: %s: flushing and stopping", strsignal(sig));
+		fp_notify("STOPPING=1");
+		break;
+	}
+	fp_agent_free(a);
+	fp_log(LOG_INFO, "agent: stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_TEST, OPT_TEST_WAIT, OPT_ONCE };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "test", no_argument, NULL, OPT_TEST },
+		{ "test-wait", required_argument, NULL, OPT_TEST_WAIT },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool check = false, test = false, once = false;
+	int64_t test_wait = 0;
+	int verbose = 0, opt, rc;
+	struct fp_config *cfg;
+	sigset_t set;
+
+	fp_log_init(LOG_INFO);
+	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_TEST:
+			test = true;
+			break;
+		case OPT_TEST_WAIT:
+			if (fp_parse_int64(optarg, 0, 86400, &test_wait) < 0) {
+				fprintf(stderr, "footprintd: --test-wait: '%s' is not a number of "
+					"seconds (0-86400)\n", optarg);
+				return 1;
+			}
+			break;
+		case OPT_ONCE:
+			once = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("footprintd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "footprintd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if ((check + test + once) > 1) {
+		fprintf(stderr, "footprintd: --check-config, --test and --once exclude each other\n");
+		return 1;
+	}
+	if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
+		path = DEFAULT_CONFIG;
+
+	cfg = fp_xcalloc(1, sizeof(*cfg));
+	if (load(cfg, path, check) < 0) {
+		free(cfg);
+		if (!check)
+			fp_log(LOG_ERR, "agent: not started: the configuration has errors");
+		return 1;
+	}
+	fp_log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
+	if (check) {
+		if (verbose)
+			print_settings(cfg);
+		printf("%s: configuration OK\n", path ? path : "(embedded defaults)");
+		fp_config_free(cfg);
+		free(cfg);
+		return 0;
+	}
+	if (!path)
+		fp_log(LOG_NOTICE, "agent: no configuration file, using the embedded defaults");
+
+	/* Signals are taken synchronously by the main loop; every thread
+	 * created from here on inherits the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (test || once) {
+		struct fp_agent *a = fp_agent_new(cfg, test);
+		struct fp_batch b;
+
+		if (!a) {
+			rc = 1;
+			goto out;
+		}
+		if (test && test_wait > 0) {
+			struct timespec ts = { (time_t)test_wait, 0 };
+			if (sigtimedwait(&set, NULL, &ts) > 0)
+				test_wait = 0;
+		}
+		fp_batch_init(&b);
+		fp_agent_gather(a, &b);
+		fp_agent_dispatch(a, &b);
+		fp_batch_reset(&b);
+		fp_agent_free(a);
+		rc = 0;
+		goto out;
+	}
+	rc = run_loop(&cfg, path);
+out:
+	fp_config_free(cfg);
+	free(cfg);
+	return rc;
+}

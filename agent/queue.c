@@ -1,0 +1,158 @@
+/* queue.c - a bounded FIFO of encoded line-protocol chunks. */
+#include "config.h"
+
+#include "queue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+struct fp_chunk *fp_chunk_new(char *data, size_t len, size_t npoints)
+{
+	struct fp_chunk *c = fp_xcalloc(1, sizeof(*c));
+
+	c->data = data;
+	c->len = len;
+	c->npoints = npoints;
+	return c;
+}
+
+struct fp_chunk *fp_chunk_copy(const struct fp_chunk *c)
+{
+	char *d = fp_xmalloc(c->len + 1);
+
+	memcpy(d, c->data, c->len);
+	d[c->len] = '\0';
+	return fp_chunk_new(d, c->len, c->npoints);
+}
+
+void fp_chunk_free(struct fp_chunk *c)
+{
+	if (!c)
+		return;
+	free(c->data);
+	free(c);
+}
+
+void fp_queue_init(struct fp_queue *q, size_t max_points)
+{
+	pthread_condattr_t ca;
+
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	q->max_points = max_points;
+}
+
+void fp_queue_destroy(struct fp_queue *q)
+{
+	struct fp_chunk *c, *n;
+
+	if (!q)
+		return;
+	for (c = q->head; c; c = n) {
+		n = c->next;
+		fp_chunk_free(c);
+	}
+	q->head = q->tail = NULL;
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+}
+
+int fp_queue_push(struct fp_queue *q, struct fp_chunk *c)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->closed)
+		rc = -EPIPE;
+	else if (q->points >= q->max_points)
+		rc = -ENOSPC;
+	else {
+		c->next = NULL;
+		if (q->tail)
+			q->tail->next = c;
+		else
+			q->head = c;
+		q->tail = c;
+		q->points += c->npoints;
+		q->bytes += c->len;
+		q->chunks++;
+		pthread_cond_signal(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+void fp_queue_unpop(struct fp_queue *q, struct fp_chunk *c)
+{
+	pthread_mutex_lock(&q->lock);
+	c->next = q->head;
+	q->head = c;
+	if (!q->tail)
+		q->tail = c;
+	q->points += c->npoints;
+	q->bytes += c->len;
+	q->chunks++;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
+{
+	struct fp_chunk *c = NULL;
+	struct timespec dl;
+
+	if (timeout_ms >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += timeout_ms / 1000;
+		dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&q->lock);
+	while (!q->head && !q->closed) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&q->cond, &q->lock);
+		else if (pthread_cond_timedwait(&q->cond, &q->lock, &dl) == ETIMEDOUT)
+			break;
+	}
+	if (q->head) {
+		c = q->head;
+		q->head = c->next;
+		if (!q->head)
+			q->tail = NULL;
+		c->next = NULL;
+		q->points -= c->npoints;
+		q->bytes -= c->len;
+		q->chunks--;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return c;
+}
+
+void fp_queue_close(struct fp_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+size_t fp_queue_points(struct fp_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->lock);
+	n = q->points;
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}

@@ -1,0 +1,60 @@
+/* util.h - memory, growable buffers, unit parsing and clocks.
+ *
+ * Out of memory is fatal (logged, then abort): fp_xmalloc and friends never
+ * return NULL. Callers need no NULL checks after them.
+ */
+#ifndef FP_UTIL_H
+#define FP_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *fp_xmalloc(size_t n);
+void *fp_xcalloc(size_t n, size_t size);
+void *fp_xrealloc(void *p, size_t n);
+/* Grows *p (an array of *cap elements of size sz) to hold at least want. */
+void fp_xgrow(void **p, size_t *cap, size_t want, size_t sz);
+char *fp_xstrdup(const char *s);
+char *fp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer with a hard maximum (curl's dynbuf).  The buffer
+ * is always NUL-terminated when len > 0.  Appends fail with -ENOBUFS past
+ * max; the buffer is then unchanged. */
+struct fp_buf {
+	char *data;
+	size_t len, cap, max;
+};
+
+void fp_buf_init(struct fp_buf *b, size_t max);
+void fp_buf_reset(struct fp_buf *b);   /* frees the memory */
+void fp_buf_clear(struct fp_buf *b);   /* keeps the memory, len = 0 */
+int fp_buf_add(struct fp_buf *b, const void *p, size_t n);
+int fp_buf_addc(struct fp_buf *b, char c);
+int fp_buf_adds(struct fp_buf *b, const char *s);
+int fp_buf_printf(struct fp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Takes the data out of b (caller frees); b is left empty. */
+char *fp_buf_steal(struct fp_buf *b, size_t *len);
+
+/* "250ms", "10s", "5m", "2h", "1d", also combined ("1m30s").  Result in
+ * milliseconds.  Returns 0 or -EINVAL. */
+int fp_parse_duration_ms(const char *s, int64_t *ms);
+/* "512", "64kB"/"64KB", "512MB", "1GB" (powers of 1000), "64KiB", "512MiB",
+ * "1GiB" (powers of 1024), "B" for bytes.  Returns 0, -EINVAL or -ERANGE. */
+int fp_parse_size(const char *s, uint64_t *bytes);
+/* Strict decimal integer: the whole string, no blanks, in [min, max]. */
+int fp_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+int64_t fp_mono_ns(void);   /* CLOCK_MONOTONIC */
+int64_t fp_real_ns(void);   /* CLOCK_REALTIME, nanoseconds since the epoch */
+
+/* Levenshtein distance, capped at 'cap' (returns cap when larger). */
+size_t fp_edit_distance(const char *a, const char *b, size_t cap);
+
+/* Resident set size of this process in kB, or -1. */
+long fp_rss_kb(void);
+
+#endif

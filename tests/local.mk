@@ -1,0 +1,36 @@
+# Tests: Check unit tests (TAP through automake's tap-driver, one line per
+# test) and integration scripts that start real servers on loopback.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+AM_TESTS_ENVIRONMENT = \
+	top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
+	INFLUXD='$(INFLUXD)'; export top_builddir top_srcdir INFLUXD;
+
+FP_UNIT_TESTS = %D%/unit/check_lineproto %D%/unit/check_conf %D%/unit/check_queue
+
+if HAVE_CHECK
+check_PROGRAMS += $(FP_UNIT_TESTS)
+TESTS += $(FP_UNIT_TESTS)
+endif
+
+FP_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
+FP_TEST_LIBS = $(FP_CORE_LIBS) $(CHECK_LIBS)
+
+%C%_unit_check_lineproto_SOURCES = %D%/unit/check_lineproto.c %D%/unit/fp_check.h
+%C%_unit_check_lineproto_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_lineproto_LDADD = $(FP_TEST_LIBS)
+%C%_unit_check_conf_SOURCES = %D%/unit/check_conf.c %D%/unit/fp_check.h
+%C%_unit_check_conf_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_conf_LDADD = $(FP_TEST_LIBS)
+%C%_unit_check_queue_SOURCES = %D%/unit/check_queue.c %D%/unit/fp_check.h
+%C%_unit_check_queue_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_queue_LDADD = $(FP_TEST_LIBS)
+
+# Integration: the encoder against a real influxd, the daemon's command line.
+check_PROGRAMS += %D%/integration/influx_roundtrip
+%C%_integration_influx_roundtrip_SOURCES = %D%/integration/influx_roundtrip.c
+%C%_integration_influx_roundtrip_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
+%C%_integration_influx_roundtrip_LDADD = $(FP_CORE_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
+
+TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh
+EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
+	%D%/integration/lib.sh

@@ -1,0 +1,246 @@
+/* check_conf.c - configuration loading, validation and error reports. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fp_check.h"
+
+static char path[64];
+
+static void write_conf(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/fp-check-conf-%d.conf", (int)getpid());
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads text; returns the number of problems and keeps them in errs. */
+static int load_text(const char *text, struct fp_config *c, struct fp_cfg_errors *errs)
+{
+	write_conf(text);
+	fp_config_defaults(c);
+	memset(errs, 0, sizeof(*errs));
+	fp_config_load(c, path, errs);
+	unlink(path);
+	return (int)errs->n;
+}
+
+/* True if some message starts with "PATH:line: " and contains needle. */
+static int has_error(const struct fp_cfg_errors *e, int line, const char *needle)
+{
+	char prefix[96];
+	size_t i;
+
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->msgs[i], prefix, strlen(prefix)) == 0 && strstr(e->msgs[i], needle))
+			return 1;
+	return 0;
+}
+
+static void dump(const struct fp_cfg_errors *e)
+{
+	size_t i;
+	for (i = 0; i < e->n; i++)
+		fprintf(stderr, "# %s\n", e->msgs[i]);
+}
+
+START_TEST(test_conf_defaults)
+{
+	struct fp_config c;
+
+	fp_config_defaults(&c);
+	ck_assert_int_eq(c.interval_ms, 10000);
+	ck_assert_uint_eq(c.nfiles, 1);
+	ck_assert_str_eq(c.files[0].path, "footprint.lp");
+	ck_assert(c.round_interval);
+	ck_assert_str_eq(c.timezone, "UTC");
+	fp_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_conf_valid)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+
+	ck_assert_int_eq(load_text("agent: {\n  site = \"dc 1\";\n  interval = \"1m30s\";\n"
+				   "  queue_max = 5000;\n  log_level = \"debug\";\n}\n"
+				   "outputs: { file = ( { name = \"out\"; path = \"-\"; precision = \"s\"; } ); };\n",
+				   &c, &e), 0);
+	ck_assert_str_eq(c.site, "dc 1");
+	ck_assert_int_eq(c.interval_ms, 90000);
+	ck_assert_uint_eq(c.queue_max, 5000);
+	ck_assert_uint_eq(c.nfiles, 1);
+	ck_assert_str_eq(c.files[0].name, "out");
+	ck_assert_int_eq(c.files[0].precision, FP_PREC_S);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+/* The issue's case: a typo, a wrong type and an unknown key -> three
+ * FILE:LINE errors, each on its own line. */
+START_TEST(test_conf_three_errors_with_lines)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	int n = load_text("agent: {\n"
+			  "  intervall = \"10s\";\n"
+			  "  site = 42;\n"
+			  "  colour = \"blue\";\n"
+			  "};\n",
+			  &c, &e);
+
+	dump(&e);
+	ck_assert_int_eq(n, 3);
+	ck_assert(has_error(&e, 2, "agent.intervall: unknown key (did you mean 'interval'?)"));
+	ck_assert(has_error(&e, 3, "agent.site: expected a string, got an integer"));
+	ck_assert(has_error(&e, 4, "agent.colour: unknown key"));
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_conf_syntax_error)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+
+	ck_assert_int_eq(load_text("agent: {\n  site = \"x\"\n  interval = ;\n};\n", &c, &e), 1);
+	dump(&e);
+	ck_assert(has_error(&e, 3, "syntax error"));
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_conf_bad_values)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	int n = load_text("agent: {\n"
+			  "  interval = 10;\n"
+			  "  shutdown_timeout = \"ten\";\n"
+			  "  queue_max = 5;\n"
+			  "  log_level = \"loud\";\n"
+			  "  timezone = \"Mars/Olympus\";\n"
+			  "  round_interval = \"yes\";\n"
+			  "};\n"
+			  "outputs: { file = ( { path = 3; precision = \"h\"; }, { name = \"a b\"; path = \"x\"; } ); };\n"
+			  "modbus: { };\n",
+			  &c, &e);
+
+	dump(&e);
+	ck_assert(has_error(&e, 2, "expected a duration string"));
+	ck_assert(has_error(&e, 3, "'ten' is not a duration"));
+	ck_assert(has_error(&e, 4, "out of range"));
+	ck_assert(has_error(&e, 5, "'loud' is not one of"));
+	ck_assert(has_error(&e, 6, "not a known time zone"));
+	ck_assert(has_error(&e, 7, "expected true or false"));
+	ck_assert(has_error(&e, 9, "outputs.file.[0].path: expected a string") ||
+		  has_error(&e, 9, "outputs.file[0].path: expected a string"));
+	ck_assert(has_error(&e, 9, "'h' is not one of: ns, us, ms, s"));
+	ck_assert(has_error(&e, 9, "'a b' must be"));
+	ck_assert(has_error(&e, 10, "modbus: this group is not supported"));
+	ck_assert_int_eq(n, 10);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_conf_include_reports_included_file)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	char inc[80], text[200];
+	FILE *f;
+
+	snprintf(inc, sizeof(inc), "/tmp/fp-check-inc-%d.conf", (int)getpid());
+	f = fopen(inc, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("# included\nbogus = 1;\n", f);
+	fclose(f);
+	/* Relative to the including file's folder (both are in /tmp). */
+	snprintf(text, sizeof(text), "agent: {\n  @include \"%s\"\n};\n", inc + 5);
+	ck_assert_int_eq(load_text(text, &c, &e), 1);
+	dump(&e);
+	ck_assert(strncmp(e.msgs[0], inc, strlen(inc)) == 0);
+	ck_assert(strstr(e.msgs[0], ":2: agent.bogus: unknown key") != NULL);
+	unlink(inc);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_conf_missing_file)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e = { 0 };
+
+	fp_config_defaults(&c);
+	ck_assert_int_lt(fp_config_load(&c, "/nonexistent/footprintd.conf", &e), 0);
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert(strstr(e.msgs[0], "/nonexistent/footprintd.conf:0: cannot read") == e.msgs[0]);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_conf_duration_and_size_units)
+{
+	int64_t ms;
+	uint64_t sz;
+
+	ck_assert_int_eq(fp_parse_duration_ms("250ms", &ms), 0);
+	ck_assert_int_eq(ms, 250);
+	ck_assert_int_eq(fp_parse_duration_ms("2h", &ms), 0);
+	ck_assert_int_eq(ms, 7200000);
+	ck_assert_int_eq(fp_parse_duration_ms("1m30s", &ms), 0);
+	ck_assert_int_eq(ms, 90000);
+	ck_assert_int_eq(fp_parse_duration_ms("1.5s", &ms), 0);
+	ck_assert_int_eq(ms, 1500);
+	ck_assert_int_lt(fp_parse_duration_ms("10", &ms), 0);
+	ck_assert_int_lt(fp_parse_duration_ms("10 s", &ms), 0);
+	ck_assert_int_lt(fp_parse_duration_ms("-1s", &ms), 0);
+	ck_assert_int_lt(fp_parse_duration_ms("5sec", &ms), 0);
+	ck_assert_int_lt(fp_parse_duration_ms("", &ms), 0);
+	ck_assert_int_eq(fp_parse_size("512MB", &sz), 0);
+	ck_assert_uint_eq(sz, 512000000ULL);
+	ck_assert_int_eq(fp_parse_size("64KiB", &sz), 0);
+	ck_assert_uint_eq(sz, 65536);
+	ck_assert_int_eq(fp_parse_size("100", &sz), 0);
+	ck_assert_uint_eq(sz, 100);
+	ck_assert_int_lt(fp_parse_size("1XB", &sz), 0);
+	ck_assert_int_lt(fp_parse_size("99999999999999999999GB", &sz), 0);
+	ck_assert_int_lt(fp_parse_size("-5MB", &sz), 0);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *core = tcase_create("core"), *errs = tcase_create("errors");
+
+	tcase_add_test(core, test_conf_defaults);
+	tcase_add_test(core, test_conf_valid);
+	tcase_add_test(core, test_conf_duration_and_size_units);
+	tcase_add_test(errs, test_conf_three_errors_with_lines);
+	tcase_add_test(errs, test_conf_syntax_error);
+	tcase_add_test(errs, test_conf_bad_values);
+	tcase_add_test(errs, test_conf_include_reports_included_file);
+	tcase_add_test(errs, test_conf_missing_file);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, errs);
+	return s;
+}
+
+FP_CHECK_MAIN(conf_suite)

@@ -1,0 +1,186 @@
+/* check_queue.c - the bounded queue and the scheduler. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "fp_check.h"
+#include "queue.h"
+#include "sched.h"
+#include "util.h"
+
+static struct fp_chunk *mk(size_t npoints)
+{
+	return fp_chunk_new(fp_xstrdup("m v=1 1\n"), 8, npoints);
+}
+
+START_TEST(test_queue_fifo)
+{
+	struct fp_queue q;
+	struct fp_chunk *a = mk(1), *b = mk(2), *c;
+
+	fp_queue_init(&q, 10);
+	ck_assert_int_eq(fp_queue_push(&q, a), 0);
+	ck_assert_int_eq(fp_queue_push(&q, b), 0);
+	ck_assert_uint_eq(fp_queue_points(&q), 3);
+	c = fp_queue_pop(&q, 0);
+	ck_assert_ptr_eq(c, a);
+	fp_queue_unpop(&q, c);
+	ck_assert_ptr_eq(fp_queue_pop(&q, 0), a);
+	ck_assert_ptr_eq(fp_queue_pop(&q, 0), b);
+	ck_assert_ptr_null(fp_queue_pop(&q, 0));
+	fp_chunk_free(a);
+	fp_chunk_free(b);
+	fp_queue_destroy(&q);
+}
+END_TEST
+
+START_TEST(test_queue_bound)
+{
+	struct fp_queue q;
+	struct fp_chunk *c;
+	int i, accepted = 0;
+
+	fp_queue_init(&q, 100);
+	for (i = 0; i < 50; i++) {
+		c = mk(7);
+		if (fp_queue_push(&q, c) == 0)
+			accepted++;
+		else
+			fp_chunk_free(c);
+	}
+	/* Accepted while below the bound: 15 chunks = 105 points. */
+	ck_assert_int_eq(accepted, 15);
+	ck_assert_uint_le(fp_queue_points(&q), 100 + 7);
+	c = mk(1);
+	ck_assert_int_eq(fp_queue_push(&q, c), -ENOSPC);
+	fp_chunk_free(c);
+	fp_queue_destroy(&q);
+}
+END_TEST
+
+START_TEST(test_queue_close_wakes_and_drains)
+{
+	struct fp_queue q;
+	struct fp_chunk *c;
+
+	fp_queue_init(&q, 10);
+	ck_assert_int_eq(fp_queue_push(&q, mk(1)), 0);
+	fp_queue_close(&q);
+	c = mk(1);
+	ck_assert_int_eq(fp_queue_push(&q, c), -EPIPE);
+	fp_chunk_free(c);
+	c = fp_queue_pop(&q, -1);
+	ck_assert_ptr_nonnull(c);
+	fp_chunk_free(c);
+	ck_assert_ptr_null(fp_queue_pop(&q, -1)); /* closed and empty: no hang */
+	fp_queue_destroy(&q);
+}
+END_TEST
+
+static void *producer(void *arg)
+{
+	struct fp_queue *q = arg;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		struct fp_chunk *c = mk(1);
+		while (fp_queue_push(q, c) == -ENOSPC)
+			sched_yield();
+	}
+	return NULL;
+}
+
+START_TEST(test_queue_threads)
+{
+	struct fp_queue q;
+	pthread_t t[2];
+	int got = 0;
+
+	fp_queue_init(&q, 64);
+	pthread_create(&t[0], NULL, producer, &q);
+	pthread_create(&t[1], NULL, producer, &q);
+	while (got < 20000) {
+		struct fp_chunk *c = fp_queue_pop(&q, 5000);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_le(fp_queue_points(&q), 64 + 1);
+		fp_chunk_free(c);
+		got++;
+	}
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	ck_assert_ptr_null(fp_queue_pop(&q, 0));
+	fp_queue_destroy(&q);
+}
+END_TEST
+
+START_TEST(test_queue_pop_timeout)
+{
+	struct fp_queue q;
+	int64_t t0;
+
+	fp_queue_init(&q, 10);
+	t0 = fp_mono_ns();
+	ck_assert_ptr_null(fp_queue_pop(&q, 50));
+	ck_assert_int_ge(fp_mono_ns() - t0, 45 * 1000000LL);
+	fp_queue_destroy(&q);
+}
+END_TEST
+
+START_TEST(test_sched_aligned_deadline)
+{
+	const int64_t s = 1000000000LL;
+
+	/* Real clock at 12.3 s, 10 s interval: next at 20 s, 7.7 s away. */
+	ck_assert_int_eq(fp_sched_deadline(1000 * s, 12 * s + 300000000LL, 10 * s, true),
+			 1000 * s + 7 * s + 700000000LL);
+	ck_assert_int_eq(fp_sched_deadline(1000 * s, 20 * s, 10 * s, true), 1010 * s);
+	ck_assert_int_eq(fp_sched_deadline(1000 * s, 12 * s, 10 * s, false), 1010 * s);
+}
+END_TEST
+
+static void count(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+START_TEST(test_sched_skips_missed_runs)
+{
+	struct fp_sched s;
+	int n = 0;
+	int64_t now;
+
+	fp_sched_init(&s);
+	fp_sched_add(&s, 1000000LL, false, count, &n);
+	now = fp_sched_next(&s);
+	/* Far behind: one run, and the next deadline is in the future. */
+	ck_assert_int_eq(fp_sched_run_due(&s, now + 50000000LL), 1);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_gt(fp_sched_next(&s), now + 50000000LL);
+	ck_assert_int_eq(fp_sched_run_due(&s, now + 50000000LL), 0);
+	fp_sched_reset(&s);
+}
+END_TEST
+
+static Suite *queue_suite(void)
+{
+	Suite *s = suite_create("queue");
+	TCase *core = tcase_create("core"), *lim = tcase_create("limits"),
+	      *sch = tcase_create("sched");
+
+	tcase_add_test(core, test_queue_fifo);
+	tcase_add_test(core, test_queue_close_wakes_and_drains);
+	tcase_add_test(core, test_queue_threads);
+	tcase_add_test(lim, test_queue_bound);
+	tcase_add_test(lim, test_queue_pop_timeout);
+	tcase_add_test(sch, test_sched_aligned_deadline);
+	tcase_add_test(sch, test_sched_skips_missed_runs);
+	tcase_set_timeout(core, 60);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, lim);
+	suite_add_tcase(s, sch);
+	return s;
+}
+
+FP_CHECK_MAIN(queue_suite)
