@@ -56,15 +56,20 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 			       strerror(-rc));
 			goto fail;
 		}
-		a->outputs = fp_xcalloc(cfg->nfiles ? cfg->nfiles : 1, sizeof(*a->outputs));
+		a->outputs = fp_xcalloc(cfg->nfiles + cfg->ninflux + 1, sizeof(*a->outputs));
 		for (i = 0; i < cfg->nfiles; i++) {
 			const struct fp_file_output_cfg *f = &cfg->files[i];
 			char *path = (strcmp(f->path, "-") == 0 || f->path[0] == '/')
 				? fp_xstrdup(f->path)
 				: fp_xasprintf("%s/%s", cfg->state_dir, f->path);
-			struct fp_output *o = fp_output_file_new(f->name, path, f->fsync,
-								 (size_t)cfg->queue_max);
+			struct fp_output *o = fp_output_file_new(f, path, (size_t)cfg->queue_max);
 			free(path);
+			a->outputs[a->noutputs++] = o;
+			if (fp_output_start(o) < 0)
+				goto fail;
+		}
+		for (i = 0; i < cfg->ninflux; i++) {
+			struct fp_output *o = fp_output_influx_new(&cfg->influx[i], cfg->state_dir);
 			a->outputs[a->noutputs++] = o;
 			if (fp_output_start(o) < 0)
 				goto fail;
@@ -124,31 +129,42 @@ void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
 
 size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 {
-	struct fp_buf buf;
+	struct fp_buf buf[4];
+	bool done[4] = { false, false, false, false };
 	size_t skipped = 0, i;
-	int n;
+	int n = 0, np[4] = { 0, 0, 0, 0 };
 
-	fp_buf_init(&buf, (size_t)1 << 30);
-	n = fp_lp_encode_batch(&buf, b, FP_PREC_NS, &skipped);
-	if (n < 0) {
-		fp_log(LOG_ERR, "agent: a batch of %zu points is too large to encode", b->n);
-		fp_buf_reset(&buf);
-		return 0;
+	/* Encode once per precision the outputs use (ns for --test). */
+	for (i = 0; i < 4; i++)
+		fp_buf_init(&buf[i], (size_t)1 << 30);
+	for (i = 0; i < (a->dry_run ? 1 : a->noutputs); i++) {
+		enum fp_precision pr = a->dry_run ? FP_PREC_NS : a->outputs[i]->precision;
+		if (done[pr])
+			continue;
+		done[pr] = true;
+		skipped = 0;
+		np[pr] = fp_lp_encode_batch(&buf[pr], b, pr, &skipped);
+		if (np[pr] < 0) {
+			fp_log(LOG_ERR, "agent: a batch of %zu points is too large to encode", b->n);
+			np[pr] = 0;
+		}
+		n = np[pr];
 	}
 	a->points_gathered += (uint64_t)n;
 	a->points_skipped += skipped;
 	if (skipped)
 		fp_log(LOG_DEBUG, "agent: %zu points had no writable field", skipped);
-	if (n > 0) {
-		if (a->dry_run) {
-			fwrite(buf.data, 1, buf.len, stdout);
-			fflush(stdout);
-		} else {
-			for (i = 0; i < a->noutputs; i++)
-				fp_output_submit(a->outputs[i], buf.data, buf.len, (size_t)n);
-		}
+	if (a->dry_run && n > 0) {
+		fwrite(buf[FP_PREC_NS].data, 1, buf[FP_PREC_NS].len, stdout);
+		fflush(stdout);
 	}
-	fp_buf_reset(&buf);
+	for (i = 0; !a->dry_run && i < a->noutputs; i++) {
+		enum fp_precision pr = a->outputs[i]->precision;
+		if (np[pr] > 0)
+			fp_output_submit(a->outputs[i], buf[pr].data, buf[pr].len, (size_t)np[pr]);
+	}
+	for (i = 0; i < 4; i++)
+		fp_buf_reset(&buf[i]);
 	return (size_t)n;
 }
 
@@ -171,13 +187,7 @@ int64_t fp_agent_run_due(struct fp_agent *a)
 
 void fp_agent_status(struct fp_agent *a, char *buf, size_t len)
 {
-	unsigned long long written = 0, dropped = 0;
-	size_t i;
-
-	for (i = 0; i < a->noutputs; i++) {
-		written += atomic_load(&a->outputs[i]->points_written);
-		dropped += atomic_load(&a->outputs[i]->points_dropped);
-	}
-	snprintf(buf, len, "%llu gathers, %llu points written, %llu dropped",
-		 (unsigned long long)a->gathers, written, dropped);
+	snprintf(buf, len, "%llu gathers, %llu points gathered, %zu outputs",
+		 (unsigned long long)a->gathers, (unsigned long long)a->points_gathered,
+		 a->noutputs);
 }

@@ -421,10 +421,67 @@ static void free_file_outputs(struct fp_config *c)
 	c->nfiles = c->files_cap = 0;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? fp_xstrdup(s) : NULL;
+}
+
+void fp_influx_cfg_copy(struct fp_influx_output_cfg *d, const struct fp_influx_output_cfg *s)
+{
+	*d = *s;
+	d->name = dup_or_null(s->name);
+	d->url = dup_or_null(s->url);
+	d->database = dup_or_null(s->database);
+	d->retention_policy = dup_or_null(s->retention_policy);
+	d->username = dup_or_null(s->username);
+	d->password = dup_or_null(s->password);
+	d->org = dup_or_null(s->org);
+	d->bucket = dup_or_null(s->bucket);
+	d->token = dup_or_null(s->token);
+	d->ca_file = dup_or_null(s->ca_file);
+	d->cert_file = dup_or_null(s->cert_file);
+	d->key_file = dup_or_null(s->key_file);
+}
+
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void fp_influx_cfg_free(struct fp_influx_output_cfg *x)
+{
+	free(x->name);
+	free(x->url);
+	free(x->database);
+	free(x->retention_policy);
+	free(x->username);
+	free_secret(x->password);
+	free(x->org);
+	free(x->bucket);
+	free_secret(x->token);
+	free(x->ca_file);
+	free(x->cert_file);
+	free(x->key_file);
+}
+
+static void free_influx_outputs(struct fp_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ninflux; i++)
+		fp_influx_cfg_free(&c->influx[i]);
+	free(c->influx);
+	c->influx = NULL;
+	c->ninflux = c->influx_cap = 0;
+}
+
 void fp_config_free(struct fp_config *c)
 {
 	if (!c)
 		return;
+	free_influx_outputs(c);
 	free(c->file);
 	free(c->site);
 	free(c->hostname);
@@ -537,6 +594,157 @@ static void load_file_outputs(struct fp_config *c, const config_setting_t *l,
 	}
 }
 
+/* Reads a secret from a file (a systemd credential, say): the first line,
+ * without its line end.  Never logged. */
+static char *read_secret(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			 const char *path)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		report(e, g, key, "'%s' is empty", path);
+		return NULL;
+	}
+	{
+		char *r = fp_xstrdup(buf);
+		explicit_bzero(buf, sizeof(buf));
+		return r;
+	}
+}
+
+static void check_readable(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			   const char *path)
+{
+	if (path && access(path, R_OK) != 0)
+		report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
+}
+
+static void load_influx_outputs(struct fp_config *c, const config_setting_t *l,
+				struct fp_cfg_errors *e)
+{
+	static const char *const keys[] = {
+		"name", "url", "api", "database", "retention_policy", "username", "password_file",
+		"org", "bucket", "token_file", "batch_size", "flush_interval", "gzip", "timeout",
+		"connect_timeout", "ca_file", "cert_file", "key_file", "insecure_skip_verify",
+		"spool_max", "fsync", "fsync_interval", "retry_max", NULL,
+	};
+	static const char *const apis[] = { "v1", "v2", NULL };
+	static const char *const syncs[] = { "always", "interval", "never", NULL };
+	int i, n;
+
+	if (config_setting_type(l) != CONFIG_TYPE_LIST) {
+		fp_cfg_errors_add(e, l, NULL, "expected a list ( { ... }, ... ), got %s",
+				  type_name(config_setting_type(l)));
+		return;
+	}
+	n = config_setting_length(l);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
+		struct fp_influx_output_cfg *x;
+		char *file = NULL;
+		int api, fs;
+		size_t k;
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			fp_cfg_errors_add(e, g, NULL, "expected a group { ... }, got %s",
+					  type_name(config_setting_type(g)));
+			continue;
+		}
+		fp_xgrow((void **)&c->influx, &c->influx_cap, c->ninflux + 1, sizeof(*c->influx));
+		x = &c->influx[c->ninflux++];
+		memset(x, 0, sizeof(*x));
+		x->api = FP_INFLUX_V1;
+		x->batch_size = 5000;
+		x->flush_interval_ms = 1000;
+		x->gzip = true;
+		x->timeout_ms = 10000;
+		x->connect_timeout_ms = 5000;
+		x->spool_max = 1000000000ULL;
+		x->fsync = 1; /* interval */
+		x->fsync_interval_ms = 1000;
+		x->retry_max_ms = 60000;
+
+		fp_cfg_check_keys(e, g, keys);
+		fp_cfg_get_string(e, g, "name", &x->name);
+		if (!x->name)
+			x->name = fp_xasprintf("influxdb%d", i);
+		else if (!valid_name(x->name))
+			report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", x->name);
+		for (k = 0; k < c->nfiles; k++)
+			if (strcmp(c->files[k].name, x->name) == 0)
+				report(e, g, "name", "'%s' is used by another output", x->name);
+		for (k = 0; k + 1 < c->ninflux; k++)
+			if (strcmp(c->influx[k].name, x->name) == 0)
+				report(e, g, "name", "'%s' is used by another output", x->name);
+		if (fp_cfg_get_string(e, g, "url", &x->url) == 0)
+			report(e, g, "url", "is required (for example \"http://127.0.0.1:8086\")");
+		else if (x->url && strncmp(x->url, "http://", 7) != 0 &&
+			 strncmp(x->url, "https://", 8) != 0)
+			report(e, g, "url", "'%s' must start with http:// or https://", x->url);
+		if (fp_cfg_get_enum(e, g, "api", apis, &api) > 0)
+			x->api = (enum fp_influx_api)api;
+		fp_cfg_get_string(e, g, "database", &x->database);
+		fp_cfg_get_string(e, g, "retention_policy", &x->retention_policy);
+		fp_cfg_get_string(e, g, "username", &x->username);
+		fp_cfg_get_string(e, g, "org", &x->org);
+		fp_cfg_get_string(e, g, "bucket", &x->bucket);
+		if (fp_cfg_get_string(e, g, "password_file", &file) > 0)
+			x->password = read_secret(e, g, "password_file", file);
+		free(file);
+		file = NULL;
+		if (fp_cfg_get_string(e, g, "token_file", &file) > 0)
+			x->token = read_secret(e, g, "token_file", file);
+		free(file);
+		if (x->api == FP_INFLUX_V1) {
+			if (!x->database)
+				report(e, g, "database", "is required with api = \"v1\"");
+			if (x->org || x->bucket || config_setting_get_member(g, "token_file"))
+				report(e, g, "api", "org, bucket and token_file belong to api = \"v2\"");
+			if (config_setting_get_member(g, "password_file") && !x->username)
+				report(e, g, "username", "is required with password_file");
+		} else {
+			if (!x->org)
+				report(e, g, "org", "is required with api = \"v2\"");
+			if (!x->bucket)
+				report(e, g, "bucket", "is required with api = \"v2\"");
+			if (x->database || x->retention_policy || x->username ||
+			    config_setting_get_member(g, "password_file"))
+				report(e, g, "api",
+				       "database, retention_policy, username and password_file belong to api = \"v1\"");
+		}
+		fp_cfg_get_int(e, g, "batch_size", 1, 1000000, &x->batch_size);
+		fp_cfg_get_duration(e, g, "flush_interval", 10, 3600000, &x->flush_interval_ms);
+		fp_cfg_get_bool(e, g, "gzip", &x->gzip);
+		fp_cfg_get_duration(e, g, "timeout", 100, 600000, &x->timeout_ms);
+		fp_cfg_get_duration(e, g, "connect_timeout", 100, 600000, &x->connect_timeout_ms);
+		if (fp_cfg_get_string(e, g, "ca_file", &x->ca_file) > 0)
+			check_readable(e, g, "ca_file", x->ca_file);
+		if (fp_cfg_get_string(e, g, "cert_file", &x->cert_file) > 0)
+			check_readable(e, g, "cert_file", x->cert_file);
+		if (fp_cfg_get_string(e, g, "key_file", &x->key_file) > 0)
+			check_readable(e, g, "key_file", x->key_file);
+		if (!x->cert_file != !x->key_file)
+			report(e, g, x->cert_file ? "key_file" : "cert_file",
+			       "cert_file and key_file go together");
+		fp_cfg_get_bool(e, g, "insecure_skip_verify", &x->insecure_skip_verify);
+		fp_cfg_get_size(e, g, "spool_max", 1000000, UINT64_MAX / 2, &x->spool_max);
+		if (fp_cfg_get_enum(e, g, "fsync", syncs, &fs) > 0)
+			x->fsync = fs;
+		fp_cfg_get_duration(e, g, "fsync_interval", 10, 3600000, &x->fsync_interval_ms);
+		fp_cfg_get_duration(e, g, "retry_max", 1000, 3600000, &x->retry_max_ms);
+	}
+}
+
 static void load_outputs(struct fp_config *c, const config_setting_t *g, struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = { "file", "influxdb", NULL };
@@ -554,9 +762,7 @@ static void load_outputs(struct fp_config *c, const config_setting_t *g, struct 
 		load_file_outputs(c, s, e);
 	s = config_setting_get_member(g, "influxdb");
 	if (s)
-		fp_cfg_errors_add(e, s, NULL,
-				  "the InfluxDB output is not built in this version yet "
-				  "(use outputs.file; see README, Status)");
+		load_influx_outputs(c, s, e);
 }
 
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)

@@ -65,6 +65,32 @@ struct fp_file_output_cfg {
 	bool fsync;
 };
 
+enum fp_influx_api { FP_INFLUX_V1, FP_INFLUX_V2 };
+
+struct fp_influx_output_cfg {
+	char *name;
+	char *url;   /* http(s)://host:port[/prefix] */
+	enum fp_influx_api api;
+	/* v1 */
+	char *database, *retention_policy, *username, *password; /* password from a file */
+	/* v2 */
+	char *org, *bucket, *token;                                /* token from a file */
+	int64_t batch_size;
+	int64_t flush_interval_ms;
+	bool gzip;
+	int64_t timeout_ms, connect_timeout_ms;
+	char *ca_file, *cert_file, *key_file;
+	bool insecure_skip_verify;
+	uint64_t spool_max;
+	int fsync; /* enum fp_fsync */
+	int64_t fsync_interval_ms;
+	int64_t retry_max_ms;
+};
+
+/* Deep copy (secrets included) and free (secrets wiped). */
+void fp_influx_cfg_copy(struct fp_influx_output_cfg *d, const struct fp_influx_output_cfg *s);
+void fp_influx_cfg_free(struct fp_influx_output_cfg *c);
+
 struct fp_config {
 	char *file; /* NULL for the embedded defaults */
 	/* agent */
@@ -81,6 +107,8 @@ struct fp_config {
 	/* outputs */
 	struct fp_file_output_cfg *files;
 	size_t nfiles, files_cap;
+	struct fp_influx_output_cfg *influx;
+	size_t ninflux, influx_cap;
 
 	config_t lc;
 	bool lc_valid;

@@ -6,14 +6,15 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/lineproto.c %D%/lineproto.h \
 	%D%/log.c %D%/log.h \
 	%D%/notify.c %D%/notify.h \
-	%D%/output.c %D%/output.h %D%/output_file.c \
+	%D%/output.c %D%/output.h %D%/output_file.c %D%/output_influx.c \
+	%D%/spool.c %D%/spool.h \
 	%D%/point.c %D%/point.h \
 	%D%/queue.c %D%/queue.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/util.c %D%/util.h
-%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
+%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(SYSTEMD_CFLAGS)
 
-FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(SYSTEMD_LIBS) -lm
+FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(SYSTEMD_LIBS) -lm
 
 sbin_PROGRAMS += footprintd
 footprintd_SOURCES = %D%/main.c

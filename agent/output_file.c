@@ -1,27 +1,45 @@
 /* output_file.c - the file output: line protocol appended to a file or
- * written to standard output ("-").  The embedded default output. */
+ * written to standard output ("-").  The embedded default output.
+ *
+ * Submitted chunks wait in a bounded queue (agent.queue_max points); one
+ * writer thread appends them.  A failed write is retried with backoff
+ * (100 ms doubling to 30 s) and never leaves a torn line; when the queue
+ * is full new points are dropped, counted and logged. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
+#include "log.h"
 #include "output.h"
+#include "queue.h"
 #include "util.h"
+
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 30000
 
 struct file_priv {
 	char *path;
 	int fd;
 	bool do_fsync;
+	struct fp_queue q;
+	pthread_t thread;
+	atomic_bool stopping;
+	atomic_llong deadline_ns; /* monotonic; the writer gives up after */
+	struct fp_complain limiter;
+	atomic_ullong points_written, points_dropped, write_errors, write_time_ms;
 };
 
-static int file_open(struct fp_output *o)
+static int open_file(struct fp_output *o, struct file_priv *p)
 {
-	struct file_priv *p = o->priv;
-
 	if (strcmp(p->path, "-") == 0) {
 		p->fd = STDOUT_FILENO;
 		return 0;
@@ -29,19 +47,19 @@ static int file_open(struct fp_output *o)
 	p->fd = open(p->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (p->fd < 0) {
 		int e = errno;
-		fp_log(LOG_ERR, "output[%s]: cannot open %s: %s", o->name, p->path, strerror(e));
+		fp_complain(&p->limiter, LOG_ERR, "output[%s]: cannot open %s: %s", o->name, p->path,
+			    strerror(e));
 		return -e;
 	}
 	return 0;
 }
 
-static int file_write(struct fp_output *o, const struct fp_chunk *c)
+static int write_chunk(struct fp_output *o, struct file_priv *p, const struct fp_chunk *c)
 {
-	struct file_priv *p = o->priv;
 	size_t off = 0;
 
 	if (p->fd < 0) {
-		int rc = file_open(o);
+		int rc = open_file(o, p);
 		if (rc < 0)
 			return rc;
 	}
@@ -51,12 +69,13 @@ static int file_write(struct fp_output *o, const struct fp_chunk *c)
 			int e = errno;
 			if (e == EINTR)
 				continue;
-			/* A short write leaves a partial line: cut the file back
-			 * so the retry does not duplicate or tear lines. */
+			/* Cut back a partial chunk so the retry neither
+			 * duplicates nor tears a line. */
 			if (off && p->fd != STDOUT_FILENO) {
 				off_t end = lseek(p->fd, 0, SEEK_END);
 				if (end >= (off_t)off && ftruncate(p->fd, end - (off_t)off) != 0)
-					e = errno;
+					fp_log(LOG_ERR, "output[%s]: cannot cut a partial write: %s",
+					       o->name, strerror(errno));
 			}
 			return -e;
 		}
@@ -67,13 +86,117 @@ static int file_write(struct fp_output *o, const struct fp_chunk *c)
 	return 0;
 }
 
-static void file_close(struct fp_output *o)
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void *writer(void *arg)
+{
+	struct fp_output *o = arg;
+	struct file_priv *p = o->priv;
+	int64_t backoff = RETRY_MIN_MS;
+
+	for (;;) {
+		struct fp_chunk *c = fp_queue_pop(&p->q, 1000);
+		int64_t t0;
+		int rc;
+
+		if (!c) {
+			if (atomic_load(&p->stopping))
+				break; /* closed and drained */
+			continue;
+		}
+		t0 = fp_mono_ns();
+		rc = write_chunk(o, p, c);
+		atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
+		if (rc == 0) {
+			atomic_fetch_add(&p->points_written, c->npoints);
+			fp_chunk_free(c);
+			if (backoff != RETRY_MIN_MS)
+				fp_release(&p->limiter, LOG_NOTICE, "output[%s]: writing again", o->name);
+			backoff = RETRY_MIN_MS;
+			continue;
+		}
+		atomic_fetch_add(&p->write_errors, 1);
+		fp_complain(&p->limiter, LOG_ERR, "output[%s]: write to %s failed: %s; retrying",
+			    o->name, p->path, strerror(-rc));
+		if (atomic_load(&p->stopping) && fp_mono_ns() >= atomic_load(&p->deadline_ns)) {
+			atomic_fetch_add(&p->points_dropped, c->npoints);
+			fp_log(LOG_ERR, "output[%s]: shutting down: %zu points could not be written",
+			       o->name, c->npoints);
+			fp_chunk_free(c);
+			continue;
+		}
+		fp_queue_unpop(&p->q, c);
+		sleep_ms(atomic_load(&p->stopping) ? 100 : backoff);
+		backoff = backoff * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : backoff * 2;
+	}
+	return NULL;
+}
+
+static int file_start(struct fp_output *o)
 {
 	struct file_priv *p = o->priv;
+	int rc = open_file(o, p);
 
+	if (rc < 0)
+		return rc;
+	rc = -pthread_create(&p->thread, NULL, writer, o);
+	if (rc < 0) {
+		fp_log(LOG_ERR, "output[%s]: cannot start its thread: %s", o->name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void file_submit(struct fp_output *o, const char *data, size_t len, size_t npoints)
+{
+	struct file_priv *p = o->priv;
+	char *d = fp_xmalloc(len + 1);
+	struct fp_chunk *c;
+
+	memcpy(d, data, len);
+	d[len] = '\0';
+	c = fp_chunk_new(d, len, npoints);
+	if (fp_queue_push(&p->q, c) < 0) {
+		atomic_fetch_add(&p->points_dropped, npoints);
+		fp_log(LOG_WARNING, "output[%s]: queue full (%zu points), %zu points dropped", o->name,
+		       p->q.max_points, npoints);
+		fp_chunk_free(c);
+	}
+}
+
+static void file_stop(struct fp_output *o, int64_t timeout_ms)
+{
+	struct file_priv *p = o->priv;
+	struct fp_chunk *c;
+
+	atomic_store(&p->deadline_ns, fp_mono_ns() + timeout_ms * 1000000LL);
+	atomic_store(&p->stopping, true);
+	fp_queue_close(&p->q);
+	pthread_join(p->thread, NULL);
+	while ((c = fp_queue_pop(&p->q, 0)) != NULL) {
+		atomic_fetch_add(&p->points_dropped, c->npoints);
+		fp_chunk_free(c);
+	}
 	if (p->fd >= 0 && p->fd != STDOUT_FILENO)
 		close(p->fd);
 	p->fd = -1;
+}
+
+static void file_metrics(struct fp_output *o, struct fp_point *pt)
+{
+	struct file_priv *p = o->priv;
+
+	fp_point_int(pt, "points_written", (int64_t)atomic_load(&p->points_written));
+	fp_point_int(pt, "points_dropped", (int64_t)atomic_load(&p->points_dropped));
+	fp_point_int(pt, "points_queued", (int64_t)fp_queue_points(&p->q));
+	fp_point_int(pt, "write_errors", (int64_t)atomic_load(&p->write_errors));
+	fp_point_int(pt, "write_time_ms", (int64_t)atomic_load(&p->write_time_ms));
 }
 
 static void file_destroy(struct fp_output *o)
@@ -82,6 +205,7 @@ static void file_destroy(struct fp_output *o)
 
 	if (!p)
 		return;
+	fp_queue_destroy(&p->q);
 	free(p->path);
 	free(p);
 	o->priv = NULL;
@@ -89,19 +213,23 @@ static void file_destroy(struct fp_output *o)
 
 static const struct fp_output_ops file_ops = {
 	.type = "file",
-	.open = file_open,
-	.write = file_write,
-	.close = file_close,
+	.start = file_start,
+	.submit = file_submit,
+	.stop = file_stop,
+	.metrics = file_metrics,
 	.destroy = file_destroy,
 };
 
-struct fp_output *fp_output_file_new(const char *name, const char *path, bool do_fsync,
+struct fp_output *fp_output_file_new(const struct fp_file_output_cfg *cfg, const char *path,
 				     size_t queue_max)
 {
 	struct file_priv *p = fp_xcalloc(1, sizeof(*p));
 
 	p->path = fp_xstrdup(path);
 	p->fd = -1;
-	p->do_fsync = do_fsync;
-	return fp_output_new(&file_ops, name, p, queue_max);
+	p->do_fsync = cfg->fsync;
+	fp_queue_init(&p->q, queue_max);
+	atomic_init(&p->stopping, false);
+	atomic_init(&p->deadline_ns, 0);
+	return fp_output_new(&file_ops, cfg->name, cfg->precision, p);
 }

@@ -109,15 +109,8 @@ struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
 	struct fp_chunk *c = NULL;
 	struct timespec dl;
 
-	if (timeout_ms >= 0) {
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout_ms >= 0)
+		fp_mono_deadline(&dl, timeout_ms);
 	pthread_mutex_lock(&q->lock);
 	while (!q->head && !q->closed) {
 		if (timeout_ms < 0)

@@ -275,6 +275,14 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+void fp_mono_deadline(struct timespec *ts, int64_t ms)
+{
+	int64_t t = fp_mono_ns() + ms * 1000000LL;
+
+	ts->tv_sec = (time_t)(t / 1000000000LL);
+	ts->tv_nsec = (long)(t % 1000000000LL);
+}
+
 int64_t fp_mono_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);

@@ -50,6 +50,9 @@ int fp_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
 int64_t fp_mono_ns(void);   /* CLOCK_MONOTONIC */
 int64_t fp_real_ns(void);   /* CLOCK_REALTIME, nanoseconds since the epoch */
+struct timespec;
+/* *ts = CLOCK_MONOTONIC now + ms, for condition variables on that clock. */
+void fp_mono_deadline(struct timespec *ts, int64_t ms);
 
 /* Levenshtein distance, capped at 'cap' (returns cap when larger). */
 size_t fp_edit_distance(const char *a, const char *b, size_t cap);

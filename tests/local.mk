@@ -5,7 +5,8 @@ AM_TESTS_ENVIRONMENT = \
 	top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
 	INFLUXD='$(INFLUXD)'; export top_builddir top_srcdir INFLUXD;
 
-FP_UNIT_TESTS = %D%/unit/check_lineproto %D%/unit/check_conf %D%/unit/check_queue
+FP_UNIT_TESTS = %D%/unit/check_lineproto %D%/unit/check_conf %D%/unit/check_queue \
+	%D%/unit/check_spool
 
 if HAVE_CHECK
 check_PROGRAMS += $(FP_UNIT_TESTS)
@@ -24,6 +25,9 @@ FP_TEST_LIBS = $(FP_CORE_LIBS) $(CHECK_LIBS)
 %C%_unit_check_queue_SOURCES = %D%/unit/check_queue.c %D%/unit/fp_check.h
 %C%_unit_check_queue_CFLAGS = $(FP_TEST_CFLAGS)
 %C%_unit_check_queue_LDADD = $(FP_TEST_LIBS)
+%C%_unit_check_spool_SOURCES = %D%/unit/check_spool.c %D%/unit/fp_check.h
+%C%_unit_check_spool_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_spool_LDADD = $(FP_TEST_LIBS)
 
 # Integration: the encoder against a real influxd, the daemon's command line.
 check_PROGRAMS += %D%/integration/influx_roundtrip
@@ -31,6 +35,18 @@ check_PROGRAMS += %D%/integration/influx_roundtrip
 %C%_integration_influx_roundtrip_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
 %C%_integration_influx_roundtrip_LDADD = $(FP_CORE_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 
-TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh
+# Helpers of the output tests: a driver through the real output code, and
+# a small HTTP endpoint (v2 requests, injected 503s, a proxy to influxd).
+check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub
+%C%_integration_outdrive_SOURCES = %D%/integration/outdrive.c
+%C%_integration_outdrive_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+%C%_integration_outdrive_LDADD = $(FP_CORE_LIBS)
+%C%_integration_httpstub_SOURCES = %D%/integration/httpstub.c
+%C%_integration_httpstub_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS)
+%C%_integration_httpstub_LDADD = $(FP_CORE_LIBS)
+
+TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
+	%D%/integration/influx_output.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
+	%D%/integration/influx_output.sh \
 	%D%/integration/lib.sh

@@ -47,7 +47,7 @@ check "--test writes no output file" [ ! -e "$tmp/state/out.lp" ]
 
 # 4. --once writes the outputs.
 "$FPD" -c "$tmp/good.conf" --once 2>"$tmp/err"; rc=$?
-check "--once exits 0 and writes the file output" [ "$rc" -eq 0 ] && [ -s "$tmp/state/out.lp" ]
+check "--once exits 0 and writes the file output" both [ "$rc" -eq 0 ] -- [ -s "$tmp/state/out.lp" ]
 
 # 5. Running: points flow; SIGHUP with a bad config keeps the old one;
 #    SIGHUP with a good one reloads; SIGTERM flushes and exits 0.
@@ -77,7 +77,7 @@ sed 's/^/# /' "$tmp/run.err"
 "$FPD" --no-such-option >/dev/null 2>&1; rc=$?
 check "an unknown option exits 1" [ "$rc" -eq 1 ]
 "$FPD" -c "$tmp/missing.conf" --check-config >"$tmp/out" 2>&1; rc=$?
-check "a missing config file is reported with its name" [ "$rc" -eq 1 ] && grep -q "^$tmp/missing.conf:0: cannot read" "$tmp/out"
+check "a missing config file is reported with its name" both [ "$rc" -eq 1 ] -- grep -q "^$tmp/missing.conf:0: cannot read" "$tmp/out"
 check "--version prints the version" "$FPD" --version
 
 done_testing

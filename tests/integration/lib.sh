@@ -12,6 +12,11 @@ check() { # check "description" command...
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 not() { ! "$@"; }
+both() { # both CMD1... -- CMD2...: true when both commands are
+	local a=() ; while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=("$1"); shift; done
+	shift
+	"${a[@]}" && "$@"
+}
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
 
@@ -39,9 +44,11 @@ wait_for() {
 	return 1
 }
 
-# influx_start DIR: starts influxd on loopback; sets INFLUX_URL, INFLUX_PID.
+# influx_start DIR [auth]: starts influxd on loopback; sets INFLUX_URL,
+# INFLUX_PID, INFLUX_CONF.  With "auth", HTTP authentication is on.
 influx_start() {
-	local dir=$1 hp bp
+	local dir=$1 auth=false hp bp
+	[ "${2:-}" = auth ] && auth=true
 	hp=$(free_port) || return 1
 	bp=$(free_port) || return 1
 	mkdir -p "$dir"
@@ -57,6 +64,7 @@ bind-address = "127.0.0.1:$bp"
 [http]
   bind-address = "127.0.0.1:$hp"
   log-enabled = false
+  auth-enabled = $auth
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -64,10 +72,18 @@ bind-address = "127.0.0.1:$bp"
 [subscriber]
   enabled = false
 EOC
-	"${INFLUXD:-influxd}" -config "$dir/influxd.conf" > "$dir/influxd.log" 2>&1 &
-	INFLUX_PID=$!
+	INFLUX_CONF="$dir/influxd.conf"
 	INFLUX_URL="http://127.0.0.1:$hp"
-	if ! wait_for 30 curl -sf "$INFLUX_URL/ping"; then
+	influx_restart
+}
+
+# influx_restart: starts influxd again with the same config (same port).
+influx_restart() {
+	local dir
+	dir=$(dirname "$INFLUX_CONF")
+	"${INFLUXD:-influxd}" -config "$INFLUX_CONF" >> "$dir/influxd.log" 2>&1 &
+	INFLUX_PID=$!
+	if ! wait_for 30 curl -s -o /dev/null "$INFLUX_URL/ping"; then
 		echo "# influxd did not start:"; sed 's/^/# /' "$dir/influxd.log" | tail -20
 		influx_stop
 		return 1
@@ -87,4 +103,23 @@ influx_stop() {
 	kill -KILL "$INFLUX_PID" 2>/dev/null
 	wait "$INFLUX_PID" 2>/dev/null
 	INFLUX_PID=
+}
+
+# influx_q DB QUERY [curl args...]: the JSON answer of an InfluxQL query.
+influx_q() {
+	local db=$1 q=$2; shift 2
+	curl -s -G "$INFLUX_URL/query" --data-urlencode "db=$db" --data-urlencode "q=$q" "$@"
+}
+
+# count_sum DB MEASUREMENT FIELD: prints "count sum" of a field.
+count_sum() {
+	influx_q "$1" "SELECT count(\"$3\"), sum(\"$3\") FROM \"$2\"" |
+		grep -o '"values":\[\[[^]]*\]' | sed 's/.*Z",//; s/\]//; s/,/ /' |
+		awk '{ printf "%d %d\n", $1, $2 }'
+	true
+}
+
+# metric FILE NAME: the integer value of field NAME in line protocol FILE.
+metric() {
+	grep -o "[ ,]$2=[0-9-]*i" "$1" | head -1 | sed 's/.*=//; s/i$//'
 }

@@ -1,0 +1,651 @@
+/* output_influx.c - the InfluxDB output: line protocol over HTTP(S) with
+ * libcurl, InfluxDB v1 (/write) and v2 (/api/v2/write) APIs.
+ *
+ * Delivery: every submitted chunk is first appended to the output's disk
+ * spool (state_dir/spool/<name>, see spool.h), which is the write-ahead log
+ * the sender thread reads from, oldest first.  A batch is sent when
+ * batch_size points are pending or the oldest pending point has waited
+ * flush_interval; the spool cursor moves only once InfluxDB has answered,
+ * so a database outage, a slow database, a restart or a SIGKILL of the
+ * agent lose nothing (see spool.h for what each fsync policy adds against
+ * a power cut).  If the spool itself cannot be written (disk full), chunks
+ * wait in a bounded memory queue instead and what overflows it is counted
+ * as dropped and logged.
+ *
+ * Result classes:
+ *   2xx                accepted;
+ *   400, 422           the server wrote the lines it could parse; the
+ *                      rejected ones are logged (rate-limited) and counted,
+ *                      the batch is not resent;
+ *   401, 403, 404      kept; logged as errors; retried every retry_max;
+ *   413                the batch is split in halves (by lines) and resent;
+ *   429, 5xx, network  kept; retried with exponential backoff and jitter,
+ *                      honouring Retry-After, capped at retry_max.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "conf.h"
+#include "log.h"
+#include "output.h"
+#include "queue.h"
+#include "spool.h"
+#include "util.h"
+
+#define MAX_BODY (16u << 20) /* uncompressed bytes per request */
+#define BACKOFF_MIN_MS 500
+
+enum result { RES_OK, RES_REJECTED, RES_AUTH, RES_RETRY, RES_TOO_LARGE };
+
+struct influx_priv {
+	struct fp_influx_output_cfg cfg; /* deep copy */
+	char *spool_dir;
+	char *write_url;
+	struct fp_spool *spool;
+	struct fp_queue memq; /* when the spool cannot be written */
+	CURL *curl;
+	struct curl_slist *headers, *headers_gz;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+	int64_t deadline_ns;
+	struct fp_complain lim_write, lim_reject, lim_spool;
+	/* response of the last request */
+	struct fp_buf resp;
+	int64_t retry_after_ms;
+	unsigned rand_state;
+	/* self-metrics */
+	atomic_ullong points_written, points_rejected, points_dropped, requests;
+	atomic_ullong err_client, err_auth, err_server, err_network, write_time_ms;
+	atomic_ullong batch_bytes, batch_bytes_gzip;
+	struct fp_spool_stats last; /* the spool's figures when it closed */
+};
+
+static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct influx_priv *p = ud;
+
+	fp_buf_add(&p->resp, ptr, size * n); /* bounded: the rest is ignored */
+	return size * n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct influx_priv *p = ud;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
+		char v[64];
+		size_t l = len - 12 < sizeof(v) - 1 ? len - 12 : sizeof(v) - 1;
+		char *end;
+		long secs;
+		memcpy(v, ptr + 12, l);
+		v[l] = '\0';
+		v[strcspn(v, "\r\n")] = '\0';
+		secs = strtol(v, &end, 10);
+		if (end != v && secs >= 0) {
+			p->retry_after_ms = secs * 1000;
+		} else {
+			time_t t = curl_getdate(v + strspn(v, " "), NULL);
+			if (t > 0) {
+				int64_t d = ((int64_t)t - (int64_t)time(NULL)) * 1000;
+				p->retry_after_ms = d > 0 ? d : 0;
+			}
+		}
+	}
+	return len;
+}
+
+static char *build_url(const struct fp_influx_output_cfg *c)
+{
+	CURL *h = curl_easy_init();
+	struct fp_buf b;
+	size_t ul = strlen(c->url);
+	char *e1, *e2;
+
+	fp_buf_init(&b, 8192);
+	fp_buf_add(&b, c->url, ul && c->url[ul - 1] == '/' ? ul - 1 : ul);
+	if (c->api == FP_INFLUX_V1) {
+		e1 = curl_easy_escape(h, c->database, 0);
+		fp_buf_printf(&b, "/write?db=%s", e1);
+		curl_free(e1);
+		if (c->retention_policy) {
+			e1 = curl_easy_escape(h, c->retention_policy, 0);
+			fp_buf_printf(&b, "&rp=%s", e1);
+			curl_free(e1);
+		}
+	} else {
+		e1 = curl_easy_escape(h, c->org, 0);
+		e2 = curl_easy_escape(h, c->bucket, 0);
+		fp_buf_printf(&b, "/api/v2/write?org=%s&bucket=%s", e1, e2);
+		curl_free(e1);
+		curl_free(e2);
+	}
+	fp_buf_adds(&b, "&precision=ns");
+	curl_easy_cleanup(h);
+	return fp_buf_steal(&b, NULL);
+}
+
+static int setup_curl(struct fp_output *o, struct influx_priv *p)
+{
+	const struct fp_influx_output_cfg *c = &p->cfg;
+	CURL *h = curl_easy_init();
+
+	if (!h) {
+		fp_log(LOG_ERR, "output[%s]: cannot create a curl handle", o->name);
+		return -ENOMEM;
+	}
+	p->curl = h;
+	p->headers = curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
+	if (c->api == FP_INFLUX_V2 && c->token) {
+		char *auth = fp_xasprintf("Authorization: Token %s", c->token);
+		p->headers = curl_slist_append(p->headers, auth);
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	/* The same list plus the encoding header, for gzip bodies. */
+	{
+		struct curl_slist *i;
+		for (i = p->headers; i; i = i->next)
+			p->headers_gz = curl_slist_append(p->headers_gz, i->data);
+		p->headers_gz = curl_slist_append(p->headers_gz, "Content-Encoding: gzip");
+	}
+	curl_easy_setopt(h, CURLOPT_URL, p->write_url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "footprintd/" PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->api == FP_INFLUX_V1 && c->username) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
+	}
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_file) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
+	}
+	if (c->insecure_skip_verify) {
+		fp_log(LOG_WARNING, "output[%s]: insecure_skip_verify: the server's TLS certificate "
+		       "and host name are NOT checked", o->name);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return 0;
+}
+
+/* gzip (RFC 1952) of data into out; 0 or -errno. */
+static int gzip_body(const char *data, size_t len, struct fp_buf *out)
+{
+	z_stream zs;
+	size_t bound;
+	int rc;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	bound = deflateBound(&zs, (uLong)len) + 32;
+	fp_buf_clear(out);
+	if (fp_buf_add(out, NULL, 0) < 0 || bound > out->max) {
+		deflateEnd(&zs);
+		return -ENOBUFS;
+	}
+	fp_xgrow((void **)&out->data, &out->cap, bound + 1, 1);
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)out->data;
+	zs.avail_out = (uInt)bound;
+	rc = deflate(&zs, Z_FINISH);
+	out->len = zs.total_out;
+	deflateEnd(&zs);
+	return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+/* Counts the lines InfluxDB rejected in a 400/422 body: each "unable to
+ * parse" plus the "dropped=N" it reports for type conflicts and the like. */
+static size_t count_rejected(const char *body, size_t max)
+{
+	size_t n = 0;
+	const char *s = body, *d;
+
+	if (!body)
+		return 0;
+	while ((s = strstr(s, "unable to parse")) != NULL) {
+		n++;
+		s += 15;
+	}
+	d = strstr(body, "dropped=");
+	if (d)
+		n += (size_t)strtoull(d + 8, NULL, 10);
+	if (n == 0 || n > max)
+		n = max; /* an answer we cannot read: the whole batch was refused */
+	return n;
+}
+
+static enum result post(struct fp_output *o, struct influx_priv *p, const char *data, size_t len,
+			size_t npoints, size_t *rejected)
+{
+	struct fp_buf gz;
+	CURLcode cc;
+	long code = 0;
+	int64_t t0 = fp_mono_ns();
+	enum result r;
+
+	*rejected = 0;
+	fp_buf_init(&gz, MAX_BODY + (1u << 20));
+	fp_buf_clear(&p->resp);
+	p->retry_after_ms = -1;
+	if (p->cfg.gzip && gzip_body(data, len, &gz) == 0) {
+		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers_gz);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, gz.data);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)gz.len);
+		atomic_store(&p->batch_bytes_gzip, gz.len);
+	} else {
+		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, data);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	atomic_store(&p->batch_bytes, len);
+	atomic_fetch_add(&p->requests, 1);
+	cc = curl_easy_perform(p->curl);
+	atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
+	fp_buf_reset(&gz);
+	if (cc != CURLE_OK) {
+		atomic_fetch_add(&p->err_network, 1);
+		fp_complain(&p->lim_write, LOG_WARNING, "output[%s]: %s: %s; %zu points kept for retry",
+			    o->name, p->cfg.url, curl_easy_strerror(cc), npoints);
+		return RES_RETRY;
+	}
+	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300)
+		return RES_OK;
+	if (code == 400 || code == 422) {
+		*rejected = count_rejected(p->resp.data, npoints);
+		atomic_fetch_add(&p->err_client, 1);
+		fp_complain(&p->lim_reject, LOG_WARNING,
+			    "output[%s]: HTTP %ld: %zu of %zu points rejected: %.600s", o->name, code,
+			    *rejected, npoints, p->resp.data ? p->resp.data : "");
+		return RES_REJECTED;
+	}
+	if (code == 413)
+		return RES_TOO_LARGE;
+	if (code == 401 || code == 403 || code == 404 || (code >= 400 && code < 500 && code != 429)) {
+		atomic_fetch_add(&p->err_auth, 1);
+		fp_complain(&p->lim_write, LOG_ERR,
+			    "output[%s]: HTTP %ld from %s (%s): %zu points kept; check the credentials, "
+			    "database or bucket; retrying every %llds: %.300s", o->name, code,
+			    p->cfg.url, code == 404 ? "not found" : "refused", npoints,
+			    (long long)(p->cfg.retry_max_ms / 1000), p->resp.data ? p->resp.data : "");
+		return RES_AUTH;
+	}
+	r = RES_RETRY;
+	atomic_fetch_add(&p->err_server, 1);
+	fp_complain(&p->lim_write, LOG_WARNING, "output[%s]: HTTP %ld: %zu points kept for retry%s",
+		    o->name, code, npoints, p->retry_after_ms >= 0 ? " (Retry-After)" : "");
+	return r;
+}
+
+/* Sends data (whole lines), splitting on 413.  RES_OK covers partly
+ * rejected batches (counted in *rejected). */
+static enum result send_lines(struct fp_output *o, struct influx_priv *p, const char *data,
+			      size_t len, size_t npoints, size_t *rejected, int depth)
+{
+	size_t rej = 0, half, cut, n1 = 0, i;
+	enum result r = post(o, p, data, len, npoints, &rej);
+
+	*rejected = rej;
+	if (r == RES_REJECTED)
+		return RES_OK;
+	if (r != RES_TOO_LARGE)
+		return r;
+	if (npoints <= 1 || depth > 24) {
+		/* One line the server will never take: count it as rejected. */
+		fp_log(LOG_ERR, "output[%s]: HTTP 413 for a single line of %zu bytes; rejected",
+		       o->name, len);
+		atomic_fetch_add(&p->err_client, 1);
+		*rejected = npoints;
+		return RES_OK;
+	}
+	/* Cut at the line end nearest the middle. */
+	half = len / 2;
+	cut = half;
+	while (cut < len && data[cut - 1] != '\n')
+		cut++;
+	if (cut >= len) {
+		cut = half;
+		while (cut > 1 && data[cut - 1] != '\n')
+			cut--;
+	}
+	for (i = 0; i < cut; i++)
+		n1 += data[i] == '\n';
+	fp_log(LOG_NOTICE, "output[%s]: HTTP 413: splitting a batch of %zu points", o->name, npoints);
+	{
+		size_t r1 = 0, r2 = 0;
+		enum result a = send_lines(o, p, data, cut, n1, &r1, depth + 1);
+		if (a != RES_OK)
+			return a;
+		a = send_lines(o, p, data + cut, len - cut, npoints - n1, &r2, depth + 1);
+		*rejected = r1 + r2;
+		return a;
+	}
+}
+
+/* Sleeps ms; a shutdown cuts the sleep at its deadline, never earlier,
+ * so a backoff or Retry-After is honoured while there is time. */
+static void pause_ms(struct influx_priv *p, int64_t ms)
+{
+	int64_t end = fp_mono_ns() + ms * 1000000LL;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		int64_t limit = end, now = fp_mono_ns();
+		struct timespec dl;
+		if (p->stopping && p->deadline_ns < limit)
+			limit = p->deadline_ns;
+		if (now >= limit)
+			break;
+		dl.tv_sec = (time_t)(limit / 1000000000LL);
+		dl.tv_nsec = (long)(limit % 1000000000LL);
+		pthread_cond_timedwait(&p->cond, &p->lock, &dl);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static bool stopping(struct influx_priv *p, bool *past_deadline)
+{
+	bool s;
+
+	pthread_mutex_lock(&p->lock);
+	s = p->stopping;
+	*past_deadline = s && fp_mono_ns() >= p->deadline_ns;
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+static int64_t next_backoff(struct influx_priv *p, int64_t cur)
+{
+	int64_t n = cur * 2, jitter;
+
+	if (n > p->cfg.retry_max_ms)
+		n = p->cfg.retry_max_ms;
+	p->rand_state = p->rand_state * 1103515245u + 12345u;
+	jitter = n / 4 ? (int64_t)((p->rand_state >> 8) % (unsigned)(n / 4)) : 0;
+	return n - n / 8 + jitter; /* +-12.5% */
+}
+
+static void *sender(void *arg)
+{
+	struct fp_output *o = arg;
+	struct influx_priv *p = o->priv;
+	struct fp_buf batch;
+	int64_t backoff = BACKOFF_MIN_MS, first_pending = 0, last_sync = fp_mono_ns();
+	bool failing = false;
+
+	fp_buf_init(&batch, MAX_BODY + FP_SPOOL_MAX_RECORD);
+	for (;;) {
+		struct fp_spool_pos end;
+		struct fp_chunk *mc = NULL;
+		size_t np = 0, rejected = 0;
+		enum result r;
+		uint64_t pending;
+		bool past, stop = stopping(p, &past);
+		int64_t now = fp_mono_ns();
+		const char *data;
+		size_t len;
+
+		if (p->cfg.fsync == FP_FSYNC_INTERVAL &&
+		    now - last_sync >= p->cfg.fsync_interval_ms * 1000000LL) {
+			fp_spool_sync(p->spool);
+			last_sync = now;
+		}
+		if (stop && past)
+			break;
+		/* Chunks the spool could not take go first. */
+		mc = fp_queue_pop(&p->memq, 0);
+		if (mc) {
+			data = mc->data;
+			len = mc->len;
+			np = mc->npoints;
+		} else {
+			pending = fp_spool_wait(p->spool, stop ? 0 : 200);
+			if (pending == 0) {
+				first_pending = 0;
+				if (stop)
+					break;
+				continue;
+			}
+			now = fp_mono_ns();
+			if (!first_pending)
+				first_pending = now;
+			if (!stop && pending < (uint64_t)p->cfg.batch_size &&
+			    now - first_pending < p->cfg.flush_interval_ms * 1000000LL) {
+				int64_t left = (p->cfg.flush_interval_ms * 1000000LL -
+						(now - first_pending)) / 1000000;
+				pause_ms(p, left > 200 ? 200 : (left > 0 ? left : 1));
+				continue;
+			}
+			fp_buf_clear(&batch);
+			if (fp_spool_peek(p->spool, (size_t)p->cfg.batch_size, MAX_BODY, &batch, &np,
+					  &end) <= 0) {
+				pause_ms(p, 100);
+				continue;
+			}
+			data = batch.data;
+			len = batch.len;
+		}
+		r = send_lines(o, p, data, len, np, &rejected, 0);
+		if (r == RES_OK) {
+			if (mc)
+				fp_chunk_free(mc);
+			else
+				fp_spool_commit(p->spool, &end);
+			atomic_fetch_add(&p->points_written, np - rejected);
+			atomic_fetch_add(&p->points_rejected, rejected);
+			if (failing)
+				fp_release(&p->lim_write, LOG_NOTICE, "output[%s]: writing again to %s",
+					   o->name, p->cfg.url);
+			failing = false;
+			backoff = BACKOFF_MIN_MS;
+			first_pending = fp_mono_ns();
+			continue;
+		}
+		if (mc)
+			fp_queue_unpop(&p->memq, mc);
+		failing = true;
+		{
+			int64_t wait;
+			if (r == RES_AUTH) {
+				wait = p->cfg.retry_max_ms;
+			} else {
+				wait = backoff;
+				if (p->retry_after_ms >= 0)
+					wait = p->retry_after_ms > p->cfg.retry_max_ms ? p->cfg.retry_max_ms
+										: p->retry_after_ms;
+				backoff = next_backoff(p, backoff);
+			}
+			pause_ms(p, wait);
+		}
+	}
+	fp_buf_reset(&batch);
+	return NULL;
+}
+
+static int influx_start(struct fp_output *o)
+{
+	struct influx_priv *p = o->priv;
+	int err = 0, rc;
+
+	p->spool = fp_spool_open(p->spool_dir, p->cfg.spool_max, (enum fp_fsync)p->cfg.fsync, &err);
+	if (!p->spool) {
+		fp_log(LOG_ERR, "output[%s]: cannot open the spool %s: %s", o->name, p->spool_dir,
+		       strerror(-err));
+		return err;
+	}
+	rc = setup_curl(o, p);
+	if (rc < 0)
+		return rc;
+	rc = -pthread_create(&p->thread, NULL, sender, o);
+	if (rc < 0) {
+		fp_log(LOG_ERR, "output[%s]: cannot start its thread: %s", o->name, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void influx_submit(struct fp_output *o, const char *data, size_t len, size_t npoints)
+{
+	struct influx_priv *p = o->priv;
+	int rc = fp_spool_append(p->spool, data, len, (uint32_t)npoints);
+	struct fp_chunk *c;
+	char *d;
+
+	if (rc == 0) {
+		fp_release(&p->lim_spool, LOG_NOTICE, "output[%s]: spooling to %s again", o->name,
+			   p->spool_dir);
+		return;
+	}
+	fp_complain(&p->lim_spool, LOG_ERR,
+		    "output[%s]: cannot write the spool %s: %s; holding points in memory "
+		    "(at most %zu)", o->name, p->spool_dir, strerror(-rc), p->memq.max_points);
+	d = fp_xmalloc(len + 1);
+	memcpy(d, data, len);
+	d[len] = '\0';
+	c = fp_chunk_new(d, len, npoints);
+	if (fp_queue_push(&p->memq, c) < 0) {
+		atomic_fetch_add(&p->points_dropped, npoints);
+		fp_log(LOG_ERR, "output[%s]: spool unwritable and memory queue full: %zu points "
+		       "dropped", o->name, npoints);
+		fp_chunk_free(c);
+	}
+}
+
+static void influx_stop(struct fp_output *o, int64_t timeout_ms)
+{
+	struct influx_priv *p = o->priv;
+	struct fp_chunk *c;
+
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	p->deadline_ns = fp_mono_ns() + timeout_ms * 1000000LL;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	fp_spool_wake(p->spool);
+	pthread_join(p->thread, NULL);
+	/* What only memory held goes to the spool if it can now. */
+	while ((c = fp_queue_pop(&p->memq, 0)) != NULL) {
+		if (fp_spool_append(p->spool, c->data, c->len, (uint32_t)c->npoints) < 0) {
+			atomic_fetch_add(&p->points_dropped, c->npoints);
+			fp_log(LOG_ERR, "output[%s]: shutting down: %zu points could not be kept",
+			       o->name, c->npoints);
+		}
+		fp_chunk_free(c);
+	}
+	{
+		struct fp_spool_stats st;
+		fp_spool_stats(p->spool, &st);
+		if (st.pending_points)
+			fp_log(LOG_NOTICE, "output[%s]: %" PRIu64 " points stay in the spool for the "
+			       "next start", o->name, st.pending_points);
+		p->last = st;
+	}
+	fp_spool_close(p->spool);
+	p->spool = NULL;
+}
+
+static void influx_metrics(struct fp_output *o, struct fp_point *pt)
+{
+	struct influx_priv *p = o->priv;
+	struct fp_spool_stats st = p->last;
+
+	if (p->spool)
+		fp_spool_stats(p->spool, &st);
+	fp_point_int(pt, "points_written", (int64_t)atomic_load(&p->points_written));
+	fp_point_int(pt, "points_rejected", (int64_t)atomic_load(&p->points_rejected));
+	fp_point_int(pt, "points_spooled", (int64_t)st.pending_points);
+	fp_point_int(pt, "points_evicted", (int64_t)st.evicted_points);
+	fp_point_int(pt, "points_dropped", (int64_t)atomic_load(&p->points_dropped));
+	fp_point_int(pt, "points_queued", (int64_t)fp_queue_points(&p->memq));
+	fp_point_int(pt, "spool_bytes", (int64_t)st.bytes);
+	fp_point_int(pt, "spool_corrupt_bytes", (int64_t)st.corrupt_bytes);
+	fp_point_int(pt, "requests", (int64_t)atomic_load(&p->requests));
+	fp_point_int(pt, "write_errors",
+		     (int64_t)(atomic_load(&p->err_client) + atomic_load(&p->err_auth) +
+			       atomic_load(&p->err_server) + atomic_load(&p->err_network)));
+	fp_point_int(pt, "write_errors_client", (int64_t)atomic_load(&p->err_client));
+	fp_point_int(pt, "write_errors_auth", (int64_t)atomic_load(&p->err_auth));
+	fp_point_int(pt, "write_errors_server", (int64_t)atomic_load(&p->err_server));
+	fp_point_int(pt, "write_errors_network", (int64_t)atomic_load(&p->err_network));
+	fp_point_int(pt, "write_time_ms", (int64_t)atomic_load(&p->write_time_ms));
+	fp_point_int(pt, "batch_bytes", (int64_t)atomic_load(&p->batch_bytes));
+	fp_point_int(pt, "batch_bytes_gzip", (int64_t)atomic_load(&p->batch_bytes_gzip));
+}
+
+static void influx_destroy(struct fp_output *o)
+{
+	struct influx_priv *p = o->priv;
+
+	if (!p)
+		return;
+	if (p->spool)
+		fp_spool_close(p->spool);
+	if (p->curl)
+		curl_easy_cleanup(p->curl);
+	curl_slist_free_all(p->headers);
+	curl_slist_free_all(p->headers_gz);
+	fp_queue_destroy(&p->memq);
+	fp_buf_reset(&p->resp);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	fp_influx_cfg_free(&p->cfg);
+	free(p->spool_dir);
+	free(p->write_url);
+	free(p);
+	o->priv = NULL;
+}
+
+static const struct fp_output_ops influx_ops = {
+	.type = "influxdb",
+	.start = influx_start,
+	.submit = influx_submit,
+	.stop = influx_stop,
+	.metrics = influx_metrics,
+	.destroy = influx_destroy,
+};
+
+struct fp_output *fp_output_influx_new(const struct fp_influx_output_cfg *cfg,
+				       const char *state_dir)
+{
+	struct influx_priv *p = fp_xcalloc(1, sizeof(*p));
+	pthread_condattr_t ca;
+
+	fp_influx_cfg_copy(&p->cfg, cfg);
+	p->spool_dir = fp_xasprintf("%s/spool/%s", state_dir, cfg->name);
+	p->write_url = build_url(cfg);
+	fp_queue_init(&p->memq, (size_t)(cfg->batch_size > 10000 ? cfg->batch_size * 4 : 40000));
+	fp_buf_init(&p->resp, 64 * 1024);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	p->rand_state = (unsigned)fp_mono_ns();
+	return fp_output_new(&influx_ops, cfg->name, FP_PREC_NS, p);
+}
