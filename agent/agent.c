@@ -82,14 +82,25 @@ fail:
 	return NULL;
 }
 
+void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
+{
+	int64_t deadline = fp_mono_ns() + timeout_ms * 1000000LL;
+	size_t i;
+
+	/* One deadline for all: the whole stop is bounded by timeout_ms. */
+	for (i = 0; i < a->noutputs; i++) {
+		int64_t left = (deadline - fp_mono_ns()) / 1000000;
+		fp_output_stop(a->outputs[i], left > 0 ? left : 0);
+	}
+}
+
 void fp_agent_free(struct fp_agent *a)
 {
 	size_t i;
 
 	if (!a)
 		return;
-	for (i = 0; i < a->noutputs; i++)
-		fp_output_stop(a->outputs[i], a->cfg->shutdown_timeout_ms);
+	fp_agent_stop(a, a->cfg->shutdown_timeout_ms);
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_free(a->outputs[i]);
 	free(a->outputs);

@@ -30,6 +30,9 @@ struct fp_agent {
  * Returns NULL after logging the reason. */
 struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run);
 void fp_agent_free(struct fp_agent *a);
+/* Stops the outputs, letting them deliver for at most timeout_ms
+ * (fp_agent_free does this with agent.shutdown_timeout). */
+void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms);
 
 /* Gathers everything now (collectors and self-metrics) into b. */
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);

@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/footprint/footprintd.conf"
+#define RELOAD_DRAIN_MS 1000
 
 static void usage(FILE *f)
 {
@@ -134,18 +135,29 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 				fp_notify("READY=1\nSTATUS=reload refused: configuration errors");
 				continue;
 			}
-			fp_log_set_level(nc->log_level > fp_log_get_level() ? nc->log_level
-									   : fp_log_get_level());
+			fp_log_set_level(nc->log_level);
+			/* The outputs of both configs may share files and spools:
+			 * the old ones stop first (briefly: a spool keeps what is
+			 * not delivered), then the new ones start; if they cannot,
+			 * the old configuration is started again. */
+			fp_agent_stop(a, RELOAD_DRAIN_MS);
+			fp_agent_free(a);
 			na = fp_agent_new(nc, false);
 			if (!na) {
 				fp_log(LOG_ERR, "agent: the new configuration cannot start; "
-				       "keeping the running one");
+				       "going back to the running one");
 				fp_config_free(nc);
 				free(nc);
+				fp_log_set_level((*cfgp)->log_level);
+				a = fp_agent_new(*cfgp, false);
+				if (!a) {
+					fp_log(LOG_CRIT, "agent: the previous configuration cannot "
+					       "start again either; exiting");
+					return 1;
+				}
 				fp_notify("READY=1\nSTATUS=reload refused: start-up failed");
 				continue;
 			}
-			fp_agent_free(a);
 			fp_config_free(*cfgp);
 			free(*cfgp);
 			*cfgp = nc;

@@ -70,6 +70,7 @@ struct influx_priv {
 	atomic_ullong err_client, err_auth, err_server, err_network, write_time_ms;
 	atomic_ullong batch_bytes, batch_bytes_gzip;
 	struct fp_spool_stats last; /* the spool's figures when it closed */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
@@ -172,6 +173,7 @@ static int setup_curl(struct fp_output *o, struct influx_priv *p)
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, p);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "footprintd/" PACKAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c->api == FP_INFLUX_V1 && c->username) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
@@ -200,7 +202,7 @@ static int gzip_body(const char *data, size_t len, struct fp_buf *out)
 	int rc;
 
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	bound = deflateBound(&zs, (uLong)len) + 32;
 	fp_buf_clear(out);
@@ -265,13 +267,15 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 	}
 	atomic_store(&p->batch_bytes, len);
 	atomic_fetch_add(&p->requests, 1);
+	p->errbuf[0] = '\0';
 	cc = curl_easy_perform(p->curl);
 	atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
 	fp_buf_reset(&gz);
 	if (cc != CURLE_OK) {
 		atomic_fetch_add(&p->err_network, 1);
 		fp_complain(&p->lim_write, LOG_WARNING, "output[%s]: %s: %s; %zu points kept for retry",
-			    o->name, p->cfg.url, curl_easy_strerror(cc), npoints);
+			    o->name, p->cfg.url, p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc),
+			    npoints);
 		return RES_RETRY;
 	}
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);

@@ -118,6 +118,42 @@ got=$(curl -s -G -u admin:right "$AUTH_URL/query" --data-urlencode db=fp \
 check "auth: with the right password the spooled points land exactly ($got)" [ "$got" = "500,124750" ]
 kill -KILL "$AUTH_PID" 2>/dev/null; wait "$AUTH_PID" 2>/dev/null
 
+# 6. TLS: the certificate is verified by default; ca_file trusts a private
+#    CA; insecure_skip_verify skips the check with a warning.
+mkdir -p "$tmp/tls"
+if (cd "$tmp/tls" &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=fp test CA" &&
+	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" &&
+	printf 'subjectAltName=IP:127.0.0.1\n' > ext &&
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext
+   ) >"$tmp/tls/openssl.log" 2>&1; then
+	MAIN_URL=$INFLUX_URL MAIN_PID=$INFLUX_PID MAIN_CONF=$INFLUX_CONF
+	TLS_CERT="$tmp/tls/srv.pem" TLS_KEY="$tmp/tls/srv.key" influx_start "$tmp/influx-tls" tls
+	TLS_URL=$INFLUX_URL TLS_PID=$INFLUX_PID
+	INFLUX_URL=$MAIN_URL INFLUX_PID=$MAIN_PID INFLUX_CONF=$MAIN_CONF
+	curl -s --cacert "$tmp/tls/ca.pem" -XPOST "$TLS_URL/query" --data-urlencode "q=CREATE DATABASE fp" >/dev/null
+	tls_landed() {
+		curl -s -G --cacert "$tmp/tls/ca.pem" "$TLS_URL/query" --data-urlencode db=fp \
+			--data-urlencode "q=SELECT count(seq), sum(seq) FROM drive WHERE site='$1'" |
+			grep -o '"values":\[\[[^]]*\]' | sed 's/.*Z",//; s/\]//'
+	}
+	SHUTDOWN=1s conf tlsnoca "$TLS_URL"
+	"$B/outdrive" -c "$tmp/tlsnoca.conf" --points 200 >"$tmp/tlsnoca.out" 2>"$tmp/tlsnoca.err"
+	check "TLS: an unknown CA is refused by default (logged, data kept)" \
+		both grep -q "SSL certificate problem" "$tmp/tlsnoca.err" -- [ "$(metric "$tmp/tlsnoca.out" points_spooled)" = 200 ]
+	conf tlsca "$TLS_URL" "ca_file = \"$tmp/tls/ca.pem\";"
+	"$B/outdrive" -c "$tmp/tlsca.conf" --points 300 >"$tmp/tlsca.out" 2>&1
+	check "TLS: with ca_file every point lands exactly" [ "$(tls_landed tlsca)" = "300,44850" ]
+	conf tlsins "$TLS_URL" "insecure_skip_verify = true;"
+	"$B/outdrive" -c "$tmp/tlsins.conf" --points 100 >"$tmp/tlsins.out" 2>"$tmp/tlsins.err"
+	check "TLS: insecure_skip_verify delivers, with a warning" \
+		both [ "$(tls_landed tlsins)" = "100,4950" ] -- grep -q "NOT checked" "$tmp/tlsins.err"
+	{ kill -KILL "$TLS_PID"; wait "$TLS_PID"; } 2>/dev/null
+else
+	sed 's/^/# /' "$tmp/tls/openssl.log"
+	not_ok "TLS: cannot make test certificates with openssl"
+fi
+
 # (c) 503 with Retry-After, then a proxy to the real influxd.
 mkdir -p "$tmp/c-req"
 "$B/httpstub" --port-file "$tmp/c.port" --dir "$tmp/c-req" --status 503,503,f \

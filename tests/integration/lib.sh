@@ -44,11 +44,13 @@ wait_for() {
 	return 1
 }
 
-# influx_start DIR [auth]: starts influxd on loopback; sets INFLUX_URL,
-# INFLUX_PID, INFLUX_CONF.  With "auth", HTTP authentication is on.
+# influx_start DIR [auth|tls]: starts influxd on loopback; sets INFLUX_URL,
+# INFLUX_PID, INFLUX_CONF.  With "auth", HTTP authentication is on; with
+# "tls", HTTPS with the certificate and key in $TLS_CERT and $TLS_KEY.
 influx_start() {
-	local dir=$1 auth=false hp bp
+	local dir=$1 auth=false tls=false scheme=http hp bp
 	[ "${2:-}" = auth ] && auth=true
+	[ "${2:-}" = tls ] && tls=true scheme=https
 	hp=$(free_port) || return 1
 	bp=$(free_port) || return 1
 	mkdir -p "$dir"
@@ -65,6 +67,9 @@ bind-address = "127.0.0.1:$bp"
   bind-address = "127.0.0.1:$hp"
   log-enabled = false
   auth-enabled = $auth
+  https-enabled = $tls
+  https-certificate = "${TLS_CERT:-}"
+  https-private-key = "${TLS_KEY:-}"
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -73,7 +78,7 @@ bind-address = "127.0.0.1:$bp"
   enabled = false
 EOC
 	INFLUX_CONF="$dir/influxd.conf"
-	INFLUX_URL="http://127.0.0.1:$hp"
+	INFLUX_URL="$scheme://127.0.0.1:$hp"
 	influx_restart
 }
 
@@ -83,7 +88,7 @@ influx_restart() {
 	dir=$(dirname "$INFLUX_CONF")
 	"${INFLUXD:-influxd}" -config "$INFLUX_CONF" >> "$dir/influxd.log" 2>&1 &
 	INFLUX_PID=$!
-	if ! wait_for 30 curl -s -o /dev/null "$INFLUX_URL/ping"; then
+	if ! wait_for 30 curl -k -s -o /dev/null "$INFLUX_URL/ping"; then
 		echo "# influxd did not start:"; sed 's/^/# /' "$dir/influxd.log" | tail -20
 		influx_stop
 		return 1
