@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collector.h"
 #include "lineproto.h"
 #include "log.h"
 #include "util.h"
@@ -47,6 +48,7 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 
 	a->cfg = cfg;
 	a->dry_run = dry_run;
+	pthread_mutex_init(&a->lock, NULL);
 	a->started_ns = fp_mono_ns();
 	fp_sched_init(&a->sched);
 	if (!dry_run) {
@@ -75,6 +77,10 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 				goto fail;
 		}
 	}
+	for (i = 0; fp_collectors[i]; i++)
+		if (cfg->collector_cfg[i])
+			a->collectors[i] = fp_collectors[i]->create(cfg->collector_cfg[i], cfg,
+								    fp_agent_push, a);
 	fp_sched_add(&a->sched, cfg->interval_ms * 1000000LL, cfg->round_interval, tick, a);
 	return a;
 fail:
@@ -82,11 +88,25 @@ fail:
 	return NULL;
 }
 
+int fp_agent_start(struct fp_agent *a)
+{
+	size_t i;
+
+	for (i = 0; fp_collectors[i]; i++)
+		if (a->collectors[i] && fp_collectors[i]->start(a->collectors[i]) < 0)
+			return -1;
+	return 0;
+}
+
 void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 {
 	int64_t deadline = fp_mono_ns() + timeout_ms * 1000000LL;
 	size_t i;
 
+	/* Collectors first: nothing new arrives while the outputs drain. */
+	for (i = 0; fp_collectors[i]; i++)
+		if (a->collectors[i])
+			fp_collectors[i]->stop(a->collectors[i]);
 	/* One deadline for all: the whole stop is bounded by timeout_ms. */
 	for (i = 0; i < a->noutputs; i++) {
 		int64_t left = (deadline - fp_mono_ns()) / 1000000;
@@ -101,10 +121,14 @@ void fp_agent_free(struct fp_agent *a)
 	if (!a)
 		return;
 	fp_agent_stop(a, a->cfg->shutdown_timeout_ms);
+	for (i = 0; fp_collectors[i]; i++)
+		if (a->collectors[i])
+			fp_collectors[i]->destroy(a->collectors[i]);
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_free(a->outputs[i]);
 	free(a->outputs);
 	fp_sched_reset(&a->sched);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
@@ -126,16 +150,30 @@ static void self_metrics(struct fp_agent *a, struct fp_batch *b, int64_t now)
 		fp_point_int(p, "rss_kb", rss);
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_metrics(a->outputs[i], b, c->site, c->hostname, now);
+	for (i = 0; fp_collectors[i]; i++)
+		if (a->collectors[i])
+			fp_collectors[i]->metrics(a->collectors[i], b, c->site, c->hostname, now);
 }
 
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
 {
-	int64_t now = fp_real_ns();
+	size_t i;
 
+	for (i = 0; fp_collectors[i]; i++)
+		if (a->collectors[i])
+			fp_collectors[i]->gather(a->collectors[i], b);
 	a->gathers++;
-	/* Collectors plug in here (README, Status). */
 	if (a->cfg->self_metrics)
-		self_metrics(a, b, now);
+		self_metrics(a, b, fp_real_ns());
+}
+
+void fp_agent_push(void *agent, struct fp_batch *b)
+{
+	struct fp_agent *a = agent;
+
+	pthread_mutex_lock(&a->lock);
+	fp_agent_dispatch(a, b);
+	pthread_mutex_unlock(&a->lock);
 }
 
 size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
@@ -179,14 +217,18 @@ size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 	return (size_t)n;
 }
 
+/* The agent's own timer: self-metrics (collectors push on their own). */
 static void tick(void *arg)
 {
 	struct fp_agent *a = arg;
 	struct fp_batch b;
 
+	a->gathers++;
+	if (!a->cfg->self_metrics)
+		return;
 	fp_batch_init(&b);
-	fp_agent_gather(a, &b);
-	fp_agent_dispatch(a, &b);
+	self_metrics(a, &b, fp_real_ns());
+	fp_agent_push(a, &b);
 	fp_batch_reset(&b);
 }
 

@@ -8,6 +8,7 @@
 #ifndef FP_AGENT_H
 #define FP_AGENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +21,8 @@ struct fp_agent {
 	const struct fp_config *cfg;
 	struct fp_output **outputs;
 	size_t noutputs;
+	void *collectors[4]; /* instances, per entry of fp_collectors[] */
+	pthread_mutex_t lock; /* dispatch from the collectors' threads */
 	struct fp_sched sched;
 	int64_t started_ns; /* monotonic */
 	uint64_t gathers, points_gathered, points_skipped;
@@ -34,8 +37,13 @@ void fp_agent_free(struct fp_agent *a);
  * (fp_agent_free does this with agent.shutdown_timeout). */
 void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms);
 
-/* Gathers everything now (collectors and self-metrics) into b. */
+/* Starts the collectors' threads (the daemon). */
+int fp_agent_start(struct fp_agent *a);
+/* Gathers everything now, in this thread (collectors once, then the
+ * self-metrics) into b: --test and --once. */
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);
+/* Encodes and dispatches b (thread-safe; the collectors' push callback). */
+void fp_agent_push(void *agent, struct fp_batch *b);
 /* Encodes b once and hands it to every output (or stdout when dry_run).
  * Returns the number of points written into line protocol. */
 size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b);

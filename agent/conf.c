@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collector.h"
 #include "log.h"
 
 void fp_cfg_errors_add(struct fp_cfg_errors *e, const config_setting_t *s, const char *key,
@@ -138,9 +139,8 @@ static char *key_path(const config_setting_t *g, const char *key)
 	return r;
 }
 
-static void report(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void report(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+#define report fp_cfg_report
+void fp_cfg_report(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		   const char *fmt, ...)
 {
 	char *kp = key_path(g, key), msg[512];
@@ -153,7 +153,8 @@ static void report(struct fp_cfg_errors *e, const config_setting_t *g, const cha
 	free(kp);
 }
 
-static const char *type_name(int t)
+#define type_name fp_cfg_type_name
+const char *fp_cfg_type_name(int t)
 {
 	switch (t) {
 	case CONFIG_TYPE_GROUP: return "a group";
@@ -479,8 +480,13 @@ static void free_influx_outputs(struct fp_config *c)
 
 void fp_config_free(struct fp_config *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
+	for (i = 0; fp_collectors[i]; i++)
+		if (c->collector_cfg[i])
+			fp_collectors[i]->free_config(c->collector_cfg[i]);
 	free_influx_outputs(c);
 	free(c->file);
 	free(c->site);
@@ -767,14 +773,19 @@ static void load_outputs(struct fp_config *c, const config_setting_t *g, struct 
 
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)
 {
-	static const char *const top[] = {
-		"agent", "outputs", "modbus", "mqtt", "indicators", "inventory", NULL,
-	};
-	static const char *const later[] = { "modbus", "mqtt", "indicators", "inventory", NULL };
+	static const char *const later[] = { "mqtt", "indicators", "inventory", NULL };
+	const char *top[16];
 	const config_setting_t *root, *s;
-	size_t before = e->n;
+	size_t before = e->n, nt = 0;
 	int i;
 
+	top[nt++] = "agent";
+	top[nt++] = "outputs";
+	for (i = 0; fp_collectors[i]; i++)
+		top[nt++] = fp_collectors[i]->group;
+	for (i = 0; later[i]; i++)
+		top[nt++] = later[i];
+	top[nt] = NULL;
 	free(c->file);
 	c->file = fp_xstrdup(path);
 	config_init(&c->lc);
@@ -811,6 +822,11 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	s = config_setting_get_member(root, "outputs");
 	if (s)
 		load_outputs(c, s, e);
+	for (i = 0; fp_collectors[i]; i++) {
+		s = config_setting_get_member(root, fp_collectors[i]->group);
+		if (s)
+			c->collector_cfg[i] = fp_collectors[i]->parse(s, c, e);
+	}
 	for (i = 0; later[i]; i++) {
 		s = config_setting_get_member(root, later[i]);
 		if (s)

@@ -33,6 +33,13 @@ void fp_cfg_errors_reset(struct fp_cfg_errors *e);
 /* Orders the problems by file, then line (stable). */
 void fp_cfg_errors_sort(struct fp_cfg_errors *e);
 
+/* Reports a problem with key in group g, at the key's line when present,
+ * else at the group's: "FILE:LINE: g.key: message". */
+void fp_cfg_report(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* "a string", "an integer", ... for a CONFIG_TYPE_*. */
+const char *fp_cfg_type_name(int t);
+
 /* The dotted path of s ("outputs.file[0].path"); caller frees. */
 char *fp_cfg_path(const config_setting_t *s);
 
@@ -109,6 +116,9 @@ struct fp_config {
 	size_t nfiles, files_cap;
 	struct fp_influx_output_cfg *influx;
 	size_t ninflux, influx_cap;
+
+	/* collectors: parsed config per entry of fp_collectors[], or NULL */
+	void *collector_cfg[4];
 
 	config_t lc;
 	bool lc_valid;

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += %D%/libfpcore.a
 %C%_libfpcore_a_SOURCES = \
 	%D%/agent.c %D%/agent.h \
+	%D%/collector.c %D%/collector.h \
 	%D%/conf.c %D%/conf.h \
 	%D%/lineproto.c %D%/lineproto.h \
 	%D%/log.c %D%/log.h \
@@ -12,9 +13,9 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/queue.c %D%/queue.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/util.c %D%/util.h
-%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(SYSTEMD_CFLAGS)
+%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(MODBUS_CFLAGS) $(SYSTEMD_CFLAGS)
 
-FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(SYSTEMD_LIBS) -lm
+FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(MODBUS_LIBS) $(SYSTEMD_LIBS) -lm
 
 sbin_PROGRAMS += footprintd
 footprintd_SOURCES = %D%/main.c

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "collector.h"
 #include "conf.h"
 #include "log.h"
 #include "notify.h"
@@ -90,8 +91,10 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 	char status[200];
 
 	a = fp_agent_new(*cfgp, false);
-	if (!a)
+	if (!a || fp_agent_start(a) < 0) {
+		fp_agent_free(a);
 		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -143,6 +146,10 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 			fp_agent_stop(a, RELOAD_DRAIN_MS);
 			fp_agent_free(a);
 			na = fp_agent_new(nc, false);
+			if (na && fp_agent_start(na) < 0) {
+				fp_agent_free(na);
+				na = NULL;
+			}
 			if (!na) {
 				fp_log(LOG_ERR, "agent: the new configuration cannot start; "
 				       "going back to the running one");
@@ -150,7 +157,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 				free(nc);
 				fp_log_set_level((*cfgp)->log_level);
 				a = fp_agent_new(*cfgp, false);
-				if (!a) {
+				if (!a || fp_agent_start(a) < 0) {
 					fp_log(LOG_CRIT, "agent: the previous configuration cannot "
 					       "start again either; exiting");
 					return 1;
@@ -253,8 +260,13 @@ int main(int argc, char **argv)
 	}
 	fp_log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
 	if (check) {
-		if (verbose)
+		if (verbose) {
+			size_t i;
 			print_settings(cfg);
+			for (i = 0; fp_collectors[i]; i++)
+				if (cfg->collector_cfg[i])
+					fp_collectors[i]->describe(cfg->collector_cfg[i], stdout);
+		}
 		printf("%s: configuration OK\n", path ? path : "(embedded defaults)");
 		fp_config_free(cfg);
 		free(cfg);

@@ -6,7 +6,7 @@ AM_TESTS_ENVIRONMENT = \
 	INFLUXD='$(INFLUXD)'; export top_builddir top_srcdir INFLUXD;
 
 FP_UNIT_TESTS = %D%/unit/check_lineproto %D%/unit/check_conf %D%/unit/check_queue \
-	%D%/unit/check_spool
+	%D%/unit/check_spool %D%/unit/check_modbus
 
 if HAVE_CHECK
 check_PROGRAMS += $(FP_UNIT_TESTS)
@@ -28,6 +28,9 @@ FP_TEST_LIBS = $(FP_CORE_LIBS) $(CHECK_LIBS)
 %C%_unit_check_spool_SOURCES = %D%/unit/check_spool.c %D%/unit/fp_check.h
 %C%_unit_check_spool_CFLAGS = $(FP_TEST_CFLAGS)
 %C%_unit_check_spool_LDADD = $(FP_TEST_LIBS)
+%C%_unit_check_modbus_SOURCES = %D%/unit/check_modbus.c %D%/unit/fp_check.h
+%C%_unit_check_modbus_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_modbus_LDADD = $(FP_TEST_LIBS)
 
 # Integration: the encoder against a real influxd, the daemon's command line.
 check_PROGRAMS += %D%/integration/influx_roundtrip
@@ -46,7 +49,8 @@ check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub
 %C%_integration_httpstub_LDADD = $(FP_CORE_LIBS)
 
 TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
-	%D%/integration/influx_output.sh
+	%D%/integration/influx_output.sh %D%/integration/modbus.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
-	%D%/integration/influx_output.sh \
+	%D%/integration/influx_output.sh %D%/integration/modbus.sh \
+	%D%/data/meters/eastron-sdm630.csv %D%/data/meters/eastron-sdm120.csv \
 	%D%/integration/lib.sh

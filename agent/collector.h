@@ -1,0 +1,42 @@
+/* collector.h - the collector interface (chrony's driver table).
+ *
+ * Each collector type has one const ops table, listed in agent/collector.c
+ * (compiled in, no dlopen).  It owns one top-level config group: parse
+ * turns the group into the type's own config (reporting problems through
+ * the shared error sink); create makes a run-time instance that pushes its
+ * points to the core from its own threads (fp_push_fn, thread-safe);
+ * gather polls once in the calling thread (--test, --once).  A collector
+ * never sleeps in the caller's thread outside gather, never exits and never
+ * calls an output.
+ */
+#ifndef FP_COLLECTOR_H
+#define FP_COLLECTOR_H
+
+#include <libconfig.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "point.h"
+
+typedef void (*fp_push_fn)(void *arg, struct fp_batch *b);
+
+struct fp_collector_ops {
+	const char *group; /* top-level config group, e.g. "modbus" */
+	void *(*parse)(const config_setting_t *g, const struct fp_config *c,
+		       struct fp_cfg_errors *errs); /* NULL on errors */
+	void (*free_config)(void *cc);
+	void (*describe)(const void *cc, FILE *f); /* --check-config -v */
+	void *(*create)(const void *cc, const struct fp_config *c, fp_push_fn push, void *arg);
+	int (*start)(void *inst);
+	void (*gather)(void *inst, struct fp_batch *out);
+	void (*stop)(void *inst);
+	void (*metrics)(void *inst, struct fp_batch *b, const char *site, const char *host,
+			int64_t ts_ns);
+	void (*destroy)(void *inst);
+};
+
+/* NULL-terminated, in config order of precedence. */
+extern const struct fp_collector_ops *const fp_collectors[];
+#define FP_MAX_COLLECTORS 4
+
+#endif

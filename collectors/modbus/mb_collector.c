@@ -1,0 +1,524 @@
+/* mb_collector.c - the Modbus collector at run time (libmodbus). */
+#include "config.h"
+
+#include "mb_collector.h"
+
+#include <errno.h>
+#include <modbus.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "sched.h"
+#include "util.h"
+
+#define BUSY_RETRIES 3
+
+struct mb_dev {
+	const struct fp_mb_device_cfg *cfg;
+	struct fp_mb_field *fields; /* own copy: disabled flags change */
+	struct fp_mb_block *blocks;
+	size_t nblocks;
+	int64_t next_ns;
+	int64_t backoff_ms;
+	struct fp_complain lim;
+	atomic_ullong polls, poll_errors, requests, errors_timeout, errors_exception,
+		errors_connect, errors_other, fields_disabled, last_poll_ms;
+};
+
+struct mb_conn {
+	struct fp_mb_collector *owner;
+	char *key;
+	const struct fp_mb_device_cfg *first; /* connection parameters */
+	modbus_t *ctx;
+	bool connected;
+	int64_t last_request_ns;
+	struct mb_dev **devs;
+	size_t ndevs;
+	pthread_t thread;
+	bool started;
+	struct fp_complain lim;
+};
+
+struct fp_mb_collector {
+	const struct fp_mb_config *mc;
+	const struct fp_config *cfg;
+	fp_push_fn push;
+	void *arg;
+	struct mb_dev *devs;
+	size_t ndevs;
+	struct mb_conn *conns;
+	size_t nconns;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+};
+
+static void replan(struct mb_dev *d)
+{
+	fp_mb_plan_free(d->blocks, d->nblocks);
+	d->nblocks = fp_mb_plan(d->fields, d->cfg->nfields, &d->cfg->limits, &d->blocks);
+}
+
+struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
+					    const struct fp_config *cfg, fp_push_fn push, void *arg)
+{
+	struct fp_mb_collector *c = fp_xcalloc(1, sizeof(*c));
+	pthread_condattr_t ca;
+	size_t i, k;
+
+	c->mc = mc;
+	c->cfg = cfg;
+	c->push = push;
+	c->arg = arg;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	c->devs = fp_xcalloc(mc->ndevs ? mc->ndevs : 1, sizeof(*c->devs));
+	c->conns = fp_xcalloc(mc->ndevs ? mc->ndevs : 1, sizeof(*c->conns));
+	for (i = 0; i < mc->ndevs; i++) {
+		struct mb_dev *d = &c->devs[c->ndevs++];
+		char *key = fp_mb_conn_key(&mc->devs[i]);
+		struct mb_conn *cn = NULL;
+
+		d->cfg = &mc->devs[i];
+		d->fields = fp_xcalloc(d->cfg->nfields ? d->cfg->nfields : 1, sizeof(*d->fields));
+		memcpy(d->fields, d->cfg->fields, d->cfg->nfields * sizeof(*d->fields));
+		replan(d);
+		for (k = 0; k < c->nconns; k++)
+			if (!strcmp(c->conns[k].key, key))
+				cn = &c->conns[k];
+		if (!cn) {
+			cn = &c->conns[c->nconns++];
+			cn->owner = c;
+			cn->key = key;
+			cn->first = d->cfg;
+		} else {
+			free(key);
+		}
+		cn->devs = fp_xrealloc(cn->devs, (cn->ndevs + 1) * sizeof(*cn->devs));
+		cn->devs[cn->ndevs++] = d;
+	}
+	return c;
+}
+
+static void conn_close(struct mb_conn *cn)
+{
+	if (cn->ctx) {
+		modbus_close(cn->ctx);
+		modbus_free(cn->ctx);
+		cn->ctx = NULL;
+	}
+	cn->connected = false;
+}
+
+static int conn_open(struct mb_conn *cn)
+{
+	const struct fp_mb_device_cfg *d = cn->first;
+	char port[16];
+
+	if (cn->connected)
+		return 0;
+	if (!cn->ctx) {
+		if (d->kind == FP_MB_TCP) {
+			snprintf(port, sizeof(port), "%d", d->port);
+			cn->ctx = modbus_new_tcp_pi(d->host, port);
+		} else {
+			cn->ctx = modbus_new_rtu(d->tty, d->baud, d->parity, d->data_bits, d->stop_bits);
+		}
+		if (!cn->ctx)
+			return -errno;
+	}
+	if (modbus_connect(cn->ctx) != 0) {
+		int e = errno;
+		fp_complain(&cn->lim, LOG_WARNING, "modbus[%s]: cannot connect: %s", cn->key,
+			    modbus_strerror(e));
+		conn_close(cn);
+		return -e;
+	}
+	if (d->kind == FP_MB_RTU && d->rs485 &&
+	    modbus_rtu_set_serial_mode(cn->ctx, MODBUS_RTU_RS485) != 0)
+		fp_log(LOG_WARNING, "modbus[%s]: RS485 mode not supported by the port: %s", cn->key,
+		       modbus_strerror(errno));
+	cn->connected = true;
+	fp_release(&cn->lim, LOG_NOTICE, "modbus[%s]: connected", cn->key);
+	return 0;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* After a timeout: never let a late reply answer the next request. */
+static void after_timeout(struct mb_conn *cn)
+{
+	if (cn->first->kind == FP_MB_TCP) {
+		conn_close(cn);
+	} else if (cn->ctx) {
+		modbus_flush(cn->ctx);
+		sleep_ms(50);
+		modbus_flush(cn->ctx);
+	}
+}
+
+static bool is_timeout(int e)
+{
+	return e == ETIMEDOUT || e == EAGAIN;
+}
+
+static bool is_link_error(int e)
+{
+	return e == ECONNRESET || e == EPIPE || e == EBADF || e == ECONNREFUSED || e == ENOTCONN ||
+	       e == EIO;
+}
+
+/* Reads one block; 0 or -errno.  Retries "busy" (exception 6) briefly. */
+static int read_block(struct mb_conn *cn, struct mb_dev *d, const struct fp_mb_block *b,
+		      uint16_t *regs, uint8_t *bits)
+{
+	int attempt, rc = -1, e = 0;
+
+	for (attempt = 0; attempt <= BUSY_RETRIES; attempt++) {
+		if (d->cfg->pause_ms && cn->last_request_ns) {
+			int64_t since = (fp_mono_ns() - cn->last_request_ns) / 1000000;
+			if (since < d->cfg->pause_ms)
+				sleep_ms(d->cfg->pause_ms - since);
+		}
+		atomic_fetch_add(&d->requests, 1);
+		switch (b->table) {
+		case FP_MB_COIL:
+			rc = modbus_read_bits(cn->ctx, b->start, b->count, bits);
+			break;
+		case FP_MB_DISCRETE:
+			rc = modbus_read_input_bits(cn->ctx, b->start, b->count, bits);
+			break;
+		case FP_MB_HOLDING:
+			rc = modbus_read_registers(cn->ctx, b->start, b->count, regs);
+			break;
+		case FP_MB_INPUT:
+			rc = modbus_read_input_registers(cn->ctx, b->start, b->count, regs);
+			break;
+		}
+		e = errno;
+		cn->last_request_ns = fp_mono_ns();
+		if (rc == b->count)
+			return 0;
+		if (rc >= 0)
+			e = EMBBADDATA;
+		if (e != EMBXSBUSY)
+			break;
+		atomic_fetch_add(&d->errors_exception, 1);
+		sleep_ms(50 * (attempt + 1));
+	}
+	return -e;
+}
+
+/* An illegal address or value on a block: split it (first into contiguous
+ * runs, then field by field); on a single field, drop that field. */
+static void illegal(struct mb_dev *d, const struct fp_mb_block *b, int e)
+{
+	if (b->nfields == 1) {
+		struct fp_mb_field *f = &d->fields[b->fields[0]];
+		f->disabled = true;
+		atomic_fetch_add(&d->fields_disabled, 1);
+		fp_log(LOG_WARNING, "modbus[%s]: %s %u: %s; field '%s' dropped", d->cfg->name,
+		       fp_mb_table_name(f->table), f->address, modbus_strerror(e), f->field);
+		replan(d);
+		return;
+	}
+	fp_log(LOG_NOTICE, "modbus[%s]: %s %u-%u: %s; reading its %zu fields one by one",
+	       d->cfg->name, fp_mb_table_name(b->table), b->start, b->start + b->count - 1,
+	       modbus_strerror(e), b->nfields);
+	for (size_t i = 0; i < b->nfields; i++)
+		d->fields[b->fields[i]].solo = true;
+	replan(d);
+}
+
+/* Polls one device; appends its points to out.  Returns true if anything
+ * was read. */
+static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
+{
+	const struct fp_mb_device_cfg *dc = d->cfg;
+	int64_t t0 = fp_mono_ns(), ts = fp_real_ns();
+	struct fp_mb_value *vals = fp_xcalloc(dc->nfields ? dc->nfields : 1, sizeof(*vals));
+	bool *have = fp_xcalloc(dc->nfields ? dc->nfields : 1, sizeof(*have));
+	uint16_t regs[125];
+	uint8_t bits[2000];
+	size_t i, ok = 0, failed = 0;
+	int rc;
+
+	atomic_fetch_add(&d->polls, 1);
+	rc = conn_open(cn);
+	if (rc < 0) {
+		atomic_fetch_add(&d->errors_connect, 1);
+		goto done;
+	}
+	modbus_set_slave(cn->ctx, dc->unit_id);
+	modbus_set_response_timeout(cn->ctx, (uint32_t)(dc->timeout_ms / 1000),
+				    (uint32_t)(dc->timeout_ms % 1000) * 1000);
+	for (i = 0; i < d->nblocks; i++) {
+		struct fp_mb_block b = d->blocks[i];
+		size_t k;
+
+		if (!cn->connected && conn_open(cn) < 0) {
+			atomic_fetch_add(&d->errors_connect, 1);
+			failed++;
+			break;
+		}
+		rc = read_block(cn, d, &b, regs, bits);
+		if (rc == 0) {
+			ok++;
+			for (k = 0; k < b.nfields; k++) {
+				const struct fp_mb_field *f = &d->fields[b.fields[k]];
+				uint32_t off = f->address - b.start;
+				fp_mb_decode(f, regs + (off < 125 ? off : 0), bits + off, &vals[b.fields[k]]);
+				have[b.fields[k]] = true;
+			}
+			continue;
+		}
+		failed++;
+		rc = -rc;
+		if (rc == EMBXILADD || rc == EMBXILVAL) {
+			atomic_fetch_add(&d->errors_exception, 1);
+			illegal(d, &b, rc);
+			break; /* the plan changed; the next poll uses it */
+		}
+		if (is_timeout(rc)) {
+			atomic_fetch_add(&d->errors_timeout, 1);
+			fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: timeout after %lldms",
+				    dc->name, dc->unit_id, fp_mb_table_name(b.table), b.start,
+				    b.start + b.count - 1, (long long)dc->timeout_ms);
+			after_timeout(cn);
+			break; /* a unit that does not answer: stop here, back off */
+		}
+		if (rc > MODBUS_ENOBASE && rc < EMBXGTAR + 1) {
+			atomic_fetch_add(&d->errors_exception, 1);
+			fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
+				    dc->unit_id, fp_mb_table_name(b.table), b.start,
+				    b.start + b.count - 1, modbus_strerror(rc));
+			continue;
+		}
+		if (is_link_error(rc)) {
+			atomic_fetch_add(&d->errors_connect, 1);
+			conn_close(cn);
+		} else {
+			atomic_fetch_add(&d->errors_other, 1);
+			after_timeout(cn); /* bad CRC, bad data: resynchronise */
+		}
+		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
+			    dc->unit_id, fp_mb_table_name(b.table), b.start, b.start + b.count - 1,
+			    modbus_strerror(rc));
+		break;
+	}
+	/* One point per phase (and one without). */
+	{
+		const char *phases[64];
+		size_t np = 0, p;
+
+		for (i = 0; i < dc->nfields; i++) {
+			const char *ph = d->fields[i].phase;
+			bool seen = false;
+			if (!have[i] || vals[i].kind == FP_MB_V_NONE)
+				continue;
+			for (p = 0; p < np; p++)
+				if ((!ph && !phases[p]) || (ph && phases[p] && !strcmp(ph, phases[p])))
+					seen = true;
+			if (!seen && np < 64)
+				phases[np++] = ph;
+		}
+		for (p = 0; p < np; p++) {
+			struct fp_point *pt = fp_batch_add(out, "meter", ts);
+			size_t t;
+			fp_point_tag(pt, "site", cn->owner->cfg->site);
+			fp_point_tag(pt, "device", dc->name);
+			fp_point_tag(pt, "role", dc->role);
+			fp_point_tag(pt, "source", "modbus");
+			if (phases[p])
+				fp_point_tag(pt, "phase", phases[p]);
+			for (t = 0; t < dc->ntags; t++)
+				fp_point_tag(pt, dc->tags[t].key, dc->tags[t].val);
+			for (i = 0; i < dc->nfields; i++) {
+				const struct fp_mb_field *f = &d->fields[i];
+				const struct fp_mb_value *v = &vals[i];
+				if (!have[i] || v->kind == FP_MB_V_NONE)
+					continue;
+				if (!((!f->phase && !phases[p]) ||
+				      (f->phase && phases[p] && !strcmp(f->phase, phases[p]))))
+					continue;
+				switch (v->kind) {
+				case FP_MB_V_FLOAT: fp_point_float(pt, f->field, v->f); break;
+				case FP_MB_V_INT: fp_point_int(pt, f->field, v->i); break;
+				case FP_MB_V_BOOL: fp_point_bool(pt, f->field, v->b); break;
+				case FP_MB_V_STRING: fp_point_string(pt, f->field, v->s); break;
+				default: break;
+				}
+			}
+		}
+	}
+done:
+	if (ok && !failed)
+		fp_release(&d->lim, LOG_NOTICE, "modbus[%s]: unit %d answers again", dc->name,
+			   dc->unit_id);
+	if (!ok)
+		atomic_fetch_add(&d->poll_errors, 1);
+	atomic_store(&d->last_poll_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
+	free(vals);
+	free(have);
+	return ok > 0;
+}
+
+static void schedule(struct fp_mb_collector *c, struct mb_dev *d, bool ok)
+{
+	int64_t iv = d->cfg->interval_ms, now = fp_mono_ns();
+
+	if (ok) {
+		d->backoff_ms = 0;
+		d->next_ns = fp_sched_deadline(now, fp_real_ns(), iv * 1000000LL,
+					       c->cfg->round_interval);
+		return;
+	}
+	d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : iv;
+	if (d->backoff_ms > 4 * iv)
+		d->backoff_ms = 4 * iv;
+	d->next_ns = now + d->backoff_ms * 1000000LL;
+}
+
+static void *conn_thread(void *arg)
+{
+	struct mb_conn *cn = arg;
+	struct fp_mb_collector *c = cn->owner;
+	size_t i;
+
+	for (i = 0; i < cn->ndevs; i++)
+		cn->devs[i]->next_ns = fp_sched_deadline(fp_mono_ns(), fp_real_ns(),
+							 cn->devs[i]->cfg->interval_ms * 1000000LL,
+							 c->cfg->round_interval);
+	for (;;) {
+		struct mb_dev *d = cn->devs[0];
+		struct timespec dl;
+		struct fp_batch b;
+		bool stop, ok;
+
+		for (i = 1; i < cn->ndevs; i++)
+			if (cn->devs[i]->next_ns < d->next_ns)
+				d = cn->devs[i];
+		dl.tv_sec = (time_t)(d->next_ns / 1000000000LL);
+		dl.tv_nsec = (long)(d->next_ns % 1000000000LL);
+		pthread_mutex_lock(&c->lock);
+		while (!c->stopping && fp_mono_ns() < d->next_ns)
+			if (pthread_cond_timedwait(&c->cond, &c->lock, &dl) == ETIMEDOUT)
+				break;
+		stop = c->stopping;
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
+			break;
+		fp_batch_init(&b);
+		ok = poll_dev(cn, d, &b);
+		if (b.n)
+			c->push(c->arg, &b);
+		fp_batch_reset(&b);
+		schedule(c, d, ok);
+	}
+	conn_close(cn);
+	return NULL;
+}
+
+int fp_mb_collector_start(struct fp_mb_collector *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nconns; i++) {
+		int rc = -pthread_create(&c->conns[i].thread, NULL, conn_thread, &c->conns[i]);
+		if (rc < 0) {
+			fp_log(LOG_ERR, "modbus[%s]: cannot start a thread: %s", c->conns[i].key,
+			       strerror(-rc));
+			return rc;
+		}
+		c->conns[i].started = true;
+	}
+	return 0;
+}
+
+void fp_mb_collector_gather(struct fp_mb_collector *c, struct fp_batch *out)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nconns; i++) {
+		for (k = 0; k < c->conns[i].ndevs; k++)
+			poll_dev(&c->conns[i], c->conns[i].devs[k], out);
+		conn_close(&c->conns[i]);
+	}
+}
+
+void fp_mb_collector_stop(struct fp_mb_collector *c)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	for (i = 0; i < c->nconns; i++) {
+		if (c->conns[i].started)
+			pthread_join(c->conns[i].thread, NULL);
+		c->conns[i].started = false;
+	}
+}
+
+void fp_mb_collector_metrics(struct fp_mb_collector *c, struct fp_batch *b, const char *site,
+			     const char *host, int64_t ts_ns)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndevs; i++) {
+		struct mb_dev *d = &c->devs[i];
+		struct fp_point *p = fp_batch_add(b, "footprintd", ts_ns);
+		char comp[96];
+		snprintf(comp, sizeof(comp), "modbus/%s", d->cfg->name);
+		fp_point_tag(p, "site", site);
+		fp_point_tag(p, "host", host);
+		fp_point_tag(p, "component", comp);
+		fp_point_int(p, "polls", (int64_t)atomic_load(&d->polls));
+		fp_point_int(p, "poll_errors", (int64_t)atomic_load(&d->poll_errors));
+		fp_point_int(p, "requests", (int64_t)atomic_load(&d->requests));
+		fp_point_int(p, "errors_timeout", (int64_t)atomic_load(&d->errors_timeout));
+		fp_point_int(p, "errors_exception", (int64_t)atomic_load(&d->errors_exception));
+		fp_point_int(p, "errors_connect", (int64_t)atomic_load(&d->errors_connect));
+		fp_point_int(p, "errors_other", (int64_t)atomic_load(&d->errors_other));
+		fp_point_int(p, "fields_disabled", (int64_t)atomic_load(&d->fields_disabled));
+		fp_point_int(p, "last_poll_ms", (int64_t)atomic_load(&d->last_poll_ms));
+	}
+}
+
+void fp_mb_collector_free(struct fp_mb_collector *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	fp_mb_collector_stop(c);
+	for (i = 0; i < c->nconns; i++) {
+		conn_close(&c->conns[i]);
+		free(c->conns[i].key);
+		free(c->conns[i].devs);
+	}
+	for (i = 0; i < c->ndevs; i++) {
+		fp_mb_plan_free(c->devs[i].blocks, c->devs[i].nblocks);
+		free(c->devs[i].fields);
+	}
+	free(c->conns);
+	free(c->devs);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	free(c);
+}

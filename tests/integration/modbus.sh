@@ -1,0 +1,175 @@
+#!/bin/bash
+# The Modbus collector against the project's simulator (tests/sim/fpsim)
+# over loopback TCP and over a pseudo-terminal pair (RTU): profiles (the
+# shipped ones and the fixture CSVs), a cross-check with mbpoll (a client
+# nobody here wrote), a dead unit on a shared connection, late replies,
+# busy and illegal-address exceptions.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+FPD="$top_builddir/footprintd"
+SIM="$top_builddir/tests/sim/fpsim"
+PROFILES="$top_srcdir/profiles"
+DATA="$top_srcdir/tests/data/meters"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do { kill -TERM "$p"; wait "$p"; } 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+[ -n "${FP_KEEP_TMP:-}" ] && trap "cp -r $tmp /tmp/mkeep; cleanup" EXIT
+
+# sim NAME ARGS...: starts fpsim on a free port; sets PORT.
+sim() {
+	local name=$1; shift
+	rm -f "$tmp/$name.port"
+	"$SIM" --tcp 127.0.0.1:0 --port-file "$tmp/$name.port" --profiles-dir "$PROFILES" "$@" \
+		2>"$tmp/$name.sim.err" &
+	pids+=($!)
+	wait_for 10 test -s "$tmp/$name.port" || { echo "# fpsim did not start"; cat "$tmp/$name.sim.err"; }
+	PORT=$(cat "$tmp/$name.port")
+}
+# field FILE DEVICE FIELD [PHASE]: the value of FIELD in the last meter point of DEVICE.
+field() {
+	if [ -n "${4:-}" ]; then
+		grep "^meter,device=$2,phase=$4," "$1"
+	else
+		grep "^meter,device=$2," "$1" | grep -v ',phase='
+	fi | tail -1 | grep -o " .*" | grep -o "[ ,]$3=[^, ]*" | head -1 | sed 's/.*=//; s/i$//'
+}
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= t) }'; }
+
+# 1. --test against three meters on one connection: a shipped profile, a
+#    fixture CSV used as a user profile, and a unit that never answers.
+sim t1 --unit 1:eastron-sdm630 --unit 2:"$DATA/eastron-sdm120.csv",power=300 --unit 3:eastron-sdm120,dead
+cat > "$tmp/t1.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/state"; };
+modbus: { profiles_dir = "$PROFILES";
+  devices = (
+    { name = "pdu-a"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "eastron-sdm630"; role = "it"; tags = { rack = "A3"; }; },
+    { name = "plug-b"; url = "tcp://127.0.0.1:$PORT"; unit_id = 2; profile = "$DATA/eastron-sdm120.csv"; },
+    { name = "dead-c"; url = "tcp://127.0.0.1:$PORT"; unit_id = 3; profile = "eastron-sdm120"; timeout = "300ms"; }
+  ); };
+EOC
+out=$("$FPD" -c "$tmp/t1.conf" --check-config -v 2>&1); rc=$?
+echo "$out" | grep modbus | sed 's/^/# /'
+check "--check-config -v prints the request plan" both [ "$rc" -eq 0 ] -- \
+	grep -q "modbus device pdu-a (tcp://127.0.0.1:$PORT unit 1, 31 fields): 7 requests touching 62 registers" <<<"$out"
+"$FPD" -c "$tmp/t1.conf" --test >"$tmp/t1.out" 2>"$tmp/t1.err"
+check "per-phase and total points with schema fields and tags" \
+	grep -q '^meter,device=pdu-a,phase=L2,rack=A3,role=it,site=lab,source=modbus voltage_v=' "$tmp/t1.out"
+check "the total point carries power_w and energy_import_kwh" \
+	both near "$(field "$tmp/t1.out" pdu-a power_w)" 2000 200 -- near "$(field "$tmp/t1.out" pdu-a energy_import_kwh)" 12346 1
+check "voltage within the simulator's range" near "$(field "$tmp/t1.out" pdu-a voltage_v L1)" 230 3
+check "a fixture CSV works as a user profile (its own field names)" near "$(field "$tmp/t1.out" plug-b power)" 300 30
+check "the dead unit gives no point and a timeout is counted" \
+	both not grep -q '^meter,device=dead-c' "$tmp/t1.out" -- grep -q 'component=modbus/dead-c.*errors_timeout=1i' "$tmp/t1.out"
+
+# 2. Cross-check with mbpoll on a frozen simulator: the same registers, the same values.
+sim t2 --frozen --unit 1:eastron-sdm630
+cat > "$tmp/t2.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/state"; };
+modbus: { profiles_dir = "$PROFILES";
+  devices = ( { name = "pdu-a"; url = "tcp://127.0.0.1:$PORT"; profile = "eastron-sdm630"; } ); };
+EOC
+"$FPD" -c "$tmp/t2.conf" --test >"$tmp/t2.out" 2>&1
+mb() { mbpoll -m tcp -a 1 -r "$1" -c 1 -t 3:float -B -1 -p "$PORT" 127.0.0.1 2>/dev/null | awk -F'\t' '/^\[/ { print $2 }'; }
+check "mbpoll and footprintd agree: voltage L1 (30001)" near "$(mb 1)" "$(field "$tmp/t2.out" pdu-a voltage_v L1)" 0.001
+check "mbpoll and footprintd agree: total power (30053)" near "$(mb 53)" "$(field "$tmp/t2.out" pdu-a power_w)" 0.001
+check "mbpoll and footprintd agree: import energy (30073)" near "$(mb 73)" "$(field "$tmp/t2.out" pdu-a energy_import_kwh)" 0.001
+check "mbpoll and footprintd agree: frequency (30071)" near "$(mb 71)" "$(field "$tmp/t2.out" pdu-a frequency_hz)" 0.001
+
+# 3. Running: a dead unit on the shared connection never delays the others;
+#    a late reply is never taken as the answer to the next request; busy
+#    is retried; an illegal address splits the request, then drops the field.
+sim t3 --frozen --unit 1:eastron-sdm630 --unit 3:eastron-sdm120,dead --unit 4:eastron-sdm120,delay=700,power=777 \
+	--unit 5:eastron-sdm120,busy=2 --unit 6:eastron-sdm120
+cat > "$tmp/t3.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/state3"; interval = "1s"; round_interval = false; self_metrics = true; };
+outputs: { file = ( { name = "lp"; path = "out.lp"; } ); };
+modbus: { profiles_dir = "$PROFILES";
+  devices = (
+    { name = "good"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "eastron-sdm630"; },
+    { name = "dead"; url = "tcp://127.0.0.1:$PORT"; unit_id = 3; profile = "eastron-sdm120"; timeout = "200ms"; },
+    { name = "late"; url = "tcp://127.0.0.1:$PORT"; unit_id = 4; profile = "eastron-sdm120"; timeout = "300ms"; },
+    { name = "busy"; url = "tcp://127.0.0.1:$PORT"; unit_id = 5; profile = "eastron-sdm120"; },
+    { name = "holes"; url = "tcp://127.0.0.1:$PORT"; unit_id = 6; max_gap = 20; table = "input"; order = "ABCD";
+      registers = (
+        { field = "voltage_v"; address = 0; type = "float32"; },
+        { field = "power_w"; address = 12; type = "float32"; },
+        { field = "missing"; address = 500; type = "float32"; }
+      ); }
+  ); };
+EOC
+"$FPD" -c "$tmp/t3.conf" 2>"$tmp/t3.err" &
+fpd=$!; pids+=($fpd)
+sleep 6.5
+kill -TERM "$fpd"; wait "$fpd"
+sed 's/^/# /' "$tmp/t3.err" | head -20
+lp="$tmp/state3/out.lp"
+n_good=$(grep -c '^meter,device=good,role=' "$lp")
+check "the good unit kept its 1 s schedule beside a dead one ($n_good polls in 6.5 s)" [ "$n_good" -ge 5 ]
+check "the good unit's values are always its own (never the late unit's)" \
+	not grep -q '^meter,device=good,role=.*power_w=777' "$lp"
+check "no late reply was ever taken: every good total power is 2000" \
+	[ "$(grep '^meter,device=good,role=' "$lp" | grep -c 'power_w=2000,')" -eq "$n_good" ]
+last() { grep "component=modbus/$1," "$lp" | tail -1 | grep -o "[ ,]$2=[0-9]*i" | sed 's/.*=//; s/i//'; }
+check "the dead unit backs off (fewer polls than the good one)" [ "$(last dead polls)" -lt "$(last good polls)" ]
+check "the late unit's timeouts are counted" [ "$(last late errors_timeout)" -ge 1 ]
+check "busy (exception 6) is retried within the poll" \
+	both [ "$(last busy errors_exception)" -eq 2 ] -- grep -q '^meter,device=busy,role=' "$lp"
+check "an illegal address splits the request, then drops only that field" \
+	both [ "$(last holes fields_disabled)" -eq 1 ] -- grep -q '^meter,device=holes,role=.*voltage_v=230,power_w=2000' "$lp"
+check "the dropped field is logged" grep -q "field 'missing' dropped" "$tmp/t3.err"
+
+# 4. RTU over a pseudo-terminal pair (socat).
+if command -v socat >/dev/null 2>&1; then
+	socat pty,raw,echo=0,link="$tmp/ttyA" pty,raw,echo=0,link="$tmp/ttyB" 2>/dev/null &
+	pids+=($!)
+	wait_for 10 test -e "$tmp/ttyB"
+	"$SIM" --rtu "$tmp/ttyA:19200" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120 2>"$tmp/rtu.err" &
+	pids+=($!)
+	sleep 0.5
+	cat > "$tmp/rtu.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/staterq"; };
+modbus: { profiles_dir = "$PROFILES";
+  devices = ( { name = "rtu-meter"; url = "rtu:$tmp/ttyB?baud=19200&parity=N&data=8&stop=1"; unit_id = 7;
+                profile = "eastron-sdm120"; timeout = "1s"; } ); };
+EOC
+	"$FPD" -c "$tmp/rtu.conf" --test >"$tmp/rtu.out" 2>&1
+	sed 's/^/# /' "$tmp/rtu.out" | grep -v '^# footprintd' | head -5
+	check "RTU: the meter is read over a serial line" near "$(field "$tmp/rtu.out" rtu-meter power_w)" 2000 0.001
+else
+	not_ok "RTU: socat is not installed"
+fi
+
+# 5. Config errors name the file and line.
+cat > "$tmp/bad.conf" <<EOC
+modbus: {
+  devices = (
+    { name = "x"; url = "udp://1.2.3.4"; profile = "no-such-profile"; },
+    { name = "y"; url = "tcp://127.0.0.1:502";
+      registers = ( { field = "a"; address = 0; type = "float32"; },
+                    { field = "b"; address = 1; type = "uint16"; },
+                    { field = "c"; address = 2; type = "float33"; order = "ADBC"; } ); }
+  ); };
+EOC
+"$FPD" -c "$tmp/bad.conf" --check-config >"$tmp/bad.out" 2>&1; rc=$?
+sed 's/^/# /' "$tmp/bad.out"
+check "bad modbus config: exit 1" [ "$rc" -eq 1 ]
+check "bad url named with its line" grep -q "^$tmp/bad.conf:3: modbus.devices\[0\].url: 'udp://1.2.3.4' must start with tcp:// or rtu:" "$tmp/bad.out"
+check "unknown profile named" grep -q "^$tmp/bad.conf:3: .*'no-such-profile' not found" "$tmp/bad.out"
+check "bad type and order named" both grep -q "^$tmp/bad.conf:7: .*type: 'float33' is not one of" "$tmp/bad.out" -- grep -q "order: 'ADBC' is not one of" "$tmp/bad.out"
+cat > "$tmp/overlap.conf" <<EOC
+modbus: {
+  devices = (
+    { name = "y"; url = "tcp://127.0.0.1:502";
+      registers = ( { field = "a"; address = 0; type = "float32"; },
+                    { field = "b"; address = 1; type = "uint16"; } ); }
+  ); };
+EOC
+"$FPD" -c "$tmp/overlap.conf" --check-config >"$tmp/overlap.out" 2>&1
+sed 's/^/# /' "$tmp/overlap.out"
+check "overlapping registers named with both lines" grep -q "^$tmp/overlap.conf:4: .*'a' (line 4) and 'b' (line 5) overlap" "$tmp/overlap.out"
+
+done_testing

@@ -1,0 +1,456 @@
+/* fpsim.c - a Modbus TCP/RTU device simulator for the tests, the demo and
+ * the benchmarks, built on libmodbus's server API.
+ *
+ *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
+ *         [--profiles-dir DIR] [--frozen] [--seed N]
+ *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W] ...
+ *
+ * Each unit serves a register map read from a profile file (the same
+ * .conf/.csv files footprintd reads) with values that move: voltage near
+ * 230 V, power with noise around power=W (default 2000), current and
+ * apparent power consistent with it, energy counters that grow with the
+ * power, frequency near 50 Hz, water meters (water_m3) that grow.
+ * Requests touching a register no field covers are answered with
+ * exception 2 (illegal data address), as strict meters do, unless the
+ * unit is "loose".  Faults: dead (never answers), busy=N (exception 6 on
+ * the first N requests), delay=MS (answers that late).  With --frozen the
+ * values do not move (for cross-checks).  TCP serves several clients and
+ * units; RTU serves one unit.  Exits on SIGTERM/SIGINT. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <modbus.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "mb_config.h"
+#include "util.h"
+
+#define MAX_UNITS 256
+
+struct unit {
+	int id;
+	char *profile;
+	struct fp_mb_config *mc;
+	modbus_mapping_t *map;
+	uint8_t *covered_reg[2]; /* holding, input: register covered by a field */
+	uint8_t *covered_bit[2]; /* coil, discrete */
+	bool dead, loose;
+	int busy, delay_ms;
+	double power, energy_kwh, export_kwh, water_m3, kvarh;
+	double p_now; /* power with its noise, this refresh */
+	int64_t last_ns;
+};
+
+static struct unit units[MAX_UNITS];
+static int nunits;
+static volatile sig_atomic_t quit;
+static bool frozen;
+static unsigned seed = 1;
+static const char *profiles_dir = "profiles";
+
+static void on_signal(int s)
+{
+	(void)s;
+	quit = 1;
+}
+
+static double noise(double amp)
+{
+	seed = seed * 1103515245u + 12345u;
+	return amp * ((double)((seed >> 8) & 0xffff) / 32768.0 - 1.0);
+}
+
+/* Writes value v of field f into the unit's registers (the inverse of
+ * fp_mb_decode). */
+static void put(struct unit *u, const struct fp_mb_field *f, double v)
+{
+	uint16_t *regs = f->table == FP_MB_HOLDING ? u->map->tab_registers
+						  : u->map->tab_input_registers;
+	unsigned n = fp_mb_type_words(f->type), i;
+	double raw = (v - f->offset) / (f->scale != 0 ? f->scale : 1);
+	uint64_t bitsv = 0;
+	uint8_t be[8];
+	bool word_swap = f->order == FP_MB_CDAB || f->order == FP_MB_DCBA;
+	bool byte_swap = f->order == FP_MB_BADC || f->order == FP_MB_DCBA;
+
+	if (f->table == FP_MB_COIL || f->table == FP_MB_DISCRETE) {
+		uint8_t *bits = f->table == FP_MB_COIL ? u->map->tab_bits : u->map->tab_input_bits;
+		bits[f->address] = v != 0;
+		return;
+	}
+	if (f->type == FP_MB_BOOL) {
+		if (v != 0)
+			regs[f->address] |= (uint16_t)(1u << (f->bit >= 0 ? f->bit : 0));
+		else
+			regs[f->address] &= (uint16_t)~(1u << (f->bit >= 0 ? f->bit : 0));
+		return;
+	}
+	if (f->type == FP_MB_STRING) {
+		const char *s = "FPSIM";
+		for (i = 0; i < f->count; i++) {
+			uint8_t a = (uint8_t)(2 * i < strlen(s) ? s[2 * i] : 0);
+			uint8_t b = (uint8_t)(2 * i + 1 < strlen(s) ? s[2 * i + 1] : 0);
+			regs[f->address + i] = byte_swap ? (uint16_t)(b << 8 | a) : (uint16_t)(a << 8 | b);
+		}
+		return;
+	}
+	switch (f->type) {
+	case FP_MB_INT16: bitsv = (uint16_t)(int16_t)llround(raw); break;
+	case FP_MB_UINT16: bitsv = (uint16_t)llround(raw); break;
+	case FP_MB_INT32: bitsv = (uint32_t)(int32_t)llround(raw); break;
+	case FP_MB_UINT32: bitsv = (uint32_t)llround(raw); break;
+	case FP_MB_INT64: bitsv = (uint64_t)llround(raw); break;
+	case FP_MB_UINT64: bitsv = (uint64_t)llround(raw); break;
+	case FP_MB_FLOAT32: {
+		float x = (float)raw;
+		uint32_t b32;
+		memcpy(&b32, &x, 4);
+		bitsv = b32;
+		break;
+	}
+	case FP_MB_FLOAT64:
+		memcpy(&bitsv, &raw, 8);
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < 2 * n; i++)
+		be[i] = (uint8_t)(bitsv >> (8 * (2 * n - 1 - i)));
+	for (i = 0; i < n; i++) {
+		uint8_t hi = be[2 * i], lo = be[2 * i + 1];
+		uint16_t r = byte_swap ? (uint16_t)(lo << 8 | hi) : (uint16_t)(hi << 8 | lo);
+		regs[f->address + (word_swap ? n - 1 - i : i)] = r;
+	}
+}
+
+/* A plausible value for a schema field (per phase: a third of the total). */
+static double value_for(struct unit *u, const struct fp_mb_field *f)
+{
+	double share = f->phase ? 1.0 / 3.0 : 1.0, volts = 230.0 + (frozen ? 0 : noise(1.5));
+	const char *n = f->field;
+
+	if (strstr(n, "voltage"))
+		return volts;
+	if (strstr(n, "reactive_energy"))
+		return u->kvarh * share;
+	if (strstr(n, "energy_export"))
+		return u->export_kwh * share;
+	if (strstr(n, "energy"))
+		return u->energy_kwh * share;
+	if (strstr(n, "reactive_power"))
+		return u->p_now * 0.25 * share;
+	if (strstr(n, "apparent_power"))
+		return u->p_now / 0.97 * share;
+	if (strstr(n, "power_factor"))
+		return 0.97;
+	if (strstr(n, "power"))
+		return u->p_now * share;
+	if (strstr(n, "current"))
+		return u->p_now / 0.97 / 230.0 * share;
+	if (strstr(n, "frequency"))
+		return 50.0 + (frozen ? 0 : noise(0.02));
+	if (strstr(n, "water"))
+		return u->water_m3;
+	if (f->type == FP_MB_BOOL)
+		return 1;
+	return 42;
+}
+
+static void refresh(struct unit *u)
+{
+	int64_t now = fp_mono_ns();
+	const struct fp_mb_device_cfg *d = &u->mc->devs[0];
+	size_t i;
+
+	u->p_now = u->power;
+	if (!frozen) {
+		double dt_h = u->last_ns ? (double)(now - u->last_ns) / 3.6e12 : 0;
+		u->p_now = u->power + noise(u->power * 0.02);
+		if (u->p_now < 0)
+			u->p_now = 0;
+		u->energy_kwh += u->p_now / 1000.0 * dt_h;
+		u->kvarh += u->p_now * 0.25 / 1000.0 * dt_h;
+		u->water_m3 += 0.5 * dt_h;
+	}
+	u->last_ns = now;
+	for (i = 0; i < d->nfields; i++)
+		put(u, &d->fields[i], value_for(u, &d->fields[i]));
+}
+
+static int load_unit(struct unit *u, const char *spec)
+{
+	char *s = fp_xstrdup(spec), *colon = strchr(s, ':'), *opts, *tok, *save = NULL;
+	struct fp_config cfg;
+	struct fp_cfg_errors errs = { 0 };
+	config_t lc;
+	char *text;
+	size_t i;
+
+	if (!colon) {
+		fprintf(stderr, "fpsim: --unit ID:PROFILE[,options]\n");
+		return -1;
+	}
+	*colon = '\0';
+	u->id = atoi(s);
+	opts = strchr(colon + 1, ',');
+	if (opts)
+		*opts++ = '\0';
+	u->profile = fp_xstrdup(colon + 1);
+	u->power = 2000;
+	u->energy_kwh = 12345.0 + u->id;
+	u->export_kwh = 1.5;
+	u->water_m3 = 100;
+	for (tok = opts ? strtok_r(opts, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "dead"))
+			u->dead = true;
+		else if (!strcmp(tok, "loose"))
+			u->loose = true;
+		else if (!strncmp(tok, "busy=", 5))
+			u->busy = atoi(tok + 5);
+		else if (!strncmp(tok, "delay=", 6))
+			u->delay_ms = atoi(tok + 6);
+		else if (!strncmp(tok, "power=", 6))
+			u->power = strtod(tok + 6, NULL);
+		else {
+			fprintf(stderr, "fpsim: unknown unit option '%s'\n", tok);
+			return -1;
+		}
+	}
+	/* Read the profile through footprintd's own parser. */
+	fp_config_defaults(&cfg);
+	text = fp_xasprintf("modbus: { profiles_dir = \"%s\"; devices = ( { name = \"u%d\"; "
+			    "url = \"tcp://127.0.0.1:1\"; profile = \"%s\"; } ); };",
+			    profiles_dir, u->id, u->profile);
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		fprintf(stderr, "fpsim: %s\n", config_error_text(&lc));
+		return -1;
+	}
+	u->mc = fp_mb_config_parse(config_lookup(&lc, "modbus"), &cfg, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "fpsim: %s\n", errs.msgs[i]);
+	fp_cfg_errors_reset(&errs);
+	config_destroy(&lc);
+	fp_config_free(&cfg);
+	free(text);
+	free(s);
+	if (!u->mc)
+		return -1;
+	u->map = modbus_mapping_new(65536, 65536, 65536, 65536);
+	for (i = 0; i < 2; i++) {
+		u->covered_reg[i] = fp_xcalloc(65536, 1);
+		u->covered_bit[i] = fp_xcalloc(65536, 1);
+	}
+	for (i = 0; i < u->mc->devs[0].nfields; i++) {
+		const struct fp_mb_field *f = &u->mc->devs[0].fields[i];
+		unsigned k;
+		for (k = 0; k < f->count; k++) {
+			if (f->table == FP_MB_HOLDING || f->table == FP_MB_INPUT)
+				u->covered_reg[f->table == FP_MB_INPUT][f->address + k] = 1;
+			else
+				u->covered_bit[f->table == FP_MB_DISCRETE][f->address + k] = 1;
+		}
+	}
+	refresh(u);
+	return 0;
+}
+
+static struct unit *find_unit(int id)
+{
+	for (int i = 0; i < nunits; i++)
+		if (units[i].id == id)
+			return &units[i];
+	return NULL;
+}
+
+/* Answers one request; ctx's backend tells the header length. */
+static void answer(modbus_t *ctx, uint8_t *q, int len)
+{
+	int h = modbus_get_header_length(ctx);
+	struct unit *u = find_unit(q[h - 1]);
+	int fc = q[h], addr, cnt, i;
+
+	if (!u || u->dead)
+		return;
+	if (u->busy > 0) {
+		u->busy--;
+		modbus_reply_exception(ctx, q, MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
+		return;
+	}
+	refresh(u);
+	addr = (q[h + 1] << 8) | q[h + 2];
+	cnt = (q[h + 3] << 8) | q[h + 4];
+	if (!u->loose && fc >= 1 && fc <= 4) {
+		for (i = 0; i < cnt && addr + i < 65536; i++) {
+			bool cov = fc <= 2 ? u->covered_bit[fc == 2][addr + i]
+					   : u->covered_reg[fc == 4][addr + i];
+			if (!cov) {
+				modbus_reply_exception(ctx, q, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
+				return;
+			}
+		}
+	}
+	if (u->delay_ms) {
+		struct timespec ts = { u->delay_ms / 1000, (long)(u->delay_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	modbus_reply(ctx, q, len, u->map);
+}
+
+static int serve_tcp(const char *hostport, const char *port_file)
+{
+	char *host = fp_xstrdup(hostport), *colon = strrchr(host, ':');
+	int port = colon ? atoi(colon + 1) : 1502, ls, maxfd;
+	modbus_t *ctx;
+	fd_set all;
+
+	if (colon)
+		*colon = '\0';
+	ctx = modbus_new_tcp(host, port);
+	ls = modbus_tcp_listen(ctx, 64);
+	if (ls < 0) {
+		fprintf(stderr, "fpsim: listen %s: %s\n", hostport, modbus_strerror(errno));
+		return 1;
+	}
+	if (port_file) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		FILE *f;
+		if (getsockname(ls, (struct sockaddr *)&ss, &sl) == 0 && (f = fopen(port_file, "w"))) {
+			fprintf(f, "%d\n", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+			fclose(f);
+		}
+	}
+	FD_ZERO(&all);
+	FD_SET(ls, &all);
+	maxfd = ls;
+	while (!quit) {
+		fd_set rd = all;
+		struct timeval tv = { 0, 200000 };
+		int fd;
+
+		if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
+			continue;
+		for (fd = 0; fd <= maxfd; fd++) {
+			if (!FD_ISSET(fd, &rd))
+				continue;
+			if (fd == ls) {
+				int c = accept(ls, NULL, NULL);
+				if (c >= 0) {
+					FD_SET(c, &all);
+					if (c > maxfd)
+						maxfd = c;
+				}
+				continue;
+			}
+			{
+				uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
+				int rc;
+				modbus_set_socket(ctx, fd);
+				rc = modbus_receive(ctx, q);
+				if (rc > 0)
+					answer(ctx, q, rc);
+				else if (rc < 0) {
+					close(fd);
+					FD_CLR(fd, &all);
+				}
+			}
+		}
+	}
+	modbus_free(ctx);
+	free(host);
+	return 0;
+}
+
+static int serve_rtu(const char *spec)
+{
+	char *dev = fp_xstrdup(spec), *colon = strrchr(dev, ':');
+	int baud = 9600;
+	modbus_t *ctx;
+
+	if (colon) {
+		*colon = '\0';
+		baud = atoi(colon + 1);
+	}
+	ctx = modbus_new_rtu(dev, baud, 'N', 8, 1);
+	if (!ctx || nunits != 1) {
+		fprintf(stderr, "fpsim: RTU serves exactly one unit\n");
+		return 1;
+	}
+	modbus_set_slave(ctx, units[0].id);
+	if (modbus_connect(ctx) != 0) {
+		fprintf(stderr, "fpsim: %s: %s\n", dev, modbus_strerror(errno));
+		return 1;
+	}
+	while (!quit) {
+		uint8_t q[MODBUS_RTU_MAX_ADU_LENGTH];
+		int rc = modbus_receive(ctx, q);
+		if (rc > 0)
+			answer(ctx, q, rc);
+		else if (rc < 0 && errno != ETIMEDOUT && errno != EINTR && errno != EMBBADCRC)
+			usleep(10000);
+	}
+	modbus_close(ctx);
+	modbus_free(ctx);
+	free(dev);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tcp", required_argument, NULL, 't' },
+		{ "rtu", required_argument, NULL, 'r' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "profiles-dir", required_argument, NULL, 'd' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "frozen", no_argument, NULL, 'f' },
+		{ "seed", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *tcp = NULL, *rtu = NULL, *port_file = NULL;
+	const char *specs[MAX_UNITS];
+	int nspec = 0, opt, i;
+	struct sigaction sa;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't': tcp = optarg; break;
+		case 'r': rtu = optarg; break;
+		case 'p': port_file = optarg; break;
+		case 'd': profiles_dir = optarg; break;
+		case 'u':
+			if (nspec < MAX_UNITS)
+				specs[nspec++] = optarg;
+			break;
+		case 'f': frozen = true; break;
+		case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
+		default: return 2;
+		}
+	}
+	if ((!tcp && !rtu) || nspec == 0) {
+		fprintf(stderr, "usage: fpsim --tcp HOST:PORT|--rtu DEV[:BAUD] --unit ID:PROFILE[,opts]...\n");
+		return 2;
+	}
+	for (i = 0; i < nspec; i++)
+		if (load_unit(&units[nunits++], specs[i]) < 0)
+			return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu);
+}

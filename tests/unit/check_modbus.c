@@ -1,0 +1,278 @@
+/* check_modbus.c - register decoding (every type x order with known
+ * vectors), sentinels, strings, bits, and request planning. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fp_check.h"
+#include "mb_decode.h"
+
+static struct fp_mb_field fld(enum fp_mb_type t, enum fp_mb_order o)
+{
+	struct fp_mb_field f;
+
+	memset(&f, 0, sizeof(f));
+	f.table = FP_MB_HOLDING;
+	f.type = t;
+	f.order = o;
+	f.count = (uint16_t)fp_mb_type_words(t);
+	f.bit = -1;
+	f.scale = 1.0;
+	return f;
+}
+
+/* Registers as a device sends them for the big-endian bytes be[] in the
+ * given order (independent of the decoder: built from the order's name). */
+static void wire(const uint8_t *be, unsigned words, const char *order, uint16_t *regs)
+{
+	/* order names the significance of each wire byte within a 32-bit
+	 * group: ABCD = A first.  For 16 and 64 bits the same swaps apply. */
+	bool word_swap = !strcmp(order, "CDAB") || !strcmp(order, "DCBA");
+	bool byte_swap = !strcmp(order, "BADC") || !strcmp(order, "DCBA");
+	unsigned i;
+
+	for (i = 0; i < words; i++) {
+		unsigned w = word_swap ? words - 1 - i : i;
+		uint8_t hi = be[2 * w], lo = be[2 * w + 1];
+		regs[i] = byte_swap ? (uint16_t)(lo << 8 | hi) : (uint16_t)(hi << 8 | lo);
+	}
+}
+
+START_TEST(test_modbus_float32_all_orders)
+{
+	/* 229.1f = 0x4365199A */
+	static const uint8_t be[4] = { 0x43, 0x65, 0x19, 0x9a };
+	static const char *const names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
+	static const uint16_t expect_regs[4][2] = {
+		{ 0x4365, 0x199a }, { 0x199a, 0x4365 }, { 0x6543, 0x9a19 }, { 0x9a19, 0x6543 },
+	};
+	int o;
+
+	for (o = 0; o < 4; o++) {
+		struct fp_mb_field f = fld(FP_MB_FLOAT32, (enum fp_mb_order)o);
+		struct fp_mb_value v;
+		uint16_t regs[2];
+		wire(be, 2, names[o], regs);
+		ck_assert_uint_eq(regs[0], expect_regs[o][0]);
+		ck_assert_uint_eq(regs[1], expect_regs[o][1]);
+		fp_mb_decode(&f, regs, NULL, &v);
+		ck_assert_int_eq(v.kind, FP_MB_V_FLOAT);
+		ck_assert_msg(v.f == 229.1, "%s: %.17g", names[o], v.f);
+	}
+}
+END_TEST
+
+START_TEST(test_modbus_integer_types_all_orders)
+{
+	static const char *const names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
+	static const struct {
+		enum fp_mb_type t;
+		uint8_t be[8];
+		double want;
+	} cases[] = {
+		{ FP_MB_INT16, { 0xff, 0x85 }, -123 },
+		{ FP_MB_UINT16, { 0xff, 0x85 }, 65413 },
+		{ FP_MB_INT32, { 0xff, 0xfe, 0x1d, 0xc0 }, -123456 },
+		{ FP_MB_UINT32, { 0x12, 0x34, 0x56, 0x78 }, 305419896 },
+		{ FP_MB_INT64, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x85 }, -123 },
+		{ FP_MB_UINT64, { 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 }, 1108152157446.0 },
+		{ FP_MB_FLOAT64, { 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18 }, 3.141592653589793 },
+	};
+	size_t c;
+	int o;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (o = 0; o < 4; o++) {
+			struct fp_mb_field f = fld(cases[c].t, (enum fp_mb_order)o);
+			struct fp_mb_value v;
+			uint16_t regs[4];
+			wire(cases[c].be, f.count, names[o], regs);
+			fp_mb_decode(&f, regs, NULL, &v);
+			ck_assert_int_eq(v.kind, FP_MB_V_FLOAT);
+			ck_assert_msg(v.f == cases[c].want, "%s %s: %.17g", fp_mb_type_name(cases[c].t),
+				      names[o], v.f);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_modbus_int_output_exact)
+{
+	static const uint8_t be[8] = { 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
+	struct fp_mb_field f = fld(FP_MB_INT64, FP_MB_ABCD);
+	struct fp_mb_value v;
+	uint16_t regs[4];
+
+	f.out = FP_MB_OUT_INT;
+	wire(be, 4, "ABCD", regs);
+	fp_mb_decode(&f, regs, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_INT);
+	ck_assert_int_eq(v.i, INT64_MAX - 1); /* beyond 2^53, exact */
+}
+END_TEST
+
+START_TEST(test_modbus_scale_offset)
+{
+	struct fp_mb_field f = fld(FP_MB_UINT32, FP_MB_CDAB);
+	struct fp_mb_value v;
+	uint16_t regs[2] = { 0x86a0, 0x0001 }; /* 100000, low word first */
+
+	f.scale = 0.01;
+	f.offset = -5;
+	fp_mb_decode(&f, regs, NULL, &v);
+	ck_assert(fabs(v.f - 995.0) < 1e-9);
+}
+END_TEST
+
+START_TEST(test_modbus_sentinels)
+{
+	struct fp_mb_field f = fld(FP_MB_INT16, FP_MB_ABCD);
+	struct fp_mb_value v;
+	uint16_t na = 0x8000, ok = 0x0005;
+	uint16_t nanf[2] = { 0x7fc0, 0x0000 };
+
+	f.sentinel[f.nsentinels++] = 0x8000;
+	fp_mb_decode(&f, &na, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	fp_mb_decode(&f, &ok, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_FLOAT);
+	ck_assert(v.f == 5);
+	f = fld(FP_MB_FLOAT32, FP_MB_ABCD);
+	fp_mb_decode(&f, nanf, NULL, &v); /* NaN: no field, never a bogus number */
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+}
+END_TEST
+
+START_TEST(test_modbus_string_and_bits)
+{
+	struct fp_mb_field f = fld(FP_MB_STRING, FP_MB_ABCD);
+	struct fp_mb_value v;
+	uint16_t regs[4] = { 0x5344, 0x4d36, 0x3330, 0x0000 }; /* "SDM630" */
+	uint16_t sw[4] = { 0x4453, 0x364d, 0x3033, 0x0000 };
+	uint16_t word = 0x0024;
+	uint8_t bit = 1;
+
+	f.count = 4;
+	fp_mb_decode(&f, regs, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_STRING);
+	ck_assert_str_eq(v.s, "SDM630");
+	f.order = FP_MB_BADC;
+	fp_mb_decode(&f, sw, NULL, &v);
+	ck_assert_str_eq(v.s, "SDM630");
+	f = fld(FP_MB_BOOL, FP_MB_ABCD);
+	f.bit = 5;
+	fp_mb_decode(&f, &word, NULL, &v);
+	ck_assert(v.kind == FP_MB_V_BOOL && v.b);
+	f.bit = 4;
+	fp_mb_decode(&f, &word, NULL, &v);
+	ck_assert(v.kind == FP_MB_V_BOOL && !v.b);
+	f = fld(FP_MB_BOOL, FP_MB_ABCD);
+	f.table = FP_MB_COIL;
+	fp_mb_decode(&f, NULL, &bit, &v);
+	ck_assert(v.kind == FP_MB_V_BOOL && v.b);
+}
+END_TEST
+
+static struct fp_mb_field at(enum fp_mb_table t, uint16_t a, enum fp_mb_type ty)
+{
+	struct fp_mb_field f = fld(ty, FP_MB_ABCD);
+
+	f.table = t;
+	f.address = a;
+	if (t == FP_MB_COIL || t == FP_MB_DISCRETE)
+		f.count = 1;
+	return f;
+}
+
+START_TEST(test_modbus_plan_coalesces)
+{
+	struct fp_mb_field fs[] = {
+		at(FP_MB_INPUT, 4, FP_MB_FLOAT32), at(FP_MB_INPUT, 0, FP_MB_FLOAT32),
+		at(FP_MB_INPUT, 2, FP_MB_FLOAT32), at(FP_MB_INPUT, 10, FP_MB_FLOAT32),
+		at(FP_MB_HOLDING, 0, FP_MB_UINT16), at(FP_MB_COIL, 3, FP_MB_BOOL),
+		at(FP_MB_COIL, 1, FP_MB_BOOL),
+	};
+	struct fp_mb_plan_limits lim = { 125, 2000, 0, false };
+	struct fp_mb_block *b;
+	size_t n;
+
+	n = fp_mb_plan(fs, 7, &lim, &b);
+	/* coils 1 and 3 (gap 1 > 0): 2; holding: 1; input 0-5 and 10-11: 2 */
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(b[0].table, FP_MB_COIL);
+	ck_assert_uint_eq(b[3].start, 0);
+	ck_assert_uint_eq(b[3].count, 6);
+	ck_assert_uint_eq(b[3].nfields, 3);
+	fp_mb_plan_free(b, n);
+
+	lim.max_gap = 4;
+	n = fp_mb_plan(fs, 7, &lim, &b);
+	ck_assert_uint_eq(n, 3); /* coils 1-3, holding 0, input 0-11 */
+	ck_assert_uint_eq(b[2].count, 12);
+	fp_mb_plan_free(b, n);
+
+	lim.max_registers = 4;
+	n = fp_mb_plan(fs, 7, &lim, &b);
+	ck_assert_uint_eq(n, 5); /* input: 0-3, 4-5 ... 10-11 within the gap */
+	fp_mb_plan_free(b, n);
+
+	lim.single = true;
+	n = fp_mb_plan(fs, 7, &lim, &b);
+	ck_assert_uint_eq(n, 7);
+	fp_mb_plan_free(b, n);
+}
+END_TEST
+
+START_TEST(test_modbus_plan_limits_125_and_2000)
+{
+	static struct fp_mb_field fs[300];
+	struct fp_mb_plan_limits lim = { 125, 2000, 0, false };
+	struct fp_mb_block *b;
+	size_t n, i;
+
+	for (i = 0; i < 300; i++)
+		fs[i] = at(FP_MB_HOLDING, (uint16_t)i, FP_MB_UINT16);
+	n = fp_mb_plan(fs, 300, &lim, &b);
+	ck_assert_uint_eq(n, 3); /* 125 + 125 + 50 */
+	ck_assert_uint_eq(b[0].count, 125);
+	ck_assert_uint_eq(b[2].count, 50);
+	fp_mb_plan_free(b, n);
+	fs[7].disabled = true;
+	n = fp_mb_plan(fs, 300, &lim, &b);
+	ck_assert_uint_eq(n, 4); /* a disabled field leaves a hole */
+	fp_mb_plan_free(b, n);
+}
+END_TEST
+
+START_TEST(test_modbus_names)
+{
+	ck_assert_int_eq(fp_mb_order_from_name("CDAB"), FP_MB_CDAB);
+	ck_assert_int_eq(fp_mb_order_from_name("cdab"), -1);
+	ck_assert_int_eq(fp_mb_type_from_name("bit"), FP_MB_BOOL);
+	ck_assert_int_eq(fp_mb_type_from_name("float16"), -1);
+	ck_assert_int_eq(fp_mb_table_from_name("input"), FP_MB_INPUT);
+}
+END_TEST
+
+static Suite *modbus_suite(void)
+{
+	Suite *s = suite_create("modbus");
+	TCase *dec = tcase_create("decode"), *plan = tcase_create("plan");
+
+	tcase_add_test(dec, test_modbus_float32_all_orders);
+	tcase_add_test(dec, test_modbus_integer_types_all_orders);
+	tcase_add_test(dec, test_modbus_int_output_exact);
+	tcase_add_test(dec, test_modbus_scale_offset);
+	tcase_add_test(dec, test_modbus_sentinels);
+	tcase_add_test(dec, test_modbus_string_and_bits);
+	tcase_add_test(dec, test_modbus_names);
+	tcase_add_test(plan, test_modbus_plan_coalesces);
+	tcase_add_test(plan, test_modbus_plan_limits_125_and_2000);
+	suite_add_tcase(s, dec);
+	suite_add_tcase(s, plan);
+	return s;
+}
+
+FP_CHECK_MAIN(modbus_suite)
