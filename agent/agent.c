@@ -88,13 +88,16 @@ fail:
 	return NULL;
 }
 
-int fp_agent_start(struct fp_agent *a)
+int fp_agent_start(struct fp_agent *a, bool push_only)
 {
 	size_t i;
 
-	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i] && fp_collectors[i]->start(a->collectors[i]) < 0)
+	for (i = 0; fp_collectors[i]; i++) {
+		if (!a->collectors[i] || (push_only && fp_collectors[i]->gather))
+			continue;
+		if (fp_collectors[i]->start(a->collectors[i]) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -160,7 +163,7 @@ void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
 	size_t i;
 
 	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i])
+		if (a->collectors[i] && fp_collectors[i]->gather)
 			fp_collectors[i]->gather(a->collectors[i], b);
 	a->gathers++;
 	if (a->cfg->self_metrics)

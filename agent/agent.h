@@ -37,8 +37,9 @@ void fp_agent_free(struct fp_agent *a);
  * (fp_agent_free does this with agent.shutdown_timeout). */
 void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms);
 
-/* Starts the collectors' threads (the daemon). */
-int fp_agent_start(struct fp_agent *a);
+/* Starts the collectors' threads (the daemon); with push_only, only the
+ * collectors that push (MQTT), for --test --test-wait. */
+int fp_agent_start(struct fp_agent *a, bool push_only);
 /* Gathers everything now, in this thread (collectors once, then the
  * self-metrics) into b: --test and --once. */
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);

@@ -28,7 +28,7 @@ struct fp_collector_ops {
 	void (*describe)(const void *cc, FILE *f); /* --check-config -v */
 	void *(*create)(const void *cc, const struct fp_config *c, fp_push_fn push, void *arg);
 	int (*start)(void *inst);
-	void (*gather)(void *inst, struct fp_batch *out);
+	void (*gather)(void *inst, struct fp_batch *out); /* NULL: a push collector */
 	void (*stop)(void *inst);
 	void (*metrics)(void *inst, struct fp_batch *b, const char *site, const char *host,
 			int64_t ts_ns);

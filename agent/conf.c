@@ -773,7 +773,7 @@ static void load_outputs(struct fp_config *c, const config_setting_t *g, struct 
 
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)
 {
-	static const char *const later[] = { "mqtt", "indicators", "inventory", NULL };
+	static const char *const later[] = { "indicators", "inventory", NULL };
 	const char *top[16];
 	const config_setting_t *root, *s;
 	size_t before = e->n, nt = 0;

@@ -117,6 +117,7 @@ struct fp_config {
 	struct fp_influx_output_cfg *influx;
 	size_t ninflux, influx_cap;
 
+	bool test_mode; /* --test: collectors must not disturb the daemon's state */
 	/* collectors: parsed config per entry of fp_collectors[], or NULL */
 	void *collector_cfg[4];
 

@@ -13,9 +13,9 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/queue.c %D%/queue.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/util.c %D%/util.h
-%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(MODBUS_CFLAGS) $(SYSTEMD_CFLAGS)
+%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(MODBUS_CFLAGS) $(MOSQUITTO_CFLAGS) $(JSONC_CFLAGS) $(SYSTEMD_CFLAGS)
 
-FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(MODBUS_LIBS) $(SYSTEMD_LIBS) -lm
+FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(MODBUS_LIBS) $(MOSQUITTO_LIBS) $(JSONC_LIBS) $(SYSTEMD_LIBS) -lm
 
 sbin_PROGRAMS += footprintd
 footprintd_SOURCES = %D%/main.c

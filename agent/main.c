@@ -91,7 +91,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 	char status[200];
 
 	a = fp_agent_new(*cfgp, false);
-	if (!a || fp_agent_start(a) < 0) {
+	if (!a || fp_agent_start(a, false) < 0) {
 		fp_agent_free(a);
 		return 1;
 	}
@@ -146,7 +146,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 			fp_agent_stop(a, RELOAD_DRAIN_MS);
 			fp_agent_free(a);
 			na = fp_agent_new(nc, false);
-			if (na && fp_agent_start(na) < 0) {
+			if (na && fp_agent_start(na, false) < 0) {
 				fp_agent_free(na);
 				na = NULL;
 			}
@@ -157,7 +157,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 				free(nc);
 				fp_log_set_level((*cfgp)->log_level);
 				a = fp_agent_new(*cfgp, false);
-				if (!a || fp_agent_start(a) < 0) {
+				if (!a || fp_agent_start(a, false) < 0) {
 					fp_log(LOG_CRIT, "agent: the previous configuration cannot "
 					       "start again either; exiting");
 					return 1;
@@ -285,17 +285,22 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	if (test || once) {
-		struct fp_agent *a = fp_agent_new(cfg, test);
+		struct fp_agent *a;
+
+		cfg->test_mode = test;
+		a = fp_agent_new(cfg, test);
 		struct fp_batch b;
 
 		if (!a) {
 			rc = 1;
 			goto out;
 		}
-		if (test && test_wait > 0) {
+		if (test_wait > 0 && fp_agent_start(a, true) == 0) {
+			/* Push collectors (MQTT) print what arrives meanwhile. */
 			struct timespec ts = { (time_t)test_wait, 0 };
 			if (sigtimedwait(&set, NULL, &ts) > 0)
 				test_wait = 0;
+			fp_agent_stop(a, 0);
 		}
 		fp_batch_init(&b);
 		fp_agent_gather(a, &b);

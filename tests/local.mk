@@ -6,7 +6,7 @@ AM_TESTS_ENVIRONMENT = \
 	INFLUXD='$(INFLUXD)'; export top_builddir top_srcdir INFLUXD;
 
 FP_UNIT_TESTS = %D%/unit/check_lineproto %D%/unit/check_conf %D%/unit/check_queue \
-	%D%/unit/check_spool %D%/unit/check_modbus
+	%D%/unit/check_spool %D%/unit/check_modbus %D%/unit/check_mqtt
 
 if HAVE_CHECK
 check_PROGRAMS += $(FP_UNIT_TESTS)
@@ -31,6 +31,9 @@ FP_TEST_LIBS = $(FP_CORE_LIBS) $(CHECK_LIBS)
 %C%_unit_check_modbus_SOURCES = %D%/unit/check_modbus.c %D%/unit/fp_check.h
 %C%_unit_check_modbus_CFLAGS = $(FP_TEST_CFLAGS)
 %C%_unit_check_modbus_LDADD = $(FP_TEST_LIBS)
+%C%_unit_check_mqtt_SOURCES = %D%/unit/check_mqtt.c %D%/unit/fp_check.h
+%C%_unit_check_mqtt_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_mqtt_LDADD = $(FP_TEST_LIBS)
 
 # Integration: the encoder against a real influxd, the daemon's command line.
 check_PROGRAMS += %D%/integration/influx_roundtrip
@@ -40,7 +43,10 @@ check_PROGRAMS += %D%/integration/influx_roundtrip
 
 # Helpers of the output tests: a driver through the real output code, and
 # a small HTTP endpoint (v2 requests, injected 503s, a proxy to influxd).
-check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub
+check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integration/puback_probe
+%C%_integration_puback_probe_SOURCES = %D%/integration/puback_probe.c
+%C%_integration_puback_probe_CFLAGS = $(AM_CFLAGS) $(MOSQUITTO_CFLAGS)
+%C%_integration_puback_probe_LDADD = $(MOSQUITTO_LIBS)
 %C%_integration_outdrive_SOURCES = %D%/integration/outdrive.c
 %C%_integration_outdrive_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 %C%_integration_outdrive_LDADD = $(FP_CORE_LIBS)
@@ -49,8 +55,9 @@ check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub
 %C%_integration_httpstub_LDADD = $(FP_CORE_LIBS)
 
 TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
-	%D%/integration/influx_output.sh %D%/integration/modbus.sh
+	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/mqtt.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
-	%D%/integration/influx_output.sh %D%/integration/modbus.sh \
+	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/mqtt.sh \
+	%D%/data/mqtt/tasmota.txt %D%/data/mqtt/shelly-gen1.txt %D%/data/mqtt/shelly-gen2.txt \
 	%D%/data/meters/eastron-sdm630.csv %D%/data/meters/eastron-sdm120.csv \
 	%D%/integration/lib.sh

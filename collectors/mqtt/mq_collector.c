@@ -1,0 +1,617 @@
+/* mq_collector.c - the MQTT collector (libmosquitto). */
+#include "config.h"
+
+#include "mq_collector.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+struct mq_broker_cfg {
+	char *name, *url, *host;
+	int port;
+	bool tls;
+	char *client_id, *username, *password;
+	char *ca_file, *cert_file, *key_file;
+	bool insecure;
+	int64_t keepalive_ms, reconnect_min_ms, reconnect_max_ms;
+	bool clean_session;
+	int protocol; /* 4 = 3.1.1, 5 */
+	struct fp_mq_sub *subs;
+	size_t nsubs, cap;
+	int line;
+};
+
+struct fp_mq_config {
+	struct mq_broker_cfg *brokers;
+	size_t n, cap;
+};
+
+static void sub_free(struct fp_mq_sub *s)
+{
+	size_t i;
+
+	free(s->topic);
+	free(s->role);
+	for (i = 0; s->own_sels && i < s->own.nsels; i++) {
+		free((char *)s->own_sels[i].path);
+		free((char *)s->own_sels[i].field);
+		free((char *)s->own_sels[i].phase);
+	}
+	free(s->own_sels);
+	free((char *)s->own.tmpl);
+	free((char *)s->own.time_path);
+}
+
+static void secret_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void fp_mq_config_free(struct fp_mq_config *c)
+{
+	size_t i, k;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++) {
+		struct mq_broker_cfg *b = &c->brokers[i];
+		free(b->name);
+		free(b->url);
+		free(b->host);
+		free(b->client_id);
+		free(b->username);
+		secret_free(b->password);
+		free(b->ca_file);
+		free(b->cert_file);
+		free(b->key_file);
+		for (k = 0; k < b->nsubs; k++)
+			sub_free(&b->subs[k]);
+		free(b->subs);
+	}
+	free(c->brokers);
+	free(c);
+}
+
+static int parse_url(struct mq_broker_cfg *b)
+{
+	const char *h;
+	const char *colon;
+	char *end;
+	long port;
+
+	if (!strncmp(b->url, "mqtt://", 7)) {
+		h = b->url + 7;
+		b->port = 1883;
+	} else if (!strncmp(b->url, "mqtts://", 8)) {
+		h = b->url + 8;
+		b->tls = true;
+		b->port = 8883;
+	} else {
+		return -1;
+	}
+	if (*h == '[') {
+		const char *rb = strchr(h, ']');
+		if (!rb)
+			return -1;
+		b->host = fp_xasprintf("%.*s", (int)(rb - h - 1), h + 1);
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = strchr(h, ':');
+		b->host = colon ? fp_xasprintf("%.*s", (int)(colon - h), h) : fp_xstrdup(h);
+	}
+	if (!b->host[0] || strchr(b->host, '/'))
+		return -1;
+	if (colon) {
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno || *end || port < 1 || port > 65535)
+			return -1;
+		b->port = (int)port;
+	}
+	return 0;
+}
+
+static char *read_secret_file(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			      const char *path)
+{
+	char buf[1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		fp_cfg_report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return fp_xstrdup(buf);
+}
+
+static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct fp_cfg_errors *e,
+		      int64_t max_payload)
+{
+	static const char *const keys[] = {
+		"topic", "qos", "format", "template", "role", "field", "scale", "fields",
+		"time_path", "time_format", "max_payload", NULL,
+	};
+	static const char *const formats[] = {
+		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle", NULL,
+	};
+	static const char *const tfs[] = { "none", "rfc3339", "epoch_s", "epoch_ms", NULL };
+	struct fp_mq_sub *s;
+	int64_t qos = 1;
+	int fmt = -1, tf;
+	char *tmpl = NULL, *tp = NULL, *field = NULL;
+	uint64_t mp = (uint64_t)max_payload;
+	const config_setting_t *fl;
+
+	fp_xgrow((void **)&b->subs, &b->cap, b->nsubs + 1, sizeof(*b->subs));
+	s = &b->subs[b->nsubs++];
+	memset(s, 0, sizeof(*s));
+	s->line = config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { topic = ...; format = ...; }");
+		return;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	if (fp_cfg_get_string(e, g, "topic", &s->topic) == 0)
+		fp_cfg_report(e, g, "topic", "is required (an MQTT topic filter)");
+	else if (s->topic && mosquitto_sub_topic_check(s->topic) != MOSQ_ERR_SUCCESS)
+		fp_cfg_report(e, g, "topic", "'%s' is not a valid topic filter", s->topic);
+	if (fp_cfg_get_int(e, g, "qos", 0, 2, &qos) >= 0)
+		s->qos = (int)qos;
+	if (fp_cfg_get_enum(e, g, "format", formats, &fmt) == 0)
+		fp_cfg_report(e, g, "format", "is required (value, json, tasmota, shelly-gen1, "
+			      "shelly-gen2, lifecycle)");
+	s->format = fmt >= 0 ? (enum fp_mq_format)fmt : FP_MQ_VALUE;
+	fp_cfg_get_string(e, g, "role", &s->role);
+	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
+	s->max_payload = (size_t)mp;
+	fp_cfg_get_string(e, g, "template", &tmpl);
+	s->own.tmpl = tmpl;
+	s->own.json = s->format == FP_MQ_JSON;
+	if (fp_cfg_get_string(e, g, "time_path", &tp) > 0)
+		s->own.time_path = tp;
+	s->own.time_format = tp ? FP_MQ_TIME_RFC3339 : FP_MQ_TIME_NONE;
+	if (fp_cfg_get_enum(e, g, "time_format", tfs, &tf) > 0)
+		s->own.time_format = (enum fp_mq_time)tf;
+	if (s->format == FP_MQ_VALUE && fmt >= 0) {
+		double scale = 1;
+		if (fp_cfg_get_string(e, g, "field", &field) == 0)
+			fp_cfg_report(e, g, "field", "is required with format = \"value\"");
+		fp_cfg_get_float(e, g, "scale", -1e300, 1e300, &scale);
+		s->own_sels = fp_xcalloc(1, sizeof(*s->own_sels));
+		s->own_sels[0].field = field;
+		s->own_sels[0].scale = scale;
+		s->own.sels = s->own_sels;
+		s->own.nsels = 1;
+	}
+	fl = config_setting_get_member(g, "fields");
+	if (s->format == FP_MQ_JSON) {
+		int i, n;
+		if (!fl || config_setting_type(fl) != CONFIG_TYPE_LIST || config_setting_length(fl) == 0) {
+			fp_cfg_report(e, g, "fields", "format = \"json\" needs a list of selectors "
+				      "( { path = \"ENERGY.Power\"; field = \"power_w\"; }, ... )");
+		} else {
+			static const char *const skeys[] = { "path", "field", "scale", "phase", NULL };
+			n = config_setting_length(fl);
+			s->own_sels = fp_xcalloc((size_t)n, sizeof(*s->own_sels));
+			for (i = 0; i < n; i++) {
+				const config_setting_t *sg = config_setting_get_elem(fl, (unsigned)i);
+				char *path = NULL, *f = NULL, *ph = NULL;
+				double scale = 1;
+				if (config_setting_type(sg) != CONFIG_TYPE_GROUP) {
+					fp_cfg_errors_add(e, sg, NULL, "expected { path = ...; field = ...; }");
+					continue;
+				}
+				fp_cfg_check_keys(e, sg, skeys);
+				if (fp_cfg_get_string(e, sg, "path", &path) == 0)
+					fp_cfg_report(e, sg, "path", "is required (e.g. \"ENERGY.Power\")");
+				if (fp_cfg_get_string(e, sg, "field", &f) == 0)
+					fp_cfg_report(e, sg, "field", "is required (e.g. \"power_w\")");
+				fp_cfg_get_float(e, sg, "scale", -1e300, 1e300, &scale);
+				fp_cfg_get_string(e, sg, "phase", &ph);
+				s->own_sels[s->own.nsels].path = path;
+				s->own_sels[s->own.nsels].field = f;
+				s->own_sels[s->own.nsels].phase = ph;
+				s->own_sels[s->own.nsels].scale = scale;
+				s->own.nsels++;
+			}
+			s->own.sels = s->own_sels;
+		}
+	} else if (fl) {
+		fp_cfg_report(e, g, "fields", "selectors belong to format = \"json\"");
+	}
+	if (s->format != FP_MQ_VALUE && config_setting_get_member(g, "field"))
+		fp_cfg_report(e, g, "field", "belongs to format = \"value\"");
+	if ((s->format == FP_MQ_TASMOTA || s->format == FP_MQ_SHELLY1 || s->format == FP_MQ_SHELLY2 ||
+	     s->format == FP_MQ_LIFECYCLE) && tmpl)
+		fp_cfg_report(e, g, "template", "the %s format has its own topics", formats[s->format]);
+	fp_mq_sub_set_preset(s);
+}
+
+static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
+			 const struct fp_config *cfg, struct fp_cfg_errors *e)
+{
+	static const char *const keys[] = {
+		"name", "url", "client_id", "username", "password_file", "ca_file", "cert_file",
+		"key_file", "tls_insecure", "keepalive", "clean_session", "protocol",
+		"reconnect_min", "reconnect_max", "max_payload", "subscriptions", NULL,
+	};
+	static const char *const protos[] = { "3.1.1", "5", NULL };
+	struct mq_broker_cfg *b;
+	char *pw = NULL;
+	const config_setting_t *subs;
+	uint64_t mp = 256 * 1024;
+	int pr;
+	size_t i;
+
+	(void)cfg;
+	fp_xgrow((void **)&mc->brokers, &mc->cap, mc->n + 1, sizeof(*mc->brokers));
+	b = &mc->brokers[mc->n++];
+	memset(b, 0, sizeof(*b));
+	b->line = config_setting_source_line(g);
+	b->keepalive_ms = 30000;
+	b->reconnect_min_ms = 1000;
+	b->reconnect_max_ms = 60000;
+	b->clean_session = true;
+	b->protocol = 4;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { name = ...; url = ...; }");
+		return;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	if (fp_cfg_get_string(e, g, "name", &b->name) == 0)
+		b->name = fp_xasprintf("broker%zu", mc->n - 1);
+	for (i = 0; i + 1 < mc->n; i++)
+		if (!strcmp(mc->brokers[i].name, b->name))
+			fp_cfg_report(e, g, "name", "'%s' is already used", b->name);
+	if (fp_cfg_get_string(e, g, "url", &b->url) == 0)
+		fp_cfg_report(e, g, "url", "is required (mqtt://HOST:PORT or mqtts://HOST:PORT)");
+	else if (b->url && parse_url(b) < 0)
+		fp_cfg_report(e, g, "url", "'%s' must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]", b->url);
+	fp_cfg_get_string(e, g, "client_id", &b->client_id);
+	if (b->client_id && (strlen(b->client_id) == 0 || strlen(b->client_id) > 23 * 10))
+		fp_cfg_report(e, g, "client_id", "must be 1-230 characters");
+	fp_cfg_get_string(e, g, "username", &b->username);
+	if (fp_cfg_get_string(e, g, "password_file", &pw) > 0) {
+		b->password = read_secret_file(e, g, "password_file", pw);
+		if (!b->username)
+			fp_cfg_report(e, g, "username", "is required with password_file");
+	}
+	free(pw);
+	fp_cfg_get_string(e, g, "ca_file", &b->ca_file);
+	fp_cfg_get_string(e, g, "cert_file", &b->cert_file);
+	fp_cfg_get_string(e, g, "key_file", &b->key_file);
+	fp_cfg_get_bool(e, g, "tls_insecure", &b->insecure);
+	if (b->ca_file && access(b->ca_file, R_OK) != 0)
+		fp_cfg_report(e, g, "ca_file", "cannot read '%s'", b->ca_file);
+	if (!b->cert_file != !b->key_file)
+		fp_cfg_report(e, g, "cert_file", "cert_file and key_file go together");
+	if ((b->ca_file || b->cert_file) && !b->tls)
+		fp_cfg_report(e, g, "url", "TLS files need an mqtts:// URL");
+	fp_cfg_get_duration(e, g, "keepalive", 5000, 3600000, &b->keepalive_ms);
+	fp_cfg_get_duration(e, g, "reconnect_min", 100, 600000, &b->reconnect_min_ms);
+	fp_cfg_get_duration(e, g, "reconnect_max", 100, 3600000, &b->reconnect_max_ms);
+	if (b->reconnect_max_ms < b->reconnect_min_ms)
+		fp_cfg_report(e, g, "reconnect_max", "must not be below reconnect_min");
+	fp_cfg_get_bool(e, g, "clean_session", &b->clean_session);
+	if (!b->clean_session && !b->client_id)
+		fp_cfg_report(e, g, "clean_session", "a persistent session (clean_session = false) "
+			      "needs a fixed client_id");
+	if (fp_cfg_get_enum(e, g, "protocol", protos, &pr) > 0)
+		b->protocol = pr == 0 ? 4 : 5;
+	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
+	subs = config_setting_get_member(g, "subscriptions");
+	if (!subs || config_setting_type(subs) != CONFIG_TYPE_LIST || config_setting_length(subs) == 0) {
+		fp_cfg_report(e, g, "subscriptions", "a broker needs a list of subscriptions");
+	} else {
+		int k, n = config_setting_length(subs);
+		for (k = 0; k < n; k++)
+			parse_sub(b, config_setting_get_elem(subs, (unsigned)k), e, (int64_t)mp);
+	}
+}
+
+struct fp_mq_config *fp_mq_config_parse(const config_setting_t *g, const struct fp_config *cfg,
+					struct fp_cfg_errors *e)
+{
+	static const char *const keys[] = { "brokers", NULL };
+	struct fp_mq_config *mc = fp_xcalloc(1, sizeof(*mc));
+	const config_setting_t *l;
+	size_t before = e->n;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { brokers = ( ... ); }");
+		fp_mq_config_free(mc);
+		return NULL;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	l = config_setting_get_member(g, "brokers");
+	if (!l || config_setting_type(l) != CONFIG_TYPE_LIST)
+		fp_cfg_report(e, g, "brokers", "is required (a list of brokers)");
+	else
+		for (int i = 0; i < config_setting_length(l); i++)
+			parse_broker(mc, config_setting_get_elem(l, (unsigned)i), cfg, e);
+	if (e->n > before) {
+		fp_mq_config_free(mc);
+		return NULL;
+	}
+	return mc;
+}
+
+void fp_mq_config_describe(const struct fp_mq_config *c, FILE *f)
+{
+	static const char *const formats[] = {
+		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
+	};
+	for (size_t i = 0; i < c->n; i++) {
+		const struct mq_broker_cfg *b = &c->brokers[i];
+		fprintf(f, "mqtt broker %s (%s, %s session): %zu subscriptions\n", b->name, b->url,
+			b->clean_session ? "clean" : "persistent", b->nsubs);
+		for (size_t k = 0; k < b->nsubs; k++)
+			fprintf(f, "  %s qos %d format %s\n", b->subs[k].topic, b->subs[k].qos,
+				formats[b->subs[k].format]);
+	}
+}
+
+/* ---- run time ---- */
+
+struct mq_sub_rt {
+	atomic_ullong messages, bytes, malformed, ignored;
+	struct fp_complain lim;
+};
+
+struct mq_broker_rt {
+	struct fp_mq_collector *owner;
+	const struct mq_broker_cfg *cfg;
+	struct mosquitto *mosq;
+	struct mq_sub_rt *subs;
+	atomic_bool connected;
+	atomic_ullong connects, disconnects;
+	struct fp_complain lim;
+	bool started;
+};
+
+struct fp_mq_collector {
+	const struct fp_mq_config *mc;
+	const struct fp_config *cfg;
+	fp_push_fn push;
+	void *arg;
+	struct mq_broker_rt *b;
+	size_t n;
+};
+
+static int lib_users;
+static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_connect(struct mosquitto *m, void *obj, int rc)
+{
+	struct mq_broker_rt *b = obj;
+	size_t i;
+
+	if (rc != 0) {
+		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection refused: %s", b->cfg->name,
+			    mosquitto_connack_string(rc));
+		return;
+	}
+	atomic_store(&b->connected, true);
+	atomic_fetch_add(&b->connects, 1);
+	fp_release(&b->lim, LOG_NOTICE, "mqtt[%s]: connected to %s", b->cfg->name, b->cfg->url);
+	fp_log(LOG_INFO, "mqtt[%s]: connected; subscribing to %zu topics", b->cfg->name,
+	       b->cfg->nsubs);
+	for (i = 0; i < b->cfg->nsubs; i++) {
+		int r = mosquitto_subscribe(m, NULL, b->cfg->subs[i].topic, b->cfg->subs[i].qos);
+		if (r != MOSQ_ERR_SUCCESS)
+			fp_log(LOG_WARNING, "mqtt[%s]: subscribe %s: %s", b->cfg->name,
+			       b->cfg->subs[i].topic, mosquitto_strerror(r));
+	}
+}
+
+static void on_disconnect(struct mosquitto *m, void *obj, int rc)
+{
+	struct mq_broker_rt *b = obj;
+
+	(void)m;
+	if (atomic_exchange(&b->connected, false))
+		atomic_fetch_add(&b->disconnects, 1);
+	if (rc != 0)
+		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection lost (%s); reconnecting",
+			    b->cfg->name, mosquitto_strerror(rc));
+}
+
+/* Runs in the broker's network thread.  The points are handed to the
+ * core (and so appended to the outputs' spools) before this returns, and
+ * the threaded loop writes the PUBACK only after that. */
+static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
+{
+	struct mq_broker_rt *b = obj;
+	const struct mq_broker_cfg *bc = b->cfg;
+	size_t i;
+
+	(void)m;
+	for (i = 0; i < bc->nsubs; i++) {
+		const struct fp_mq_sub *s = &bc->subs[i];
+		struct mq_sub_rt *rt = &b->subs[i];
+		bool match = false;
+		struct fp_batch batch;
+		const char *why = NULL;
+		int n;
+
+		if (mosquitto_topic_matches_sub(s->topic, msg->topic, &match) != MOSQ_ERR_SUCCESS || !match)
+			continue;
+		atomic_fetch_add(&rt->messages, 1);
+		atomic_fetch_add(&rt->bytes, (unsigned long long)msg->payloadlen);
+		fp_batch_init(&batch);
+		n = fp_mq_parse(s, b->owner->cfg->site, msg->topic, msg->payload, (size_t)msg->payloadlen,
+				fp_real_ns(), &batch, &why);
+		if (n < 0) {
+			atomic_fetch_add(&rt->malformed, 1);
+			fp_complain(&rt->lim, LOG_WARNING, "mqtt[%s]: %s: %s; message skipped", bc->name,
+				    msg->topic, why ? why : "malformed");
+		} else if (n == 0) {
+			atomic_fetch_add(&rt->ignored, 1);
+		} else {
+			b->owner->push(b->owner->arg, &batch);
+		}
+		fp_batch_reset(&batch);
+	}
+}
+
+struct fp_mq_collector *fp_mq_collector_new(const struct fp_mq_config *mc,
+					    const struct fp_config *cfg, fp_push_fn push, void *arg)
+{
+	struct fp_mq_collector *c = fp_xcalloc(1, sizeof(*c));
+	size_t i;
+
+	pthread_mutex_lock(&lib_lock);
+	if (lib_users++ == 0)
+		mosquitto_lib_init();
+	pthread_mutex_unlock(&lib_lock);
+	c->mc = mc;
+	c->cfg = cfg;
+	c->push = push;
+	c->arg = arg;
+	c->n = mc->n;
+	c->b = fp_xcalloc(mc->n ? mc->n : 1, sizeof(*c->b));
+	for (i = 0; i < mc->n; i++) {
+		struct mq_broker_rt *b = &c->b[i];
+		b->owner = c;
+		b->cfg = &mc->brokers[i];
+		b->subs = fp_xcalloc(b->cfg->nsubs ? b->cfg->nsubs : 1, sizeof(*b->subs));
+	}
+	return c;
+}
+
+static int start_broker(struct mq_broker_rt *b)
+{
+	const struct mq_broker_cfg *bc = b->cfg;
+	int rc;
+
+	if (b->owner->cfg->test_mode) {
+		/* --test never takes over the daemon's persistent session. */
+		char *id = fp_xasprintf("%.200s-test-%d", bc->client_id ? bc->client_id : "footprintd",
+					(int)getpid());
+		b->mosq = mosquitto_new(id, true, b);
+		free(id);
+	} else {
+		b->mosq = mosquitto_new(bc->client_id, bc->clean_session, b);
+	}
+	if (!b->mosq) {
+		fp_log(LOG_ERR, "mqtt[%s]: cannot create a client: %s", bc->name, strerror(errno));
+		return -ENOMEM;
+	}
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     bc->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	mosquitto_connect_callback_set(b->mosq, on_connect);
+	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
+	mosquitto_message_callback_set(b->mosq, on_message);
+	mosquitto_reconnect_delay_set(b->mosq, (unsigned)((bc->reconnect_min_ms + 999) / 1000),
+				      (unsigned)((bc->reconnect_max_ms + 999) / 1000), true);
+	if (bc->username)
+		mosquitto_username_pw_set(b->mosq, bc->username, bc->password);
+	if (bc->tls) {
+		rc = mosquitto_tls_set(b->mosq, bc->ca_file, bc->ca_file ? NULL : "/etc/ssl/certs",
+				       bc->cert_file, bc->key_file, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			fp_log(LOG_ERR, "mqtt[%s]: TLS setup: %s", bc->name, mosquitto_strerror(rc));
+			return -EINVAL;
+		}
+		if (bc->insecure) {
+			fp_log(LOG_WARNING, "mqtt[%s]: tls_insecure: the broker's host name is NOT "
+			       "checked", bc->name);
+			mosquitto_tls_insecure_set(b->mosq, true);
+		}
+	}
+	rc = mosquitto_connect_async(b->mosq, bc->host, bc->port, (int)(bc->keepalive_ms / 1000));
+	if (rc != MOSQ_ERR_SUCCESS)
+		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: cannot connect to %s: %s; retrying",
+			    bc->name, bc->url, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	rc = mosquitto_loop_start(b->mosq);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		fp_log(LOG_ERR, "mqtt[%s]: cannot start its thread: %s", bc->name, mosquitto_strerror(rc));
+		return -EINVAL;
+	}
+	b->started = true;
+	return 0;
+}
+
+int fp_mq_collector_start(struct fp_mq_collector *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (start_broker(&c->b[i]) < 0)
+			return -1;
+	return 0;
+}
+
+void fp_mq_collector_stop(struct fp_mq_collector *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct mq_broker_rt *b = &c->b[i];
+		if (!b->mosq)
+			continue;
+		if (b->started) {
+			mosquitto_disconnect(b->mosq);
+			mosquitto_loop_stop(b->mosq, false);
+			b->started = false;
+		}
+		mosquitto_destroy(b->mosq);
+		b->mosq = NULL;
+	}
+}
+
+void fp_mq_collector_metrics(struct fp_mq_collector *c, struct fp_batch *bt, const char *site,
+			     const char *host, int64_t ts_ns)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct mq_broker_rt *b = &c->b[i];
+		struct fp_point *p = fp_batch_add(bt, "footprintd", ts_ns);
+		char comp[96];
+		unsigned long long msgs = 0, bytes = 0, bad = 0, ign = 0;
+
+		for (size_t k = 0; k < b->cfg->nsubs; k++) {
+			msgs += atomic_load(&b->subs[k].messages);
+			bytes += atomic_load(&b->subs[k].bytes);
+			bad += atomic_load(&b->subs[k].malformed);
+			ign += atomic_load(&b->subs[k].ignored);
+		}
+		snprintf(comp, sizeof(comp), "mqtt/%s", b->cfg->name);
+		fp_point_tag(p, "site", site);
+		fp_point_tag(p, "host", host);
+		fp_point_tag(p, "component", comp);
+		fp_point_int(p, "mqtt_messages", (int64_t)msgs);
+		fp_point_int(p, "mqtt_bytes", (int64_t)bytes);
+		fp_point_int(p, "mqtt_malformed", (int64_t)bad);
+		fp_point_int(p, "mqtt_ignored", (int64_t)ign);
+		fp_point_int(p, "connects", (int64_t)atomic_load(&b->connects));
+		fp_point_int(p, "disconnects", (int64_t)atomic_load(&b->disconnects));
+		fp_point_bool(p, "connected", atomic_load(&b->connected));
+	}
+}
+
+void fp_mq_collector_free(struct fp_mq_collector *c)
+{
+	if (!c)
+		return;
+	fp_mq_collector_stop(c);
+	for (size_t i = 0; i < c->n; i++)
+		free(c->b[i].subs);
+	free(c->b);
+	free(c);
+	pthread_mutex_lock(&lib_lock);
+	if (--lib_users == 0)
+		mosquitto_lib_cleanup();
+	pthread_mutex_unlock(&lib_lock);
+}

@@ -1,0 +1,605 @@
+/* mq_parse.c - MQTT payloads to points. */
+#include "config.h"
+
+#include "mq_parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define MAX_DEPTH 32
+#define MAX_CHANNELS 16
+
+/* ---- presets, through the same selectors as the json format ---- */
+
+#define S(path, field, scale) { path, field, scale, NULL }
+#define SP(path, field, scale, phase) { path, field, scale, phase }
+
+static const struct fp_mq_selector tasmota_sensor[] = {
+	S("ENERGY.Total", "energy_import_kwh", 1), S("ENERGY.Power", "power_w", 1),
+	S("ENERGY.ApparentPower", "apparent_power_va", 1),
+	S("ENERGY.ReactivePower", "reactive_power_var", 1), S("ENERGY.Factor", "power_factor", 1),
+	S("ENERGY.Voltage", "voltage_v", 1), S("ENERGY.Current", "current_a", 1),
+};
+static const struct fp_mq_selector tasmota_status[] = {
+	S("StatusSNS.ENERGY.Total", "energy_import_kwh", 1), S("StatusSNS.ENERGY.Power", "power_w", 1),
+	S("StatusSNS.ENERGY.ApparentPower", "apparent_power_va", 1),
+	S("StatusSNS.ENERGY.ReactivePower", "reactive_power_var", 1),
+	S("StatusSNS.ENERGY.Factor", "power_factor", 1), S("StatusSNS.ENERGY.Voltage", "voltage_v", 1),
+	S("StatusSNS.ENERGY.Current", "current_a", 1),
+};
+static const struct fp_mq_rule tasmota_rules[] = {
+	{ "tele/+/SENSOR", "tele/{device}/SENSOR", true, tasmota_sensor, FP_ARRAY_SIZE(tasmota_sensor),
+	  NULL, FP_MQ_TIME_NONE },
+	{ "stat/+/STATUS10", "stat/{device}/STATUS10", true, tasmota_status,
+	  FP_ARRAY_SIZE(tasmota_status), NULL, FP_MQ_TIME_NONE },
+};
+
+static const struct fp_mq_selector sh1_power[] = { S(NULL, "power_w", 1) };
+static const struct fp_mq_selector sh1_energy_wmin[] = { S(NULL, "energy_import_kwh", 1.0 / 60000.0) };
+static const struct fp_mq_selector sh1_voltage[] = { S(NULL, "voltage_v", 1) };
+static const struct fp_mq_selector sh1_reactive[] = { S(NULL, "reactive_power_var", 1) };
+static const struct fp_mq_selector sh1_total_wh[] = { S(NULL, "energy_import_kwh", 0.001) };
+static const struct fp_mq_selector sh1_returned_wh[] = { S(NULL, "energy_export_kwh", 0.001) };
+static const struct fp_mq_rule shelly1_rules[] = {
+	{ "shellies/+/relay/+/power", "shellies/{device}/relay/{channel}/power", false, sh1_power, 1,
+	  NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/relay/+/energy", "shellies/{device}/relay/{channel}/energy", false,
+	  sh1_energy_wmin, 1, NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/power", "shellies/{device}/emeter/{channel}/power", false, sh1_power, 1,
+	  NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/voltage", "shellies/{device}/emeter/{channel}/voltage", false,
+	  sh1_voltage, 1, NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/reactive_power", "shellies/{device}/emeter/{channel}/reactive_power",
+	  false, sh1_reactive, 1, NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/total", "shellies/{device}/emeter/{channel}/total", false, sh1_total_wh,
+	  1, NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/total_returned", "shellies/{device}/emeter/{channel}/total_returned",
+	  false, sh1_returned_wh, 1, NULL, FP_MQ_TIME_NONE },
+};
+
+static const struct fp_mq_selector sh2_switch[] = {
+	S("apower", "power_w", 1), S("voltage", "voltage_v", 1), S("current", "current_a", 1),
+	S("freq", "frequency_hz", 1), S("pf", "power_factor", 1),
+	S("aenergy.total", "energy_import_kwh", 0.001), S("ret_aenergy.total", "energy_export_kwh", 0.001),
+};
+static const struct fp_mq_selector sh2_rpc[] = {
+	S("params.switch:0.apower", "power_w", 1), S("params.switch:0.voltage", "voltage_v", 1),
+	S("params.switch:0.current", "current_a", 1), S("params.switch:0.freq", "frequency_hz", 1),
+	S("params.switch:0.pf", "power_factor", 1),
+	S("params.switch:0.aenergy.total", "energy_import_kwh", 0.001),
+	S("params.switch:0.ret_aenergy.total", "energy_export_kwh", 0.001),
+};
+static const struct fp_mq_selector sh2_em[] = {
+	S("total_act_power", "power_w", 1), S("total_aprt_power", "apparent_power_va", 1),
+	S("total_current", "current_a", 1),
+	SP("a_act_power", "power_w", 1, "A"), SP("b_act_power", "power_w", 1, "B"),
+	SP("c_act_power", "power_w", 1, "C"), SP("a_aprt_power", "apparent_power_va", 1, "A"),
+	SP("b_aprt_power", "apparent_power_va", 1, "B"), SP("c_aprt_power", "apparent_power_va", 1, "C"),
+	SP("a_voltage", "voltage_v", 1, "A"), SP("b_voltage", "voltage_v", 1, "B"),
+	SP("c_voltage", "voltage_v", 1, "C"), SP("a_current", "current_a", 1, "A"),
+	SP("b_current", "current_a", 1, "B"), SP("c_current", "current_a", 1, "C"),
+	SP("a_pf", "power_factor", 1, "A"), SP("b_pf", "power_factor", 1, "B"),
+	SP("c_pf", "power_factor", 1, "C"),
+};
+static const struct fp_mq_selector sh2_emdata[] = {
+	S("total_act", "energy_import_kwh", 0.001), S("total_act_ret", "energy_export_kwh", 0.001),
+	SP("a_total_act_energy", "energy_import_kwh", 0.001, "A"),
+	SP("b_total_act_energy", "energy_import_kwh", 0.001, "B"),
+	SP("c_total_act_energy", "energy_import_kwh", 0.001, "C"),
+	SP("a_total_act_ret_energy", "energy_export_kwh", 0.001, "A"),
+	SP("b_total_act_ret_energy", "energy_export_kwh", 0.001, "B"),
+	SP("c_total_act_ret_energy", "energy_export_kwh", 0.001, "C"),
+};
+static const struct fp_mq_rule shelly2_rules[] = {
+	{ "+/status/+", "{device}/status/switch:{channel}", true, sh2_switch,
+	  FP_ARRAY_SIZE(sh2_switch), NULL, FP_MQ_TIME_NONE },
+	{ "+/events/rpc", "{device}/events/rpc", true, sh2_rpc, FP_ARRAY_SIZE(sh2_rpc), "params.ts",
+	  FP_MQ_TIME_EPOCH_S },
+	{ "+/status/+", "{device}/status/em:{channel}", true, sh2_em, FP_ARRAY_SIZE(sh2_em), NULL,
+	  FP_MQ_TIME_NONE },
+	{ "+/status/+", "{device}/status/emdata:{channel}", true, sh2_emdata,
+	  FP_ARRAY_SIZE(sh2_emdata), NULL, FP_MQ_TIME_NONE },
+};
+
+int fp_mq_format_from_name(const char *s)
+{
+	static const char *const names[] = {
+		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
+	};
+	size_t i;
+
+	for (i = 0; i < FP_ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+void fp_mq_sub_set_preset(struct fp_mq_sub *s)
+{
+	switch (s->format) {
+	case FP_MQ_TASMOTA:
+		s->rules = tasmota_rules;
+		s->nrules = FP_ARRAY_SIZE(tasmota_rules);
+		break;
+	case FP_MQ_SHELLY1:
+		s->rules = shelly1_rules;
+		s->nrules = FP_ARRAY_SIZE(shelly1_rules);
+		break;
+	case FP_MQ_SHELLY2:
+		s->rules = shelly2_rules;
+		s->nrules = FP_ARRAY_SIZE(shelly2_rules);
+		break;
+	default:
+		s->rules = &s->own;
+		s->nrules = 1;
+		break;
+	}
+}
+
+/* MQTT filter matching ('+' one level, '#' the rest). */
+static bool topic_matches(const char *filter, const char *topic)
+{
+	while (*filter) {
+		if (*filter == '#')
+			return true;
+		if (*filter == '+') {
+			while (*topic && *topic != '/')
+				topic++;
+			filter++;
+		} else {
+			while (*filter && *filter != '/' && *filter == *topic) {
+				filter++;
+				topic++;
+			}
+			if (*filter && *filter != '/')
+				return false;
+			if (*topic && *topic != '/')
+				return false;
+		}
+		if (!*filter)
+			return !*topic;
+		if (*topic != '/')
+			return !strcmp(filter, "/#");
+		filter++;
+		topic++;
+	}
+	return !*topic;
+}
+
+bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p)
+{
+	while (*tmpl) {
+		const char *te = strchr(tmpl, '/'), *oe = strchr(topic, '/');
+		size_t tl = te ? (size_t)(te - tmpl) : strlen(tmpl);
+		size_t ol = oe ? (size_t)(oe - topic) : strlen(topic);
+		const char *brace = memchr(tmpl, '{', tl);
+
+		if (!*topic && !(tl == 0))
+			return false;
+		if (brace) {
+			size_t pre = (size_t)(brace - tmpl);
+			const char *close = memchr(brace, '}', tl - pre);
+			char name[64], val[256];
+			size_t nl, vl;
+			if (!close || close != tmpl + tl - 1 || ol < pre || memcmp(tmpl, topic, pre))
+				return false;
+			nl = (size_t)(close - brace - 1);
+			vl = ol - pre;
+			if (nl == 0 || nl >= sizeof(name) || vl == 0 || vl >= sizeof(val))
+				return false;
+			memcpy(name, brace + 1, nl);
+			name[nl] = '\0';
+			memcpy(val, topic + pre, vl);
+			val[vl] = '\0';
+			if (strcmp(name, "_"))
+				fp_point_tag(p, name, val);
+		} else if (!(tl == 1 && tmpl[0] == '+') && (tl != ol || memcmp(tmpl, topic, tl))) {
+			if (tl == 1 && tmpl[0] == '#')
+				return true;
+			return false;
+		}
+		tmpl += tl;
+		topic += ol;
+		if (*tmpl == '/' && *topic == '/') {
+			tmpl++;
+			topic++;
+		} else if (*tmpl || *topic) {
+			return false;
+		}
+	}
+	return !*topic;
+}
+
+/* Walks "a.b[2].c" (keys may hold ':'). */
+static json_object *walk(json_object *o, const char *path)
+{
+	char key[128];
+
+	while (o && *path) {
+		size_t n = strcspn(path, ".[");
+		if (n) {
+			if (n >= sizeof(key) || !json_object_is_type(o, json_type_object))
+				return NULL;
+			memcpy(key, path, n);
+			key[n] = '\0';
+			if (!json_object_object_get_ex(o, key, &o))
+				return NULL;
+			path += n;
+		}
+		while (*path == '[') {
+			char *end;
+			long i = strtol(path + 1, &end, 10);
+			if (*end != ']' || i < 0 || !json_object_is_type(o, json_type_array) ||
+			    (size_t)i >= json_object_array_length(o))
+				return NULL;
+			o = json_object_array_get_idx(o, (size_t)i);
+			path = end + 1;
+		}
+		if (*path == '.')
+			path++;
+	}
+	return o;
+}
+
+/* A JSON number (or a numeric string): true and *v. */
+static bool number_of(json_object *o, double *v)
+{
+	if (!o)
+		return false;
+	if (json_object_is_type(o, json_type_double) || json_object_is_type(o, json_type_int)) {
+		*v = json_object_get_double(o);
+		return isfinite(*v);
+	}
+	if (json_object_is_type(o, json_type_boolean)) {
+		*v = json_object_get_boolean(o) ? 1 : 0;
+		return true;
+	}
+	if (json_object_is_type(o, json_type_string)) {
+		const char *s = json_object_get_string(o);
+		char *end;
+		*v = strtod(s, &end);
+		return end != s && *end == '\0' && isfinite(*v);
+	}
+	return false;
+}
+
+static bool parse_number_text(const char *p, size_t len, double *v)
+{
+	char buf[64], *end;
+	size_t a = 0, b = len;
+
+	while (a < b && isspace((unsigned char)p[a]))
+		a++;
+	while (b > a && isspace((unsigned char)p[b - 1]))
+		b--;
+	if (b - a == 0 || b - a >= sizeof(buf))
+		return false;
+	memcpy(buf, p + a, b - a);
+	buf[b - a] = '\0';
+	errno = 0;
+	*v = strtod(buf, &end);
+	return !errno && *end == '\0' && end != buf && isfinite(*v);
+}
+
+int64_t fp_mq_rfc3339(const char *s)
+{
+	struct tm tm;
+	const char *p;
+	int64_t t, frac = 0, scale = 100000000;
+	int off = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p)) {
+			if (scale) {
+				frac += (*p - '0') * scale;
+				scale /= 10;
+			}
+			p++;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
+			return -1;
+		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return -1; /* RFC 3339 needs a zone */
+	}
+	if (*p)
+		return -1;
+	t = (int64_t)timegm(&tm) - off;
+	return t * 1000000000LL + frac;
+}
+
+static int64_t time_of(json_object *doc, const struct fp_mq_rule *r, int64_t now_ns, bool *bad)
+{
+	json_object *o;
+	double v;
+
+	*bad = false;
+	if (!r->time_path || r->time_format == FP_MQ_TIME_NONE)
+		return now_ns;
+	o = walk(doc, r->time_path);
+	if (!o)
+		return now_ns; /* absent: the time of reception */
+	if (r->time_format == FP_MQ_TIME_RFC3339) {
+		int64_t t = json_object_is_type(o, json_type_string)
+			? fp_mq_rfc3339(json_object_get_string(o)) : -1;
+		*bad = t < 0;
+		return t < 0 ? now_ns : t;
+	}
+	if (!number_of(o, &v) || v < 0 || v > 9.2e15) {
+		*bad = true;
+		return now_ns;
+	}
+	/* to the microsecond: a double holds no more for today's epoch */
+	return r->time_format == FP_MQ_TIME_EPOCH_S ? (int64_t)llround(v * 1e6) * 1000
+						    : (int64_t)llround(v * 1e3) * 1000;
+}
+
+/* The point of (phase, channel) in out, made on first use. */
+static struct fp_point *point_for(struct fp_batch *out, size_t first, const struct fp_point *base,
+				  const char *phase, int channel)
+{
+	char ch[8];
+	size_t i, t;
+	struct fp_point *p;
+
+	const char *bc = fp_point_tag_value(base, "channel");
+
+	snprintf(ch, sizeof(ch), "%d", channel);
+	for (i = first; i < out->n; i++) {
+		const char *ph = fp_point_tag_value(&out->pts[i], "phase");
+		const char *c = fp_point_tag_value(&out->pts[i], "channel");
+		const char *want = channel ? ch : bc;
+		if (((!ph && !phase) || (ph && phase && !strcmp(ph, phase))) &&
+		    ((!c && !want) || (c && want && !strcmp(c, want))))
+			return &out->pts[i];
+	}
+	p = fp_batch_add(out, base->measurement, base->ts_ns);
+	for (t = 0; t < base->ntags; t++)
+		fp_point_tag(p, base->tags[t].key, base->tags[t].val);
+	if (phase)
+		fp_point_tag(p, "phase", phase);
+	if (channel)
+		fp_point_tag(p, "channel", ch);
+	return p;
+}
+
+static const char *const events[] = {
+	"ordered", "received", "in_service", "spare", "decommissioned", "reused", "refurbished",
+	"recycled", "disposed", NULL,
+};
+
+static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_object *doc,
+			   struct fp_batch *out, const char **why)
+{
+	static const char *const req[] = { "event_id", "asset_id", "event", "time" };
+	json_object *o;
+	const char *ev, *cat = "unknown";
+	struct fp_point *p;
+	int64_t t;
+	size_t i;
+	double v;
+
+	if (!json_object_is_type(doc, json_type_object)) {
+		*why = "a lifecycle event must be a JSON object";
+		return -1;
+	}
+	for (i = 0; i < FP_ARRAY_SIZE(req); i++) {
+		if (!json_object_object_get_ex(doc, req[i], &o) ||
+		    !json_object_is_type(o, json_type_string) || !json_object_get_string(o)[0]) {
+			*why = "a lifecycle event needs event_id, asset_id, event and time (strings)";
+			return -1;
+		}
+	}
+	json_object_object_get_ex(doc, "event", &o);
+	ev = json_object_get_string(o);
+	for (i = 0; events[i] && strcmp(events[i], ev); i++)
+		;
+	if (!events[i]) {
+		*why = "unknown lifecycle event (ordered, received, in_service, spare, "
+		       "decommissioned, reused, refurbished, recycled, disposed)";
+		return -1;
+	}
+	json_object_object_get_ex(doc, "time", &o);
+	t = fp_mq_rfc3339(json_object_get_string(o));
+	if (t < 0) {
+		*why = "time is not RFC 3339 (e.g. 2025-03-14T10:25:00Z)";
+		return -1;
+	}
+	if (json_object_object_get_ex(doc, "category", &o)) {
+		if (!json_object_is_type(o, json_type_string) || strlen(json_object_get_string(o)) > 16) {
+			*why = "category must be a UNU-KEY string";
+			return -1;
+		}
+		cat = json_object_get_string(o);
+	}
+	p = fp_batch_add(out, "asset_event", t);
+	fp_point_tag(p, "site", site);
+	fp_point_tag(p, "category", cat);
+	fp_point_tag(p, "event", ev);
+	json_object_object_get_ex(doc, "asset_id", &o);
+	fp_point_string(p, "asset_id", json_object_get_string(o));
+	json_object_object_get_ex(doc, "event_id", &o);
+	fp_point_string(p, "event_id", json_object_get_string(o));
+	{
+		static const char *const nums[] = { "mass_kg", "embodied_co2e_kg", "expected_life_y" };
+		static const char *const strs[] = { "model", "destination" };
+		for (i = 0; i < FP_ARRAY_SIZE(nums); i++) {
+			if (!json_object_object_get_ex(doc, nums[i], &o))
+				continue;
+			if (!number_of(o, &v) || v < 0 || json_object_is_type(o, json_type_string)) {
+				*why = "mass_kg, embodied_co2e_kg and expected_life_y must be numbers >= 0";
+				fp_batch_drop_last(out);
+				return -1;
+			}
+			fp_point_float(p, nums[i], v);
+		}
+		for (i = 0; i < FP_ARRAY_SIZE(strs); i++) {
+			if (!json_object_object_get_ex(doc, strs[i], &o))
+				continue;
+			if (!json_object_is_type(o, json_type_string)) {
+				*why = "model and destination must be strings";
+				fp_batch_drop_last(out);
+				return -1;
+			}
+			fp_point_string(p, strs[i], json_object_get_string(o));
+		}
+	}
+	(void)s;
+	return 1;
+}
+
+int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
+		const char *payload, size_t len, int64_t now_ns, struct fp_batch *out,
+		const char **why)
+{
+	const struct fp_mq_rule *r = NULL;
+	json_object *doc = NULL;
+	struct fp_batch tmp;
+	struct fp_point *base;
+	size_t i, first, nfields = 0;
+	int64_t ts;
+	bool badtime = false;
+
+	*why = NULL;
+	if (len > s->max_payload) {
+		*why = "payload larger than max_payload";
+		return -1;
+	}
+	/* The first rule whose filter matches and whose template fits. */
+	for (i = 0; i < s->nrules; i++) {
+		const struct fp_mq_rule *c = &s->rules[i];
+		if (c->filter && !topic_matches(c->filter, topic))
+			continue;
+		if (c->tmpl && s->rules != &s->own) {
+			struct fp_batch t;
+			bool fits;
+			fp_batch_init(&t);
+			fits = fp_mq_template(c->tmpl, topic, fp_batch_add(&t, "m", 0));
+			fp_batch_reset(&t);
+			if (!fits)
+				continue;
+		}
+		r = c;
+		break;
+	}
+	if (!r)
+		return 0;
+	if (s->format == FP_MQ_LIFECYCLE || r->json) {
+		json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+		enum json_tokener_error err;
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		doc = json_tokener_parse_ex(tok, payload, (int)len);
+		err = json_tokener_get_error(tok);
+		if (doc && tok->char_offset < (int)len) {
+			/* trailing bytes after the document */
+			size_t k;
+			for (k = (size_t)tok->char_offset; k < len && isspace((unsigned char)payload[k]); k++)
+				;
+			if (k < len)
+				err = json_tokener_error_parse_unexpected;
+		}
+		json_tokener_free(tok);
+		if (!doc || err != json_tokener_success) {
+			json_object_put(doc);
+			*why = err == json_tokener_error_depth ? "JSON nested too deeply"
+				: err == json_tokener_continue ? "JSON cut short"
+							       : "not valid JSON (or not UTF-8)";
+			return -1;
+		}
+	}
+	if (s->format == FP_MQ_LIFECYCLE) {
+		int n = parse_lifecycle(s, site, doc, out, why);
+		json_object_put(doc);
+		return n;
+	}
+	fp_batch_init(&tmp);
+	base = fp_batch_add(&tmp, "meter", now_ns);
+	fp_point_tag(base, "site", site);
+	fp_point_tag(base, "role", s->role ? s->role : "other");
+	fp_point_tag(base, "source", "mqtt");
+	if (r->tmpl) {
+		if (!fp_mq_template(r->tmpl, topic, base)) {
+			json_object_put(doc);
+			fp_batch_reset(&tmp);
+			*why = "the topic does not fit the template";
+			return -1;
+		}
+	}
+	if (!fp_point_tag_value(base, "device"))
+		fp_point_tag(base, "device", topic);
+	ts = doc ? time_of(doc, r, now_ns, &badtime) : now_ns;
+	if (badtime) {
+		json_object_put(doc);
+		fp_batch_reset(&tmp);
+		*why = "the timestamp cannot be read";
+		return -1;
+	}
+	base->ts_ns = ts;
+	first = out->n;
+	for (i = 0; i < r->nsels; i++) {
+		const struct fp_mq_selector *sel = &r->sels[i];
+		double v;
+
+		if (!r->json) {
+			if (!parse_number_text(payload, len, &v)) {
+				json_object_put(doc);
+				fp_batch_reset(&tmp);
+				*why = "the payload is not a number";
+				for (size_t k = out->n; k > first; k--)
+					fp_batch_drop_last(out);
+				return -1;
+			}
+			fp_point_float(point_for(out, first, base, sel->phase, 0), sel->field,
+				       v * sel->scale);
+			nfields++;
+			continue;
+		}
+		{
+			json_object *o = walk(doc, sel->path);
+			if (o && json_object_is_type(o, json_type_array)) {
+				size_t k, n = json_object_array_length(o);
+				for (k = 0; k < n && k < MAX_CHANNELS; k++) {
+					if (!number_of(json_object_array_get_idx(o, k), &v))
+						continue;
+					fp_point_float(point_for(out, first, base, sel->phase, (int)k + 1),
+						       sel->field, v * sel->scale);
+					nfields++;
+				}
+			} else if (number_of(o, &v)) {
+				fp_point_float(point_for(out, first, base, sel->phase, 0), sel->field,
+					       v * sel->scale);
+				nfields++;
+			}
+			/* a field missing in a message is simply absent */
+		}
+	}
+	json_object_put(doc);
+	fp_batch_reset(&tmp);
+	if (nfields == 0) {
+		for (i = out->n; i > first; i--)
+			fp_batch_drop_last(out);
+		return 0;
+	}
+	return (int)(out->n - first);
+}

@@ -1,0 +1,76 @@
+/* mq_parse.h - MQTT payloads to points: topic templates, the value and
+ * json formats with field selectors, the tasmota / shelly-gen1 /
+ * shelly-gen2 presets (built from the same selectors), and the lifecycle
+ * event contract.  Pure functions of (subscription, topic, payload): the
+ * fuzz target and the unit tests call them directly.
+ */
+#ifndef FP_MQ_PARSE_H
+#define FP_MQ_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "point.h"
+
+enum fp_mq_format {
+	FP_MQ_VALUE, FP_MQ_JSON, FP_MQ_TASMOTA, FP_MQ_SHELLY1, FP_MQ_SHELLY2, FP_MQ_LIFECYCLE,
+};
+enum fp_mq_time { FP_MQ_TIME_NONE, FP_MQ_TIME_RFC3339, FP_MQ_TIME_EPOCH_S, FP_MQ_TIME_EPOCH_MS };
+
+struct fp_mq_selector {
+	const char *path;  /* into the JSON document; NULL: the whole payload */
+	const char *field; /* output field */
+	double scale;
+	const char *phase; /* optional phase tag */
+};
+
+/* One rule: messages whose topic matches filter use this template (tags
+ * from topic levels) and these selectors. */
+struct fp_mq_rule {
+	const char *filter;   /* MQTT filter; NULL: every topic of the subscription */
+	const char *tmpl;     /* e.g. "tele/{device}/SENSOR"; NULL: device = topic */
+	bool json;
+	const struct fp_mq_selector *sels;
+	size_t nsels;
+	const char *time_path;
+	enum fp_mq_time time_format;
+};
+
+struct fp_mq_sub {
+	char *topic; /* the subscription filter */
+	int qos;
+	enum fp_mq_format format;
+	char *role;
+	size_t max_payload;
+	/* value/json: one rule made from the config; presets: static rules */
+	struct fp_mq_rule own;
+	struct fp_mq_selector *own_sels;
+	const struct fp_mq_rule *rules;
+	size_t nrules;
+	int line;
+};
+
+/* Names: "value", "json", "tasmota", "shelly-gen1", "shelly-gen2",
+ * "lifecycle"; -1 if unknown. */
+int fp_mq_format_from_name(const char *s);
+/* Points up the preset rules of a preset format (sub->rules). */
+void fp_mq_sub_set_preset(struct fp_mq_sub *s);
+
+/* Tags from topic levels: "tele/{device}/SENSOR" on "tele/pdu-a/SENSOR"
+ * adds device=pdu-a.  A level may be "prefix{name}".  Returns false when
+ * the topic does not fit the template. */
+bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p);
+
+/* Parses one message.  Returns the number of points added to out (> 0),
+ * 0 when no rule applies to the topic (ignored), or -1 when the message is
+ * malformed (*why says how, static text). */
+int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
+		const char *payload, size_t len, int64_t now_ns, struct fp_batch *out,
+		const char **why);
+
+/* RFC 3339 "2025-03-14T10:25:00Z", "...+01:00", fractions allowed ->
+ * ns since the epoch; -1 if invalid. */
+int64_t fp_mq_rfc3339(const char *s);
+
+#endif
