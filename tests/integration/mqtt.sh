@@ -146,6 +146,15 @@ wait "$probe"
 "$top_builddir/tests/integration/puback_probe" "$MPORT" 0 >"$tmp/probe2.out"
 check "libmosquitto: a QoS 1 message whose callback died is redelivered (PUBACK after the callback)" \
 	both grep -q 'message crash-me' "$tmp/probe1.out" -- grep -q 'message crash-me' "$tmp/probe2.out"
+# ... and at QoS 2 it is not (PUBREC goes first): why the README says QoS 1.
+"$top_builddir/tests/integration/puback_probe" "$MPORT" 1 2 >"$tmp/probe3.out" &
+probe=$!
+sleep 1
+mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 2 -t probe/x -m crash-qos2
+wait "$probe"
+"$top_builddir/tests/integration/puback_probe" "$MPORT" 0 2 >"$tmp/probe4.out"
+check "libmosquitto: at QoS 2 that message is not redelivered (documented limit)" \
+	both grep -q 'message crash-qos2' "$tmp/probe3.out" -- not grep -q 'message crash-qos2' "$tmp/probe4.out"
 
 # Config errors.
 cat > "$tmp/bad.conf" <<EOC

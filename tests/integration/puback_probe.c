@@ -3,7 +3,8 @@
  * MQTT collector uses.  The no-loss guarantee of the collector rests on
  * the answer: the PUBACK must leave only after the callback returned.
  *
- *   puback_probe PORT crash   subscribes to probe/# with QoS 1 in a
+ *   puback_probe PORT crash [QOS]   subscribes to probe/# (QoS 1 unless
+ *                             QOS says 2) in a
  *                             persistent session (client id
  *                             "fp-puback-probe"); with crash=1 it dies
  *                             inside the callback of the first message;
@@ -15,13 +16,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static int crash;
+static int crash, qos = 1;
 
 static void on_connect(struct mosquitto *m, void *o, int rc)
 {
 	(void)o;
 	if (rc == 0)
-		mosquitto_subscribe(m, NULL, "probe/#", 1);
+		mosquitto_subscribe(m, NULL, "probe/#", qos);
 }
 
 static void on_message(struct mosquitto *m, void *o, const struct mosquitto_message *msg)
@@ -40,9 +41,11 @@ int main(int argc, char **argv)
 {
 	struct mosquitto *m;
 
-	if (argc != 3)
+	if (argc < 3)
 		return 2;
 	crash = argv[2][0] == '1';
+	if (argc > 3)
+		qos = argv[3][0] == '2' ? 2 : 1;
 	mosquitto_lib_init();
 	m = mosquitto_new("fp-puback-probe", false, NULL);
 	mosquitto_connect_callback_set(m, on_connect);
