@@ -103,8 +103,8 @@ static int put_escaped(struct fp_buf *out, const char *s, enum pos pos)
 		if ((unsigned char)c < 0x20 || c == 0x7f)
 			c = ' ';
 		else if (c == '\\' && pos != POS_FSTR &&
-			 (i + 1 == n || ((pos == POS_MEAS || pos == POS_FKEY) &&
-					 strchr(",= \"", s[i + 1]))))
+			 (i + 1 == n || strchr(",= \"", s[i + 1]) ||
+			  (unsigned char)s[i + 1] < 0x20 || s[i + 1] == 0x7f)) /* becomes a space */
 			c = '_';
 		else if (pos == POS_MEAS && c == '#' && i == 0)
 			c = '_';

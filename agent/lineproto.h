@@ -15,9 +15,9 @@
  *     every position (so a newline can never end a line or inject a point);
  *   - a backslash ending a measurement, tag key, tag value or field key
  *     becomes '_' (the server would read it as escaping the separator),
- *     and so does a backslash in a measurement or field key that comes
- *     right before ',', '=', ' ' or '"' (InfluxDB reads those pairs
- *     inconsistently there; tag keys and values keep them exactly);
+ *     and so does one right before ',', '=', ' ' or '"': InfluxDB's line
+ *     splitter reads "\\ " as an escaped backslash and a bare space, so
+ *     such a pair could make it join or split lines (found by fuzzing);
  *   - a '#' starting a measurement becomes '_' (it would start a comment);
  *   - a tag with an empty key or value is left out; a field with an empty
  *     key or a NaN/infinite value is left out; a point left without fields

@@ -316,7 +316,12 @@ int64_t fp_mq_rfc3339(const char *s)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+			return -1;
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mm = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hh > 23 || mm > 59)
 			return -1;
 		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
 		p += 6;

@@ -166,20 +166,15 @@ static const char *name_of(size_t i)
 	return i < NN ? nasty[i] : replaced[i - NN].in;
 }
 
-/* What comes back for a tag key or value. */
-static const char *tag_back(size_t i)
-{
-	return i < NN ? nasty[i] : replaced[i - NN].name_out;
-}
-
-/* What comes back for a measurement or field key: also the documented
- * rule for a backslash before ',', '=', ' ' or '"' (it becomes '_'). */
+/* What comes back for a name (measurement, tag key or value, field key):
+ * also the documented rule for a backslash before ',', '=', ' ' or '"'
+ * (it becomes '_'). */
 static const char *name_back(size_t i)
 {
 	static char buf[NN + NR][128];
 	size_t k;
 
-	snprintf(buf[i], sizeof(buf[i]), "%s", tag_back(i));
+	snprintf(buf[i], sizeof(buf[i]), "%s", i < NN ? nasty[i] : replaced[i - NN].name_out);
 	for (k = 0; buf[i][k]; k++)
 		if (buf[i][k] == '\\' && (!buf[i][k + 1] || strchr(",= \"", buf[i][k + 1])))
 			buf[i][k] = '_';
@@ -278,7 +273,7 @@ int main(int argc, char **argv)
 
 	/* tag keys */
 	for (i = 0; i < N; i++)
-		want[i] = tag_back(i);
+		want[i] = name_back(i);
 	series = query("SHOW TAG KEYS FROM \"tagkeys\"", &root);
 	expect_set("tag keys", values_of(series, 0), want, N);
 	json_object_put(root);
@@ -301,8 +296,8 @@ int main(int argc, char **argv)
 			int64_t n = json_object_get_int64(json_object_array_get_idx(row, cn));
 			const char *s = json_object_get_string(json_object_array_get_idx(row, cs));
 			const char *d = json_object_get_string(json_object_array_get_idx(row, cd));
-			if (n < 0 || (size_t)n >= N || !s || !d || strcmp(s, tag_back((size_t)n)) ||
-			    strcmp(d, tag_back(N - 1 - (size_t)n))) {
+			if (n < 0 || (size_t)n >= N || !s || !d || strcmp(s, name_back((size_t)n)) ||
+			    strcmp(d, name_back(N - 1 - (size_t)n))) {
 				printf("# row %zu: site '%s' device '%s'\n", i, s ? s : "", d ? d : "");
 				bad++;
 			}
