@@ -3,7 +3,7 @@
 # an existing one).
 systemdsystemunit_DATA = %D%/footprintd.service
 CLEANFILES += %D%/footprintd.service
-EXTRA_DIST += %D%/footprintd.service.in
+# (footprintd.service.in is distributed from the top Makefile.am)
 
 %D%/footprintd.service: %D%/footprintd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) %D% && \
