@@ -241,9 +241,46 @@ int64_t fp_agent_run_due(struct fp_agent *a)
 	return fp_sched_next(&a->sched);
 }
 
+/* Sums an integer self-metric field over the points of b. */
+static int64_t sum_field(const struct fp_batch *b, const char *key)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct fp_field *f = fp_point_field(&b->pts[i], key);
+		const char *comp = fp_point_tag_value(&b->pts[i], "component");
+		/* "type/instance" only: finer points (an MQTT subscription)
+		 * repeat what their instance already counts. */
+		if (comp && strchr(comp, '/') && strchr(strchr(comp, '/') + 1, '/'))
+			continue;
+		if (f && f->type == FP_INT)
+			t += f->v.i;
+	}
+	return t;
+}
+
 void fp_agent_status(struct fp_agent *a, char *buf, size_t len)
 {
-	snprintf(buf, len, "%llu gathers, %llu points gathered, %zu outputs",
-		 (unsigned long long)a->gathers, (unsigned long long)a->points_gathered,
-		 a->noutputs);
+	const struct fp_config *c = a->cfg;
+	struct fp_batch outs, cols;
+	size_t i;
+
+	/* From the same self-metrics the outputs and collectors write. */
+	fp_batch_init(&outs);
+	fp_batch_init(&cols);
+	for (i = 0; i < a->noutputs; i++)
+		fp_output_metrics(a->outputs[i], &outs, c->site, c->hostname, 0);
+	for (i = 0; fp_collectors[i]; i++)
+		if (a->collectors[i])
+			fp_collectors[i]->metrics(a->collectors[i], &cols, c->site, c->hostname, 0);
+	snprintf(buf, len,
+		 "%lld device polls (%lld failed), %lld MQTT messages, %llu points gathered, "
+		 "%lld written, %lld in spools",
+		 (long long)sum_field(&cols, "polls"), (long long)sum_field(&cols, "poll_errors"),
+		 (long long)sum_field(&cols, "mqtt_messages"), (unsigned long long)a->points_gathered,
+		 (long long)sum_field(&outs, "points_written"),
+		 (long long)sum_field(&outs, "points_spooled"));
+	fp_batch_reset(&outs);
+	fp_batch_reset(&cols);
 }

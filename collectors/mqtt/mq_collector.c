@@ -598,6 +598,19 @@ void fp_mq_collector_metrics(struct fp_mq_collector *c, struct fp_batch *bt, con
 		fp_point_int(p, "connects", (int64_t)atomic_load(&b->connects));
 		fp_point_int(p, "disconnects", (int64_t)atomic_load(&b->disconnects));
 		fp_point_bool(p, "connected", atomic_load(&b->connected));
+		/* and one point per subscription: mqtt/<broker>/<topic filter> */
+		for (size_t k = 0; k < b->cfg->nsubs; k++) {
+			struct fp_point *q = fp_batch_add(bt, "footprintd", ts_ns);
+			char sc[320];
+			snprintf(sc, sizeof(sc), "mqtt/%s/%s", b->cfg->name, b->cfg->subs[k].topic);
+			fp_point_tag(q, "site", site);
+			fp_point_tag(q, "host", host);
+			fp_point_tag(q, "component", sc);
+			fp_point_int(q, "mqtt_messages", (int64_t)atomic_load(&b->subs[k].messages));
+			fp_point_int(q, "mqtt_bytes", (int64_t)atomic_load(&b->subs[k].bytes));
+			fp_point_int(q, "mqtt_malformed", (int64_t)atomic_load(&b->subs[k].malformed));
+			fp_point_int(q, "mqtt_ignored", (int64_t)atomic_load(&b->subs[k].ignored));
+		}
 	}
 }
 

@@ -106,8 +106,10 @@ done
 wait_for 20 grep -q 'device=flood,.* water_m3=150 ' "$lp"
 check "malformed flood: all 150 good messages landed" [ "$(grep -c '^meter,device=flood,' "$lp")" -eq 150 ]
 sleep 1.5
-m=$(grep 'component=mqtt/site' "$lp" | tail -1)
+m=$(grep 'component=mqtt/site,' "$lp" | tail -1)
 check "malformed flood: 300 malformed counted" grep -q 'mqtt_malformed=300i' <<<"$m"
+m=$(grep 'component=mqtt/site/water/+/m3,' "$lp" | tail -1)
+check "per-subscription self-metrics: 150 malformed on water/+/m3" grep -q 'mqtt_malformed=150i' <<<"$m"
 
 # Agent restart: what is published to its persistent session while it is
 # away arrives when it is back.
