@@ -337,7 +337,8 @@ struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsyn
 		}
 	}
 	closedir(d);
-	qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
+	if (s->nsegs > 1) /* qsort wants a valid pointer even for nothing */
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
 	for (i = 0; i < s->nsegs; i++) {
 		rc = recover_seg(s, &s->segs[i], i + 1 == s->nsegs);
 		if (rc < 0) {
