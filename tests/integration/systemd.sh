@@ -22,8 +22,8 @@ EOC
 	wait_for 10 grep -q 'READY=1' "$tmp/notify.log"
 	sleep 3
 	kill -HUP "$fpd"
-	wait_for 10 grep -q 'RELOADING=1' "$tmp/notify.log"
-	sleep 0.5
+	# the reload is done when READY=1 follows RELOADING=1 (slower under ASan)
+	wait_for 20 sh -c "tr '\n' ' ' < '$tmp/notify.log' | grep -q 'RELOADING=1.*READY=1'"
 	kill -TERM "$fpd"; wait "$fpd"
 	sleep 0.3
 	log=$(tr '\n' ' ' < "$tmp/notify.log")
