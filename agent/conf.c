@@ -602,7 +602,7 @@ static void load_file_outputs(struct fp_config *c, const config_setting_t *l,
 
 /* Reads a secret from a file (a systemd credential, say): the first line,
  * without its line end.  Never logged. */
-static char *read_secret(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+char *fp_cfg_read_secret(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 			 const char *path)
 {
 	char buf[4096];
@@ -705,11 +705,11 @@ static void load_influx_outputs(struct fp_config *c, const config_setting_t *l,
 		fp_cfg_get_string(e, g, "org", &x->org);
 		fp_cfg_get_string(e, g, "bucket", &x->bucket);
 		if (fp_cfg_get_string(e, g, "password_file", &file) > 0)
-			x->password = read_secret(e, g, "password_file", file);
+			x->password = fp_cfg_read_secret(e, g, "password_file", file);
 		free(file);
 		file = NULL;
 		if (fp_cfg_get_string(e, g, "token_file", &file) > 0)
-			x->token = read_secret(e, g, "token_file", file);
+			x->token = fp_cfg_read_secret(e, g, "token_file", file);
 		free(file);
 		if (x->api == FP_INFLUX_V1) {
 			if (!x->database)

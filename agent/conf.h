@@ -37,6 +37,11 @@ void fp_cfg_errors_sort(struct fp_cfg_errors *e);
  * else at the group's: "FILE:LINE: g.key: message". */
 void fp_cfg_report(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Reads a secret (password, token) from the file path named by key in
+ * group g: its first line, without the line end; a missing, unreadable or
+ * empty file is reported.  NULL on error; the caller frees.  Never logged. */
+char *fp_cfg_read_secret(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			 const char *path);
 /* "a string", "an integer", ... for a CONFIG_TYPE_*. */
 const char *fp_cfg_type_name(int t);
 

@@ -122,24 +122,6 @@ static int parse_url(struct mq_broker_cfg *b)
 	return 0;
 }
 
-static char *read_secret_file(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-			      const char *path)
-{
-	char buf[1024];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f) {
-		fp_cfg_report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return fp_xstrdup(buf);
-}
-
 static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct fp_cfg_errors *e,
 		      int64_t max_payload)
 {
@@ -288,7 +270,7 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "client_id", "must be 1-230 characters");
 	fp_cfg_get_string(e, g, "username", &b->username);
 	if (fp_cfg_get_string(e, g, "password_file", &pw) > 0) {
-		b->password = read_secret_file(e, g, "password_file", pw);
+		b->password = fp_cfg_read_secret(e, g, "password_file", pw);
 		if (!b->username)
 			fp_cfg_report(e, g, "username", "is required with password_file");
 	}
