@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "indicators.h"
 #include "lineproto.h"
 #include "log.h"
 #include "util.h"
@@ -77,6 +78,11 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 				goto fail;
 		}
 	}
+	if (!dry_run && cfg->indicators && cfg->indicators->enabled) {
+		a->ind = fp_ind_new(cfg, fp_agent_push, a);
+		if (!a->ind)
+			goto fail;
+	}
 	for (i = 0; fp_collectors[i]; i++)
 		if (cfg->collector_cfg[i])
 			a->collectors[i] = fp_collectors[i]->create(cfg->collector_cfg[i], cfg,
@@ -92,6 +98,8 @@ int fp_agent_start(struct fp_agent *a, bool push_only)
 {
 	size_t i;
 
+	if (!push_only && fp_ind_start(a->ind) < 0)
+		return -1;
 	for (i = 0; fp_collectors[i]; i++) {
 		if (!a->collectors[i] || (push_only && fp_collectors[i]->gather))
 			continue;
@@ -110,6 +118,17 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 	for (i = 0; fp_collectors[i]; i++)
 		if (a->collectors[i])
 			fp_collectors[i]->stop(a->collectors[i]);
+	/* Then the indicator engine: what it holds is counted in the ledger. */
+	{
+		/* Not under the lock: the engine's thread pushes through it. */
+		struct fp_ind *ind;
+		pthread_mutex_lock(&a->lock);
+		ind = a->ind;
+		a->ind = NULL;
+		pthread_mutex_unlock(&a->lock);
+		fp_ind_flush(ind, true); /* the windows as last counted */
+		fp_ind_free(ind);
+	}
 	/* One deadline for all: the whole stop is bounded by timeout_ms. */
 	for (i = 0; i < a->noutputs; i++) {
 		int64_t left = (deadline - fp_mono_ns()) / 1000000;
@@ -156,6 +175,7 @@ static void self_metrics(struct fp_agent *a, struct fp_batch *b, int64_t now)
 	for (i = 0; fp_collectors[i]; i++)
 		if (a->collectors[i])
 			fp_collectors[i]->metrics(a->collectors[i], b, c->site, c->hostname, now);
+	fp_ind_metrics(a->ind, b, c->site, c->hostname, now);
 }
 
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
@@ -202,6 +222,7 @@ size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 		}
 		n = np[pr];
 	}
+	fp_ind_observe(a->ind, b);
 	a->points_gathered += (uint64_t)n;
 	a->points_skipped += skipped;
 	if (skipped)

@@ -22,6 +22,7 @@ struct fp_agent {
 	struct fp_output **outputs;
 	size_t noutputs;
 	void *collectors[4]; /* instances, per entry of fp_collectors[] */
+	struct fp_ind *ind;  /* the indicator engine (NULL in dry runs) */
 	pthread_mutex_t lock; /* dispatch from the collectors' threads */
 	struct fp_sched sched;
 	int64_t started_ns; /* monotonic */

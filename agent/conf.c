@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "indicators.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -407,6 +408,7 @@ void fp_config_defaults(struct fp_config *c)
 	c->self_metrics = true;
 	c->shutdown_timeout_ms = 10000;
 	add_file_output(c, "file", "footprint.lp");
+	c->indicators = fp_indicators_parse(NULL, NULL);
 }
 
 static void free_file_outputs(struct fp_config *c)
@@ -488,6 +490,7 @@ void fp_config_free(struct fp_config *c)
 		if (c->collector_cfg[i])
 			fp_collectors[i]->free_config(c->collector_cfg[i]);
 	free_influx_outputs(c);
+	fp_indicators_cfg_free(c->indicators);
 	free(c->file);
 	free(c->site);
 	free(c->hostname);
@@ -773,7 +776,7 @@ static void load_outputs(struct fp_config *c, const config_setting_t *g, struct 
 
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)
 {
-	static const char *const later[] = { "indicators", "inventory", NULL };
+	static const char *const later[] = { "inventory", NULL };
 	const char *top[16];
 	const config_setting_t *root, *s;
 	size_t before = e->n, nt = 0;
@@ -781,6 +784,7 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 
 	top[nt++] = "agent";
 	top[nt++] = "outputs";
+	top[nt++] = "indicators";
 	for (i = 0; fp_collectors[i]; i++)
 		top[nt++] = fp_collectors[i]->group;
 	for (i = 0; later[i]; i++)
@@ -826,6 +830,11 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 		s = config_setting_get_member(root, fp_collectors[i]->group);
 		if (s)
 			c->collector_cfg[i] = fp_collectors[i]->parse(s, c, e);
+	}
+	s = config_setting_get_member(root, "indicators");
+	if (s) {
+		fp_indicators_cfg_free(c->indicators);
+		c->indicators = fp_indicators_parse(s, e);
 	}
 	for (i = 0; later[i]; i++) {
 		s = config_setting_get_member(root, later[i]);

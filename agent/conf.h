@@ -122,6 +122,8 @@ struct fp_config {
 	struct fp_influx_output_cfg *influx;
 	size_t ninflux, influx_cap;
 
+	struct fp_indicators_cfg *indicators; /* never NULL after load/defaults */
+
 	bool test_mode; /* --test: collectors must not disturb the daemon's state */
 	/* collectors: parsed config per entry of fp_collectors[], or NULL */
 	void *collector_cfg[4];

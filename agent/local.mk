@@ -4,6 +4,9 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/agent.c %D%/agent.h \
 	%D%/collector.c %D%/collector.h \
 	%D%/conf.c %D%/conf.h \
+	%D%/energy.c %D%/energy.h \
+	%D%/indicators.c %D%/indicators.h \
+	%D%/ledger.c %D%/ledger.h \
 	%D%/lineproto.c %D%/lineproto.h \
 	%D%/log.c %D%/log.h \
 	%D%/notify.c %D%/notify.h \
@@ -11,11 +14,12 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/spool.c %D%/spool.h \
 	%D%/point.c %D%/point.h \
 	%D%/queue.c %D%/queue.h \
+	%D%/report.c %D%/report.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/util.c %D%/util.h
-%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(MODBUS_CFLAGS) $(MOSQUITTO_CFLAGS) $(JSONC_CFLAGS) $(SYSTEMD_CFLAGS)
+%C%_libfpcore_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(MODBUS_CFLAGS) $(MOSQUITTO_CFLAGS) $(JSONC_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS)
 
-FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(MODBUS_LIBS) $(MOSQUITTO_LIBS) $(JSONC_LIBS) $(SYSTEMD_LIBS) -lm
+FP_CORE_LIBS = %D%/libfpcore.a $(LIBCONFIG_LIBS) $(CURL_LIBS) $(ZLIB_LIBS) $(MODBUS_LIBS) $(MOSQUITTO_LIBS) $(JSONC_LIBS) $(SQLITE_LIBS) $(SYSTEMD_LIBS) -lm
 
 sbin_PROGRAMS += footprintd
 footprintd_SOURCES = %D%/main.c

@@ -83,6 +83,15 @@ static void print_settings(const struct fp_config *c)
 		       c->files[i].fsync ? "true" : "false");
 }
 
+/* Windows align to the calendar of agent.timezone: the process's TZ.
+ * Only called while no other thread runs (start-up, between the old and
+ * the new agent on reload). */
+static void apply_timezone(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
 static int run_loop(struct fp_config **cfgp, const char *path)
 {
 	struct fp_agent *a;
@@ -145,6 +154,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 			 * the old configuration is started again. */
 			fp_agent_stop(a, RELOAD_DRAIN_MS);
 			fp_agent_free(a);
+			apply_timezone(nc->timezone);
 			na = fp_agent_new(nc, false);
 			if (na && fp_agent_start(na, false) < 0) {
 				fp_agent_free(na);
@@ -156,6 +166,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 				fp_config_free(nc);
 				free(nc);
 				fp_log_set_level((*cfgp)->log_level);
+				apply_timezone((*cfgp)->timezone);
 				a = fp_agent_new(*cfgp, false);
 				if (!a || fp_agent_start(a, false) < 0) {
 					fp_log(LOG_CRIT, "agent: the previous configuration cannot "
@@ -275,6 +286,7 @@ int main(int argc, char **argv)
 	if (!path)
 		fp_log(LOG_NOTICE, "agent: no configuration file, using the embedded defaults");
 
+	apply_timezone(cfg->timezone);
 	/* Signals are taken synchronously by the main loop; every thread
 	 * created from here on inherits the mask. */
 	signal(SIGPIPE, SIG_IGN);

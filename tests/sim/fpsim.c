@@ -3,7 +3,8 @@
  *
  *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
  *         [--profiles-dir DIR] [--frozen] [--seed N]
- *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W] ...
+ *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
+ *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
  *
  * Each unit serves a register map read from a profile file (the same
  * .conf/.csv files footprintd reads) with values that move: voltage near
@@ -12,7 +13,11 @@
  * power, frequency near 50 Hz, water meters (water_m3) that grow.
  * Requests touching a register no field covers are answered with
  * exception 2 (illegal data address), as strict meters do, unless the
- * unit is "loose".  Faults: dead (never answers), busy=N (exception 6 on
+ * unit is "loose".  Known trajectories for the indicator tests: energy=KWH
+ * starts the energy counter there; ramp=KWH_PER_S makes it exactly
+ * energy + ramp x seconds since start (power consistent, no noise; an
+ * integer register wraps at its width), reset_at=S restarts it from 0
+ * after S seconds (a meter reset).  Faults: dead (never answers), busy=N (exception 6 on
  * the first N requests), delay=MS (answers that late).  With --frozen the
  * values do not move (for cross-checks).  TCP serves several clients and
  * units; RTU serves one unit.  Exits on SIGTERM/SIGINT. */
@@ -50,6 +55,8 @@ struct unit {
 	int busy, delay_ms;
 	double power, energy_kwh, export_kwh, water_m3, kvarh;
 	double p_now; /* power with its noise, this refresh */
+	double energy0, ramp, reset_at; /* known trajectory (ramp > 0) */
+	int64_t t0_ns;
 	int64_t last_ns;
 };
 
@@ -184,6 +191,14 @@ static void refresh(struct unit *u)
 		u->kvarh += u->p_now * 0.25 / 1000.0 * dt_h;
 		u->water_m3 += 0.5 * dt_h;
 	}
+	if (u->ramp > 0) {
+		double t = (double)(now - u->t0_ns) / 1e9;
+		u->p_now = u->ramp * 3.6e6;
+		if (u->reset_at > 0 && t >= u->reset_at)
+			u->energy_kwh = u->ramp * (t - u->reset_at);
+		else
+			u->energy_kwh = u->energy0 + u->ramp * t;
+	}
 	u->last_ns = now;
 	for (i = 0; i < d->nfields; i++)
 		put(u, &d->fields[i], value_for(u, &d->fields[i]));
@@ -223,11 +238,19 @@ static int load_unit(struct unit *u, const char *spec)
 			u->delay_ms = atoi(tok + 6);
 		else if (!strncmp(tok, "power=", 6))
 			u->power = strtod(tok + 6, NULL);
+		else if (!strncmp(tok, "energy=", 7))
+			u->energy_kwh = strtod(tok + 7, NULL);
+		else if (!strncmp(tok, "ramp=", 5))
+			u->ramp = strtod(tok + 5, NULL);
+		else if (!strncmp(tok, "reset_at=", 9))
+			u->reset_at = strtod(tok + 9, NULL);
 		else {
 			fprintf(stderr, "fpsim: unknown unit option '%s'\n", tok);
 			return -1;
 		}
 	}
+	u->energy0 = u->energy_kwh;
+	u->t0_ns = fp_mono_ns();
 	/* Read the profile through footprintd's own parser. */
 	fp_config_defaults(&cfg);
 	text = fp_xasprintf("modbus: { profiles_dir = \"%s\"; devices = ( { name = \"u%d\"; "

@@ -1,0 +1,1102 @@
+/* indicators.c - the indicator engine (see indicators.h). */
+#include "config.h"
+
+#include "indicators.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "ledger.h"
+#include "log.h"
+#include "util.h"
+
+/* ---- roles ---- */
+
+enum unit_class { U_ENERGY, U_WATER, U_DATA, U_LITRE, U_M3, U_KG };
+
+struct role {
+	const char *name;
+	enum fp_qty q1, q2; /* quantities it belongs to (q2 = q1 if one) */
+	const char *field, *unit; /* default reading */
+	double kwh_per_unit;      /* fuels: conversion into E_DC */
+};
+
+static const struct role roles[] = {
+	{ "facility", FP_Q_FACILITY, FP_Q_GRID, "energy_import_kwh", "kwh", 0 },
+	{ "it", FP_Q_IT, FP_Q_IT, "energy_import_kwh", "kwh", 0 },
+	{ "cooling", FP_Q_COOLING, FP_Q_COOLING, "energy_import_kwh", "kwh", 0 },
+	{ "lighting", FP_Q_LIGHTING, FP_Q_LIGHTING, "energy_import_kwh", "kwh", 0 },
+	{ "other", FP_Q_OTHER, FP_Q_OTHER, "energy_import_kwh", "kwh", 0 },
+	{ "renewable_onsite", FP_Q_RENEWABLE_ONSITE, FP_Q_FACILITY, "energy_import_kwh", "kwh", 0 },
+	{ "reuse", FP_Q_REUSE, FP_Q_REUSE, "energy_import_kwh", "kwh", 0 },
+	{ "cooling_heat", FP_Q_COOLING_HEAT, FP_Q_COOLING_HEAT, "energy_import_kwh", "kwh", 0 },
+	{ "water", FP_Q_WATER, FP_Q_WATER, "water_m3", "m3", 0 },
+	{ "fuel_diesel", FP_Q_FUEL, FP_Q_FACILITY, "fuel_l", "l", FP_KWH_PER_L_DIESEL },
+	{ "fuel_gas", FP_Q_FUEL, FP_Q_FACILITY, "gas_m3", "m3", FP_KWH_PER_M3_GAS },
+	{ "fuel_hydrogen", FP_Q_FUEL, FP_Q_FACILITY, "hydrogen_kg", "kg", FP_KWH_PER_KG_HYDROGEN },
+	{ "fuel_bioethanol", FP_Q_FUEL, FP_Q_FACILITY, "fuel_l", "l", FP_KWH_PER_L_BIOETHANOL },
+	{ "telecom_equipment", FP_Q_TELECOM_EQUIPMENT, FP_Q_TELECOM_EQUIPMENT,
+	  "energy_import_kwh", "kwh", 0 },
+	{ "telecom_site", FP_Q_TELECOM_SITE, FP_Q_TELECOM_SITE, "energy_import_kwh", "kwh", 0 },
+	{ "data_volume", FP_Q_DATA_VOLUME, FP_Q_DATA_VOLUME, "data_bytes", "byte", 0 },
+};
+
+static const struct role *find_role(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < FP_ARRAY_SIZE(roles); i++)
+		if (!strcmp(roles[i].name, name))
+			return &roles[i];
+	return NULL;
+}
+
+/* How many of the quantity's unit one unit of the meter makes; 0 if the
+ * unit does not fit the quantity. */
+static double unit_factor(enum fp_qty q, const struct role *r, const char *unit)
+{
+	if (q == FP_Q_WATER)
+		return !strcmp(unit, "m3") ? 1 : !strcmp(unit, "l") ? 1e-3 : 0;
+	if (q == FP_Q_DATA_VOLUME)
+		return !strcmp(unit, "bit") ? 1 : !strcmp(unit, "byte") ? 8 : 0;
+	if (!strcmp(unit, "kwh"))
+		return 1;
+	if (!strcmp(unit, "wh"))
+		return 1e-3;
+	if (!strcmp(unit, "mwh"))
+		return 1e3;
+	if (r && r->kwh_per_unit > 0 && !strcmp(unit, r->unit))
+		return r->kwh_per_unit;
+	return 0;
+}
+
+int fp_role_members(const char *role, const char *unit, double coef[FP_NQTY])
+{
+	const struct role *r = find_role(role);
+
+	memset(coef, 0, sizeof(double) * FP_NQTY);
+	if (!r)
+		return -1;
+	coef[r->q1] = unit_factor(r->q1, r, unit);
+	coef[r->q2] = unit_factor(r->q2, r, unit);
+	return 0;
+}
+
+/* ---- configuration ---- */
+
+static const char *const units[] = { "kwh", "wh", "mwh", "w", "kw", "l", "m3", "kg", "bit",
+				     "byte", NULL };
+
+static int parse_members(const config_setting_t *g, const char *key, struct fp_cfg_errors *e,
+			 struct fp_ind_member **out, size_t *n)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	int i, cnt;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		fp_cfg_report(e, g, key, "expected a list of meter names [\"a\", \"-b\"]");
+		return -1;
+	}
+	cnt = config_setting_length(s);
+	*out = fp_xcalloc((size_t)cnt + 1, sizeof(**out));
+	for (i = 0; i < cnt; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		if (!v || !v[0] || (v[0] == '-' && !v[1])) {
+			fp_cfg_report(e, g, key, "element %d: expected a meter name (\"-name\" subtracts)", i);
+			continue;
+		}
+		(*out)[*n].sign = v[0] == '-' ? -1 : 1;
+		(*out)[*n].meter = fp_xstrdup(v[0] == '-' ? v + 1 : v);
+		(*n)++;
+	}
+	return 0;
+}
+
+static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
+			struct fp_ind_meter_cfg *m)
+{
+	static const char *const keys[] = { "name", "device", "role", "field", "kind", "unit",
+					    "counter_modulus", "max_rate", "max_gap", "interpolate",
+					    NULL };
+	static const char *const kinds[] = { "counter", "rate", NULL };
+	bool b;
+	int k;
+
+	m->kind = -1;
+	m->max_gap_ms = -1;
+	m->interpolate = -1;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { device = ...; }");
+		return;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	if (fp_cfg_get_string(e, g, "device", &m->device) <= 0)
+		fp_cfg_report(e, g, "device", "is required (the device tag of the meter's points)");
+	fp_cfg_get_string(e, g, "name", &m->name);
+	if (fp_cfg_get_string(e, g, "role", &m->role) > 0 && !find_role(m->role))
+		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (see footprintd.conf(5))",
+			      m->role);
+	fp_cfg_get_string(e, g, "field", &m->field);
+	if (fp_cfg_get_enum(e, g, "kind", kinds, &k) > 0)
+		m->kind = k;
+	if (fp_cfg_get_enum(e, g, "unit", units, &k) > 0) {
+		free(m->unit);
+		m->unit = fp_xstrdup(units[k]);
+	}
+	fp_cfg_get_float(e, g, "counter_modulus", 0, 1e30, &m->modulus);
+	fp_cfg_get_float(e, g, "max_rate", 0, 1e30, &m->max_rate);
+	fp_cfg_get_duration(e, g, "max_gap", 1000, 366LL * 86400000, &m->max_gap_ms);
+	if (fp_cfg_get_bool(e, g, "interpolate", &b) > 0)
+		m->interpolate = b;
+	if (m->unit && m->kind == FP_METER_RATE && strcmp(m->unit, "w") && strcmp(m->unit, "kw"))
+		fp_cfg_report(e, g, "unit", "a rate meter reads w or kw");
+	if (m->unit && m->kind == FP_METER_COUNTER && (!strcmp(m->unit, "w") || !strcmp(m->unit, "kw")))
+		fp_cfg_report(e, g, "unit", "a counter cannot be in %s (use kind = \"rate\")", m->unit);
+	if (!m->name && m->device)
+		m->name = fp_xstrdup(m->device);
+}
+
+static void parse_factor(const config_setting_t *g, struct fp_cfg_errors *e,
+			 struct fp_ind_factor_cfg *f)
+{
+	static const char *const keys[] = { "region", "year", "method", "kg_per_kwh", "source",
+					    NULL };
+	static const char *const methods[] = { "location", "market", NULL };
+	int64_t y = 0;
+	int k;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { region = ...; }");
+		return;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	if (fp_cfg_get_string(e, g, "region", &f->region) <= 0)
+		fp_cfg_report(e, g, "region", "is required");
+	if (fp_cfg_get_int(e, g, "year", 1990, 2200, &y) <= 0 && y == 0)
+		fp_cfg_report(e, g, "year", "is required");
+	f->year = (int)y;
+	if (fp_cfg_get_enum(e, g, "method", methods, &k) > 0)
+		f->method = fp_xstrdup(methods[k]);
+	else
+		fp_cfg_report(e, g, "method", "is required: location or market");
+	f->kg_per_kwh = -1;
+	if (fp_cfg_get_float(e, g, "kg_per_kwh", 0, 10, &f->kg_per_kwh) <= 0 && f->kg_per_kwh < 0)
+		fp_cfg_report(e, g, "kg_per_kwh", "is required (kgCO2e per kWh)");
+	fp_cfg_get_string(e, g, "source", &f->source);
+}
+
+static void parse_cert(const config_setting_t *g, struct fp_cfg_errors *e,
+		       struct fp_ind_cert_cfg *c)
+{
+	static const char *const keys[] = { "type", "from", "to", "kwh", NULL };
+	static const char *const types[] = { "go", "ppa", NULL };
+	char *from = NULL, *to = NULL;
+	int k;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { type = \"go\"; ... }");
+		return;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	if (fp_cfg_get_enum(e, g, "type", types, &k) > 0)
+		c->type = fp_xstrdup(types[k]);
+	else
+		fp_cfg_report(e, g, "type", "is required: go or ppa");
+	c->kwh = -1;
+	if (fp_cfg_get_float(e, g, "kwh", 0, 1e15, &c->kwh) <= 0 && c->kwh < 0)
+		fp_cfg_report(e, g, "kwh", "is required");
+	/* Dates are kept as local dates: the time zone applies when the
+	 * engine starts. Stored as y*10000+m*100+d until then. */
+	if (fp_cfg_get_string(e, g, "from", &from) > 0 && fp_parse_date(from) < 0)
+		fp_cfg_report(e, g, "from", "'%s' is not a date YYYY-MM-DD", from);
+	else if (!from)
+		fp_cfg_report(e, g, "from", "is required (YYYY-MM-DD)");
+	if (fp_cfg_get_string(e, g, "to", &to) > 0 && fp_parse_date(to) < 0)
+		fp_cfg_report(e, g, "to", "'%s' is not a date YYYY-MM-DD", to);
+	else if (!to)
+		fp_cfg_report(e, g, "to", "is required (YYYY-MM-DD, inclusive)");
+	if (from && to) {
+		int y1, m1, d1, y2, m2, d2;
+		if (sscanf(from, "%d-%d-%d", &y1, &m1, &d1) == 3 &&
+		    sscanf(to, "%d-%d-%d", &y2, &m2, &d2) == 3) {
+			c->from = (time_t)(y1 * 10000 + m1 * 100 + d1);
+			c->to = (time_t)(y2 * 10000 + m2 * 100 + d2);
+			if (c->to < c->from)
+				fp_cfg_report(e, g, "to", "is before from");
+		}
+	}
+	free(from);
+	free(to);
+}
+
+struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
+					      struct fp_cfg_errors *e)
+{
+	static const char *const keys[] = {
+		"enabled", "pue_category", "region", "interval", "max_gap", "interpolate",
+		"ledger_sync", "max_meters", "meters", "boundaries", "zones", "emission_factors",
+		"certificates", NULL,
+	};
+	static const char *const syncs[] = { "full", "normal", NULL };
+	struct fp_indicators_cfg *c = fp_xcalloc(1, sizeof(*c));
+	const config_setting_t *s;
+	int64_t v;
+	int i, n, k;
+
+	c->enabled = true;
+	c->pue_category = 1;
+	c->interval_ms = 60000;
+	c->max_gap_ms = 300000;
+	c->ledger_sync_full = true;
+	c->max_meters = 1000;
+	if (!g)
+		return c;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { ... }");
+		return c;
+	}
+	fp_cfg_check_keys(e, g, keys);
+	fp_cfg_get_bool(e, g, "enabled", &c->enabled);
+	if (fp_cfg_get_int(e, g, "pue_category", 1, 3, &v) > 0)
+		c->pue_category = (int)v;
+	fp_cfg_get_string(e, g, "region", &c->region);
+	fp_cfg_get_duration(e, g, "interval", 1000, 3600000, &c->interval_ms);
+	fp_cfg_get_duration(e, g, "max_gap", 1000, 366LL * 86400000, &c->max_gap_ms);
+	fp_cfg_get_bool(e, g, "interpolate", &c->interpolate);
+	if (fp_cfg_get_enum(e, g, "ledger_sync", syncs, &k) > 0)
+		c->ledger_sync_full = k == 0;
+	if (fp_cfg_get_int(e, g, "max_meters", 1, 100000, &v) > 0)
+		c->max_meters = (size_t)v;
+
+	if ((s = config_setting_get_member(g, "meters"))) {
+		if (!config_setting_is_list(s)) {
+			fp_cfg_report(e, g, "meters", "expected a list ( { device = ...; }, ... )");
+		} else {
+			n = config_setting_length(s);
+			c->meters = fp_xcalloc((size_t)n + 1, sizeof(*c->meters));
+			for (i = 0; i < n; i++)
+				parse_meter(config_setting_get_elem(s, i), e, &c->meters[c->nmeters++]);
+		}
+	}
+	if ((s = config_setting_get_member(g, "boundaries"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			fp_cfg_report(e, g, "boundaries", "expected a group { facility = [...]; ... }");
+		} else {
+			const char *qk[FP_NQTY + 1];
+			for (i = 0; i < FP_NQTY; i++)
+				qk[i] = fp_qty_names[i];
+			qk[FP_NQTY] = NULL;
+			fp_cfg_check_keys(e, s, qk);
+			for (i = 0; i < FP_NQTY; i++)
+				if (config_setting_get_member(s, fp_qty_names[i]) &&
+				    parse_members(s, fp_qty_names[i], e, &c->boundary[i],
+						  &c->nboundary[i]) == 0)
+					c->boundary_set[i] = true;
+		}
+	}
+	if ((s = config_setting_get_member(g, "zones"))) {
+		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
+		if (!config_setting_is_list(s))
+			fp_cfg_report(e, g, "zones", "expected a list ( { name = ...; it = [...]; infra = [...]; } )");
+		c->zones = fp_xcalloc((size_t)n + 1, sizeof(*c->zones));
+		for (i = 0; i < n; i++) {
+			static const char *const zk[] = { "name", "it", "infra", NULL };
+			const config_setting_t *z = config_setting_get_elem(s, i);
+			struct fp_ind_zone_cfg *zc = &c->zones[c->nzones++];
+			if (config_setting_type(z) != CONFIG_TYPE_GROUP) {
+				fp_cfg_errors_add(e, z, NULL, "expected a group { name = ...; }");
+				continue;
+			}
+			fp_cfg_check_keys(e, z, zk);
+			if (fp_cfg_get_string(e, z, "name", &zc->name) <= 0)
+				fp_cfg_report(e, z, "name", "is required");
+			parse_members(z, "it", e, &zc->it, &zc->nit);
+			parse_members(z, "infra", e, &zc->infra, &zc->ninfra);
+			if (!zc->nit)
+				fp_cfg_report(e, z, "it", "is required: the zone's IT meters");
+		}
+	}
+	if ((s = config_setting_get_member(g, "emission_factors"))) {
+		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
+		if (!config_setting_is_list(s))
+			fp_cfg_report(e, g, "emission_factors", "expected a list ( { region = ...; }, ... )");
+		c->factors = fp_xcalloc((size_t)n + 1, sizeof(*c->factors));
+		for (i = 0; i < n; i++)
+			parse_factor(config_setting_get_elem(s, i), e, &c->factors[c->nfactors++]);
+	}
+	if ((s = config_setting_get_member(g, "certificates"))) {
+		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
+		if (!config_setting_is_list(s))
+			fp_cfg_report(e, g, "certificates", "expected a list ( { type = \"go\"; ... } )");
+		c->certs = fp_xcalloc((size_t)n + 1, sizeof(*c->certs));
+		for (i = 0; i < n; i++)
+			parse_cert(config_setting_get_elem(s, i), e, &c->certs[c->ncerts++]);
+	}
+	if (c->nfactors && !c->region)
+		fp_cfg_report(e, g, "region", "is required with emission_factors (the grid region "
+			      "whose factors apply)");
+	return c;
+}
+
+static void free_members(struct fp_ind_member *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(m[i].meter);
+	free(m);
+}
+
+void fp_indicators_cfg_free(struct fp_indicators_cfg *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nmeters; i++) {
+		free(c->meters[i].name);
+		free(c->meters[i].device);
+		free(c->meters[i].role);
+		free(c->meters[i].field);
+		free(c->meters[i].unit);
+	}
+	free(c->meters);
+	for (i = 0; i < FP_NQTY; i++)
+		free_members(c->boundary[i], c->nboundary[i]);
+	for (i = 0; i < c->nzones; i++) {
+		free(c->zones[i].name);
+		free_members(c->zones[i].it, c->zones[i].nit);
+		free_members(c->zones[i].infra, c->zones[i].ninfra);
+	}
+	free(c->zones);
+	for (i = 0; i < c->nfactors; i++) {
+		free(c->factors[i].region);
+		free(c->factors[i].method);
+		free(c->factors[i].source);
+	}
+	free(c->factors);
+	for (i = 0; i < c->ncerts; i++)
+		free(c->certs[i].type);
+	free(c->certs);
+	free(c->region);
+	free(c);
+}
+
+/* ---- the engine ---- */
+
+struct meter {
+	char *name, *device, *role;
+	const struct fp_ind_meter_cfg *cfg; /* NULL for a meter found by role */
+	struct fp_meter_params p;
+	char *field;   /* NULL until the first reading decides it */
+	char *unit;    /* what the ledger stores: kwh for rate meters */
+	bool has_last, dirty;
+	int64_t last_t;
+	double last_v;
+};
+
+struct sample {
+	size_t meter;
+	int64_t t_ms;
+	double v;
+};
+
+struct fp_ind {
+	const struct fp_config *cfg;
+	const struct fp_indicators_cfg *ic;
+	struct fp_ledger *ledger;
+	fp_ind_push_fn push;
+	void *push_arg;
+
+	pthread_mutex_t lock; /* meters[] (the list, not the state), pending */
+	struct meter *meters;
+	size_t nmeters, mcap;
+	struct sample *pending;
+	size_t npending, pcap;
+	bool meters_changed;
+	uint64_t dropped, ignored_full;
+
+	pthread_t thread;
+	pthread_cond_t cond;
+	bool running, stop;
+	int64_t next_windows_ms;
+	struct fp_complain complain, pue_warn;
+
+	/* self-metrics (engine thread, read under lock) */
+	uint64_t samples, steps[FP_STEP_BACKWARDS + 1], commits, ledger_errors, windows_written;
+};
+
+#define PENDING_MAX 200000
+
+static void meter_init(struct fp_ind *x, struct meter *m, const char *name, const char *device,
+		       const char *role, const struct fp_ind_meter_cfg *mc)
+{
+	const struct fp_indicators_cfg *ic = x->ic;
+
+	memset(m, 0, sizeof(*m));
+	m->name = fp_xstrdup(name);
+	m->device = fp_xstrdup(device);
+	m->role = role ? fp_xstrdup(role) : NULL;
+	m->cfg = mc;
+	m->p.kind = FP_METER_COUNTER;
+	m->p.max_gap_ms = ic->max_gap_ms;
+	m->p.interpolate = ic->interpolate;
+	if (mc) {
+		m->p.modulus = mc->modulus;
+		m->p.max_rate = mc->max_rate;
+		if (mc->max_gap_ms >= 0)
+			m->p.max_gap_ms = mc->max_gap_ms;
+		if (mc->interpolate >= 0)
+			m->p.interpolate = mc->interpolate;
+	}
+}
+
+/* Decides the meter's reading from its first point: the configured field,
+ * else the role's counter field, else power_w integrated. */
+static bool meter_decide(struct meter *m, const struct fp_point *p)
+{
+	const struct fp_ind_meter_cfg *mc = m->cfg;
+	const struct role *r = find_role(m->role);
+	const char *field = mc && mc->field ? mc->field : NULL;
+	const char *unit = mc && mc->unit ? mc->unit : NULL;
+	int kind = mc ? mc->kind : -1;
+
+	if (!field) {
+		if (kind != FP_METER_RATE && r && fp_point_field(p, r->field)) {
+			field = r->field;
+			kind = FP_METER_COUNTER;
+		} else if (kind != FP_METER_COUNTER && fp_point_field(p, "power_w")) {
+			field = "power_w";
+			kind = FP_METER_RATE;
+			if (!unit)
+				unit = "w";
+		} else {
+			return false;
+		}
+	}
+	if (kind < 0)
+		kind = unit && (!strcmp(unit, "w") || !strcmp(unit, "kw")) ? FP_METER_RATE
+									     : FP_METER_COUNTER;
+	if (!unit)
+		unit = kind == FP_METER_RATE ? "w" : r ? r->unit : "kwh";
+	m->field = fp_xstrdup(field);
+	free(m->unit);
+	m->p.kind = (enum fp_meter_kind)kind;
+	if (kind == FP_METER_RATE) {
+		m->p.rate_scale = !strcmp(unit, "kw") ? 1.0 / 3600 : 1.0 / 3.6e6;
+		m->unit = fp_xstrdup("kwh");
+	} else {
+		m->unit = fp_xstrdup(unit);
+	}
+	return true;
+}
+
+static struct meter *add_meter(struct fp_ind *x, const char *name, const char *device,
+			       const char *role, const struct fp_ind_meter_cfg *mc)
+{
+	struct meter *m;
+
+	fp_xgrow((void **)&x->meters, &x->mcap, x->nmeters + 1, sizeof(*x->meters));
+	m = &x->meters[x->nmeters++];
+	meter_init(x, m, name, device, role, mc);
+	x->meters_changed = true;
+	return m;
+}
+
+static struct meter *find_meter(struct fp_ind *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->nmeters; i++)
+		if (!strcmp(x->meters[i].name, name))
+			return &x->meters[i];
+	return NULL;
+}
+
+static double field_value(const struct fp_field *f, bool *ok)
+{
+	*ok = true;
+	switch (f->type) {
+	case FP_FLOAT:
+		*ok = isfinite(f->v.f);
+		return f->v.f;
+	case FP_INT:
+		return (double)f->v.i;
+	case FP_UINT:
+		return (double)f->v.u;
+	default:
+		*ok = false;
+		return 0;
+	}
+}
+
+void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
+{
+	size_t i, j;
+
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	for (i = 0; i < b->n; i++) {
+		const struct fp_point *p = &b->pts[i];
+		const char *dev, *role;
+		struct meter *m = NULL;
+		const struct fp_field *f;
+		bool ok;
+		double v;
+
+		if (strcmp(p->measurement, "meter") != 0 || !(dev = fp_point_tag_value(p, "device")))
+			continue;
+		role = fp_point_tag_value(p, "role");
+		for (j = 0; j < x->nmeters; j++)
+			if (!strcmp(x->meters[j].device, dev)) {
+				m = &x->meters[j];
+				break;
+			}
+		if (!m) {
+			if (!find_role(role))
+				continue;
+			if (x->nmeters >= x->ic->max_meters) {
+				x->ignored_full++;
+				continue;
+			}
+			m = add_meter(x, dev, dev, role, NULL);
+		}
+		if (!m->role && role && find_role(role)) {
+			m->role = fp_xstrdup(role);
+			x->meters_changed = true;
+		}
+		if (!m->field) {
+			if (!meter_decide(m, p))
+				continue;
+			x->meters_changed = true; /* its unit is known: boundaries */
+		}
+		if (!m->role || !(f = fp_point_field(p, m->field)))
+			continue;
+		v = field_value(f, &ok);
+		if (!ok)
+			continue;
+		if (x->npending >= PENDING_MAX) {
+			x->dropped++;
+			continue;
+		}
+		fp_xgrow((void **)&x->pending, &x->pcap, x->npending + 1, sizeof(*x->pending));
+		x->pending[x->npending++] = (struct sample){ (size_t)(m - x->meters),
+							      p->ts_ns / 1000000, v };
+	}
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* The boundary snapshot: explicit lists where configured, else each
+ * meter's role.  Coefficients convert the meter's unit into the
+ * quantity's (fuel litres into kWh, bytes into bits). */
+static int write_boundaries(struct fp_ind *x)
+{
+	const struct fp_indicators_cfg *ic = x->ic;
+	size_t i, j;
+	int q;
+
+	if (fp_ledger_clear_config(x->ledger) < 0)
+		return -1;
+	for (q = 0; q < FP_NQTY; q++) {
+		if (ic->boundary_set[q]) {
+			for (j = 0; j < ic->nboundary[q]; j++) {
+				const struct fp_ind_member *mb = &ic->boundary[q][j];
+				struct meter *m = find_meter(x, mb->meter);
+				double f = 1;
+				if (m && m->unit)
+					f = unit_factor((enum fp_qty)q, find_role(m->role), m->unit);
+				if (fp_ledger_add_boundary(x->ledger, fp_qty_names[q], mb->meter,
+							   mb->sign * f) < 0)
+					return -1;
+			}
+			continue;
+		}
+		for (i = 0; i < x->nmeters; i++) {
+			struct meter *m = &x->meters[i];
+			double coef[FP_NQTY];
+			if (!m->unit || fp_role_members(m->role, m->unit, coef) < 0 || coef[q] == 0)
+				continue;
+			if (fp_ledger_add_boundary(x->ledger, fp_qty_names[q], m->name, coef[q]) < 0)
+				return -1;
+		}
+	}
+	for (i = 0; i < ic->nzones; i++) {
+		const struct fp_ind_zone_cfg *z = &ic->zones[i];
+		for (j = 0; j < z->nit + z->ninfra; j++) {
+			const struct fp_ind_member *mb = j < z->nit ? &z->it[j] : &z->infra[j - z->nit];
+			struct meter *m = find_meter(x, mb->meter);
+			double f = m && m->unit ? unit_factor(FP_Q_IT, find_role(m->role), m->unit) : 1;
+			if (fp_ledger_add_zone(x->ledger, z->name, j < z->nit ? "it" : "infra",
+					       mb->meter, mb->sign * f) < 0)
+				return -1;
+		}
+	}
+	for (i = 0; i < ic->nfactors; i++) {
+		const struct fp_ind_factor_cfg *f = &ic->factors[i];
+		if (fp_ledger_add_factor(x->ledger, f->region, f->year, f->method, f->kg_per_kwh,
+					 f->source) < 0)
+			return -1;
+	}
+	for (i = 0; i < ic->ncerts; i++) {
+		const struct fp_ind_cert_cfg *c = &ic->certs[i];
+		int f = (int)c->from, t = (int)c->to;
+		time_t a = fp_local_date(f / 10000, f / 100 % 100, f % 100);
+		time_t b = fp_local_date(t / 10000, t / 100 % 100, t % 100 + 0);
+		time_t bs, be;
+		/* inclusive: up to the end of the 'to' day */
+		fp_window_of(FP_WIN_DAY, b, &bs, &be);
+		if (fp_ledger_add_certificate(x->ledger, c->type, a, be, c->kwh) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void record_meter_state(struct fp_ind *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nmeters; i++) {
+		struct meter *m = &x->meters[i];
+		double v;
+		int64_t t;
+		m->has_last = fp_ledger_meter_get(x->ledger, m->name, &t, &v) == 1;
+		if (m->has_last) {
+			m->last_t = t;
+			m->last_v = v;
+		}
+		m->dirty = false;
+	}
+}
+
+/* Turns the pending readings into ledger rows, in one transaction. */
+static void process(struct fp_ind *x)
+{
+	struct sample *batch;
+	size_t n, i;
+	bool changed;
+	int rc = 0;
+
+	/* Under the lock throughout: the observers wait at most for one
+	 * commit, and the meters never change under the engine's feet. */
+	pthread_mutex_lock(&x->lock);
+	batch = x->pending;
+	n = x->npending;
+	x->pending = NULL;
+	x->npending = x->pcap = 0;
+	changed = x->meters_changed;
+	x->meters_changed = false;
+	if (!n && !changed) {
+		pthread_mutex_unlock(&x->lock);
+		free(batch);
+		return;
+	}
+	if (fp_ledger_begin(x->ledger) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		struct meter *m;
+		struct fp_step st;
+		const char *kind;
+
+		m = &x->meters[batch[i].meter];
+		x->samples++;
+		if (!m->has_last) {
+			m->has_last = m->dirty = true;
+			m->last_t = batch[i].t_ms;
+			m->last_v = batch[i].v;
+			x->steps[FP_STEP_FIRST]++;
+			continue;
+		}
+		st = fp_meter_step(&m->p, m->last_t, m->last_v, batch[i].t_ms, batch[i].v);
+		x->steps[st.kind]++;
+		kind = fp_step_name(st.kind);
+		switch (st.kind) {
+		case FP_STEP_BACKWARDS:
+			continue; /* older than what is counted: ignored */
+		case FP_STEP_MEASURED:
+			rc = fp_ledger_spread(x->ledger, m->name, m->last_t, batch[i].t_ms, st.amount,
+					      false);
+			break;
+		case FP_STEP_WRAPPED:
+			rc = fp_ledger_spread(x->ledger, m->name, m->last_t, batch[i].t_ms, st.amount,
+					      false);
+			if (rc == 0)
+				rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, st.amount,
+						     m->last_t);
+			break;
+		case FP_STEP_ESTIMATED:
+			rc = fp_ledger_spread(x->ledger, m->name, m->last_t, batch[i].t_ms, st.amount,
+					      true);
+			if (rc == 0)
+				rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, st.amount,
+						     m->last_t);
+			break;
+		case FP_STEP_GAP:
+			rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, st.unattributed,
+					     m->last_t);
+			fp_log(LOG_INFO, "indicators: meter %s: no reading for %.0f s (max_gap %.0f s): "
+			       "that time counts as missing", m->name,
+			       (double)(batch[i].t_ms - m->last_t) / 1000, (double)m->p.max_gap_ms / 1000);
+			break;
+		case FP_STEP_RESET:
+			rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, batch[i].v - m->last_v,
+					     m->last_t);
+			fp_log(LOG_WARNING, "indicators: meter %s went from %.6g to %.6g: a reset or a "
+			       "new meter; counting restarts from the new value", m->name, m->last_v,
+			       batch[i].v);
+			break;
+		default:
+			break;
+		}
+		m->last_t = batch[i].t_ms;
+		m->last_v = batch[i].v;
+		m->dirty = true;
+	}
+	for (i = 0; i < x->nmeters && rc == 0; i++) {
+		struct meter *m = &x->meters[i];
+		if (m->dirty && m->unit)
+			rc = fp_ledger_meter_put(x->ledger, m->name, m->role ? m->role : "",
+						 m->unit, m->last_t, m->last_v);
+	}
+	if (rc == 0 && changed)
+		rc = write_boundaries(x);
+	if (rc == 0)
+		rc = fp_ledger_commit(x->ledger);
+out:
+	if (rc < 0) {
+		/* The ledger is the truth: back to its last committed readings
+		 * (cumulative registers then lose nothing at all). */
+		x->ledger_errors++;
+		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s; %zu readings not counted",
+			    fp_ledger_error(x->ledger), n);
+		fp_ledger_rollback(x->ledger);
+		record_meter_state(x);
+		x->meters_changed |= changed;
+	} else {
+		x->commits++;
+		for (i = 0; i < x->nmeters; i++)
+			x->meters[i].dirty = false;
+		fp_release(&x->complain, LOG_NOTICE, "indicators: ledger writes work again");
+	}
+	pthread_mutex_unlock(&x->lock);
+	free(batch);
+}
+
+/* A meter of an earlier run (ledger): kept, so that its history stays in
+ * the role sums; a configured meter learns the unit it had. */
+static void known_meter(void *arg, const char *name, const char *role, const char *unit)
+{
+	struct fp_ind *x = arg;
+	struct meter *m = find_meter(x, name);
+
+	if (!m) {
+		if (!find_role(role) || x->nmeters >= x->ic->max_meters)
+			return;
+		m = add_meter(x, name, name, role, NULL);
+	}
+	if (!m->role && find_role(role))
+		m->role = fp_xstrdup(role);
+	if (!m->unit && unit && *unit)
+		m->unit = fp_xstrdup(unit);
+}
+
+/* ---- windows -> points ---- */
+
+static void add_ratio(struct fp_point *p, const char *key, const struct fp_ratio *r)
+{
+	if (r->defined)
+		fp_point_float(p, key, r->value);
+}
+
+struct zone_ctx {
+	struct fp_batch *b;
+	const char *site, *window;
+	int64_t ts;
+};
+
+static void zone_point(void *arg, const char *zone, struct fp_ratio r)
+{
+	struct zone_ctx *z = arg;
+	struct fp_point *p;
+
+	if (!r.defined)
+		return;
+	p = fp_batch_add(z->b, "efficiency", z->ts);
+	fp_point_tag(p, "site", z->site);
+	fp_point_tag(p, "window", z->window);
+	fp_point_tag(p, "zone", zone);
+	fp_point_float(p, "ppue", r.value);
+	fp_point_float(p, "coverage", r.coverage);
+}
+
+static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w, time_t ws,
+			 time_t we, time_t now)
+{
+	const char *site = x->cfg->site, *wn = fp_window_names[w];
+	struct fp_window_sums s;
+	struct fp_kpis k;
+	struct fp_point *p;
+	char cat[8];
+	int64_t ts = (int64_t)ws * 1000000000LL;
+	struct zone_ctx zc = { b, site, wn, ts };
+	int q;
+
+	if (fp_ledger_sums(x->ledger, ws, we, now, &s) < 0)
+		return -1;
+	fp_kpis_compute(&s, &k);
+	for (q = 0; q < FP_NQTY; q++) {
+		if (!s.q[q].present)
+			continue;
+		p = fp_batch_add(b, "energy", ts);
+		fp_point_tag(p, "site", site);
+		fp_point_tag(p, "role", fp_qty_names[q]);
+		fp_point_tag(p, "window", wn);
+		fp_point_float(p, q == FP_Q_WATER ? "m3" : q == FP_Q_DATA_VOLUME ? "bit" : "kwh",
+			       s.q[q].value);
+		fp_point_float(p, "coverage", s.q[q].coverage);
+		fp_point_bool(p, "estimated", s.q[q].estimated != 0);
+	}
+	snprintf(cat, sizeof(cat), "%d", x->ic->pue_category);
+	p = fp_batch_add(b, "efficiency", ts);
+	fp_point_tag(p, "site", site);
+	fp_point_tag(p, "window", wn);
+	fp_point_tag(p, "category", cat);
+	add_ratio(p, "pue", &k.pue);
+	add_ratio(p, "dcie", &k.dcie);
+	add_ratio(p, "ref", &k.ref);
+	add_ratio(p, "erf", &k.erf);
+	add_ratio(p, "ere", &k.ere);
+	add_ratio(p, "cer", &k.cer);
+	add_ratio(p, "cue", &k.cue_location);
+	add_ratio(p, "cue_market", &k.cue_market);
+	add_ratio(p, "wue", &k.wue_l_per_kwh);
+	if (k.co2e_location_defined)
+		fp_point_float(p, "co2e_location_kg", k.co2e_location_kg);
+	if (k.co2e_market_defined)
+		fp_point_float(p, "co2e_market_kg", k.co2e_market_kg);
+	if (s.q[FP_Q_FACILITY].present)
+		fp_point_float(p, "e_dc_kwh", s.q[FP_Q_FACILITY].value);
+	if (s.q[FP_Q_IT].present)
+		fp_point_float(p, "e_it_kwh", s.q[FP_Q_IT].value);
+	if (p->nfields)
+		fp_point_float(p, "coverage", k.coverage);
+	else
+		fp_batch_drop_last(b);
+	if (k.pue.defined && k.pue.value < 1)
+		fp_complain(&x->pue_warn, LOG_WARNING,
+			    "indicators: PUE %.4f < 1 for the %s window starting %lld: E_DC %.3f kWh "
+			    "< E_IT %.3f kWh, a metering or boundary error (not clamped)",
+			    k.pue.value, wn, (long long)ws, k.pue.num, k.pue.den);
+	if (k.see.defined || k.ee_bit_per_j.defined) {
+		p = fp_batch_add(b, "telecom", ts);
+		fp_point_tag(p, "site", site);
+		fp_point_tag(p, "window", wn);
+		add_ratio(p, "see", &k.see);
+		add_ratio(p, "ee_bit_per_j", &k.ee_bit_per_j);
+		fp_point_float(p, "e_site_kwh", s.q[FP_Q_TELECOM_SITE].value);
+		if (s.q[FP_Q_TELECOM_EQUIPMENT].present)
+			fp_point_float(p, "e_equipment_kwh", s.q[FP_Q_TELECOM_EQUIPMENT].value);
+		fp_point_float(p, "coverage", fmin(s.q[FP_Q_TELECOM_SITE].coverage,
+						   k.see.defined ? k.see.coverage : 1));
+	}
+	return fp_ledger_zones(x->ledger, ws, we, now, zone_point, &zc);
+}
+
+/* The open windows (running values) and those closed within the grace
+ * period (late readings of their last minutes). */
+static void write_windows(struct fp_ind *x)
+{
+	struct fp_batch b;
+	time_t now = time(NULL), grace = (time_t)(2 * x->ic->interval_ms / 1000 + 10);
+	int w;
+
+	fp_batch_init(&b);
+	pthread_mutex_lock(&x->lock);
+	for (w = 0; w < FP_NWINDOWS; w++) {
+		time_t ws, we, ps, pe;
+		fp_window_of((enum fp_window)w, now, &ws, &we);
+		if (window_points(x, &b, (enum fp_window)w, ws, we, now) < 0)
+			break;
+		fp_window_of((enum fp_window)w, ws - 1, &ps, &pe);
+		if (now - pe < grace && window_points(x, &b, (enum fp_window)w, ps, pe, pe) < 0)
+			break;
+	}
+	x->windows_written++;
+	pthread_mutex_unlock(&x->lock);
+	if (b.n)
+		x->push(x->push_arg, &b);
+	fp_batch_reset(&b);
+}
+
+void fp_ind_flush(struct fp_ind *x, bool windows)
+{
+	if (!x)
+		return;
+	process(x);
+	if (windows)
+		write_windows(x);
+}
+
+static void *engine_main(void *arg)
+{
+	struct fp_ind *x = arg;
+	struct timespec ts;
+	int64_t now;
+
+	pthread_mutex_lock(&x->lock);
+	while (!x->stop) {
+		fp_mono_deadline(&ts, 1000);
+		pthread_cond_timedwait(&x->cond, &x->lock, &ts);
+		if (x->stop)
+			break;
+		pthread_mutex_unlock(&x->lock);
+		process(x);
+		now = fp_mono_ns() / 1000000;
+		if (now >= x->next_windows_ms) {
+			x->next_windows_ms = now + x->ic->interval_ms;
+			write_windows(x);
+		}
+		pthread_mutex_lock(&x->lock);
+	}
+	pthread_mutex_unlock(&x->lock);
+	return NULL;
+}
+
+struct fp_ind *fp_ind_new(const struct fp_config *cfg, fp_ind_push_fn push, void *arg)
+{
+	const struct fp_indicators_cfg *ic = cfg->indicators;
+	struct fp_ind *x;
+	char *path, err[512], cat[8];
+	size_t i;
+
+	if (!ic || !ic->enabled)
+		return NULL;
+	x = fp_xcalloc(1, sizeof(*x));
+	x->cfg = cfg;
+	x->ic = ic;
+	x->push = push;
+	x->push_arg = arg;
+	pthread_mutex_init(&x->lock, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&x->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	x->complain.interval_ns = 60000000000LL;
+	x->pue_warn.interval_ns = 3600000000000LL;
+	path = fp_xasprintf("%s/ledger.db", cfg->state_dir);
+	x->ledger = fp_ledger_open(path, false, ic->ledger_sync_full, err, sizeof(err));
+	free(path);
+	if (!x->ledger) {
+		fp_log(LOG_ERR, "indicators: cannot open the ledger %s", err);
+		fp_ind_free(x);
+		return NULL;
+	}
+	/* Configured meters first, then those the ledger knows from earlier
+	 * runs (found by their role): their history stays in the sums. */
+	for (i = 0; i < ic->nmeters; i++) {
+		const struct fp_ind_meter_cfg *mc = &ic->meters[i];
+		if (!find_meter(x, mc->name))
+			add_meter(x, mc->name, mc->device, mc->role, mc);
+	}
+	if (fp_ledger_begin(x->ledger) == 0) {
+		int rc = fp_ledger_set_meta(x->ledger, "site", cfg->site);
+		snprintf(cat, sizeof(cat), "%d", ic->pue_category);
+		rc |= fp_ledger_set_meta(x->ledger, "timezone", cfg->timezone);
+		rc |= fp_ledger_set_meta(x->ledger, "pue_category", cat);
+		rc |= fp_ledger_set_meta(x->ledger, "region", ic->region ? ic->region : "");
+		if (rc == 0) {
+			fp_ledger_known_meters(x->ledger, known_meter, x);
+			rc = write_boundaries(x);
+		}
+		if (rc == 0 && fp_ledger_commit(x->ledger) == 0) {
+			record_meter_state(x);
+			x->meters_changed = false;
+			return x;
+		}
+		fp_ledger_rollback(x->ledger);
+	}
+	fp_log(LOG_ERR, "indicators: ledger: %s", fp_ledger_error(x->ledger));
+	fp_ind_free(x);
+	return NULL;
+}
+
+int fp_ind_start(struct fp_ind *x)
+{
+	if (!x || x->running)
+		return 0;
+	x->next_windows_ms = fp_mono_ns() / 1000000 + x->ic->interval_ms;
+	if (pthread_create(&x->thread, NULL, engine_main, x) != 0) {
+		fp_log(LOG_ERR, "indicators: cannot start a thread");
+		return -1;
+	}
+	x->running = true;
+	return 0;
+}
+
+void fp_ind_free(struct fp_ind *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	if (x->running) {
+		pthread_mutex_lock(&x->lock);
+		x->stop = true;
+		pthread_cond_signal(&x->cond);
+		pthread_mutex_unlock(&x->lock);
+		pthread_join(x->thread, NULL);
+		x->running = false;
+	}
+	if (x->ledger) {
+		process(x); /* what arrived last is counted too */
+		fp_ledger_close(x->ledger);
+	}
+	for (i = 0; i < x->nmeters; i++) {
+		free(x->meters[i].name);
+		free(x->meters[i].device);
+		free(x->meters[i].role);
+		free(x->meters[i].field);
+		free(x->meters[i].unit);
+	}
+	free(x->meters);
+	free(x->pending);
+	pthread_cond_destroy(&x->cond);
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+}
+
+void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, const char *host,
+		    int64_t now_ns)
+{
+	struct fp_point *p;
+
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	p = fp_batch_add(b, "footprintd", now_ns);
+	fp_point_tag(p, "site", site);
+	fp_point_tag(p, "host", host);
+	fp_point_tag(p, "component", "indicators");
+	fp_point_int(p, "meters", (int64_t)x->nmeters);
+	fp_point_int(p, "readings", (int64_t)x->samples);
+	fp_point_int(p, "readings_dropped", (int64_t)(x->dropped + x->ignored_full));
+	fp_point_int(p, "resets", (int64_t)x->steps[FP_STEP_RESET]);
+	fp_point_int(p, "wraps", (int64_t)x->steps[FP_STEP_WRAPPED]);
+	fp_point_int(p, "gaps", (int64_t)x->steps[FP_STEP_GAP]);
+	fp_point_int(p, "estimated", (int64_t)x->steps[FP_STEP_ESTIMATED]);
+	fp_point_int(p, "ledger_commits", (int64_t)x->commits);
+	fp_point_int(p, "ledger_errors", (int64_t)x->ledger_errors);
+	pthread_mutex_unlock(&x->lock);
+}

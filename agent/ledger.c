@@ -1,0 +1,524 @@
+/* ledger.c - the energy ledger in SQLite (see ledger.h). */
+#include "config.h"
+
+#include "ledger.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define LEDGER_SCHEMA 1
+
+struct fp_ledger {
+	sqlite3 *db;
+	sqlite3_stmt *add, *mput, *mget, *msum, *ev;
+	char err[256];
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meter(name TEXT PRIMARY KEY, role TEXT, unit TEXT,"
+	" t_ms INTEGER, value REAL);"
+	"CREATE TABLE IF NOT EXISTS hourly(meter TEXT NOT NULL, hour INTEGER NOT NULL,"
+	" amount REAL NOT NULL DEFAULT 0, measured_s REAL NOT NULL DEFAULT 0,"
+	" estimated REAL NOT NULL DEFAULT 0, estimated_s REAL NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(meter, hour)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS event(t_ms INTEGER NOT NULL, meter TEXT NOT NULL,"
+	" kind TEXT NOT NULL, amount REAL, t0_ms INTEGER);"
+	"CREATE INDEX IF NOT EXISTS event_t ON event(t_ms);"
+	"CREATE TABLE IF NOT EXISTS boundary(qty TEXT NOT NULL, meter TEXT NOT NULL, coef REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS zone(zone TEXT NOT NULL, part TEXT NOT NULL, meter TEXT NOT NULL,"
+	" coef REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS factor(region TEXT NOT NULL, year INTEGER NOT NULL,"
+	" method TEXT NOT NULL, kg_per_kwh REAL NOT NULL, source TEXT,"
+	" PRIMARY KEY(region, year, method));"
+	"CREATE TABLE IF NOT EXISTS certificate(type TEXT NOT NULL, t_from INTEGER NOT NULL,"
+	" t_to INTEGER NOT NULL, kwh REAL NOT NULL);";
+
+static int fail(struct fp_ledger *l, const char *what)
+{
+	snprintf(l->err, sizeof(l->err), "%s: %s", what, sqlite3_errmsg(l->db));
+	return -1;
+}
+
+const char *fp_ledger_error(struct fp_ledger *l)
+{
+	return l->err;
+}
+
+static int exec(struct fp_ledger *l, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(l->err, sizeof(l->err), "%s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int prep(struct fp_ledger *l, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK)
+		return fail(l, "prepare");
+	return 0;
+}
+
+struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_full, char *err,
+				 size_t errlen)
+{
+	struct fp_ledger *l = fp_xcalloc(1, sizeof(*l));
+	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	char ver[32];
+
+	if (sqlite3_open_v2(path, &l->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
+		fp_ledger_close(l);
+		return NULL;
+	}
+	sqlite3_busy_timeout(l->db, 5000);
+	if (!read_only) {
+		if (exec(l, "PRAGMA journal_mode=WAL") < 0 ||
+		    exec(l, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") < 0 ||
+		    exec(l, schema) < 0)
+			goto fail;
+		if (fp_ledger_get_meta(l, "schema", ver, sizeof(ver)) < 0) {
+			snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA);
+			if (fp_ledger_set_meta(l, "schema", ver) < 0)
+				goto fail;
+		}
+	}
+	if (fp_ledger_get_meta(l, "schema", ver, sizeof(ver)) < 0) {
+		snprintf(l->err, sizeof(l->err), "not a footprint ledger");
+		goto fail;
+	}
+	if (atoi(ver) != LEDGER_SCHEMA) {
+		snprintf(l->err, sizeof(l->err), "ledger schema %s, this version reads %d", ver,
+			 LEDGER_SCHEMA);
+		goto fail;
+	}
+	if (prep(l, &l->msum, "SELECT total(amount), total(estimated), total(measured_s)"
+			      " FROM hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3") < 0 ||
+	    prep(l, &l->mget, "SELECT t_ms, value FROM meter WHERE name = ?1") < 0)
+		goto fail;
+	if (!read_only &&
+	    (prep(l, &l->add, "INSERT INTO hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+			      " ON CONFLICT(meter, hour) DO UPDATE SET amount = amount + ?3,"
+			      " measured_s = measured_s + ?4, estimated = estimated + ?5,"
+			      " estimated_s = estimated_s + ?6") < 0 ||
+	     prep(l, &l->mput, "INSERT OR REPLACE INTO meter VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
+	     prep(l, &l->ev, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5)") < 0))
+		goto fail;
+	return l;
+fail:
+	snprintf(err, errlen, "%s: %s", path, l->err[0] ? l->err : sqlite3_errmsg(l->db));
+	fp_ledger_close(l);
+	return NULL;
+}
+
+void fp_ledger_close(struct fp_ledger *l)
+{
+	if (!l)
+		return;
+	sqlite3_finalize(l->add);
+	sqlite3_finalize(l->mput);
+	sqlite3_finalize(l->mget);
+	sqlite3_finalize(l->msum);
+	sqlite3_finalize(l->ev);
+	sqlite3_close(l->db);
+	free(l);
+}
+
+int fp_ledger_begin(struct fp_ledger *l)
+{
+	return exec(l, "BEGIN IMMEDIATE");
+}
+
+int fp_ledger_commit(struct fp_ledger *l)
+{
+	return exec(l, "COMMIT");
+}
+
+void fp_ledger_rollback(struct fp_ledger *l)
+{
+	exec(l, "ROLLBACK");
+}
+
+static int step_done(struct fp_ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, what);
+}
+
+/* A one-off statement with text/double arguments described by types
+ * ("t" text, "d" double, "i" int64). */
+static int run(struct fp_ledger *l, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int i, rc;
+
+	if (prep(l, &st, sql) < 0)
+		return -1;
+	va_start(ap, types);
+	for (i = 0; types[i]; i++) {
+		if (types[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+		else if (types[i] == 'd')
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+		else
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, sql);
+}
+
+int fp_ledger_set_meta(struct fp_ledger *l, const char *key, const char *val)
+{
+	return run(l, "INSERT OR REPLACE INTO meta VALUES(?1, ?2)", "tt", key, val);
+}
+
+int fp_ledger_get_meta(struct fp_ledger *l, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int fp_ledger_clear_config(struct fp_ledger *l)
+{
+	return exec(l, "DELETE FROM boundary; DELETE FROM zone; DELETE FROM factor;"
+		       " DELETE FROM certificate;");
+}
+
+int fp_ledger_add_boundary(struct fp_ledger *l, const char *qty, const char *meter, double coef)
+{
+	return run(l, "INSERT INTO boundary VALUES(?1, ?2, ?3)", "ttd", qty, meter, coef);
+}
+
+int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part,
+		       const char *meter, double coef)
+{
+	return run(l, "INSERT INTO zone VALUES(?1, ?2, ?3, ?4)", "tttd", zone, part, meter, coef);
+}
+
+int fp_ledger_add_factor(struct fp_ledger *l, const char *region, int year, const char *method,
+			 double kg_per_kwh, const char *source)
+{
+	return run(l, "INSERT OR REPLACE INTO factor VALUES(?1, ?2, ?3, ?4, ?5)", "titdt", region,
+		   (int64_t)year, method, kg_per_kwh, source ? source : "");
+}
+
+int fp_ledger_add_certificate(struct fp_ledger *l, const char *type, time_t from, time_t to,
+			      double kwh)
+{
+	return run(l, "INSERT INTO certificate VALUES(?1, ?2, ?3, ?4)", "tiid", type,
+		   (int64_t)from, (int64_t)to, kwh);
+}
+
+int fp_ledger_meter_get(struct fp_ledger *l, const char *meter, int64_t *t_ms, double *v)
+{
+	int rc;
+
+	sqlite3_bind_text(l->mget, 1, meter, -1, SQLITE_STATIC);
+	rc = sqlite3_step(l->mget);
+	if (rc == SQLITE_ROW && sqlite3_column_type(l->mget, 0) != SQLITE_NULL) {
+		*t_ms = sqlite3_column_int64(l->mget, 0);
+		*v = sqlite3_column_double(l->mget, 1);
+		rc = 1;
+	} else {
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(l, "meter");
+	}
+	sqlite3_reset(l->mget);
+	sqlite3_clear_bindings(l->mget);
+	return rc;
+}
+
+int fp_ledger_meter_put(struct fp_ledger *l, const char *meter, const char *role,
+			const char *unit, int64_t t_ms, double v)
+{
+	sqlite3_bind_text(l->mput, 1, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->mput, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->mput, 3, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(l->mput, 4, t_ms);
+	sqlite3_bind_double(l->mput, 5, v);
+	return step_done(l, l->mput, "meter");
+}
+
+int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double amount,
+		  double measured_s, double estimated, double estimated_s)
+{
+	sqlite3_bind_text(l->add, 1, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(l->add, 2, (int64_t)hour);
+	sqlite3_bind_double(l->add, 3, amount);
+	sqlite3_bind_double(l->add, 4, measured_s);
+	sqlite3_bind_double(l->add, 5, estimated);
+	sqlite3_bind_double(l->add, 6, estimated_s);
+	return step_done(l, l->add, "hourly");
+}
+
+int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,
+		     double amount, bool estimated)
+{
+	int64_t cur = t0_ms, span = t1_ms - t0_ms;
+	int guard = 0;
+
+	while (cur < t1_ms && guard++ < 24 * 400) {
+		time_t hs, he;
+		int64_t seg_end;
+		double frac, secs;
+
+		fp_window_of(FP_WIN_HOUR, (time_t)(cur / 1000), &hs, &he);
+		seg_end = (int64_t)he * 1000 < t1_ms ? (int64_t)he * 1000 : t1_ms;
+		if (seg_end <= cur) /* cannot happen; keeps the loop finite */
+			seg_end = t1_ms;
+		frac = (double)(seg_end - cur) / (double)span;
+		secs = (double)(seg_end - cur) / 1000.0;
+		if (fp_ledger_add(l, meter, hs, estimated ? 0 : amount * frac, estimated ? 0 : secs,
+				  estimated ? amount * frac : 0, estimated ? secs : 0) < 0)
+			return -1;
+		cur = seg_end;
+	}
+	return 0;
+}
+
+int fp_ledger_event(struct fp_ledger *l, int64_t t_ms, const char *meter, const char *kind,
+		    double amount, int64_t t0_ms)
+{
+	sqlite3_bind_int64(l->ev, 1, t_ms);
+	sqlite3_bind_text(l->ev, 2, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(l->ev, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_double(l->ev, 4, amount);
+	sqlite3_bind_int64(l->ev, 5, t0_ms);
+	return step_done(l, l->ev, "event");
+}
+
+/* One meter over [from, to): amount (measured + estimated), estimated,
+ * measured seconds. */
+static int meter_sum(struct fp_ledger *l, const char *meter, time_t from, time_t to,
+		     double *amount, double *est, double *secs)
+{
+	int rc;
+
+	sqlite3_bind_text(l->msum, 1, meter, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(l->msum, 2, (int64_t)from);
+	sqlite3_bind_int64(l->msum, 3, (int64_t)to);
+	rc = sqlite3_step(l->msum);
+	if (rc == SQLITE_ROW) {
+		*amount = sqlite3_column_double(l->msum, 0) + sqlite3_column_double(l->msum, 1);
+		*est = sqlite3_column_double(l->msum, 1);
+		*secs = sqlite3_column_double(l->msum, 2);
+	}
+	sqlite3_reset(l->msum);
+	return rc == SQLITE_ROW ? 0 : fail(l, "sum");
+}
+
+/* Sums the members listed by sql (meter, coef; bound to ?1 = key) into q. */
+static int members_sum(struct fp_ledger *l, const char *sql, const char *key, const char *key2,
+		       time_t from, time_t to, time_t cov_to, struct fp_qsum *q)
+{
+	sqlite3_stmt *st;
+	double span = (double)(cov_to - from);
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	q->coverage = 1;
+	if (prep(l, &st, sql) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (key2)
+		sqlite3_bind_text(st, 2, key2, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+		double coef = sqlite3_column_double(st, 1), a = 0, e = 0, s = 0, c;
+
+		if (meter_sum(l, m, from, to, &a, &e, &s) < 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		q->present = true;
+		q->value += coef * a;
+		q->estimated += coef * e;
+		c = span > 0 ? s / span : 0;
+		q->coverage = fmin(q->coverage, fmin(c, 1.0));
+	}
+	sqlite3_finalize(st);
+	if (!q->present)
+		q->coverage = 0;
+	return rc == SQLITE_DONE ? 0 : fail(l, "boundary");
+}
+
+/* Certified kWh of type over [from, to), pro rata of each certificate's
+ * validity. */
+static double certified(struct fp_ledger *l, const char *type, time_t from, time_t to)
+{
+	sqlite3_stmt *st;
+	double kwh = 0;
+
+	if (prep(l, &st, "SELECT t_from, t_to, kwh FROM certificate WHERE type = ?1") < 0)
+		return 0;
+	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double a = (double)sqlite3_column_int64(st, 0), b = (double)sqlite3_column_int64(st, 1);
+		double lo = fmax(a, (double)from), hi = fmin(b, (double)to);
+		if (b > a && hi > lo)
+			kwh += sqlite3_column_double(st, 2) * (hi - lo) / (b - a);
+	}
+	sqlite3_finalize(st);
+	return kwh;
+}
+
+/* The factor for region, method and year: that year's, else the latest
+ * earlier one; -1 if none. */
+static double factor(struct fp_ledger *l, const char *region, const char *method, int year)
+{
+	sqlite3_stmt *st;
+	double f = -1;
+
+	if (prep(l, &st, "SELECT kg_per_kwh FROM factor WHERE region = ?1 AND method = ?2"
+			 " AND year <= ?3 ORDER BY year DESC LIMIT 1") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, year);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		f = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return f;
+}
+
+int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
+		   struct fp_window_sums *s)
+{
+	char region[64] = "";
+	time_t a;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if (cov_to > to)
+		cov_to = to;
+	for (i = 0; i < FP_NQTY; i++)
+		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1",
+				fp_qty_names[i], NULL, from, to, cov_to, &s->q[i]) < 0)
+			return -1;
+	s->go_kwh = certified(l, "go", from, to);
+	s->ppa_kwh = certified(l, "ppa", from, to);
+	/* Scope 2 year by year, each with its own factors. */
+	s->co2e_location_kg = s->co2e_market_kg = NAN;
+	fp_ledger_get_meta(l, "region", region, sizeof(region));
+	if (!s->q[FP_Q_GRID].present)
+		return 0;
+	s->co2e_location_kg = s->co2e_market_kg = 0;
+	for (a = from; a < to;) {
+		time_t ys, ye, b;
+		struct fp_qsum g;
+		struct tm tm;
+		double loc, mkt;
+
+		fp_window_of(FP_WIN_YEAR, a, &ys, &ye);
+		b = ye < to ? ye : to;
+		localtime_r(&a, &tm);
+		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1", "grid", NULL, a,
+				b, b, &g) < 0)
+			return -1;
+		fp_scope2(g.value, certified(l, "go", a, b) + certified(l, "ppa", a, b),
+			  factor(l, region, "location", tm.tm_year + 1900),
+			  factor(l, region, "market", tm.tm_year + 1900), &loc, &mkt);
+		s->co2e_location_kg += loc; /* NAN stays NAN */
+		s->co2e_market_kg += mkt;
+		a = b;
+	}
+	return 0;
+}
+
+int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
+		    void (*fn)(void *arg, const char *zone, struct fp_ratio r), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (cov_to > to)
+		cov_to = to;
+	if (prep(l, &st, "SELECT DISTINCT zone FROM zone ORDER BY zone") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *z = fp_xstrdup((const char *)sqlite3_column_text(st, 0));
+		struct fp_qsum it, infra;
+		const char *q = "SELECT meter, coef FROM zone WHERE zone = ?1 AND part = ?2";
+
+		if (members_sum(l, q, z, "it", from, to, cov_to, &it) < 0 ||
+		    members_sum(l, q, z, "infra", from, to, cov_to, &infra) < 0) {
+			free(z);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		fn(arg, z, fp_ppue(it.value, infra.value, fmin(it.coverage, infra.coverage)));
+		free(z);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "zone");
+}
+
+int fp_ledger_event_counts(struct fp_ledger *l, time_t from, time_t to,
+			   struct fp_ledger_events *ev)
+{
+	sqlite3_stmt *st;
+
+	memset(ev, 0, sizeof(*ev));
+	if (prep(l, &st, "SELECT kind, count(*) FROM event WHERE t_ms >= ?1 AND t_ms < ?2"
+			 " GROUP BY kind") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)from * 1000);
+	sqlite3_bind_int64(st, 2, (int64_t)to * 1000);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		long n = (long)sqlite3_column_int64(st, 1);
+		if (!strcmp(k, "reset"))
+			ev->resets = n;
+		else if (!strcmp(k, "wrapped"))
+			ev->wraps = n;
+		else if (!strcmp(k, "gap"))
+			ev->gaps = n;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int fp_ledger_known_meters(struct fp_ledger *l,
+			   void (*fn)(void *arg, const char *name, const char *role,
+				      const char *unit),
+			   void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st, "SELECT name, role, unit FROM meter ORDER BY name") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "meters");
+}

@@ -1,0 +1,92 @@
+/* ledger.h - the energy ledger: per meter and local hour, in SQLite.
+ *
+ * The file (state_dir/ledger.db) is the durable record the reports are
+ * built from: what every meter counted per hour (measured and estimated
+ * apart, with the seconds measured), each meter's last reading (so a
+ * restart continues where it stopped), every reset, wrap and gap, and a
+ * snapshot of the configuration that gives the numbers their meaning
+ * (boundaries, emission factors, certificates, site, time zone).  The agent
+ * writes in transactions (WAL, synchronous=FULL by default): what is
+ * committed survives kill -9 and a power cut.  `footprint report` opens it
+ * read-only while the agent runs.
+ *
+ * A ledger is used from one thread at a time.
+ */
+#ifndef FP_LEDGER_H
+#define FP_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "energy.h"
+
+struct fp_ledger;
+
+/* Opens (creating unless read_only) the ledger at path.  On error returns
+ * NULL with a message in err. */
+struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_full, char *err,
+				 size_t errlen);
+void fp_ledger_close(struct fp_ledger *l);
+const char *fp_ledger_error(struct fp_ledger *l);
+
+int fp_ledger_begin(struct fp_ledger *l);
+int fp_ledger_commit(struct fp_ledger *l);
+void fp_ledger_rollback(struct fp_ledger *l);
+
+/* meta: site, timezone, pue_category, region, ... */
+int fp_ledger_set_meta(struct fp_ledger *l, const char *key, const char *val);
+/* Copies the value into buf; 0 if found, -1 if not. */
+int fp_ledger_get_meta(struct fp_ledger *l, const char *key, char *buf, size_t len);
+
+/* The configuration snapshot, replaced as a whole (inside a transaction). */
+int fp_ledger_clear_config(struct fp_ledger *l);
+int fp_ledger_add_boundary(struct fp_ledger *l, const char *qty, const char *meter, double coef);
+int fp_ledger_add_factor(struct fp_ledger *l, const char *region, int year, const char *method,
+			 double kg_per_kwh, const char *source);
+int fp_ledger_add_certificate(struct fp_ledger *l, const char *type, time_t from, time_t to,
+			      double kwh);
+int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part,
+		       const char *meter, double coef);
+
+/* A meter's last reading: 1 found, 0 none, -1 error. */
+int fp_ledger_meter_get(struct fp_ledger *l, const char *meter, int64_t *t_ms, double *v);
+int fp_ledger_meter_put(struct fp_ledger *l, const char *meter, const char *role,
+			const char *unit, int64_t t_ms, double v);
+/* Calls fn for every meter the ledger knows. */
+int fp_ledger_known_meters(struct fp_ledger *l,
+			   void (*fn)(void *arg, const char *name, const char *role,
+				      const char *unit),
+			   void *arg);
+
+/* Adds to (meter, hour): amount measured over measured_s seconds, and an
+ * estimated amount over estimated_s seconds. */
+int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double amount,
+		  double measured_s, double estimated, double estimated_s);
+/* Spreads amount over [t0_ms, t1_ms] across the local hours it covers
+ * (in proportion to time) as measured or estimated. */
+int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,
+		     double amount, bool estimated);
+/* A traceable event: reset, wrap, gap (with the unattributed amount). */
+int fp_ledger_event(struct fp_ledger *l, int64_t t_ms, const char *meter, const char *kind,
+		    double amount, int64_t t0_ms);
+
+/* The sums of window [from, to): each quantity from its boundary members
+ * (coverage measured over [from, cov_to), the elapsed part of an open
+ * window), certified supply pro rata, Scope 2 with each calendar year's
+ * factors for region.  Returns 0 or -1. */
+int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
+		   struct fp_window_sums *s);
+/* pPUE of each zone over the window: calls fn for each. */
+int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
+		    void (*fn)(void *arg, const char *zone, struct fp_ratio r), void *arg);
+
+/* Counts of events by kind in [from, to) (for reports): fills n[kind]
+ * for "reset", "wrap", "gap" and the unattributed amount of gaps. */
+struct fp_ledger_events {
+	long resets, wraps, gaps;
+};
+int fp_ledger_event_counts(struct fp_ledger *l, time_t from, time_t to,
+			   struct fp_ledger_events *ev);
+
+#endif

@@ -1,0 +1,430 @@
+/* report.c - the environmental report (see report.h). */
+#include "config.h"
+
+#include "report.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static int period(struct fp_ledger *l, struct fp_report_period *p, time_t from, time_t to)
+{
+	p->from = from;
+	p->to = to;
+	if (fp_ledger_sums(l, from, to, to, &p->s) < 0)
+		return -1;
+	fp_kpis_compute(&p->s, &p->k);
+	return 0;
+}
+
+int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
+		    char *err, size_t errlen)
+{
+	char buf[64];
+	time_t a, b, m, ms, me;
+	size_t cap = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (fp_ledger_get_meta(l, "site", r->site, sizeof(r->site)) < 0) {
+		snprintf(err, errlen, "the ledger has no site: the agent has not run with it yet");
+		return -1;
+	}
+	if (fp_ledger_get_meta(l, "timezone", r->timezone, sizeof(r->timezone)) < 0)
+		snprintf(r->timezone, sizeof(r->timezone), "UTC");
+	fp_ledger_get_meta(l, "region", r->region, sizeof(r->region));
+	r->pue_category = fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 ? atoi(buf) : 1;
+	setenv("TZ", r->timezone, 1);
+	tzset();
+	a = fp_parse_date(from);
+	b = fp_parse_date(to);
+	if (a < 0 || b < 0) {
+		snprintf(err, errlen, "'%s' is not a date YYYY-MM-DD", a < 0 ? from : to);
+		return -1;
+	}
+	if (b < a) {
+		snprintf(err, errlen, "--to %s is before --from %s", to, from);
+		return -1;
+	}
+	fp_window_of(FP_WIN_DAY, b, &ms, &b); /* inclusive: to the end of that day */
+	snprintf(r->from, sizeof(r->from), "%s", from);
+	snprintf(r->to, sizeof(r->to), "%s", to);
+	r->hours = (double)(b - a) / 3600;
+	fp_window_of(FP_WIN_YEAR, a, &ms, &me);
+	r->calendar_year = ms == a && me == b;
+	snprintf(r->total.label, sizeof(r->total.label), "total");
+	if (period(l, &r->total, a, b) < 0)
+		goto fail;
+	if (fp_ledger_event_counts(l, a, b, &r->events) < 0)
+		goto fail;
+	/* The months the period touches, clipped to it. */
+	for (m = a; m < b; m = me) {
+		struct fp_report_period *p;
+		struct tm tm;
+		fp_window_of(FP_WIN_MONTH, m, &ms, &me);
+		fp_xgrow((void **)&r->months, &cap, r->nmonths + 1, sizeof(*r->months));
+		p = &r->months[r->nmonths++];
+		memset(p, 0, sizeof(*p));
+		localtime_r(&ms, &tm);
+		snprintf(p->label, sizeof(p->label), "%04d-%02d", (tm.tm_year + 1900) % 10000,
+			 (tm.tm_mon + 1) % 100);
+		if (period(l, p, m, me < b ? me : b) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", fp_ledger_error(l));
+	fp_report_free(r);
+	return -1;
+}
+
+void fp_report_free(struct fp_report *r)
+{
+	free(r->months);
+	r->months = NULL;
+	r->nmonths = 0;
+}
+
+/* ---- Markdown ---- */
+
+static const char *fmt_num(char *buf, size_t n, double v, int prec)
+{
+	snprintf(buf, n, "%.*f", prec, v);
+	return buf;
+}
+
+static const char *fmt_ratio(char *buf, size_t n, const struct fp_ratio *r, int prec)
+{
+	if (!r->defined)
+		return "n/a";
+	return fmt_num(buf, n, r->value, prec);
+}
+
+static const char *fmt_pct(char *buf, size_t n, double v)
+{
+	snprintf(buf, n, "%.1f %%", v * 100);
+	return buf;
+}
+
+static void md_qty(FILE *o, const struct fp_report_period *p, enum fp_qty q, const char *label)
+{
+	char b1[64], b2[64], b3[64];
+	const struct fp_qsum *s = &p->s.q[q];
+
+	if (!s->present)
+		return;
+	fprintf(o, "| %s | %s | %s | %s |\n", label, fmt_num(b1, sizeof(b1), s->value, 3),
+		fp_qty_units[q], fmt_pct(b2, sizeof(b2), s->coverage));
+	if (s->estimated != 0)
+		fprintf(o, "| &nbsp;&nbsp;of which estimated | %s | %s | |\n",
+			fmt_num(b3, sizeof(b3), s->estimated, 3), fp_qty_units[q]);
+}
+
+static const char *const qty_labels[FP_NQTY] = {
+	"E_DC total facility energy (electricity + fuels)",
+	"E_IT IT equipment energy",
+	"Cooling",
+	"Lighting",
+	"Other",
+	"Grid electricity (Scope 2 basis)",
+	"On-site renewable generation consumed (E_RES-OS)",
+	"E_REUSE energy reused (exported heat)",
+	"Heat removed by cooling (Q_removed)",
+	"Fuels (generators), as energy",
+	"W_IN water input",
+	"Telecom equipment energy",
+	"Telecom site energy",
+	"Data volume",
+};
+
+static void md(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64], b8[64];
+	size_t i;
+	int q;
+
+	fprintf(o, "# Environmental report: %s\n\n", r->site);
+	fprintf(o, "Period: %s to %s inclusive (%.0f hours, time zone %s)%s.  \n", r->from, r->to,
+		r->hours, r->timezone,
+		r->calendar_year ? ", a calendar year" : "; not a calendar year: the ratios are interim figures");
+	fprintf(o, "PUE category: %d. Grid region: %s. Data coverage: %s.\n\n", r->pue_category,
+		r->region[0] ? r->region : "(none configured)", fmt_pct(b1, sizeof(b1), k->coverage));
+
+	fprintf(o, "## Indicators\n\n| Indicator | Value | Unit | Coverage |\n|---|---|---|---|\n");
+#define ROW(name, rr, prec, unit)                                                           \
+	fprintf(o, "| %s | %s | %s | %s |\n", name, fmt_ratio(b1, sizeof(b1), &(rr), prec), unit, \
+		(rr).defined ? fmt_pct(b2, sizeof(b2), (rr).coverage) : "")
+	{
+		char name[32];
+		snprintf(name, sizeof(name), "PUE%d = E_DC / E_IT", r->pue_category);
+		ROW(name, k->pue, 4, "-");
+	}
+	ROW("DCiE = E_IT / E_DC", k->dcie, 4, "-");
+	ROW("REF = E_REN / E_DC", k->ref, 4, "-");
+	ROW("ERF = E_REUSE / E_DC", k->erf, 4, "-");
+	ROW("ERE = (E_DC - E_REUSE) / E_IT", k->ere, 4, "-");
+	ROW("CER = Q_removed / E_cooling", k->cer, 4, "-");
+	ROW("WUE = W_IN / E_IT", k->wue_l_per_kwh, 4, "L/kWh");
+	ROW("CUE (location-based)", k->cue_location, 4, "kgCO2e/kWh");
+	ROW("CUE (market-based)", k->cue_market, 4, "kgCO2e/kWh");
+	ROW("SEE = E_telecom_equipment / E_site", k->see, 4, "-");
+	ROW("EE = data volume / site energy", k->ee_bit_per_j, 1, "bit/J");
+#undef ROW
+	fprintf(o, "\nA ratio whose denominator is zero or not metered is n/a, never 0.\n");
+	if (k->pue.defined && k->pue.value < 1)
+		fprintf(o, "\n**Data quality: PUE < 1** (E_DC < E_IT): a metering or boundary error; "
+			   "the value is reported as computed, not clamped.\n");
+
+	fprintf(o, "\n## Energy and water\n\n| Quantity | Amount | Unit | Coverage |\n|---|---|---|---|\n");
+	for (q = 0; q < FP_NQTY; q++)
+		md_qty(o, &r->total, (enum fp_qty)q, qty_labels[q]);
+
+	fprintf(o, "\n## Renewable energy\n\n| Source | kWh |\n|---|---|\n");
+	fprintf(o, "| On-site generation consumed | %s |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 3));
+	fprintf(o, "| Guarantees of Origin (GO) | %s |\n", fmt_num(b1, sizeof(b1), s->go_kwh, 3));
+	fprintf(o, "| Power purchase agreements (PPA) | %s |\n", fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
+	fprintf(o, "| **E_REN total** | %s |\n", fmt_num(b1, sizeof(b1), k->e_ren_kwh, 3));
+	if (k->ref_capped)
+		fprintf(o, "\nCertified and on-site renewable energy exceed E_DC: REF is capped at 1 "
+			   "(over-procurement is not consumption).\n");
+
+	fprintf(o, "\n## Scope 2 emissions (GHG Protocol)\n\n| Method | kgCO2e |\n|---|---|\n");
+	fprintf(o, "| Location-based | %s |\n", k->co2e_location_defined
+		? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1) : "n/a (no grid meter or no factor)");
+	fprintf(o, "| Market-based | %s |\n", k->co2e_market_defined
+		? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1) : "n/a (no grid meter or no factor)");
+
+	fprintf(o, "\n## Monthly breakdown\n\n"
+		   "| Month | E_DC kWh | E_IT kWh | PUE | REF | WUE L/kWh | CO2e loc. kg | CO2e mkt. kg | Coverage |\n"
+		   "|---|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < r->nmonths; i++) {
+		const struct fp_report_period *p = &r->months[i];
+		fprintf(o, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p->label,
+			p->s.q[FP_Q_FACILITY].present ? fmt_num(b1, sizeof(b1), p->s.q[FP_Q_FACILITY].value, 1) : "n/a",
+			p->s.q[FP_Q_IT].present ? fmt_num(b2, sizeof(b2), p->s.q[FP_Q_IT].value, 1) : "n/a",
+			fmt_ratio(b3, sizeof(b3), &p->k.pue, 4), fmt_ratio(b4, sizeof(b4), &p->k.ref, 4),
+			fmt_ratio(b5, sizeof(b5), &p->k.wue_l_per_kwh, 4),
+			p->k.co2e_location_defined ? fmt_num(b6, sizeof(b6), p->k.co2e_location_kg, 1) : "n/a",
+			p->k.co2e_market_defined ? fmt_num(b7, sizeof(b7), p->k.co2e_market_kg, 1) : "n/a",
+			fmt_pct(b8, sizeof(b8), p->k.coverage));
+	}
+
+	fprintf(o, "\n## EU Delegated Regulation 2024/1364 (Annex II and III)\n\n"
+		   "[V]: the field is named in a public source; [R]: symbol recalled, check against "
+		   "the Official Journal text before submitting.\n\n"
+		   "| Field | Symbol | Value | Unit |\n|---|---|---|---|\n");
+	fprintf(o, "| Total energy consumption | E_DC [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_FACILITY].value, 1));
+	fprintf(o, "| Energy consumption of IT equipment | E_IT [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_IT].value, 1));
+	fprintf(o, "| Backup-generator energy | E_BG [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_FUEL].value, 1));
+	fprintf(o, "| Total water input | W_IN [V] | %s | m3 |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_WATER].value, 1));
+	fprintf(o, "| Waste heat reused | E_REUSE [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_REUSE].value, 1));
+	fprintf(o, "| Renewable energy consumption | E_RES-TOT [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), k->e_ren_kwh, 1));
+	fprintf(o, "| of which Guarantees of Origin | E_RES-GO [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->go_kwh, 1));
+	fprintf(o, "| of which PPAs | E_RES-PPA [R] | %s | kWh |\n", fmt_num(b1, sizeof(b1), s->ppa_kwh, 1));
+	fprintf(o, "| of which on-site | E_RES-OS [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 1));
+	fprintf(o, "| Power usage effectiveness | PUE [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->pue, 3));
+	fprintf(o, "| Water usage effectiveness | WUE [V] | %s | L/kWh |\n",
+		fmt_ratio(b1, sizeof(b1), &k->wue_l_per_kwh, 3));
+	fprintf(o, "| Energy reuse factor | ERF [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->erf, 3));
+	fprintf(o, "| Renewable energy factor | REF [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->ref, 3));
+	fprintf(o, "\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
+		   "set points, ICT capacity, data traffic): complete them by hand.%s\n",
+		   r->calendar_year ? "" : " The regulation reports a whole calendar year; this period is not one.");
+	fprintf(o, "\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
+		   "replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
+		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps, r->events.gaps);
+}
+
+/* ---- JSON ---- */
+
+static json_object *jratio(const struct fp_ratio *r)
+{
+	json_object *o;
+
+	if (!r->defined)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "value", json_object_new_double(r->value));
+	json_object_object_add(o, "coverage", json_object_new_double(r->coverage));
+	return o;
+}
+
+static json_object *jnum_or_null(bool defined, double v)
+{
+	return defined ? json_object_new_double(v) : NULL;
+}
+
+static json_object *jperiod(const struct fp_report_period *p)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object(),
+		    *ind = json_object_new_object(), *ren = json_object_new_object(),
+		    *s2 = json_object_new_object();
+	const struct fp_kpis *k = &p->k;
+	int q;
+
+	for (q = 0; q < FP_NQTY; q++) {
+		const struct fp_qsum *s = &p->s.q[q];
+		json_object *x;
+		if (!s->present)
+			continue;
+		x = json_object_new_object();
+		json_object_object_add(x, "value", json_object_new_double(s->value));
+		json_object_object_add(x, "unit", json_object_new_string(fp_qty_units[q]));
+		json_object_object_add(x, "estimated", json_object_new_double(s->estimated));
+		json_object_object_add(x, "coverage", json_object_new_double(s->coverage));
+		json_object_object_add(e, fp_qty_names[q], x);
+	}
+	json_object_object_add(o, "energy", e);
+	json_object_object_add(ind, "pue", jratio(&k->pue));
+	json_object_object_add(ind, "dcie", jratio(&k->dcie));
+	json_object_object_add(ind, "ref", jratio(&k->ref));
+	json_object_object_add(ind, "erf", jratio(&k->erf));
+	json_object_object_add(ind, "ere", jratio(&k->ere));
+	json_object_object_add(ind, "cer", jratio(&k->cer));
+	json_object_object_add(ind, "wue_l_per_kwh", jratio(&k->wue_l_per_kwh));
+	json_object_object_add(ind, "cue_location", jratio(&k->cue_location));
+	json_object_object_add(ind, "cue_market", jratio(&k->cue_market));
+	json_object_object_add(ind, "see", jratio(&k->see));
+	json_object_object_add(ind, "ee_bit_per_j", jratio(&k->ee_bit_per_j));
+	json_object_object_add(o, "indicators", ind);
+	json_object_object_add(ren, "total_kwh", json_object_new_double(k->e_ren_kwh));
+	json_object_object_add(ren, "go_kwh", json_object_new_double(p->s.go_kwh));
+	json_object_object_add(ren, "ppa_kwh", json_object_new_double(p->s.ppa_kwh));
+	json_object_object_add(ren, "onsite_kwh",
+			       json_object_new_double(p->s.q[FP_Q_RENEWABLE_ONSITE].value));
+	json_object_object_add(ren, "capped", json_object_new_boolean(k->ref_capped));
+	json_object_object_add(o, "renewable", ren);
+	json_object_object_add(s2, "location_kg", jnum_or_null(k->co2e_location_defined, k->co2e_location_kg));
+	json_object_object_add(s2, "market_kg", jnum_or_null(k->co2e_market_defined, k->co2e_market_kg));
+	json_object_object_add(o, "scope2", s2);
+	json_object_object_add(o, "coverage", json_object_new_double(k->coverage));
+	return o;
+}
+
+static void json(const struct fp_report *r, FILE *out)
+{
+	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq;
+	const struct fp_window_sums *s = &r->total.s;
+	const struct fp_kpis *k = &r->total.k;
+	size_t i;
+
+	json_object_object_add(o, "schema", json_object_new_string("footprint.report/1"));
+	json_object_object_add(o, "site", json_object_new_string(r->site));
+	json_object_object_add(o, "from", json_object_new_string(r->from));
+	json_object_object_add(o, "to", json_object_new_string(r->to));
+	json_object_object_add(o, "timezone", json_object_new_string(r->timezone));
+	json_object_object_add(o, "hours", json_object_new_double(r->hours));
+	json_object_object_add(o, "calendar_year", json_object_new_boolean(r->calendar_year));
+	json_object_object_add(o, "pue_category", json_object_new_int(r->pue_category));
+	json_object_object_add(o, "region", r->region[0] ? json_object_new_string(r->region) : NULL);
+	json_object_object_add(o, "total", jperiod(&r->total));
+	for (i = 0; i < r->nmonths; i++) {
+		json_object *m = jperiod(&r->months[i]);
+		json_object_object_add(m, "month", json_object_new_string(r->months[i].label));
+		json_object_array_add(months, m);
+	}
+	json_object_object_add(o, "months", months);
+	dq = json_object_new_object();
+	json_object_object_add(dq, "coverage", json_object_new_double(k->coverage));
+	json_object_object_add(dq, "resets", json_object_new_int64(r->events.resets));
+	json_object_object_add(dq, "wraps", json_object_new_int64(r->events.wraps));
+	json_object_object_add(dq, "gaps", json_object_new_int64(r->events.gaps));
+	json_object_object_add(dq, "pue_below_1", json_object_new_boolean(k->pue.defined && k->pue.value < 1));
+	json_object_object_add(o, "data_quality", dq);
+	eu = json_object_new_object();
+	json_object_object_add(eu, "E_DC_kWh", json_object_new_double(s->q[FP_Q_FACILITY].value));
+	json_object_object_add(eu, "E_IT_kWh", json_object_new_double(s->q[FP_Q_IT].value));
+	json_object_object_add(eu, "E_BG_kWh", json_object_new_double(s->q[FP_Q_FUEL].value));
+	json_object_object_add(eu, "W_IN_m3", json_object_new_double(s->q[FP_Q_WATER].value));
+	json_object_object_add(eu, "E_REUSE_kWh", json_object_new_double(s->q[FP_Q_REUSE].value));
+	json_object_object_add(eu, "E_RES_TOT_kWh", json_object_new_double(k->e_ren_kwh));
+	json_object_object_add(eu, "E_RES_GO_kWh", json_object_new_double(s->go_kwh));
+	json_object_object_add(eu, "E_RES_PPA_kWh", json_object_new_double(s->ppa_kwh));
+	json_object_object_add(eu, "E_RES_OS_kWh", json_object_new_double(s->q[FP_Q_RENEWABLE_ONSITE].value));
+	json_object_object_add(eu, "PUE", jnum_or_null(k->pue.defined, k->pue.value));
+	json_object_object_add(eu, "WUE_L_per_kWh", jnum_or_null(k->wue_l_per_kwh.defined, k->wue_l_per_kwh.value));
+	json_object_object_add(eu, "ERF", jnum_or_null(k->erf.defined, k->erf.value));
+	json_object_object_add(eu, "REF", jnum_or_null(k->ref.defined, k->ref.value));
+	json_object_object_add(eu, "calendar_year", json_object_new_boolean(r->calendar_year));
+	json_object_object_add(eu, "recalled_symbols",
+			       json_object_new_string("E_BG, E_RES_GO, E_RES_PPA, E_RES_OS"));
+	json_object_object_add(o, "eu_2024_1364", eu);
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* ---- CSV ---- */
+
+static void csv_cell(FILE *o, bool defined, double v)
+{
+	if (defined)
+		fprintf(o, ",%.10g", v);
+	else
+		fputc(',', o);
+}
+
+static void csv_row(FILE *o, const struct fp_report_period *p)
+{
+	const struct fp_window_sums *s = &p->s;
+	const struct fp_kpis *k = &p->k;
+
+	fputs(p->label, o);
+	csv_cell(o, s->q[FP_Q_FACILITY].present, s->q[FP_Q_FACILITY].value);
+	csv_cell(o, s->q[FP_Q_IT].present, s->q[FP_Q_IT].value);
+	csv_cell(o, k->pue.defined, k->pue.value);
+	csv_cell(o, k->dcie.defined, k->dcie.value);
+	csv_cell(o, k->ref.defined, k->ref.value);
+	csv_cell(o, k->erf.defined, k->erf.value);
+	csv_cell(o, k->wue_l_per_kwh.defined, k->wue_l_per_kwh.value);
+	csv_cell(o, k->cue_location.defined, k->cue_location.value);
+	csv_cell(o, k->co2e_location_defined, k->co2e_location_kg);
+	csv_cell(o, k->co2e_market_defined, k->co2e_market_kg);
+	csv_cell(o, true, k->e_ren_kwh);
+	csv_cell(o, s->q[FP_Q_WATER].present, s->q[FP_Q_WATER].value);
+	csv_cell(o, s->q[FP_Q_REUSE].present, s->q[FP_Q_REUSE].value);
+	csv_cell(o, true, k->coverage);
+	fputc('\n', o);
+}
+
+static void csv(const struct fp_report *r, FILE *o)
+{
+	size_t i;
+
+	fputs("period,e_dc_kwh,e_it_kwh,pue,dcie,ref,erf,wue_l_per_kwh,cue_location,"
+	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage\n", o);
+	for (i = 0; i < r->nmonths; i++)
+		csv_row(o, &r->months[i]);
+	csv_row(o, &r->total);
+}
+
+int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out)
+{
+	switch (f) {
+	case FP_REPORT_MD:
+		md(r, out);
+		break;
+	case FP_REPORT_JSON:
+		json(r, out);
+		break;
+	case FP_REPORT_CSV:
+		csv(r, out);
+		break;
+	default:
+		return -1;
+	}
+	return ferror(out) ? -1 : 0;
+}

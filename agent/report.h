@@ -1,0 +1,46 @@
+/* report.h - the environmental report, from the ledger alone.
+ *
+ * fp_report_build reads the ledger of a state directory over a period of
+ * whole local days (the time zone the agent recorded) and computes the
+ * totals, the indicators and a monthly breakdown; the renderers print it
+ * as Markdown, JSON (schema "footprint.report/1", README), CSV or a
+ * self-contained HTML page with inline SVG charts.
+ */
+#ifndef FP_REPORT_H
+#define FP_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "energy.h"
+#include "ledger.h"
+
+struct fp_report_period {
+	char label[32]; /* "2026-01" for a month, "total" */
+	time_t from, to;
+	struct fp_window_sums s;
+	struct fp_kpis k;
+};
+
+struct fp_report {
+	char site[128], timezone[64], region[64], from[11], to[11];
+	int pue_category;
+	bool calendar_year; /* the period is exactly one calendar year */
+	double hours;
+	struct fp_report_period total;
+	struct fp_report_period *months;
+	size_t nmonths;
+	struct fp_ledger_events events;
+};
+
+enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_HTML };
+
+/* from and to are inclusive dates (YYYY-MM-DD).  Sets TZ to the ledger's
+ * time zone.  Returns 0, or -1 with a message in err. */
+int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
+		    char *err, size_t errlen);
+void fp_report_free(struct fp_report *r);
+int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out);
+
+#endif

@@ -1,0 +1,679 @@
+/* check_energy.c - the energy indicators: every worked example of
+ * REFERENCE.md, meter steps, calendar windows, the ledger and the engine. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "energy.h"
+#include "fp_check.h"
+#include "indicators.h"
+#include "ledger.h"
+#include "util.h"
+
+/* REFERENCE 0: relative tolerance 1e-9 where the output is given in full. */
+#define ck_rel(a, b) ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-9 * fabs((double)(b)) + 1e-12, \
+				   "%.12g != %.12g", (double)(a), (double)(b))
+
+static void tz(const char *zone)
+{
+	setenv("TZ", zone, 1);
+	tzset();
+}
+
+/* Window sums with the given quantities present. */
+static struct fp_window_sums sums(void)
+{
+	struct fp_window_sums s;
+
+	memset(&s, 0, sizeof(s));
+	s.co2e_location_kg = s.co2e_market_kg = NAN;
+	return s;
+}
+
+static void put(struct fp_window_sums *s, enum fp_qty q, double v)
+{
+	s->q[q].present = true;
+	s->q[q].value = v;
+	s->q[q].coverage = 1;
+}
+
+START_TEST(test_tv_pue_1)
+{
+	struct fp_window_sums s = sums();
+	struct fp_kpis k;
+
+	put(&s, FP_Q_FACILITY, 1300000);
+	put(&s, FP_Q_IT, 1000000);
+	fp_kpis_compute(&s, &k);
+	ck_assert(k.pue.defined);
+	ck_rel(k.pue.value, 1.3);
+	ck_rel(k.dcie.value, 0.76923076923076923);
+}
+END_TEST
+
+START_TEST(test_tv_pue_3_ppue)
+{
+	struct fp_ratio r = fp_ppue(800000, 40000 + 60000, 1);
+
+	ck_assert(r.defined);
+	ck_rel(r.value, 1.125);
+}
+END_TEST
+
+START_TEST(test_tv_ref_erf_cer_wue)
+{
+	struct fp_window_sums s = sums();
+	struct fp_kpis k;
+
+	/* TV-REF-1: GO-backed 500 000 + on-site PV 150 000 over 1 300 000. */
+	put(&s, FP_Q_FACILITY, 1300000);
+	put(&s, FP_Q_IT, 1000000);
+	put(&s, FP_Q_RENEWABLE_ONSITE, 150000);
+	s.go_kwh = 500000;
+	/* TV-ERF-1 */
+	put(&s, FP_Q_REUSE, 260000);
+	/* TV-CER-1 */
+	put(&s, FP_Q_COOLING_HEAT, 1050000);
+	put(&s, FP_Q_COOLING, 210000);
+	/* TV-WUE-1: 2 500 m3 */
+	put(&s, FP_Q_WATER, 2500);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.ref.value, 0.5);
+	ck_assert(!k.ref_capped);
+	ck_rel(k.erf.value, 0.2);
+	ck_rel(k.ere.value, 1.04);
+	ck_rel(k.cer.value, 5.0);
+	ck_rel(k.wue_l_per_kwh.value, 2.5);
+
+	/* TV-REF-2 (r = 99 kWh of x = 147 kWh) and TV-ERF-2 (60 of 100 MWh). */
+	s = sums();
+	put(&s, FP_Q_FACILITY, 147);
+	put(&s, FP_Q_RENEWABLE_ONSITE, 99);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.ref.value, 99.0 / 147.0);
+	ck_assert(fabs(k.ref.value - 0.673469) < 1e-6);
+	s = sums();
+	put(&s, FP_Q_FACILITY, 100000);
+	put(&s, FP_Q_REUSE, 60000);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.erf.value, 0.6);
+	ck_assert(!k.pue.defined); /* no IT quantity: undefined, not 0 */
+}
+END_TEST
+
+START_TEST(test_tv_eu_1)
+{
+	struct fp_window_sums s = sums();
+	struct fp_kpis k;
+
+	put(&s, FP_Q_FACILITY, 13140000);
+	put(&s, FP_Q_IT, 10950000);
+	put(&s, FP_Q_WATER, 21900);
+	put(&s, FP_Q_REUSE, 1314000);
+	s.go_kwh = 6570000;
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.pue.value, 1.2);
+	ck_rel(k.wue_l_per_kwh.value, 2.0);
+	ck_rel(k.erf.value, 0.1);
+	ck_rel(k.ref.value, 0.5);
+}
+END_TEST
+
+START_TEST(test_tv_scope2_cue)
+{
+	struct fp_window_sums s = sums();
+	struct fp_kpis k;
+	double loc, mkt;
+
+	/* TV-S2-1, TV-S2-2, TV-CUE-1 */
+	fp_scope2(1300000, 650000, 0.233, 0.45, &loc, &mkt);
+	ck_rel(loc, 302900);
+	ck_rel(mkt, 292500);
+	put(&s, FP_Q_FACILITY, 1300000);
+	put(&s, FP_Q_GRID, 1300000);
+	put(&s, FP_Q_IT, 1000000);
+	fp_scope2(1300000, 0, 0.233, -1, &s.co2e_location_kg, &s.co2e_market_kg);
+	fp_kpis_compute(&s, &k);
+	ck_assert(k.co2e_location_defined);
+	ck_rel(k.co2e_location_kg, 302900);
+	ck_rel(k.cue_location.value, 0.3029);
+	/* No residual mix: the market-based method falls back to the grid
+	 * average for what certificates do not cover. */
+	ck_rel(k.co2e_market_kg, 302900);
+	/* No factor at all: undefined, never 0. */
+	fp_scope2(1300000, 0, -1, -1, &loc, &mkt);
+	ck_assert(isnan(loc) && isnan(mkt));
+}
+END_TEST
+
+START_TEST(test_tv_telecom)
+{
+	struct fp_window_sums s = sums();
+	struct fp_kpis k;
+
+	/* TV-SEE-1 */
+	put(&s, FP_Q_TELECOM_EQUIPMENT, 8760);
+	put(&s, FP_Q_TELECOM_SITE, 10950);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.see.value, 0.8);
+	/* TV-MN-1: 120 TB = 9.6e14 bit over 50 000 kWh */
+	s = sums();
+	put(&s, FP_Q_DATA_VOLUME, 9.6e14);
+	put(&s, FP_Q_TELECOM_SITE, 50000);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.ee_bit_per_j.value, 16000.0 / 3.0);
+}
+END_TEST
+
+START_TEST(test_undefined_and_below_one)
+{
+	struct fp_window_sums s = sums();
+	struct fp_kpis k;
+
+	put(&s, FP_Q_FACILITY, 100);
+	put(&s, FP_Q_IT, 0);
+	fp_kpis_compute(&s, &k);
+	ck_assert(!k.pue.defined);
+	ck_assert(k.dcie.defined && k.dcie.value == 0);
+	put(&s, FP_Q_FACILITY, 90);
+	put(&s, FP_Q_IT, 100);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.pue.value, 0.9); /* flagged by the engine, never clamped */
+	/* Over-procurement: REF capped at 1 and flagged. */
+	s = sums();
+	put(&s, FP_Q_FACILITY, 1000);
+	s.go_kwh = 1500;
+	fp_kpis_compute(&s, &k);
+	ck_assert(k.ref_capped);
+	ck_rel(k.ref.value, 1.0);
+	/* Coverage of a ratio: the least covered of its terms. */
+	s = sums();
+	put(&s, FP_Q_FACILITY, 130);
+	put(&s, FP_Q_IT, 100);
+	s.q[FP_Q_IT].coverage = 0.75;
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.pue.coverage, 0.75);
+}
+END_TEST
+
+START_TEST(test_fuel_conversion)
+{
+	double coef[FP_NQTY];
+
+	/* TV-S1-1 and TV-PUE-4: litres of diesel into E_DC at 9.9 kWh/l. */
+	ck_assert_int_eq(fp_role_members("fuel_diesel", "l", coef), 0);
+	ck_rel(1000 * coef[FP_Q_FACILITY], 9900);
+	ck_rel(1299010 + 100 * coef[FP_Q_FACILITY], 1300000);
+	ck_assert_int_eq(fp_role_members("fuel_gas", "m3", coef), 0);
+	ck_rel(coef[FP_Q_FACILITY], 10.5);
+	ck_assert_int_eq(fp_role_members("fuel_hydrogen", "kg", coef), 0);
+	ck_rel(coef[FP_Q_FACILITY], 38.9);
+	ck_assert_int_eq(fp_role_members("fuel_bioethanol", "l", coef), 0);
+	ck_rel(coef[FP_Q_FACILITY], 6.0);
+	/* A grid meter is in E_DC and in the Scope 2 grid quantity; Wh
+	 * registers count in kWh. */
+	ck_assert_int_eq(fp_role_members("facility", "wh", coef), 0);
+	ck_rel(coef[FP_Q_FACILITY], 1e-3);
+	ck_rel(coef[FP_Q_GRID], 1e-3);
+	ck_assert_int_eq(fp_role_members("data_volume", "byte", coef), 0);
+	ck_rel(coef[FP_Q_DATA_VOLUME], 8);
+	ck_assert_int_eq(fp_role_members("renewable_onsite", "kwh", coef), 0);
+	ck_rel(coef[FP_Q_FACILITY], 1);
+	ck_rel(coef[FP_Q_GRID], 0);
+	ck_assert_int_eq(fp_role_members("nonsense", "kwh", coef), -1);
+}
+END_TEST
+
+START_TEST(test_counter_wrap_and_reset)
+{
+	struct fp_meter_params p = { FP_METER_COUNTER, 4294967296.0, 500000, 0, 300000, false };
+	struct fp_step s;
+
+	/* REFERENCE 1.1: 32-bit Wh register, 4 294 960 000 -> 5 000 =
+	 * 12 296 Wh, plausible over 2 minutes at up to 500 kW. */
+	s = fp_meter_step(&p, 0, 4294960000.0, 120000, 5000);
+	ck_assert_int_eq(s.kind, FP_STEP_WRAPPED);
+	ck_rel(s.amount, 12296);
+	/* The same drop within 10 s would take 4.4 MW: a reset/replacement. */
+	s = fp_meter_step(&p, 0, 4294960000.0, 10000, 5000);
+	ck_assert_int_eq(s.kind, FP_STEP_RESET);
+	ck_assert(s.amount == 0);
+	/* Without a modulus any decrease is a reset. */
+	p.modulus = 0;
+	s = fp_meter_step(&p, 0, 1000, 60000, 10);
+	ck_assert_int_eq(s.kind, FP_STEP_RESET);
+	/* An implausible jump up (a replaced meter with a higher reading). */
+	s = fp_meter_step(&p, 0, 1000, 60000, 1000 + 500000);
+	ck_assert_int_eq(s.kind, FP_STEP_RESET);
+	s = fp_meter_step(&p, 0, 1000, 60000, 1100);
+	ck_assert_int_eq(s.kind, FP_STEP_MEASURED);
+	ck_rel(s.amount, 100);
+	/* Older readings are ignored. */
+	s = fp_meter_step(&p, 60000, 1000, 60000, 1100);
+	ck_assert_int_eq(s.kind, FP_STEP_BACKWARDS);
+}
+END_TEST
+
+START_TEST(test_gaps_and_rates)
+{
+	struct fp_meter_params p = { FP_METER_COUNTER, 0, 0, 0, 300000, false };
+	struct fp_step s;
+
+	s = fp_meter_step(&p, 0, 100, 3600000, 150);
+	ck_assert_int_eq(s.kind, FP_STEP_GAP);
+	ck_assert(s.amount == 0);
+	ck_rel(s.unattributed, 50);
+	p.interpolate = true;
+	s = fp_meter_step(&p, 0, 100, 3600000, 150);
+	ck_assert_int_eq(s.kind, FP_STEP_ESTIMATED);
+	ck_rel(s.amount, 50);
+	/* Trapezoid: 1 kW to 3 kW over 5 minutes = 1/6 kWh. */
+	p = (struct fp_meter_params){ FP_METER_RATE, 0, 0, 1 / 3.6e6, 300000, false };
+	s = fp_meter_step(&p, 0, 1000, 300000, 3000);
+	ck_assert_int_eq(s.kind, FP_STEP_MEASURED);
+	ck_rel(s.amount, 2000.0 * 300 / 3.6e6);
+	s = fp_meter_step(&p, 0, 1000, 300001, 3000);
+	ck_assert_int_eq(s.kind, FP_STEP_GAP);
+}
+END_TEST
+
+START_TEST(test_windows_dst)
+{
+	time_t s, e, t;
+
+	tz("Europe/Paris");
+	/* 2026-03-29: clocks go from 02:00 to 03:00 - a 23-hour day. */
+	t = fp_parse_date("2026-03-29") + 12 * 3600;
+	fp_window_of(FP_WIN_DAY, t, &s, &e);
+	ck_assert_int_eq(e - s, 23 * 3600);
+	ck_assert_int_eq(s, fp_parse_date("2026-03-29"));
+	/* 2026-10-25: a 25-hour day. */
+	t = fp_parse_date("2026-10-25") + 12 * 3600;
+	fp_window_of(FP_WIN_DAY, t, &s, &e);
+	ck_assert_int_eq(e - s, 25 * 3600);
+	/* March: 31 days less one hour; the year: 365 days. */
+	fp_window_of(FP_WIN_MONTH, fp_parse_date("2026-03-15"), &s, &e);
+	ck_assert_int_eq(e - s, 31 * 86400 - 3600);
+	ck_assert_int_eq(s, 1772319600); /* 2026-03-01T00:00+01:00 */
+	fp_window_of(FP_WIN_YEAR, fp_parse_date("2026-07-01"), &s, &e);
+	ck_assert_int_eq(e - s, 365 * 86400);
+	ck_assert_int_eq(s, 1767222000); /* 2026-01-01T00:00+01:00 */
+	/* Hours of a zone 5:30 from UTC start at :30 UTC. */
+	tz("Asia/Kolkata");
+	fp_window_of(FP_WIN_HOUR, 1767225600 + 100, &s, &e); /* 2026-01-01T00:01:40Z */
+	ck_assert_int_eq(s, 1767225600 - 1800);
+	ck_assert_int_eq(e - s, 3600);
+	tz("UTC");
+	ck_assert_int_eq(fp_parse_date("2026-02-29"), -1);
+	ck_assert_int_eq(fp_parse_date("2024-02-29"), 1709164800);
+	ck_assert_int_eq(fp_parse_date("2026-13-01"), -1);
+	ck_assert_int_eq(fp_parse_date("2026-1-01"), -1);
+	ck_assert_int_eq(fp_parse_date("2026-01-01x"), -1);
+}
+END_TEST
+
+static char *tmpdir(void)
+{
+	char tmpl[] = "/tmp/fp-energy-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	ck_assert_ptr_nonnull(d);
+	return fp_xstrdup(d);
+}
+
+static void rmdir_all(const char *d)
+{
+	char *cmd = fp_xasprintf("rm -rf '%s'", d);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static struct fp_ledger *ledger(const char *dir)
+{
+	char err[256], *p = fp_xasprintf("%s/ledger.db", dir);
+	struct fp_ledger *l = fp_ledger_open(p, false, false, err, sizeof(err));
+
+	ck_assert_msg(l != NULL, "%s", err);
+	free(p);
+	return l;
+}
+
+START_TEST(test_tv_pue_2_ledger_sum_then_divide)
+{
+	static const double dc[12] = { 110000, 105000, 108000, 107000, 110000, 115000,
+				       120000, 121000, 112000, 108000, 105000, 109000 };
+	static const double it[12] = { 85000, 82000, 84000, 83000, 84000, 86000,
+				       88000, 88500, 85000, 84000, 82000, 84500 };
+	char *d = tmpdir();
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	struct fp_kpis k;
+	double mean = 0;
+	int m;
+
+	tz("UTC");
+	l = ledger(d);
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_add_boundary(l, "facility", "utility", 1);
+	fp_ledger_add_boundary(l, "it", "ups", 1);
+	for (m = 0; m < 12; m++) {
+		time_t h = fp_local_date(2025, m + 1, 10);
+		ck_assert_int_eq(fp_ledger_add(l, "utility", h, dc[m], 3600, 0, 0), 0);
+		ck_assert_int_eq(fp_ledger_add(l, "ups", h, it[m], 3600, 0, 0), 0);
+		mean += dc[m] / it[m] / 12;
+	}
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_sums(l, fp_parse_date("2025-01-01"), fp_parse_date("2026-01-01"),
+					fp_parse_date("2026-01-01"), &s), 0);
+	fp_kpis_compute(&s, &k);
+	ck_rel(s.q[FP_Q_FACILITY].value, 1330000);
+	ck_rel(s.q[FP_Q_IT].value, 1016000);
+	ck_assert(fabs(k.pue.value - 1.3090551181) < 1e-10);
+	ck_assert(fabs(mean - 1.3084056213) < 1e-10);
+	ck_assert(fabs(k.pue.value - mean) > 1e-4); /* not the mean of ratios */
+	/* 12 measured hours out of a year's 8 760 */
+	ck_rel(k.coverage, 12.0 / 8760);
+	fp_ledger_close(l);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_ledger_spread_factors_certificates)
+{
+	char *d = tmpdir();
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	time_t y25 = 0, y26 = 0;
+	int64_t t0;
+
+	tz("UTC");
+	l = ledger(d);
+	y25 = fp_parse_date("2025-12-31") + 23 * 3600; /* the last hour of 2025 */
+	y26 = y25 + 3600;
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_set_meta(l, "region", "XX");
+	fp_ledger_add_boundary(l, "facility", "grid1", 1);
+	fp_ledger_add_boundary(l, "grid", "grid1", 1);
+	fp_ledger_add_factor(l, "XX", 2025, "location", 0.2, "test");
+	fp_ledger_add_factor(l, "XX", 2026, "location", 0.1, "test");
+	fp_ledger_add_factor(l, "XX", 2026, "market", 0.5, "test");
+	/* 100 kWh across the year boundary: 30 min in each year. */
+	t0 = (int64_t)y26 * 1000 - 1800000;
+	ck_assert_int_eq(fp_ledger_spread(l, "grid1", t0, t0 + 3600000, 100, false), 0);
+	/* A GO covering all of 2026 (8 760 h) for 87 600 kWh: 10 kWh/h. */
+	fp_ledger_add_certificate(l, "go", y26, y26 + 8760 * 3600, 87600);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+
+	ck_assert_int_eq(fp_ledger_sums(l, y25, y26 + 3600, y26 + 3600, &s), 0);
+	ck_rel(s.q[FP_Q_FACILITY].value, 100);
+	ck_rel(s.q[FP_Q_FACILITY].coverage, 0.5); /* 1 h measured of 2 */
+	ck_rel(s.go_kwh, 10);
+	/* 50 kWh at 2025's 0.2 + 50 kWh at 2026's 0.1 */
+	ck_rel(s.co2e_location_kg, 15);
+	/* market: 2025 has no residual factor -> grid average for 50 kWh;
+	 * 2026: (50 - 10) kWh at 0.5 */
+	ck_rel(s.co2e_market_kg, 10 + 20);
+	/* An open window counts coverage over its elapsed part only. */
+	ck_assert_int_eq(fp_ledger_sums(l, y26, y26 + 3600, y26 + 1800, &s), 0);
+	ck_rel(s.q[FP_Q_FACILITY].coverage, 1.0);
+	fp_ledger_close(l);
+
+	/* Read-only, as footprint report opens it. */
+	{
+		char err[256], *p = fp_xasprintf("%s/ledger.db", d);
+		struct fp_ledger *r = fp_ledger_open(p, true, false, err, sizeof(err));
+		ck_assert_msg(r != NULL, "%s", err);
+		ck_assert_int_eq(fp_ledger_sums(r, y25, y26 + 3600, y26 + 3600, &s), 0);
+		ck_rel(s.q[FP_Q_GRID].value, 100);
+		fp_ledger_close(r);
+		free(p);
+	}
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_ledger_rejects_other_files)
+{
+	char *d = tmpdir(), err[256];
+	char *p = fp_xasprintf("%s/x.db", d);
+	FILE *f = fopen(p, "w");
+
+	fputs("this is not a database, it is text\n", f);
+	fclose(f);
+	ck_assert_ptr_null(fp_ledger_open(p, false, false, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, p));
+	free(p);
+	p = fp_xasprintf("%s/missing.db", d);
+	ck_assert_ptr_null(fp_ledger_open(p, true, false, err, sizeof(err)));
+	free(p);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+/* ---- the engine, fed batches directly ---- */
+
+static void no_push(void *arg, struct fp_batch *b)
+{
+	size_t *n = arg;
+	*n += b->n;
+}
+
+static void reading(struct fp_batch *b, const char *dev, const char *role, int64_t t_s,
+		    const char *field, double v)
+{
+	struct fp_point *p = fp_batch_add(b, "meter", t_s * 1000000000LL);
+
+	fp_point_tag(p, "site", "s1");
+	fp_point_tag(p, "device", dev);
+	fp_point_tag(p, "role", role);
+	fp_point_float(p, field, v);
+}
+
+static struct fp_config *engine_cfg(const char *dir, const char *extra)
+{
+	struct fp_config *c = fp_xcalloc(1, sizeof(*c));
+	struct fp_cfg_errors e = { 0 };
+	char *path = fp_xasprintf("%s/f.conf", dir);
+	FILE *f = fopen(path, "w");
+
+	fprintf(f, "agent: { site = \"s1\"; state_dir = \"%s\"; };\n"
+		   "indicators: { max_gap = \"5m\"; %s };\n", dir, extra);
+	fclose(f);
+	fp_config_defaults(c);
+	ck_assert_int_eq(fp_config_load(c, path, &e), 0);
+	fp_cfg_errors_reset(&e);
+	free(path);
+	return c;
+}
+
+START_TEST(test_engine_restart_loses_nothing)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	struct fp_kpis k;
+	size_t pushed = 0;
+	time_t h0 = 1767225600; /* 2026-01-01T00:00Z */
+	int i;
+
+	tz("UTC");
+	c = engine_cfg(d, "meters = ( { device = \"gen\"; role = \"fuel_diesel\"; } );");
+	x = fp_ind_new(c, no_push, &pushed);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	/* Utility (kWh counter) and UPS output (power only) every 60 s for
+	 * the first half hour; a diesel generator burns 10 l. */
+	for (i = 0; i <= 30; i++) {
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh", 1000 + i * 2.0);
+		reading(&b, "ups", "it", h0 + i * 60, "power_w", 90000);
+	}
+	reading(&b, "gen", "x", h0, "fuel_l", 500);
+	reading(&b, "gen", "x", h0 + 60, "fuel_l", 510);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, false);
+	/* A restart: the engine goes, a new one reads the ledger. */
+	fp_ind_free(x);
+	x = fp_ind_new(c, no_push, &pushed);
+	ck_assert_ptr_nonnull(x);
+	/* Back after 2 minutes (within max_gap): the counter's delta across
+	 * the restart is counted; then readings to the end of the hour. */
+	for (i = 32; i <= 60; i++) {
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh", 1000 + i * 2.0);
+		reading(&b, "ups", "it", h0 + i * 60, "power_w", 90000);
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_assert_uint_gt(pushed, 0);
+	fp_ind_free(x);
+
+	l = ledger(d);
+	ck_assert_int_eq(fp_ledger_sums(l, h0, h0 + 3600, h0 + 3600, &s), 0);
+	/* facility: 120 kWh from the counter + 10 l x 9.9 */
+	ck_rel(s.q[FP_Q_FACILITY].value, 120 + 99);
+	ck_rel(s.q[FP_Q_GRID].value, 120);
+	ck_rel(s.q[FP_Q_FUEL].value, 99);
+	/* it: 90 kW for the whole hour (the readings either side of the
+	 * restart are 2 minutes apart: within max_gap, so measured) */
+	ck_rel(s.q[FP_Q_IT].value, 90.0 * 60 / 60);
+	ck_rel(s.q[FP_Q_IT].coverage, 1.0);
+	fp_kpis_compute(&s, &k);
+	ck_rel(k.pue.value, 219.0 / 90.0);
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_engine_gap_is_missing_and_reset_counted)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	struct fp_ledger_events ev;
+	size_t pushed = 0;
+	time_t h0 = 1767225600;
+
+	tz("UTC");
+	c = engine_cfg(d, "meters = ( { device = \"m\"; role = \"facility\"; counter_modulus = 65536.0;"
+			  " max_rate = 10000.0; max_gap = \"15m\"; } );");
+	x = fp_ind_new(c, no_push, &pushed);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	reading(&b, "m", "facility", h0, "energy_import_kwh", 65000);
+	reading(&b, "m", "facility", h0 + 600, "energy_import_kwh", 65500);
+	/* wraps: 65500 -> 100 is 136 kWh in 10 min, plausible under 10 MW */
+	reading(&b, "m", "facility", h0 + 1200, "energy_import_kwh", 100);
+	/* reset: 100 -> 5 would be a 65 431 kWh wrap in 10 min: a new meter */
+	reading(&b, "m", "facility", h0 + 1800, "energy_import_kwh", 5);
+	/* down for 20 minutes: not counted (max_gap 15m), missing coverage */
+	reading(&b, "m", "facility", h0 + 3000, "energy_import_kwh", 105);
+	reading(&b, "m", "facility", h0 + 3300, "energy_import_kwh", 115);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_free(x);
+	l = ledger(d);
+	ck_assert_int_eq(fp_ledger_sums(l, h0, h0 + 3600, h0 + 3600, &s), 0);
+	ck_rel(s.q[FP_Q_FACILITY].value, 500 + 136 + 10);
+	/* measured: 0-600, 600-1200, 3000-3300 = 1500 s of 3600 */
+	ck_rel(s.q[FP_Q_FACILITY].coverage, 1500.0 / 3600);
+	ck_assert_int_eq(fp_ledger_event_counts(l, h0, h0 + 3600, &ev), 0);
+	ck_assert_int_eq(ev.wraps, 1);
+	ck_assert_int_eq(ev.resets, 1);
+	ck_assert_int_eq(ev.gaps, 1);
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_config_errors)
+{
+	char *d = tmpdir();
+	struct fp_config c;
+	struct fp_cfg_errors e = { 0 };
+	char *path = fp_xasprintf("%s/bad.conf", d);
+	FILE *f = fopen(path, "w");
+	size_t i;
+	bool saw_role = false, saw_boundary = false, saw_region = false;
+
+	fputs("indicators: {\n"
+	      "  pue_category = 4;\n"
+	      "  meters = ( { device = \"x\"; role = \"itt\"; } );\n"
+	      "  boundaries = { facilty = [\"a\"]; };\n"
+	      "  emission_factors = ( { region = \"FR\"; year = 2026; method = \"location\"; kg_per_kwh = 0.05; } );\n"
+	      "  certificates = ( { type = \"go\"; from = \"2026-02-30\"; to = \"2026-12-31\"; kwh = 1.0; } );\n"
+	      "};\n", f);
+	fclose(f);
+	fp_config_defaults(&c);
+	ck_assert_int_ne(fp_config_load(&c, path, &e), 0);
+	for (i = 0; i < e.n; i++) {
+		ck_assert_msg(strncmp(e.msgs[i], path, strlen(path)) == 0, "%s", e.msgs[i]);
+		saw_role |= strstr(e.msgs[i], ":3:") && strstr(e.msgs[i], "itt");
+		saw_boundary |= strstr(e.msgs[i], ":4:") && strstr(e.msgs[i], "facility");
+		saw_region |= strstr(e.msgs[i], "region") != NULL;
+	}
+	ck_assert(saw_role);
+	ck_assert(saw_boundary);
+	ck_assert(saw_region);
+	ck_assert_uint_ge(e.n, 5);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+	free(path);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+static Suite *energy_suite(void)
+{
+	Suite *s = suite_create("energy");
+	TCase *tv = tcase_create("vectors"), *m = tcase_create("meters"),
+	      *l = tcase_create("ledger"), *e = tcase_create("engine");
+
+	tcase_add_test(tv, test_tv_pue_1);
+	tcase_add_test(tv, test_tv_pue_3_ppue);
+	tcase_add_test(tv, test_tv_ref_erf_cer_wue);
+	tcase_add_test(tv, test_tv_eu_1);
+	tcase_add_test(tv, test_tv_scope2_cue);
+	tcase_add_test(tv, test_tv_telecom);
+	tcase_add_test(tv, test_undefined_and_below_one);
+	tcase_add_test(tv, test_fuel_conversion);
+	tcase_add_test(m, test_counter_wrap_and_reset);
+	tcase_add_test(m, test_gaps_and_rates);
+	tcase_add_test(m, test_windows_dst);
+	tcase_add_test(l, test_tv_pue_2_ledger_sum_then_divide);
+	tcase_add_test(l, test_ledger_spread_factors_certificates);
+	tcase_add_test(l, test_ledger_rejects_other_files);
+	tcase_add_test(e, test_engine_restart_loses_nothing);
+	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
+	tcase_add_test(e, test_config_errors);
+	tcase_set_timeout(l, 60);
+	tcase_set_timeout(e, 60);
+	suite_add_tcase(s, tv);
+	suite_add_tcase(s, m);
+	suite_add_tcase(s, l);
+	suite_add_tcase(s, e);
+	return s;
+}
+
+FP_CHECK_MAIN(energy_suite)
