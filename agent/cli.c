@@ -16,7 +16,7 @@ static void usage(FILE *f)
 		"Usage: footprint COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
 		"  report --state DIR --from YYYY-MM-DD --to YYYY-MM-DD [--site S]\n"
-		"         [--format md|json|csv] [--output FILE]\n"
+		"         [--format md|json|csv|html] [--output FILE]\n"
 		"                                  the environmental report (dates inclusive)\n"
 		"  assets import|list|events ...   the asset inventory (not built yet)\n"
 		"  version                         print the version\n\n"
@@ -35,7 +35,7 @@ static int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const formats[] = { "md", "json", "csv", NULL };
+	static const char *const formats[] = { "md", "json", "csv", "html", NULL };
 	const char *state = NULL, *from = NULL, *to = NULL, *site = NULL, *output = NULL;
 	int fmt = FP_REPORT_MD, c, i, rc = 1;
 	struct fp_ledger *l;
@@ -55,7 +55,7 @@ static int cmd_report(int argc, char **argv)
 			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
 				;
 			if (!formats[i]) {
-				fprintf(stderr, "footprint report: --format %s: use md, json or csv\n",
+				fprintf(stderr, "footprint report: --format %s: use md, json, csv or html\n",
 					optarg);
 				return 1;
 			}

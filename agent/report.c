@@ -411,6 +411,228 @@ static void csv(const struct fp_report *r, FILE *o)
 	csv_row(o, &r->total);
 }
 
+
+/* ---- HTML: one self-contained file, inline CSS and SVG, no script ---- */
+
+static void esc(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", o); break;
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '"': fputs("&quot;", o); break;
+		case '\'': fputs("&#39;", o); break;
+		default: fputc(*s, o);
+		}
+	}
+}
+
+struct series {
+	const char *name, *color;
+	double v[400];
+	bool defined[400];
+};
+
+/* A bar chart of n categories; with stacked, the series stack. */
+static void svg_bars(FILE *o, const char *title, const char *unit, const struct fp_report *r,
+		     const struct series *sr, size_t ns, bool stacked)
+{
+	const double W = 720, H = 260, L = 60, B = 40, T = 30;
+	size_t n = r->nmonths < 400 ? r->nmonths : 400, i, j;
+	double max = 0, bw, x;
+
+	for (i = 0; i < n; i++) {
+		double t = 0;
+		for (j = 0; j < ns; j++)
+			if (sr[j].defined[i]) {
+				t = stacked ? t + fmax(sr[j].v[i], 0) : fmax(t, sr[j].v[i]);
+			}
+		max = fmax(max, t);
+	}
+	if (max <= 0)
+		max = 1;
+	fprintf(o, "<figure><svg role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">"
+		   "<title>", W, H, W, H);
+	esc(o, title);
+	fprintf(o, "</title><text x=\"%.0f\" y=\"18\" class=\"t\">", L);
+	esc(o, title);
+	fprintf(o, " (%s)</text>", unit);
+	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>", L, H - B, W - 10, H - B);
+	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">%.4g</text>", L - 4, T + 4, max);
+	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">0</text>", L - 4, H - B);
+	bw = fmin((W - L - 20) / (double)(n ? n : 1), 80);
+	for (i = 0; i < n; i++) {
+		double base = H - B, gx = L + 10 + bw * (double)i;
+		for (j = 0; j < ns; j++) {
+			double h, w = stacked ? bw * 0.7 : bw * 0.7 / (double)ns;
+			if (!sr[j].defined[i])
+				continue;
+			h = fmax(sr[j].v[i], 0) / max * (H - B - T);
+			x = stacked ? gx : gx + w * (double)j;
+			fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+				   "<title>%s %s: %.6g</title></rect>",
+				x, (stacked ? base : H - B) - h, w, h, sr[j].color, r->months[i].label,
+				sr[j].name, sr[j].v[i]);
+			if (stacked)
+				base -= h;
+		}
+		fprintf(o, "<text x=\"%.1f\" y=\"%.0f\" class=\"l\" text-anchor=\"middle\">%s</text>",
+			gx + bw * 0.35, H - B + 16, r->months[i].label);
+	}
+	for (j = 0; j < ns; j++)
+		fprintf(o, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			   "<text x=\"%.0f\" y=\"%.0f\" class=\"l\">%s</text>",
+			L + 130 * (double)j, H - 14, sr[j].color, L + 14 + 130 * (double)j, H - 5, sr[j].name);
+	fputs("</svg></figure>\n", o);
+}
+
+static void html_kpi(FILE *o, const char *name, const struct fp_ratio *r, int prec, const char *unit)
+{
+	char b[64], c[64];
+
+	fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", name,
+		fmt_ratio(b, sizeof(b), r, prec), unit, r->defined ? fmt_pct(c, sizeof(c), r->coverage) : "");
+}
+
+static void html(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	struct series *sr = fp_xcalloc(4, sizeof(*sr));
+	char b1[64], b2[64], b3[64];
+	size_t i, n = r->nmonths < 400 ? r->nmonths : 400;
+	int q;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "style-src 'unsafe-inline'\">\n<title>Environmental report: ", o);
+	esc(o, r->site);
+	fputs("</title>\n<style>\n"
+	      "body{font-family:sans-serif;margin:2em auto;max-width:60em;color:#222}\n"
+	      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em}\n"
+	      "th{background:#eee;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+	      ".t{font-size:14px;font-weight:bold}.l{font-size:11px}.ax{stroke:#444}\n"
+	      ".warn{background:#fee;border:1px solid #c00;padding:.5em}figure{margin:1em 0}\n"
+	      "</style></head><body>\n<h1>Environmental report: ", o);
+	esc(o, r->site);
+	fprintf(o, "</h1>\n<p>Period %s to %s inclusive (%.0f hours, time zone ", r->from, r->to, r->hours);
+	esc(o, r->timezone);
+	fprintf(o, ")%s. PUE category %d. Grid region ", r->calendar_year ? ", a calendar year"
+		: "; not a calendar year: the ratios are interim figures", r->pue_category);
+	esc(o, r->region[0] ? r->region : "(none configured)");
+	fprintf(o, ". Data coverage %s.</p>\n", fmt_pct(b1, sizeof(b1), k->coverage));
+	if (k->pue.defined && k->pue.value < 1)
+		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or boundary "
+		      "error; reported as computed, not clamped.</p>\n", o);
+
+	/* charts: monthly PUE, energy by role, renewable share */
+	sr[0].name = "PUE";
+	sr[0].color = "#3465a4";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->months[i].k.pue.value;
+		sr[0].defined[i] = r->months[i].k.pue.defined;
+	}
+	svg_bars(o, "PUE by month", "-", r, sr, 1, false);
+	{
+		static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING, FP_Q_OTHER };
+		static const char *const col[] = { "#3465a4", "#73d216", "#edd400", "#888a85" };
+		size_t j;
+		memset(sr, 0, 4 * sizeof(*sr));
+		for (j = 0; j < 4; j++) {
+			sr[j].name = fp_qty_names[qs[j]];
+			sr[j].color = col[j];
+			for (i = 0; i < n; i++) {
+				sr[j].v[i] = r->months[i].s.q[qs[j]].value;
+				sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
+			}
+		}
+		svg_bars(o, "Energy by role", "kWh", r, sr, 4, true);
+	}
+	memset(sr, 0, sizeof(*sr));
+	sr[0].name = "REF";
+	sr[0].color = "#4e9a06";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->months[i].k.ref.value;
+		sr[0].defined[i] = r->months[i].k.ref.defined;
+	}
+	svg_bars(o, "Renewable energy factor by month", "share of E_DC", r, sr, 1, false);
+	free(sr);
+
+	fputs("<h2>Indicators</h2>\n<table><tr><th>Indicator</th><th>Value</th><th>Unit</th>"
+	      "<th>Coverage</th></tr>\n", o);
+	snprintf(b3, sizeof(b3), "PUE%d = E_DC / E_IT", r->pue_category);
+	html_kpi(o, b3, &k->pue, 4, "-");
+	html_kpi(o, "DCiE = E_IT / E_DC", &k->dcie, 4, "-");
+	html_kpi(o, "REF = E_REN / E_DC", &k->ref, 4, "-");
+	html_kpi(o, "ERF = E_REUSE / E_DC", &k->erf, 4, "-");
+	html_kpi(o, "ERE = (E_DC - E_REUSE) / E_IT", &k->ere, 4, "-");
+	html_kpi(o, "CER = Q_removed / E_cooling", &k->cer, 4, "-");
+	html_kpi(o, "WUE = W_IN / E_IT", &k->wue_l_per_kwh, 4, "L/kWh");
+	html_kpi(o, "CUE (location-based)", &k->cue_location, 4, "kgCO2e/kWh");
+	html_kpi(o, "CUE (market-based)", &k->cue_market, 4, "kgCO2e/kWh");
+	html_kpi(o, "SEE = E_telecom_equipment / E_site", &k->see, 4, "-");
+	html_kpi(o, "EE = data volume / site energy", &k->ee_bit_per_j, 1, "bit/J");
+	fputs("</table>\n<p>A ratio whose denominator is zero or not metered is n/a, never 0.</p>\n", o);
+
+	fputs("<h2>Energy and water</h2>\n<table><tr><th>Quantity</th><th>Amount</th><th>Unit</th>"
+	      "<th>Estimated</th><th>Coverage</th></tr>\n", o);
+	for (q = 0; q < FP_NQTY; q++) {
+		const struct fp_qsum *x = &s->q[q];
+		if (!x->present)
+			continue;
+		fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td>"
+			   "<td class=\"n\">%s</td></tr>\n", qty_labels[q], fmt_num(b1, sizeof(b1), x->value, 3),
+			fp_qty_units[q], fmt_num(b2, sizeof(b2), x->estimated, 3),
+			fmt_pct(b3, sizeof(b3), x->coverage));
+	}
+	fputs("</table>\n", o);
+	fprintf(o, "<h2>Renewable energy and Scope 2</h2>\n<table>"
+		   "<tr><td>On-site generation consumed</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 3));
+	fprintf(o, "<tr><td>Guarantees of Origin</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
+		fmt_num(b1, sizeof(b1), s->go_kwh, 3));
+	fprintf(o, "<tr><td>PPAs</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
+		fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
+	fprintf(o, "<tr><td>Scope 2 location-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n",
+		k->co2e_location_defined ? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1) : "n/a");
+	fprintf(o, "<tr><td>Scope 2 market-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n</table>\n",
+		k->co2e_market_defined ? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1) : "n/a");
+
+	fputs("<h2>Monthly breakdown</h2>\n<table><tr><th>Month</th><th>E_DC kWh</th><th>E_IT kWh</th>"
+	      "<th>PUE</th><th>REF</th><th>Coverage</th></tr>\n", o);
+	for (i = 0; i < r->nmonths; i++) {
+		const struct fp_report_period *p = &r->months[i];
+		char c1[64], c2[64], c3[64], c4[64], c5[64];
+		fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			   "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n", p->label,
+			fmt_num(c1, sizeof(c1), p->s.q[FP_Q_FACILITY].value, 1),
+			fmt_num(c2, sizeof(c2), p->s.q[FP_Q_IT].value, 1), fmt_ratio(c3, sizeof(c3), &p->k.pue, 4),
+			fmt_ratio(c4, sizeof(c4), &p->k.ref, 4), fmt_pct(c5, sizeof(c5), p->k.coverage));
+	}
+	fputs("</table>\n", o);
+	fprintf(o, "<h2>EU Delegated Regulation 2024/1364</h2>\n<p>[V]: named in a public source; "
+		   "[R]: symbol recalled, check against the Official Journal text.</p>\n<table>"
+		   "<tr><th>Field</th><th>Value</th><th>Unit</th></tr>\n"
+		   "<tr><td>E_DC [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		   "<tr><td>E_IT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		   "<tr><td>E_BG [R]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		   "<tr><td>W_IN [V]</td><td class=\"n\">%.1f</td><td>m3</td></tr>\n"
+		   "<tr><td>E_REUSE [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		   "<tr><td>E_RES-TOT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n",
+		s->q[FP_Q_FACILITY].value, s->q[FP_Q_IT].value, s->q[FP_Q_FUEL].value,
+		s->q[FP_Q_WATER].value, s->q[FP_Q_REUSE].value, k->e_ren_kwh);
+	fprintf(o, "<tr><td>PUE [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n"
+		   "<tr><td>WUE [V]</td><td class=\"n\">%s</td><td>L/kWh</td></tr>\n"
+		   "<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
+		fmt_ratio(b1, sizeof(b1), &k->pue, 3), fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
+		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
+	fprintf(o, "<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
+		   "<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
+		   "<li>Gaps longer than max_gap (missing): %ld</li></ul>\n</body></html>\n",
+		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps, r->events.gaps);
+}
+
 int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out)
 {
 	switch (f) {
@@ -422,6 +644,9 @@ int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *ou
 		break;
 	case FP_REPORT_CSV:
 		csv(r, out);
+		break;
+	case FP_REPORT_HTML:
+		html(r, out);
 		break;
 	default:
 		return -1;

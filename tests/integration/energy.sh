@@ -141,6 +141,25 @@ check "md report has the PUE line and the EU block" both grep -q '^| PUE1 = E_DC
 "$FP" report --state "$tmp/state" --from "$from" --to "$today" --format csv > "$tmp/r.csv"
 check "csv report: a header, one row per month and a total" both \
 	grep -q '^period,e_dc_kwh,e_it_kwh,pue,' "$tmp/r.csv" -- grep -q '^total,' "$tmp/r.csv"
+# html: one file, no external reference, loaded in headless Chromium with
+# no console message (its Content-Security-Policy turns any external load
+# into one: the negative control shows the check can fail).
+"$FP" report --state "$tmp/state" --from "$from" --to "$today" --format html --output "$tmp/r.html"
+check "html report: no external reference" both [ -s "$tmp/r.html" ] -- \
+	not grep -Eq '(src|href)=|url\(|@import' "$tmp/r.html"
+chrome() { # chrome FILE: dumps the DOM to FILE.dom, the browser log to FILE.log
+	timeout 120 "$(command -v chromium || echo chromium)" --headless --no-sandbox --disable-gpu \
+		--user-data-dir="$tmp/chromium" --enable-logging=stderr --v=0 --dump-dom \
+		"file://$1" >"$1.dom" 2>"$1.log"
+}
+chrome "$tmp/r.html"
+check "headless Chromium renders the html report with no console message" \
+	both grep -q '</html>' "$tmp/r.html.dom" -- not grep -q ':CONSOLE' "$tmp/r.html.log"
+check "three inline SVG charts (monthly PUE, energy by role, renewable share)" \
+	[ "$(grep -o '<svg' "$tmp/r.html.dom" | wc -l)" -eq 3 ]
+sed 's|<h2>Indicators</h2>|<img src="https://127.0.0.1:1/x.png"><h2>Indicators</h2>|' "$tmp/r.html" >"$tmp/bad.html"
+chrome "$tmp/bad.html"
+check "negative control: an external image is reported on the console" grep -q ':CONSOLE' "$tmp/bad.html.log"
 out=$("$FP" report --state "$tmp/nowhere" --from "$from" --to "$today" 2>&1); rc=$?
 check "report on a missing state dir: exit 1 and a clear error" both [ "$rc" -eq 1 ] -- \
 	grep -q "cannot read the ledger" <<<"$out"
