@@ -253,7 +253,7 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 	c->enabled = true;
 	c->pue_category = 1;
 	c->interval_ms = 60000;
-	c->max_gap_ms = 300000;
+	c->max_gap_ms = 900000;
 	c->ledger_sync_full = true;
 	c->max_meters = 1000;
 	if (!g)
@@ -546,7 +546,8 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 	pthread_mutex_lock(&x->lock);
 	for (i = 0; i < b->n; i++) {
 		const struct fp_point *p = &b->pts[i];
-		const char *dev, *role;
+		const char *dev, *role, *chan;
+		char key[256];
 		struct meter *m = NULL;
 		const struct fp_field *f;
 		bool ok;
@@ -554,6 +555,15 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 
 		if (strcmp(p->measurement, "meter") != 0 || !(dev = fp_point_tag_value(p, "device")))
 			continue;
+		/* A phase's reading is part of the meter's total, which comes as
+		 * its own point; a channel (a switch of a multi-channel plug) is
+		 * a meter of its own, "device/channel". */
+		if (fp_point_tag_value(p, "phase"))
+			continue;
+		if ((chan = fp_point_tag_value(p, "channel"))) {
+			snprintf(key, sizeof(key), "%s/%s", dev, chan);
+			dev = key;
+		}
 		role = fp_point_tag_value(p, "role");
 		for (j = 0; j < x->nmeters; j++)
 			if (!strcmp(x->meters[j].device, dev)) {

@@ -423,8 +423,11 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1",
 				fp_qty_names[i], NULL, from, to, cov_to, &s->q[i]) < 0)
 			return -1;
-	s->go_kwh = certified(l, "go", from, to);
-	s->ppa_kwh = certified(l, "ppa", from, to);
+	/* Certified supply is matched to the metered energy: in proportion
+	 * to the window's elapsed time and to E_DC's coverage (no claim for
+	 * energy that was not measured). */
+	s->go_kwh = certified(l, "go", from, cov_to) * s->q[FP_Q_FACILITY].coverage;
+	s->ppa_kwh = certified(l, "ppa", from, cov_to) * s->q[FP_Q_FACILITY].coverage;
 	/* Scope 2 year by year, each with its own factors. */
 	s->co2e_location_kg = s->co2e_market_kg = NAN;
 	fp_ledger_get_meta(l, "region", region, sizeof(region));
@@ -441,9 +444,10 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		b = ye < to ? ye : to;
 		localtime_r(&a, &tm);
 		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1", "grid", NULL, a,
-				b, b, &g) < 0)
+				b, b < cov_to ? b : cov_to, &g) < 0)
 			return -1;
-		fp_scope2(g.value, certified(l, "go", a, b) + certified(l, "ppa", a, b),
+		fp_scope2(g.value, (certified(l, "go", a, b < cov_to ? b : cov_to) +
+				    certified(l, "ppa", a, b < cov_to ? b : cov_to)) * g.coverage,
 			  factor(l, region, "location", tm.tm_year + 1900),
 			  factor(l, region, "market", tm.tm_year + 1900), &loc, &mkt);
 		s->co2e_location_kg += loc; /* NAN stays NAN */

@@ -413,12 +413,14 @@ START_TEST(test_ledger_spread_factors_certificates)
 	ck_assert_int_eq(fp_ledger_sums(l, y25, y26 + 3600, y26 + 3600, &s), 0);
 	ck_rel(s.q[FP_Q_FACILITY].value, 100);
 	ck_rel(s.q[FP_Q_FACILITY].coverage, 0.5); /* 1 h measured of 2 */
-	ck_rel(s.go_kwh, 10);
+	/* The GO's 10 kWh of that hour, matched to E_DC's coverage (1 h
+	 * measured of 2): 5 kWh. */
+	ck_rel(s.go_kwh, 5);
 	/* 50 kWh at 2025's 0.2 + 50 kWh at 2026's 0.1 */
 	ck_rel(s.co2e_location_kg, 15);
 	/* market: 2025 has no residual factor -> grid average for 50 kWh;
-	 * 2026: (50 - 10) kWh at 0.5 */
-	ck_rel(s.co2e_market_kg, 10 + 20);
+	 * 2026 (half an hour measured of one): (50 - 10 x 0.5) kWh at 0.5 */
+	ck_rel(s.co2e_market_kg, 10 + 22.5);
 	/* An open window counts coverage over its elapsed part only. */
 	ck_assert_int_eq(fp_ledger_sums(l, y26, y26 + 3600, y26 + 1800, &s), 0);
 	ck_rel(s.q[FP_Q_FACILITY].coverage, 1.0);
@@ -518,6 +520,14 @@ START_TEST(test_engine_restart_loses_nothing)
 		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh", 1000 + i * 2.0);
 		reading(&b, "ups", "it", h0 + i * 60, "power_w", 90000);
 	}
+	/* Per-phase readings are parts of the total: ignored. */
+	reading(&b, "utility", "facility", h0 + 30, "energy_import_kwh", 1.0);
+	fp_point_tag(&b.pts[b.n - 1], "phase", "L1");
+	/* A channel of a multi-channel plug is a meter of its own. */
+	reading(&b, "plug", "it", h0, "energy_import_kwh", 5.0);
+	fp_point_tag(&b.pts[b.n - 1], "channel", "switch:1");
+	reading(&b, "plug", "it", h0 + 60, "energy_import_kwh", 5.5);
+	fp_point_tag(&b.pts[b.n - 1], "channel", "switch:1");
 	reading(&b, "gen", "x", h0, "fuel_l", 500);
 	reading(&b, "gen", "x", h0 + 60, "fuel_l", 510);
 	fp_ind_observe(x, &b);
@@ -547,10 +557,13 @@ START_TEST(test_engine_restart_loses_nothing)
 	ck_rel(s.q[FP_Q_FUEL].value, 99);
 	/* it: 90 kW for the whole hour (the readings either side of the
 	 * restart are 2 minutes apart: within max_gap, so measured) */
-	ck_rel(s.q[FP_Q_IT].value, 90.0 * 60 / 60);
-	ck_rel(s.q[FP_Q_IT].coverage, 1.0);
+	ck_rel(s.q[FP_Q_IT].value, 90.0 * 60 / 60 + 0.5);
+	/* coverage of a sum: its least covered meter (the plug: 60 s) */
+	ck_rel(s.q[FP_Q_IT].coverage, 60.0 / 3600);
+	ck_rel(s.q[FP_Q_FACILITY].coverage, 60.0 / 3600); /* the generator */
+	ck_rel(s.q[FP_Q_GRID].coverage, 1.0);
 	fp_kpis_compute(&s, &k);
-	ck_rel(k.pue.value, 219.0 / 90.0);
+	ck_rel(k.pue.value, 219.0 / 90.5);
 	fp_ledger_close(l);
 	fp_config_free(c);
 	free(c);
