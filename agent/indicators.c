@@ -429,6 +429,12 @@ struct fp_ind {
 	int64_t next_windows_ms;
 	struct fp_complain complain, pue_warn;
 
+	/* local hours that got amounts since the windows were last written
+	 * (late or back-filled readings: their windows are written again) */
+	time_t *dirty;
+	size_t ndirty, dcap;
+	bool dirty_overflow;
+
 	/* self-metrics (engine thread, read under lock) */
 	uint64_t samples, steps[FP_STEP_BACKWARDS + 1], commits, ledger_errors, windows_written;
 };
@@ -686,6 +692,39 @@ static void record_meter_state(struct fp_ind *x)
 	}
 }
 
+#define DIRTY_MAX 2000
+
+static void mark_hour(struct fp_ind *x, time_t h)
+{
+	size_t i;
+
+	for (i = x->ndirty; i > 0; i--)
+		if (x->dirty[i - 1] == h)
+			return;
+	if (x->ndirty >= DIRTY_MAX) {
+		x->dirty_overflow = true;
+		return;
+	}
+	fp_xgrow((void **)&x->dirty, &x->dcap, x->ndirty + 1, sizeof(*x->dirty));
+	x->dirty[x->ndirty++] = h;
+}
+
+/* Marks the local hours [t0_ms, t1_ms] covers. */
+static void mark_span(struct fp_ind *x, int64_t t0_ms, int64_t t1_ms)
+{
+	time_t t = (time_t)(t0_ms / 1000), end = (time_t)(t1_ms / 1000);
+	int guard = 0;
+
+	while (guard++ < 24 * 400) {
+		time_t hs, he;
+		fp_window_of(FP_WIN_HOUR, t, &hs, &he);
+		mark_hour(x, hs);
+		if (he > end)
+			break;
+		t = he;
+	}
+}
+
 /* Turns the pending readings into ledger rows, in one transaction. */
 static void process(struct fp_ind *x)
 {
@@ -767,6 +806,9 @@ static void process(struct fp_ind *x)
 		default:
 			break;
 		}
+		if (st.kind == FP_STEP_MEASURED || st.kind == FP_STEP_WRAPPED ||
+		    st.kind == FP_STEP_ESTIMATED)
+			mark_span(x, m->last_t, batch[i].t_ms);
 		m->last_t = batch[i].t_ms;
 		m->last_v = batch[i].v;
 		m->dirty = true;
@@ -921,27 +963,63 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 	return fp_ledger_zones(x->ledger, ws, we, now, zone_point, &zc);
 }
 
-/* The open windows (running values) and those closed within the grace
- * period (late readings of their last minutes). */
+/* A window to write, once. */
+struct win {
+	enum fp_window w;
+	time_t start, end;
+};
+
+static void add_win(struct win **v, size_t *n, size_t *cap, enum fp_window w, time_t t)
+{
+	time_t s, e;
+	size_t i;
+
+	fp_window_of(w, t, &s, &e);
+	for (i = 0; i < *n; i++)
+		if ((*v)[i].w == w && (*v)[i].start == s)
+			return;
+	fp_xgrow((void **)v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct win){ w, s, e };
+}
+
+/* The open windows (running values), those closed within the grace
+ * period (the late readings of their last minutes), and every window of
+ * an hour that got amounts since last time (back-filled readings, such
+ * as MQTT messages with their own timestamps). */
 static void write_windows(struct fp_ind *x)
 {
 	struct fp_batch b;
 	time_t now = time(NULL), grace = (time_t)(2 * x->ic->interval_ms / 1000 + 10);
+	struct win *v = NULL;
+	size_t n = 0, cap = 0, i;
 	int w;
 
 	fp_batch_init(&b);
 	pthread_mutex_lock(&x->lock);
 	for (w = 0; w < FP_NWINDOWS; w++) {
-		time_t ws, we, ps, pe;
+		time_t ws, we;
 		fp_window_of((enum fp_window)w, now, &ws, &we);
-		if (window_points(x, &b, (enum fp_window)w, ws, we, now) < 0)
-			break;
-		fp_window_of((enum fp_window)w, ws - 1, &ps, &pe);
-		if (now - pe < grace && window_points(x, &b, (enum fp_window)w, ps, pe, pe) < 0)
-			break;
+		add_win(&v, &n, &cap, (enum fp_window)w, now);
+		fp_window_of((enum fp_window)w, ws - 1, &ws, &we);
+		if (now - we < grace)
+			add_win(&v, &n, &cap, (enum fp_window)w, ws);
 	}
+	if (x->dirty_overflow)
+		fp_log(LOG_NOTICE, "indicators: readings for more than %d hours arrived at once; "
+		       "the windows of the first %d are written now (footprint report has them all)",
+		       DIRTY_MAX, DIRTY_MAX);
+	for (i = 0; i < x->ndirty; i++)
+		for (w = 0; w < FP_NWINDOWS; w++)
+			add_win(&v, &n, &cap, (enum fp_window)w, x->dirty[i]);
+	x->ndirty = 0;
+	x->dirty_overflow = false;
+	for (i = 0; i < n; i++)
+		if (window_points(x, &b, v[i].w, v[i].start, v[i].end,
+				  v[i].end < now ? v[i].end : now) < 0)
+			break;
 	x->windows_written++;
 	pthread_mutex_unlock(&x->lock);
+	free(v);
 	if (b.n)
 		x->push(x->push_arg, &b);
 	fp_batch_reset(&b);
@@ -1082,6 +1160,7 @@ void fp_ind_free(struct fp_ind *x)
 	}
 	free(x->meters);
 	free(x->pending);
+	free(x->dirty);
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
