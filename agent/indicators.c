@@ -345,6 +345,74 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 	return c;
 }
 
+static void describe_members(FILE *f, const struct fp_ind_member *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s%s", i ? " " : "", m[i].sign < 0 ? "-" : "+", m[i].meter);
+}
+
+void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f)
+{
+	size_t i, r;
+	int q;
+
+	if (!c || !c->enabled) {
+		fprintf(f, "indicators: disabled\n");
+		return;
+	}
+	fprintf(f, "indicators: PUE category %d, region %s, windows every %lldms, max_gap %lldms%s, "
+		"ledger_sync %s\n", c->pue_category, c->region ? c->region : "(none)",
+		(long long)c->interval_ms, (long long)c->max_gap_ms,
+		c->interpolate ? " (gaps interpolated)" : "", c->ledger_sync_full ? "full" : "normal");
+	for (i = 0; i < c->nmeters; i++) {
+		const struct fp_ind_meter_cfg *m = &c->meters[i];
+		fprintf(f, "indicators: meter %s (device %s): role %s, field %s, kind %s, unit %s",
+			m->name, m->device, m->role ? m->role : "(from its points)",
+			m->field ? m->field : "(by role)",
+			m->kind < 0 ? "(by field)" : m->kind == FP_METER_RATE ? "rate" : "counter",
+			m->unit ? m->unit : "(by role)");
+		if (m->modulus > 0)
+			fprintf(f, ", wraps at %.10g", m->modulus);
+		if (m->max_rate > 0)
+			fprintf(f, ", max_rate %.10g/h", m->max_rate);
+		fputc('\n', f);
+	}
+	for (q = 0; q < FP_NQTY; q++) {
+		fprintf(f, "indicators: %s = ", fp_qty_names[q]);
+		if (c->boundary_set[q]) {
+			describe_members(f, c->boundary[q], c->nboundary[q]);
+		} else {
+			bool any = false;
+			fputs("meters of role", f);
+			for (r = 0; r < FP_ARRAY_SIZE(roles); r++)
+				if (roles[r].q1 == (enum fp_qty)q || roles[r].q2 == (enum fp_qty)q) {
+					fprintf(f, "%s %s", any ? "," : "", roles[r].name);
+					any = true;
+				}
+		}
+		fputc('\n', f);
+	}
+	for (i = 0; i < c->nzones; i++) {
+		fprintf(f, "indicators: zone %s: it = ", c->zones[i].name);
+		describe_members(f, c->zones[i].it, c->zones[i].nit);
+		fputs(", infra = ", f);
+		describe_members(f, c->zones[i].infra, c->zones[i].ninfra);
+		fputc('\n', f);
+	}
+	for (i = 0; i < c->nfactors; i++)
+		fprintf(f, "indicators: emission factor %s %d %s: %.6g kgCO2e/kWh (%s)\n",
+			c->factors[i].region, c->factors[i].year, c->factors[i].method,
+			c->factors[i].kg_per_kwh, c->factors[i].source ? c->factors[i].source : "no source");
+	for (i = 0; i < c->ncerts; i++)
+		fprintf(f, "indicators: certificate %s: %.10g kWh from %04ld-%02ld-%02ld to %04ld-%02ld-%02ld\n",
+			c->certs[i].type, c->certs[i].kwh, (long)c->certs[i].from / 10000,
+			(long)c->certs[i].from / 100 % 100, (long)c->certs[i].from % 100,
+			(long)c->certs[i].to / 10000, (long)c->certs[i].to / 100 % 100,
+			(long)c->certs[i].to % 100);
+}
+
 static void free_members(struct fp_ind_member *m, size_t n)
 {
 	size_t i;

@@ -22,6 +22,7 @@
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "energy.h"
@@ -91,6 +92,8 @@ struct fp_indicators_cfg {
 struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 					      struct fp_cfg_errors *e);
 void fp_indicators_cfg_free(struct fp_indicators_cfg *c);
+/* What --check-config -v prints: settings, meters, boundaries, factors. */
+void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f);
 /* Converts role names to the quantity memberships they imply: fills
  * coef[FP_NQTY] (0 = not a member) for a meter of that role and unit.
  * Returns -1 if the role is not an indicator role. */

@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "collector.h"
 #include "conf.h"
+#include "indicators.h"
 #include "log.h"
 #include "notify.h"
 #include "util.h"
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
 			for (i = 0; fp_collectors[i]; i++)
 				if (cfg->collector_cfg[i])
 					fp_collectors[i]->describe(cfg->collector_cfg[i], stdout);
+			fp_indicators_describe(cfg->indicators, stdout);
 		}
 		printf("%s: configuration OK\n", path ? path : "(embedded defaults)");
 		fp_config_free(cfg);

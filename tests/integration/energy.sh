@@ -61,7 +61,11 @@ indicators: {
   emission_factors = ( { region = "XX"; year = $(date -u +%Y); method = "location"; kg_per_kwh = 0.25; } );
 };
 EOC
-check "--check-config accepts the indicators group" "$FPD" -c "$tmp/f.conf" --check-config
+out=$("$FPD" -c "$tmp/f.conf" --check-config -v 2>&1); rc=$?
+check "--check-config -v accepts the indicators group and prints the meters and boundaries" \
+	both [ "$rc" -eq 0 ] -- grep -q "indicators: meter utility (device utility): .*wraps at 4294967.296" <<<"$out"
+check "--check-config -v prints each quantity's membership" \
+	grep -q "indicators: facility = meters of role facility, renewable_onsite, fuel_diesel" <<<"$out"
 
 start() { "$FPD" -c "$tmp/f.conf" 2>>"$tmp/fpd.err" & FPID=$!; pids+=($FPID); }
 start
