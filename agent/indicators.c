@@ -476,6 +476,13 @@ struct sample {
 	double v;
 };
 
+struct factor_override {
+	char *region, *method, *source;
+	int year;
+	double kg;
+	int64_t t_ms;
+};
+
 struct fp_ind {
 	const struct fp_config *cfg;
 	const struct fp_indicators_cfg *ic;
@@ -488,6 +495,9 @@ struct fp_ind {
 	size_t nmeters, mcap;
 	struct sample *pending;
 	size_t npending, pcap;
+	struct factor_override *fo;
+	size_t nfo, focap;
+	uint64_t factor_overrides;
 	bool meters_changed;
 	uint64_t dropped, ignored_full;
 
@@ -611,6 +621,40 @@ static double field_value(const struct fp_field *f, bool *ok)
 	}
 }
 
+/* An emission factor from MQTT (format emission-factor): applied by the
+ * engine's next transaction.  Called under x->lock. */
+static void observe_factor(struct fp_ind *x, const struct fp_point *p)
+{
+	const struct fp_field *y = fp_point_field(p, "year"), *k = fp_point_field(p, "kg_per_kwh"),
+			     *src = fp_point_field(p, "source");
+	const char *region = fp_point_tag_value(p, "region"), *method = fp_point_tag_value(p, "method");
+	struct factor_override *o;
+
+	if (!y || y->type != FP_INT || !k || k->type != FP_FLOAT || !region || !method ||
+	    x->nfo >= 1000)
+		return;
+	fp_xgrow((void **)&x->fo, &x->focap, x->nfo + 1, sizeof(*x->fo));
+	o = &x->fo[x->nfo++];
+	o->region = fp_xstrdup(region);
+	o->method = fp_xstrdup(method);
+	o->source = fp_xstrdup(src && src->type == FP_STRING ? src->v.s : "mqtt");
+	o->year = (int)y->v.i;
+	o->kg = k->v.f;
+	o->t_ms = p->ts_ns / 1000000;
+}
+
+static void free_overrides(struct fp_ind *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nfo; i++) {
+		free(x->fo[i].region);
+		free(x->fo[i].method);
+		free(x->fo[i].source);
+	}
+	x->nfo = 0;
+}
+
 void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 {
 	size_t i, j;
@@ -627,6 +671,10 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 		bool ok;
 		double v;
 
+		if (!strcmp(p->measurement, "emission_factor")) {
+			observe_factor(x, p);
+			continue;
+		}
 		if (strcmp(p->measurement, "meter") != 0 || !(dev = fp_point_tag_value(p, "device")))
 			continue;
 		/* A phase's reading is part of the meter's total, which comes as
@@ -810,7 +858,7 @@ static void process(struct fp_ind *x)
 	x->npending = x->pcap = 0;
 	changed = x->meters_changed;
 	x->meters_changed = false;
-	if (!n && !changed) {
+	if (!n && !changed && !x->nfo) {
 		pthread_mutex_unlock(&x->lock);
 		free(batch);
 		return;
@@ -881,6 +929,16 @@ static void process(struct fp_ind *x)
 		m->last_v = batch[i].v;
 		m->dirty = true;
 	}
+	for (i = 0; i < x->nfo && rc == 0; i++) {
+		const struct factor_override *o = &x->fo[i];
+		rc = fp_ledger_override_factor(x->ledger, o->region, o->year, o->method, o->kg,
+					       o->source, o->t_ms);
+		if (rc == 0) {
+			x->factor_overrides++;
+			fp_log(LOG_NOTICE, "indicators: emission factor %s %d %s set to %.6g kgCO2e/kWh "
+			       "over MQTT (%s)", o->region, o->year, o->method, o->kg, o->source);
+		}
+	}
 	for (i = 0; i < x->nmeters && rc == 0; i++) {
 		struct meter *m = &x->meters[i];
 		if (m->dirty && m->unit)
@@ -902,6 +960,7 @@ out:
 		record_meter_state(x);
 		x->meters_changed |= changed;
 	} else {
+		free_overrides(x);
 		x->commits++;
 		for (i = 0; i < x->nmeters; i++)
 			x->meters[i].dirty = false;
@@ -1229,6 +1288,8 @@ void fp_ind_free(struct fp_ind *x)
 	free(x->meters);
 	free(x->pending);
 	free(x->dirty);
+	free_overrides(x);
+	free(x->fo);
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
@@ -1254,6 +1315,7 @@ void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, cons
 	fp_point_int(p, "gaps", (int64_t)x->steps[FP_STEP_GAP]);
 	fp_point_int(p, "estimated", (int64_t)x->steps[FP_STEP_ESTIMATED]);
 	fp_point_int(p, "ledger_commits", (int64_t)x->commits);
+	fp_point_int(p, "factor_overrides", (int64_t)x->factor_overrides);
 	fp_point_int(p, "ledger_errors", (int64_t)x->ledger_errors);
 	pthread_mutex_unlock(&x->lock);
 }

@@ -37,7 +37,8 @@ static const char schema[] =
 	" coef REAL NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS factor(region TEXT NOT NULL, year INTEGER NOT NULL,"
 	" method TEXT NOT NULL, kg_per_kwh REAL NOT NULL, source TEXT,"
-	" PRIMARY KEY(region, year, method));"
+	" origin TEXT NOT NULL DEFAULT 'config', t_set INTEGER,"
+	" PRIMARY KEY(region, year, method, origin));"
 	"CREATE TABLE IF NOT EXISTS certificate(type TEXT NOT NULL, t_from INTEGER NOT NULL,"
 	" t_to INTEGER NOT NULL, kwh REAL NOT NULL);";
 
@@ -209,8 +210,9 @@ int fp_ledger_get_meta(struct fp_ledger *l, const char *key, char *buf, size_t l
 
 int fp_ledger_clear_config(struct fp_ledger *l)
 {
-	return exec(l, "DELETE FROM boundary; DELETE FROM zone; DELETE FROM factor;"
-		       " DELETE FROM certificate;");
+	/* Run-time overrides (origin 'mqtt') outlive a restart. */
+	return exec(l, "DELETE FROM boundary; DELETE FROM zone;"
+		       " DELETE FROM factor WHERE origin = 'config'; DELETE FROM certificate;");
 }
 
 int fp_ledger_add_boundary(struct fp_ledger *l, const char *qty, const char *meter, double coef)
@@ -227,8 +229,16 @@ int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part,
 int fp_ledger_add_factor(struct fp_ledger *l, const char *region, int year, const char *method,
 			 double kg_per_kwh, const char *source)
 {
-	return run(l, "INSERT OR REPLACE INTO factor VALUES(?1, ?2, ?3, ?4, ?5)", "titdt", region,
-		   (int64_t)year, method, kg_per_kwh, source ? source : "");
+	return run(l, "INSERT OR REPLACE INTO factor VALUES(?1, ?2, ?3, ?4, ?5, 'config', NULL)",
+		   "titdt", region, (int64_t)year, method, kg_per_kwh, source ? source : "");
+}
+
+int fp_ledger_override_factor(struct fp_ledger *l, const char *region, int year,
+			      const char *method, double kg_per_kwh, const char *source,
+			      int64_t t_set)
+{
+	return run(l, "INSERT OR REPLACE INTO factor VALUES(?1, ?2, ?3, ?4, ?5, 'mqtt', ?6)",
+		   "titdti", region, (int64_t)year, method, kg_per_kwh, source ? source : "", t_set);
 }
 
 int fp_ledger_add_certificate(struct fp_ledger *l, const char *type, time_t from, time_t to,
@@ -398,7 +408,7 @@ static double factor(struct fp_ledger *l, const char *region, const char *method
 	double f = -1;
 
 	if (prep(l, &st, "SELECT kg_per_kwh FROM factor WHERE region = ?1 AND method = ?2"
-			 " AND year <= ?3 ORDER BY year DESC LIMIT 1") < 0)
+			 " AND year <= ?3 ORDER BY year DESC, origin = 'mqtt' DESC LIMIT 1") < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);

@@ -44,6 +44,11 @@ int fp_ledger_clear_config(struct fp_ledger *l);
 int fp_ledger_add_boundary(struct fp_ledger *l, const char *qty, const char *meter, double coef);
 int fp_ledger_add_factor(struct fp_ledger *l, const char *region, int year, const char *method,
 			 double kg_per_kwh, const char *source);
+/* A run-time override (MQTT): wins over the configured factor of the same
+ * region, year and method, and outlives restarts. */
+int fp_ledger_override_factor(struct fp_ledger *l, const char *region, int year,
+			      const char *method, double kg_per_kwh, const char *source,
+			      int64_t t_set);
 int fp_ledger_add_certificate(struct fp_ledger *l, const char *type, time_t from, time_t to,
 			      double kwh);
 int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part,

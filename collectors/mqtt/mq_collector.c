@@ -130,7 +130,8 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct
 		"time_path", "time_format", "max_payload", NULL,
 	};
 	static const char *const formats[] = {
-		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle", NULL,
+		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
+		"emission-factor", NULL,
 	};
 	static const char *const tfs[] = { "none", "rfc3339", "epoch_s", "epoch_ms", NULL };
 	struct fp_mq_sub *s;
@@ -157,7 +158,7 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct
 		s->qos = (int)qos;
 	if (fp_cfg_get_enum(e, g, "format", formats, &fmt) == 0)
 		fp_cfg_report(e, g, "format", "is required (value, json, tasmota, shelly-gen1, "
-			      "shelly-gen2, lifecycle)");
+			      "shelly-gen2, lifecycle, emission-factor)");
 	s->format = fmt >= 0 ? (enum fp_mq_format)fmt : FP_MQ_VALUE;
 	fp_cfg_get_string(e, g, "role", &s->role);
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
@@ -220,7 +221,7 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct
 	if (s->format != FP_MQ_VALUE && config_setting_get_member(g, "field"))
 		fp_cfg_report(e, g, "field", "belongs to format = \"value\"");
 	if ((s->format == FP_MQ_TASMOTA || s->format == FP_MQ_SHELLY1 || s->format == FP_MQ_SHELLY2 ||
-	     s->format == FP_MQ_LIFECYCLE) && tmpl)
+	     s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION) && tmpl)
 		fp_cfg_report(e, g, "template", "the %s format has its own topics", formats[s->format]);
 	fp_mq_sub_set_preset(s);
 }
@@ -338,6 +339,7 @@ void fp_mq_config_describe(const struct fp_mq_config *c, FILE *f)
 {
 	static const char *const formats[] = {
 		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
+		"emission-factor",
 	};
 	for (size_t i = 0; i < c->n; i++) {
 		const struct mq_broker_cfg *b = &c->brokers[i];

@@ -113,6 +113,7 @@ int fp_mq_format_from_name(const char *s)
 {
 	static const char *const names[] = {
 		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
+		"emission-factor",
 	};
 	size_t i;
 
@@ -389,6 +390,52 @@ static struct fp_point *point_for(struct fp_batch *out, size_t first, const stru
 	return p;
 }
 
+/* {"region": "FR", "year": 2026, "method": "location" | "market",
+ *  "kg_per_kwh": 0.052, "source": "..."}: an emission factor that
+ * overrides the configured one (the indicator engine takes the point). */
+static int parse_emission(const char *site, json_object *doc, int64_t now_ns,
+			  struct fp_batch *out, const char **why)
+{
+	json_object *reg, *yr, *me, *kg, *src = NULL;
+	const char *method;
+	struct fp_point *p;
+	double y, v;
+
+	if (!json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "region", &reg) ||
+	    !json_object_is_type(reg, json_type_string) || !json_object_get_string(reg)[0] ||
+	    strlen(json_object_get_string(reg)) > 64 ||
+	    !json_object_object_get_ex(doc, "year", &yr) || !json_object_is_type(yr, json_type_int) ||
+	    !json_object_object_get_ex(doc, "method", &me) || !json_object_is_type(me, json_type_string) ||
+	    !json_object_object_get_ex(doc, "kg_per_kwh", &kg) || json_object_is_type(kg, json_type_string) ||
+	    !number_of(kg, &v)) {
+		*why = "an emission factor is {\"region\", \"year\", \"method\", \"kg_per_kwh\"[, \"source\"]}";
+		return -1;
+	}
+	method = json_object_get_string(me);
+	y = (double)json_object_get_int64(yr);
+	if (strcmp(method, "location") && strcmp(method, "market")) {
+		*why = "method must be location or market";
+		return -1;
+	}
+	if (y < 1990 || y > 2200 || v < 0 || v > 10) {
+		*why = "year must be 1990-2200 and kg_per_kwh 0-10";
+		return -1;
+	}
+	if (json_object_object_get_ex(doc, "source", &src) && !json_object_is_type(src, json_type_string)) {
+		*why = "source must be a string";
+		return -1;
+	}
+	p = fp_batch_add(out, "emission_factor", now_ns);
+	fp_point_tag(p, "site", site);
+	fp_point_tag(p, "region", json_object_get_string(reg));
+	fp_point_tag(p, "method", method);
+	fp_point_int(p, "year", (int64_t)y);
+	fp_point_float(p, "kg_per_kwh", v);
+	fp_point_string(p, "source", src ? json_object_get_string(src) : "mqtt");
+	return 1;
+}
+
 static const char *const events[] = {
 	"ordered", "received", "in_service", "spare", "decommissioned", "reused", "refurbished",
 	"recycled", "disposed", NULL,
@@ -510,7 +557,7 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
 	}
 	if (!r)
 		return 0;
-	if (s->format == FP_MQ_LIFECYCLE || r->json) {
+	if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION || r->json) {
 		json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
 		enum json_tokener_error err;
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -533,8 +580,9 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
 			return -1;
 		}
 	}
-	if (s->format == FP_MQ_LIFECYCLE) {
-		int n = parse_lifecycle(s, site, doc, out, why);
+	if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION) {
+		int n = s->format == FP_MQ_LIFECYCLE ? parse_lifecycle(s, site, doc, out, why)
+						     : parse_emission(site, doc, now_ns, out, why);
 		json_object_put(doc);
 		return n;
 	}

@@ -15,6 +15,7 @@
 
 enum fp_mq_format {
 	FP_MQ_VALUE, FP_MQ_JSON, FP_MQ_TASMOTA, FP_MQ_SHELLY1, FP_MQ_SHELLY2, FP_MQ_LIFECYCLE,
+	FP_MQ_EMISSION, /* an emission factor for the indicators (run-time override) */
 };
 enum fp_mq_time { FP_MQ_TIME_NONE, FP_MQ_TIME_RFC3339, FP_MQ_TIME_EPOCH_S, FP_MQ_TIME_EPOCH_MS };
 
@@ -52,7 +53,7 @@ struct fp_mq_sub {
 };
 
 /* Names: "value", "json", "tasmota", "shelly-gen1", "shelly-gen2",
- * "lifecycle"; -1 if unknown. */
+ * "lifecycle", "emission-factor"; -1 if unknown. */
 int fp_mq_format_from_name(const char *s);
 /* Points up the preset rules of a preset format (sub->rules). */
 void fp_mq_sub_set_preset(struct fp_mq_sub *s);

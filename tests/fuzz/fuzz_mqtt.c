@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	memset(&s, 0, sizeof(s));
-	s.format = (enum fp_mq_format)(data[0] % 6);
+	s.format = (enum fp_mq_format)(data[0] % 7);
 	s.max_payload = 4096;
 	s.own.tmpl = data[0] & 0x80 ? "a/{device}/x{ch}/#" : NULL;
 	s.own.json = s.format == FP_MQ_JSON;

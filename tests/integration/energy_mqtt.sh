@@ -44,9 +44,11 @@ mqtt: { brokers = ( { url = "mqtt://127.0.0.1:$MPORT"; client_id = "fp-energy"; 
     { topic = "dc/water"; format = "json"; role = "water"; template = "dc/{device}";
       fields = ( { path = "m3"; field = "water_m3"; } ); time_path = "ts"; time_format = "epoch_ms"; },
     { topic = "dc/genset"; format = "json"; role = "fuel_diesel"; template = "dc/{device}";
-      fields = ( { path = "litres"; field = "fuel_l"; } ); time_path = "ts"; time_format = "epoch_ms"; }
+      fields = ( { path = "litres"; field = "fuel_l"; } ); time_path = "ts"; time_format = "epoch_ms"; },
+    { topic = "site/emission-factor"; format = "emission-factor"; }
   ); } ); };
-indicators: { interval = "2s"; max_gap = "20m"; };
+indicators: { interval = "2s"; max_gap = "20m"; region = "XX";
+  emission_factors = ( { region = "XX"; year = 2026; method = "location"; kg_per_kwh = 0.1; source = "config"; } ); };
 EOC
 "$FPD" -c "$tmp/f.conf" 2>"$tmp/fpd.err" &
 FPID=$!
@@ -68,6 +70,12 @@ awk -v t0="$t0" -v t1="$t1" -v g="$gen" -v d="$tmp" 'BEGIN {
 		printf "{\"ts\":%d000,\"litres\":%d}\n", t, (t > g ? 510 : 500) > (d "/genset.msgs")
 	}
 }'
+# The configured 0.1 kgCO2e/kWh is overridden at run time over MQTT; a
+# malformed factor changes nothing.
+mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t site/emission-factor \
+	-m '{"region":"XX","year":2026,"method":"location","kg_per_kwh":0.3,"source":"grid operator"}'
+mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t site/emission-factor \
+	-m '{"region":"XX","year":2026,"method":"location","kg_per_kwh":"lots"}'
 for m in utility ups water genset; do
 	mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "dc/$m" -l < "$tmp/$m.msgs"
 done
@@ -97,7 +105,12 @@ check "April 1 coverage: 2 h of 24" near "$(j '.months[1].energy.facility.covera
 check "March PUE = 38099 / 30400 (sums first)" near "$(j '.months[0].indicators.pue.value')" "$(awk 'BEGIN { printf "%.15g", 38099 / 30400 }')" 1e-9
 check "March WUE = 190 m3 / 30400 kWh in L/kWh" near "$(j '.months[0].indicators.wue_l_per_kwh.value')" 6.25 1e-9
 check "total PUE = 38899 / 31040" near "$(j .total.indicators.pue.value)" "$(awk 'BEGIN { printf "%.15g", 38899 / 31040 }')" 1e-9
-check "no emission factor configured: Scope 2 is null, not 0" [ "$(j .total.scope2.location_kg)" = null ]
+check "Scope 2 location-based uses the MQTT override: 38800 kWh x 0.3" \
+	near "$(j .total.scope2.location_kg)" 11640 1e-6
+check "market-based falls back to the grid average without a market factor" \
+	near "$(j .total.scope2.market_kg)" 11640 1e-6
+check "the override and the refusal are logged" both grep -q "emission factor XX 2026 location set to 0.3" "$tmp/fpd.err" -- \
+	grep -q "malformed\|kg_per_kwh" "$tmp/fpd.err"
 
 # The windows of the back-filled hours were written into influxd.
 q() { influx_q site "$1" | grep -o '"values":\[\[[^]]*\]' | sed 's/.*Z",//; s/\]//'; }
