@@ -1,5 +1,6 @@
 /* fuzz_mqtt.c - MQTT payload parsing: every format (presets, json
- * selectors, value, lifecycle) on arbitrary topics and payloads. */
+ * selectors, value, lifecycle, emission-factor) on arbitrary topics and
+ * payloads. */
 #include "config.h"
 
 #include <stdlib.h>
