@@ -2,10 +2,14 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inventory.h"
 #include "ledger.h"
 #include "report.h"
 #include "util.h"
@@ -18,7 +22,13 @@ static void usage(FILE *f)
 		"  report --state DIR --from YYYY-MM-DD --to YYYY-MM-DD [--site S]\n"
 		"         [--format md|json|csv|html] [--output FILE]\n"
 		"                                  the environmental report (dates inclusive)\n"
-		"  assets import|list|events ...   the asset inventory (not built yet)\n"
+		"  assets import FILE --state DIR [--site S] [--categories FILE]\n"
+		"  assets list --state DIR [--format text|json]\n"
+		"  assets events --state DIR [--asset ID] [--format text|json]\n"
+		"  assets event --state DIR --asset ID --event E [--time T] [--id EVENT_ID]\n"
+		"         [--category K] [--mass-kg M] [--model S] [--destination D]\n"
+		"         [--expected-life-y Y] [--embodied-co2e-kg X]\n"
+		"                                  the asset inventory and its lifecycle\n"
 		"  version                         print the version\n\n"
 		"See footprint(1).\n");
 }
@@ -108,6 +118,185 @@ out:
 	return rc;
 }
 
+/* "YYYY-MM-DD" (local midnight) or "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
+static int64_t parse_time(const char *s)
+{
+	struct tm tm;
+	char *end;
+	time_t t;
+
+	if (strlen(s) == 10)
+		return fp_parse_date(s);
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	t = timegm(&tm);
+	return t < 0 ? -1 : (int64_t)t;
+}
+
+static int cmd_assets(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "site", required_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "asset", required_argument, NULL, 'a' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "time", required_argument, NULL, 't' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "category", required_argument, NULL, 'c' },
+		{ "mass-kg", required_argument, NULL, 'm' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "destination", required_argument, NULL, 'd' },
+		{ "expected-life-y", required_argument, NULL, 'l' },
+		{ "embodied-co2e-kg", required_argument, NULL, 'E' },
+		{ "categories", required_argument, NULL, 'C' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub, *state = NULL, *site = NULL, *asset = NULL, *event = NULL, *when = NULL;
+	const char *id = NULL, *catfile = NULL, *profile = "NLFB";
+	struct fp_inv_event e;
+	struct fp_inventory *v;
+	struct fp_categories cats;
+	char err[512], why[300], *path, eid[400];
+	bool json = false;
+	int c, rc = 1;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	sub = argv[1];
+	memset(&e, 0, sizeof(e));
+	e.mass_kg = e.embodied_co2e_kg = e.expected_life_y = -1;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end = NULL;
+		double *num = NULL;
+		switch (c) {
+		case 's': state = optarg; break;
+		case 'S': site = optarg; break;
+		case 'a': asset = optarg; break;
+		case 'e': event = optarg; break;
+		case 't': when = optarg; break;
+		case 'i': id = optarg; break;
+		case 'c': e.category = optarg; break;
+		case 'M': e.model = optarg; break;
+		case 'd': e.destination = optarg; break;
+		case 'C': catfile = optarg; break;
+		case 'P': profile = optarg; break;
+		case 'm': num = &e.mass_kg; break;
+		case 'l': num = &e.expected_life_y; break;
+		case 'E': num = &e.embodied_co2e_kg; break;
+		case 'F':
+			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
+				fprintf(stderr, "footprint assets: --format is text or json\n");
+				return 1;
+			}
+			json = !strcmp(optarg, "json");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return 1;
+		}
+		if (num && ((*num = strtod(optarg, &end)), !end || *end || *num < 0)) {
+			fprintf(stderr, "footprint assets: '%s' is not a number >= 0\n", optarg);
+			return 1;
+		}
+	}
+	if (!state) {
+		fprintf(stderr, "footprint assets: --state DIR is required\n");
+		return 1;
+	}
+	if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "events") &&
+	    strcmp(sub, "event")) {
+		fprintf(stderr, "footprint assets: unknown command '%s' (import, list, events, event)\n", sub);
+		return 1;
+	}
+	if (!strcmp(sub, "import") && optind != argc - 1) {
+		fprintf(stderr, "footprint assets import: one FILE (CSV or JSON)\n");
+		return 1;
+	}
+	if (strcmp(sub, "import") && optind != argc) {
+		fprintf(stderr, "footprint assets: unexpected argument '%s'\n", argv[optind]);
+		return 1;
+	}
+	path = fp_xasprintf("%s/inventory.db", state);
+	v = fp_inv_open(path, !strcmp(sub, "list") || !strcmp(sub, "events"), err, sizeof(err));
+	free(path);
+	if (!v) {
+		fprintf(stderr, "footprint assets: cannot open the inventory: %s\n", err);
+		return 1;
+	}
+	if (!strcmp(sub, "list")) {
+		rc = fp_inv_list(v, stdout, json) < 0;
+		goto out;
+	}
+	if (!strcmp(sub, "events")) {
+		rc = fp_inv_events(v, asset, stdout, json) < 0;
+		goto out;
+	}
+	/* The agent's category table (with its config overrides), else the
+	 * installed one. */
+	if (fp_inv_get_categories(v, &cats) < 0 || !cats.n || catfile) {
+		bool had = cats.n > 0;
+		fp_categories_free(&cats);
+		if (!catfile)
+			catfile = DATADIR "/footprint/ewaste-categories.csv";
+		if (fp_categories_load(&cats, catfile, profile, err, sizeof(err)) < 0) {
+			fprintf(stderr, "footprint assets: %s\n", err);
+			goto out;
+		}
+		/* Kept with the inventory until the agent writes its own. */
+		if (!had)
+			fp_inv_set_categories(v, &cats);
+	}
+	if (!strcmp(sub, "import")) {
+		int n = fp_inv_import(v, &cats, argv[optind], site, stderr);
+		if (n >= 0) {
+			printf("%d assets imported\n", n);
+			rc = 0;
+		}
+	} else {
+		int64_t t = when ? parse_time(when) : (int64_t)time(NULL);
+		if (!asset || !event || t < 0) {
+			fprintf(stderr, "footprint assets event: --asset and --event are required; --time "
+				"is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n");
+			fp_categories_free(&cats);
+			goto out;
+		}
+		snprintf(eid, sizeof(eid), "cli:%s:%s:%lld", asset, event, (long long)t);
+		e.event_id = id ? id : eid;
+		e.asset_id = asset;
+		e.event = event;
+		e.t = t;
+		e.site = site;
+		e.source = "cli";
+		switch (fp_inv_apply(v, &cats, &e, why, sizeof(why))) {
+		case FP_INV_APPLIED:
+			printf("applied: %s %s (event %s)\n", asset, event, e.event_id);
+			rc = 0;
+			break;
+		case FP_INV_DUPLICATE:
+			printf("duplicate: event %s was already applied\n", e.event_id);
+			rc = 0;
+			break;
+		default:
+			fprintf(stderr, "footprint assets event: rejected: %s\n", why);
+			break;
+		}
+	}
+	fp_categories_free(&cats);
+out:
+	fp_inv_close(v);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -124,11 +313,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "assets")) {
-		fprintf(stderr, "footprint: '%s' is not built in this version yet "
-			"(see README, Status)\n", argv[1]);
-		return 2;
-	}
+	if (!strcmp(argv[1], "assets"))
+		return cmd_assets(argc - 1, argv + 1);
 	fprintf(stderr, "footprint: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 1;

@@ -491,6 +491,7 @@ void fp_config_free(struct fp_config *c)
 			fp_collectors[i]->free_config(c->collector_cfg[i]);
 	free_influx_outputs(c);
 	fp_indicators_cfg_free(c->indicators);
+	fp_inventory_cfg_free(c->inventory);
 	free(c->file);
 	free(c->site);
 	free(c->hostname);
@@ -776,7 +777,7 @@ static void load_outputs(struct fp_config *c, const config_setting_t *g, struct 
 
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)
 {
-	static const char *const later[] = { "inventory", NULL };
+	static const char *const later[] = { NULL };
 	const char *top[16];
 	const config_setting_t *root, *s;
 	size_t before = e->n, nt = 0;
@@ -785,6 +786,7 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	top[nt++] = "agent";
 	top[nt++] = "outputs";
 	top[nt++] = "indicators";
+	top[nt++] = "inventory";
 	for (i = 0; fp_collectors[i]; i++)
 		top[nt++] = fp_collectors[i]->group;
 	for (i = 0; later[i]; i++)
@@ -836,6 +838,8 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 		fp_indicators_cfg_free(c->indicators);
 		c->indicators = fp_indicators_parse(s, e);
 	}
+	fp_inventory_cfg_free(c->inventory);
+	c->inventory = fp_inventory_parse(config_setting_get_member(root, "inventory"), e);
 	for (i = 0; later[i]; i++) {
 		s = config_setting_get_member(root, later[i]);
 		if (s)

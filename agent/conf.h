@@ -123,6 +123,7 @@ struct fp_config {
 	size_t ninflux, influx_cap;
 
 	struct fp_indicators_cfg *indicators; /* never NULL after load/defaults */
+	struct fp_inventory_cfg *inventory;   /* NULL until loaded (lazily in defaults) */
 
 	bool test_mode; /* --test: collectors must not disturb the daemon's state */
 	/* collectors: parsed config per entry of fp_collectors[], or NULL */

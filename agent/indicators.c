@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "inventory.h"
 #include "ledger.h"
 #include "log.h"
 #include "util.h"
@@ -413,6 +414,92 @@ void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f)
 			(long)c->certs[i].to % 100);
 }
 
+struct fp_inventory_cfg *fp_inventory_parse(const config_setting_t *g, struct fp_cfg_errors *e)
+{
+	static const char *const keys[] = { "enabled", "categories_file", "weibull_profile",
+					    "categories", NULL };
+	static const char *const profiles[] = { "NLFB", "IT", NULL };
+	struct fp_inventory_cfg *c = fp_xcalloc(1, sizeof(*c));
+	const config_setting_t *s;
+	char err[512];
+	bool explicit_file = false;
+	int k, i, n;
+
+	c->enabled = true;
+	snprintf(c->profile, sizeof(c->profile), "NLFB");
+	c->categories_file = fp_xstrdup(DATADIR "/footprint/ewaste-categories.csv");
+	if (g) {
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			fp_cfg_errors_add(e, g, NULL, "expected a group { ... }");
+			return c;
+		}
+		fp_cfg_check_keys(e, g, keys);
+		fp_cfg_get_bool(e, g, "enabled", &c->enabled);
+		explicit_file = fp_cfg_get_string(e, g, "categories_file", &c->categories_file) > 0;
+		if (fp_cfg_get_enum(e, g, "weibull_profile", profiles, &k) > 0)
+			snprintf(c->profile, sizeof(c->profile), "%s", profiles[k]);
+	}
+	if (!c->enabled)
+		return c;
+	if (fp_categories_load(&c->cats, c->categories_file, c->profile, err, sizeof(err)) < 0) {
+		/* The installed table is optional (the agent runs from a build
+		 * tree too: then the e-waste indicators are off); a file named
+		 * in the config must load. */
+		if (explicit_file)
+			fp_cfg_report(e, g, "categories_file", "%s", err);
+		c->cats.n = 0;
+	}
+	if (g && (s = config_setting_get_member(g, "categories"))) {
+		static const char *const ck[] = { "unu_key", "description", "weight_kg", "shape",
+						  "scale", NULL };
+		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
+		if (!config_setting_is_list(s))
+			fp_cfg_report(e, g, "categories", "expected a list ( { unu_key = ...; }, ... )");
+		for (i = 0; i < n; i++) {
+			const config_setting_t *x = config_setting_get_elem(s, i);
+			const struct fp_category *old;
+			struct fp_category cat;
+			char *key = NULL, *desc = NULL;
+			if (config_setting_type(x) != CONFIG_TYPE_GROUP) {
+				fp_cfg_errors_add(e, x, NULL, "expected a group { unu_key = ...; }");
+				continue;
+			}
+			fp_cfg_check_keys(e, x, ck);
+			if (fp_cfg_get_string(e, x, "unu_key", &key) <= 0 || !key[0] || strlen(key) > 7) {
+				fp_cfg_report(e, x, "unu_key", "is required (1-7 characters)");
+				free(key);
+				continue;
+			}
+			memset(&cat, 0, sizeof(cat));
+			if ((old = fp_category_find(&c->cats, key)))
+				cat = *old;
+			snprintf(cat.key, sizeof(cat.key), "%s", key);
+			if (fp_cfg_get_string(e, x, "description", &desc) > 0)
+				snprintf(cat.desc, sizeof(cat.desc), "%s", desc);
+			fp_cfg_get_float(e, x, "weight_kg", 0, 1e6, &cat.weight_kg);
+			fp_cfg_get_float(e, x, "shape", 0.01, 100, &cat.shape);
+			fp_cfg_get_float(e, x, "scale", 0.01, 1000, &cat.scale);
+			if (cat.shape <= 0 || cat.scale <= 0)
+				fp_cfg_report(e, x, "shape", "a new category needs shape and scale "
+					      "(Weibull, years)");
+			else
+				fp_categories_set(&c->cats, &cat);
+			free(key);
+			free(desc);
+		}
+	}
+	return c;
+}
+
+void fp_inventory_cfg_free(struct fp_inventory_cfg *c)
+{
+	if (!c)
+		return;
+	free(c->categories_file);
+	fp_categories_free(&c->cats);
+	free(c);
+}
+
 static void free_members(struct fp_ind_member *m, size_t n)
 {
 	size_t i;
@@ -483,6 +570,12 @@ struct factor_override {
 	int64_t t_ms;
 };
 
+struct asset_ev {
+	char *event_id, *asset_id, *event, *category, *model, *destination;
+	int64_t t;
+	double mass_kg, embodied_co2e_kg, expected_life_y;
+};
+
 struct fp_ind {
 	const struct fp_config *cfg;
 	const struct fp_indicators_cfg *ic;
@@ -498,6 +591,15 @@ struct fp_ind {
 	struct factor_override *fo;
 	size_t nfo, focap;
 	uint64_t factor_overrides;
+
+	/* the inventory (NULL when off) and its pending lifecycle events */
+	struct fp_inventory *inv;
+	const struct fp_categories *cats;
+	struct fp_inventory_cfg *own_inv_cfg; /* defaults, for the embedded config */
+	struct asset_ev *aev;
+	size_t naev, aevcap;
+	uint64_t ev_applied, ev_duplicate, ev_rejected, ev_dropped;
+	struct fp_complain ev_complain;
 	bool meters_changed;
 	uint64_t dropped, ignored_full;
 
@@ -643,6 +745,60 @@ static void observe_factor(struct fp_ind *x, const struct fp_point *p)
 	o->t_ms = p->ts_ns / 1000000;
 }
 
+static char *str_field(const struct fp_point *p, const char *k)
+{
+	const struct fp_field *f = fp_point_field(p, k);
+	return f && f->type == FP_STRING ? fp_xstrdup(f->v.s) : NULL;
+}
+
+static double num_field(const struct fp_point *p, const char *k)
+{
+	const struct fp_field *f = fp_point_field(p, k);
+	return f && f->type == FP_FLOAT ? f->v.f : -1;
+}
+
+/* A lifecycle event (the MQTT collector's asset_event point): applied to
+ * the inventory by the engine's next pass.  Under x->lock. */
+static void observe_asset_event(struct fp_ind *x, const struct fp_point *p)
+{
+	const char *cat = fp_point_tag_value(p, "category");
+	struct asset_ev *e;
+
+	if (!x->inv)
+		return;
+	if (x->naev >= 100000) {
+		x->ev_dropped++;
+		return;
+	}
+	fp_xgrow((void **)&x->aev, &x->aevcap, x->naev + 1, sizeof(*x->aev));
+	e = &x->aev[x->naev++];
+	e->event_id = str_field(p, "event_id");
+	e->asset_id = str_field(p, "asset_id");
+	e->event = fp_xstrdup(fp_point_tag_value(p, "event") ? fp_point_tag_value(p, "event") : "");
+	e->category = cat && strcmp(cat, "unknown") ? fp_xstrdup(cat) : NULL;
+	e->model = str_field(p, "model");
+	e->destination = str_field(p, "destination");
+	e->t = p->ts_ns / 1000000000LL;
+	e->mass_kg = num_field(p, "mass_kg");
+	e->embodied_co2e_kg = num_field(p, "embodied_co2e_kg");
+	e->expected_life_y = num_field(p, "expected_life_y");
+}
+
+static void free_asset_events(struct asset_ev *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].event_id);
+		free(v[i].asset_id);
+		free(v[i].event);
+		free(v[i].category);
+		free(v[i].model);
+		free(v[i].destination);
+	}
+	free(v);
+}
+
 static void free_overrides(struct fp_ind *x)
 {
 	size_t i;
@@ -673,6 +829,10 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 
 		if (!strcmp(p->measurement, "emission_factor")) {
 			observe_factor(x, p);
+			continue;
+		}
+		if (!strcmp(p->measurement, "asset_event")) {
+			observe_asset_event(x, p);
 			continue;
 		}
 		if (strcmp(p->measurement, "meter") != 0 || !(dev = fp_point_tag_value(p, "device")))
@@ -841,6 +1001,43 @@ static void mark_span(struct fp_ind *x, int64_t t0_ms, int64_t t1_ms)
 	}
 }
 
+/* Applies the pending lifecycle events to the inventory, each in its own
+ * transaction (idempotent by event_id).  Under x->lock. */
+static void apply_asset_events(struct fp_ind *x)
+{
+	size_t i;
+	char why[300];
+
+	for (i = 0; i < x->naev; i++) {
+		const struct asset_ev *a = &x->aev[i];
+		struct fp_inv_event e = { a->event_id, a->asset_id, a->event, a->category, a->model,
+					  a->destination, x->cfg->site, "mqtt", a->t, a->mass_kg,
+					  a->embodied_co2e_kg, a->expected_life_y };
+		switch (fp_inv_apply(x->inv, x->cats, &e, why, sizeof(why))) {
+		case FP_INV_APPLIED:
+			x->ev_applied++;
+			mark_hour(x, (time_t)a->t - (time_t)a->t % 60);
+			break;
+		case FP_INV_DUPLICATE:
+			x->ev_duplicate++;
+			fp_log(LOG_DEBUG, "inventory: event %s is a duplicate: ignored", a->event_id);
+			break;
+		case FP_INV_REJECTED:
+			x->ev_rejected++;
+			fp_log(LOG_WARNING, "inventory: event %s (%s of asset %s) rejected: %s",
+			       a->event_id ? a->event_id : "?", a->event, a->asset_id ? a->asset_id : "?", why);
+			break;
+		default:
+			x->ev_rejected++;
+			fp_complain(&x->ev_complain, LOG_ERR, "inventory: %s", why);
+			break;
+		}
+	}
+	free_asset_events(x->aev, x->naev);
+	x->aev = NULL;
+	x->naev = x->aevcap = 0;
+}
+
 /* Turns the pending readings into ledger rows, in one transaction. */
 static void process(struct fp_ind *x)
 {
@@ -858,6 +1055,7 @@ static void process(struct fp_ind *x)
 	x->npending = x->pcap = 0;
 	changed = x->meters_changed;
 	x->meters_changed = false;
+	apply_asset_events(x);
 	if (!n && !changed && !x->nfo) {
 		pthread_mutex_unlock(&x->lock);
 		free(batch);
@@ -1090,6 +1288,67 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 	return fp_ledger_zones(x->ledger, ws, we, now, zone_point, &zc);
 }
 
+struct ew_ctx {
+	struct fp_ind *x;
+	struct fp_batch *b;
+	const char *window;
+	time_t from, to, at;
+	int64_t ts;
+	int rc;
+};
+
+static void ewaste_point(struct ew_ctx *c, const char *category)
+{
+	struct fp_ewaste e;
+	struct fp_point *p;
+
+	if (fp_inv_ewaste(c->x->inv, c->x->cats, category, c->from, c->to, c->at, &e) < 0) {
+		c->rc = -1;
+		return;
+	}
+	p = fp_batch_add(c->b, "ewaste", c->ts);
+	fp_point_tag(p, "site", c->x->cfg->site);
+	fp_point_tag(p, "category", category ? category : "all");
+	fp_point_tag(p, "window", c->window);
+	fp_point_float(p, "installed_units", e.installed_units);
+	fp_point_float(p, "installed_kg", e.installed_kg);
+	fp_point_float(p, "commissioned_kg", e.commissioned_kg);
+	fp_point_float(p, "decommissioned_kg", e.decommissioned_kg);
+	fp_point_float(p, "reused_kg", e.reused_kg);
+	fp_point_float(p, "refurbished_kg", e.refurbished_kg);
+	fp_point_float(p, "recycled_kg", e.recycled_kg);
+	fp_point_float(p, "recycled_documented_kg", e.recycled_documented_kg);
+	fp_point_float(p, "disposed_kg", e.disposed_kg);
+	if (e.documented_rate >= 0)
+		fp_point_float(p, "documented_rate", e.documented_rate);
+	if (e.reuse_rate >= 0)
+		fp_point_float(p, "reuse_rate", e.reuse_rate);
+	fp_point_float(p, "beyond_lifespan_units", e.beyond_lifespan_units);
+	fp_point_float(p, "mean_age_y", e.mean_age_y);
+	fp_point_float(p, "projected_kg_12m", e.projected_kg_12m);
+	fp_point_float(p, "embodied_co2e_kg", e.embodied_co2e_kg);
+}
+
+static void ewaste_cat(void *arg, const char *cat)
+{
+	ewaste_point(arg, cat);
+}
+
+/* The ewaste points of a month or year window: each category and "all". */
+static int ewaste_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w, time_t ws,
+			 time_t we, time_t now)
+{
+	struct ew_ctx c = { x, b, fp_window_names[w], ws, we, we < now ? we : now,
+			    (int64_t)ws * 1000000000LL, 0 };
+
+	if (!x->inv || (w != FP_WIN_MONTH && w != FP_WIN_YEAR))
+		return 0;
+	if (fp_inv_categories(x->inv, ewaste_cat, &c) < 0)
+		return -1;
+	ewaste_point(&c, NULL);
+	return c.rc;
+}
+
 /* A window to write, once. */
 struct win {
 	enum fp_window w;
@@ -1142,7 +1401,8 @@ static void write_windows(struct fp_ind *x)
 	x->dirty_overflow = false;
 	for (i = 0; i < n; i++)
 		if (window_points(x, &b, v[i].w, v[i].start, v[i].end,
-				  v[i].end < now ? v[i].end : now) < 0)
+				  v[i].end < now ? v[i].end : now) < 0 ||
+		    ewaste_points(x, &b, v[i].w, v[i].start, v[i].end, now) < 0)
 			break;
 	x->windows_written++;
 	pthread_mutex_unlock(&x->lock);
@@ -1184,6 +1444,37 @@ static void *engine_main(void *arg)
 	}
 	pthread_mutex_unlock(&x->lock);
 	return NULL;
+}
+
+/* The inventory (state_dir/inventory.db) with the category table in
+ * force; without a table the e-waste side is off (logged). */
+static void open_inventory(struct fp_ind *x)
+{
+	const struct fp_inventory_cfg *vc = x->cfg->inventory;
+	char *path, err[512];
+
+	if (!vc) {
+		struct fp_cfg_errors e = { 0 };
+		vc = x->own_inv_cfg = fp_inventory_parse(NULL, &e);
+		fp_cfg_errors_reset(&e);
+	}
+	if (!vc->enabled)
+		return;
+	if (!vc->cats.n) {
+		fp_log(LOG_NOTICE, "inventory: no e-waste category table (%s): the inventory and the "
+		       "e-waste indicators are off; set inventory.categories_file", vc->categories_file);
+		return;
+	}
+	path = fp_xasprintf("%s/inventory.db", x->cfg->state_dir);
+	x->inv = fp_inv_open(path, false, err, sizeof(err));
+	free(path);
+	if (!x->inv) {
+		fp_log(LOG_ERR, "inventory: cannot open %s; the e-waste indicators are off", err);
+		return;
+	}
+	x->cats = &vc->cats;
+	if (fp_inv_set_categories(x->inv, x->cats) < 0)
+		fp_log(LOG_ERR, "inventory: %s", fp_inv_error(x->inv));
 }
 
 struct fp_ind *fp_ind_new(const struct fp_config *cfg, fp_ind_push_fn push, void *arg)
@@ -1238,6 +1529,7 @@ struct fp_ind *fp_ind_new(const struct fp_config *cfg, fp_ind_push_fn push, void
 		if (rc == 0 && fp_ledger_commit(x->ledger) == 0) {
 			record_meter_state(x);
 			x->meters_changed = false;
+			open_inventory(x);
 			return x;
 		}
 		fp_ledger_rollback(x->ledger);
@@ -1278,6 +1570,9 @@ void fp_ind_free(struct fp_ind *x)
 		process(x); /* what arrived last is counted too */
 		fp_ledger_close(x->ledger);
 	}
+	fp_inv_close(x->inv);
+	fp_inventory_cfg_free(x->own_inv_cfg);
+	free_asset_events(x->aev, x->naev);
 	for (i = 0; i < x->nmeters; i++) {
 		free(x->meters[i].name);
 		free(x->meters[i].device);
@@ -1316,6 +1611,11 @@ void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, cons
 	fp_point_int(p, "estimated", (int64_t)x->steps[FP_STEP_ESTIMATED]);
 	fp_point_int(p, "ledger_commits", (int64_t)x->commits);
 	fp_point_int(p, "factor_overrides", (int64_t)x->factor_overrides);
+	if (x->inv) {
+		fp_point_int(p, "lifecycle_applied", (int64_t)x->ev_applied);
+		fp_point_int(p, "lifecycle_duplicates", (int64_t)x->ev_duplicate);
+		fp_point_int(p, "lifecycle_rejected", (int64_t)(x->ev_rejected + x->ev_dropped));
+	}
 	fp_point_int(p, "ledger_errors", (int64_t)x->ledger_errors);
 	pthread_mutex_unlock(&x->lock);
 }

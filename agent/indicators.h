@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "energy.h"
+#include "ewaste.h"
 #include "point.h"
 
 struct fp_config;
@@ -87,6 +88,18 @@ struct fp_indicators_cfg {
 	struct fp_ind_cert_cfg *certs;
 	size_t ncerts;
 };
+
+struct fp_inventory_cfg {
+	bool enabled;
+	char *categories_file; /* default $(datadir)/footprint/ewaste-categories.csv */
+	char profile[8];       /* Weibull profile: NLFB (default) or IT */
+	struct fp_categories cats; /* loaded at config time, with the overrides */
+};
+
+/* Parses the inventory group (g may be NULL: defaults) and loads the
+ * category table; problems go to e. */
+struct fp_inventory_cfg *fp_inventory_parse(const config_setting_t *g, struct fp_cfg_errors *e);
+void fp_inventory_cfg_free(struct fp_inventory_cfg *c);
 
 /* Parses the indicators group (g may be NULL: defaults). */
 struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,

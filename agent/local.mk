@@ -4,6 +4,9 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/agent.c %D%/agent.h \
 	%D%/collector.c %D%/collector.h \
 	%D%/conf.c %D%/conf.h \
+	%D%/csv.c %D%/csv.h \
+	%D%/ewaste.c %D%/ewaste.h \
+	%D%/inventory.c %D%/inventory.h \
 	%D%/energy.c %D%/energy.h \
 	%D%/indicators.c %D%/indicators.h \
 	%D%/ledger.c %D%/ledger.h \

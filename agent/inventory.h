@@ -1,0 +1,85 @@
+/* inventory.h - the asset inventory and its lifecycle state machine, in
+ * SQLite (state_dir/inventory.db), and the e-waste indicators from it.
+ *
+ * An asset's state is never stored as the truth: it is its events replayed
+ * in time order through the state machine
+ *
+ *   (new) -> ordered | received | in_service
+ *   ordered -> received;  received -> in_service | spare
+ *   in_service <-> spare;  in_service | spare -> decommissioned
+ *   decommissioned -> reused | refurbished | recycled | disposed (final)
+ *
+ * so an event that arrives late is placed by its own timestamp, and one
+ * that would make the history illegal is rejected (and recorded as such).
+ * Events are idempotent by event_id.  A ledger is used from one thread at
+ * a time.
+ */
+#ifndef FP_INVENTORY_H
+#define FP_INVENTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "ewaste.h"
+
+struct fp_inventory;
+
+struct fp_inventory *fp_inv_open(const char *path, bool read_only, char *err, size_t errlen);
+void fp_inv_close(struct fp_inventory *v);
+const char *fp_inv_error(struct fp_inventory *v);
+
+/* One lifecycle event (DESIGN 6); absent numbers are < 0, absent strings
+ * NULL.  t is seconds since the epoch. */
+struct fp_inv_event {
+	const char *event_id, *asset_id, *event, *category, *model, *destination, *site, *source;
+	int64_t t;
+	double mass_kg, embodied_co2e_kg, expected_life_y;
+};
+
+enum fp_inv_result { FP_INV_APPLIED, FP_INV_DUPLICATE, FP_INV_REJECTED, FP_INV_ERROR };
+
+/* Applies one event in its own transaction.  why says why it was
+ * rejected. */
+enum fp_inv_result fp_inv_apply(struct fp_inventory *v, const struct fp_categories *cats,
+				const struct fp_inv_event *e, char *why, size_t whylen);
+
+/* Imports a CSV (header required) or JSON (an array of objects) file of
+ * assets: every bad row is reported as "FILE:LINE: reason" on errs and
+ * nothing is imported then.  Returns the number imported, or -1. */
+int fp_inv_import(struct fp_inventory *v, const struct fp_categories *cats, const char *path,
+		  const char *site, FILE *errs);
+/* The same, from a buffer (fuzzing; name is used in messages). */
+int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, const char *name,
+		      const char *text, size_t len, const char *site, FILE *errs);
+
+/* Prints the assets or the events (text or JSON). */
+int fp_inv_list(struct fp_inventory *v, FILE *out, bool json);
+int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool json);
+
+/* The e-waste indicators of one category (or all, category NULL) over
+ * [from, to); state-at-time figures are taken at `at` (the window's end,
+ * or now for an open window). */
+struct fp_ewaste {
+	double installed_units, installed_kg;
+	double commissioned_kg, decommissioned_kg;
+	double reused_kg, refurbished_kg, recycled_kg, recycled_documented_kg, disposed_kg;
+	double beyond_lifespan_units, mean_age_y, projected_kg_12m, embodied_co2e_kg;
+	double documented_rate, reuse_rate; /* < 0: undefined (nothing decommissioned) */
+	long assets;
+};
+int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, const char *category,
+		  time_t from, time_t to, time_t at, struct fp_ewaste *out);
+/* The categories that have assets (calls fn for each). */
+int fp_inv_categories(struct fp_inventory *v, void (*fn)(void *arg, const char *cat), void *arg);
+/* Mass commissioned per calendar year (local time) for a category, years
+ * [y0, y0 + n): the placed-on-market series of the cohort model. */
+int fp_inv_pom(struct fp_inventory *v, const char *category, int y0, int n, double *pom);
+
+/* The category table in force, kept with the inventory so that the CLI
+ * uses the agent's (with its config overrides). */
+int fp_inv_set_categories(struct fp_inventory *v, const struct fp_categories *cats);
+int fp_inv_get_categories(struct fp_inventory *v, struct fp_categories *cats);
+
+#endif

@@ -1,0 +1,306 @@
+/* check_ewaste.c - e-waste arithmetic (REFERENCE 5 and 6.3 vectors), the
+ * CSV reader, the inventory's state machine, import and indicators. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csv.h"
+#include "energy.h"
+#include "ewaste.h"
+#include "fp_check.h"
+#include "inventory.h"
+#include "util.h"
+
+#define ck_near(a, b, tol) ck_assert_msg(fabs((double)(a) - (double)(b)) <= (tol), \
+					 "%.12g != %.12g", (double)(a), (double)(b))
+
+START_TEST(test_tv_wb)
+{
+	static const double pom[] = { 10, 12, 15, 15, 18 };
+
+	/* TV-WB-2 and the table of TV-WB-1 */
+	ck_near(fp_weibull_pdf(2.5, 1.46, 7.78), 0.0920006780, 1e-10);
+	ck_near(fp_weibull_pdf(4.5, 1.46, 7.78), 0.0930521526, 1e-10);
+	ck_near(fp_weibull_pdf(0.5, 1.46, 7.78), 0.0521377231, 1e-10);
+	/* TV-WB-1: W(2024), mid-year pdf and CDF-difference methods */
+	ck_near(fp_ewg_midyear(pom, 2020, 5, 2024, 1.46, 7.78), 5.5970376, 1e-7);
+	ck_near(fp_ewg_cdf(pom, 2020, 5, 2024, 1.46, 7.78), 5.5183345, 1e-7);
+	/* Means (REFERENCE 5.3 checked values) */
+	ck_near(fp_weibull_mean(1.46, 7.78), 7.0477, 1e-4);
+	ck_near(fp_weibull_mean(1.60, 6.57), 5.8905, 1e-4);
+}
+END_TEST
+
+START_TEST(test_tv_rates_and_embodied)
+{
+	static const double pom[] = { 12, 15, 15 };
+	double y = 8760 * 3600.0, t0 = 1e9;
+
+	/* TV-EW-RATE-1, TV-EW-RATE-2 */
+	ck_near(fp_ew_rate(3.2, 5.5970376), 0.571731, 1e-6);
+	ck_near(fp_ew_rate_art7(9.1, pom, 3), 0.65, 1e-12);
+	ck_assert(fp_ew_rate(1, 0) < 0);
+	/* TV-EMB-1: 1 600 kg over 35 040 h: a 730-h month, a year */
+	ck_near(fp_amortise(1600, 35040, t0, 0, t0, t0 + 730 * 3600.0), 33.3333333, 1e-6);
+	ck_near(fp_amortise(1600, 35040, t0, 0, t0 + y, t0 + 2 * y), 400, 1e-9);
+	/* TV-EMB-2: the SCI share of 8 of 64 vCPUs for 720 h */
+	ck_near(fp_amortise(1600, 35040, t0, 0, t0, t0 + 720 * 3600.0) * 8 / 64, 4.1095890, 1e-7);
+	/* Nothing after the expected life, nothing after an early retirement */
+	ck_near(fp_amortise(1600, 35040, t0, 0, t0 + 4 * y, t0 + 5 * y), 0, 0);
+	ck_near(fp_amortise(1600, 35040, t0, t0 + y / 2, t0, t0 + y), 200, 1e-9);
+}
+END_TEST
+
+START_TEST(test_conditional_retirement)
+{
+	/* P(retire within a year | age 3), computed here from the CDF */
+	double a = 1.46, b = 7.78;
+	double F3 = 1 - exp(-pow(3 / b, a)), F4 = 1 - exp(-pow(4 / b, a));
+
+	ck_near(fp_retire_within(3, 1, a, b), (F4 - F3) / (1 - F3), 1e-12);
+	ck_near(fp_retire_within(0, 1, a, b), 1 - exp(-pow(1 / b, a)), 1e-12); /* = F(1) */
+	ck_assert(fp_retire_within(100, 1, a, b) > 0.9);
+}
+END_TEST
+
+START_TEST(test_csv)
+{
+	const char *s = "# comment\n\na, \"b, c\" ,\"d \"\"q\"\"\"\r\n\"multi\nline\",x\n"
+			"bad\"quote,1\nlast,\"unclosed\n";
+	struct fp_csv_rec r = { 0 };
+	size_t pos = 0, len = strlen(s);
+	int line = 1;
+	const char *why;
+
+	ck_assert_int_eq(fp_csv_next(s, len, &pos, &line, &r, &why), 1);
+	ck_assert_int_eq(r.line, 3);
+	ck_assert_int_eq(r.n, 3);
+	ck_assert_str_eq(r.f[0], "a");
+	ck_assert_str_eq(r.f[1], "b, c");
+	ck_assert_str_eq(r.f[2], "d \"q\"");
+	ck_assert_int_eq(fp_csv_next(s, len, &pos, &line, &r, &why), 1);
+	ck_assert_int_eq(r.line, 4);
+	ck_assert_str_eq(r.f[0], "multi\nline");
+	ck_assert_int_eq(fp_csv_next(s, len, &pos, &line, &r, &why), -1);
+	ck_assert_int_eq(line, 7);
+	ck_assert_int_eq(fp_csv_next(s, len, &pos, &line, &r, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "not closed"));
+	ck_assert_int_eq(fp_csv_next(s, len, &pos, &line, &r, &why), 0);
+	fp_csv_rec_free(&r);
+}
+END_TEST
+
+static char *dir;
+
+static struct fp_categories cats;
+
+static void setup(void)
+{
+	char tmpl[] = "/tmp/fp-ewaste-XXXXXX", err[256];
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	dir = fp_xstrdup(tmpl);
+	ck_assert_msg(fp_categories_load(&cats, TOP_SRCDIR "/data/ewaste-categories.csv", "NLFB", err,
+					 sizeof(err)) == 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	char *cmd = fp_xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(dir);
+	fp_categories_free(&cats);
+}
+
+static struct fp_inventory *inv(void)
+{
+	char err[256], *p = fp_xasprintf("%s/inventory.db", dir);
+	struct fp_inventory *v = fp_inv_open(p, false, err, sizeof(err));
+
+	ck_assert_msg(v != NULL, "%s", err);
+	free(p);
+	return v;
+}
+
+static enum fp_inv_result ev(struct fp_inventory *v, const char *id, const char *asset,
+			     const char *event, const char *date, const char *cat, double mass,
+			     const char *dest)
+{
+	char why[256];
+	struct fp_inv_event e = { id, asset, event, cat, NULL, dest, "s", "test",
+				  fp_parse_date(date), mass, -1, -1 };
+	return fp_inv_apply(v, &cats, &e, why, sizeof(why));
+}
+
+START_TEST(test_categories_table)
+{
+	const struct fp_category *c = fp_category_find(&cats, "0307");
+
+	ck_assert_ptr_nonnull(c);
+	ck_near(c->weight_kg, 40, 0);
+	ck_near(c->shape, 1.46, 0);
+	ck_near(c->scale, 7.78, 0);
+	ck_assert_str_eq(c->desc, "Professional IT (servers, routers, data storage)");
+	ck_assert_ptr_nonnull(fp_category_find(&cats, "0002"));
+	ck_near(fp_category_find(&cats, "0002")->weight_kg, 0, 0);
+}
+END_TEST
+
+START_TEST(test_state_machine)
+{
+	struct fp_inventory *v = inv();
+
+	/* an unknown asset needs a category */
+	ck_assert_int_eq(ev(v, "e0", "a1", "in_service", "2024-01-01", NULL, -1, NULL), FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e1", "a1", "ordered", "2024-01-01", "0307", 30, NULL), FP_INV_APPLIED);
+	/* ordered -> in_service skips received: illegal */
+	ck_assert_int_eq(ev(v, "e2", "a1", "in_service", "2024-02-01", NULL, -1, NULL), FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e3", "a1", "received", "2024-01-15", NULL, -1, NULL), FP_INV_APPLIED);
+	/* a QoS 1 duplicate never counts twice */
+	ck_assert_int_eq(ev(v, "e3", "a1", "received", "2024-01-15", NULL, -1, NULL), FP_INV_DUPLICATE);
+	ck_assert_int_eq(ev(v, "e4", "a1", "in_service", "2024-02-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e5", "a1", "decommissioned", "2025-06-01", NULL, -1, NULL), FP_INV_APPLIED);
+	/* late: a spare period placed by its own time, between them */
+	ck_assert_int_eq(ev(v, "e6", "a1", "spare", "2024-09-01", NULL, -1, NULL), FP_INV_APPLIED);
+	/* late and illegal where it falls: received after in_service */
+	ck_assert_int_eq(ev(v, "e7", "a1", "received", "2024-03-01", NULL, -1, NULL), FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e8", "a1", "recycled", "2025-07-01", NULL, -1, "ATF 42"), FP_INV_APPLIED);
+	/* final */
+	ck_assert_int_eq(ev(v, "e9", "a1", "in_service", "2025-08-01", NULL, -1, NULL), FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e10", "a1", "exploded", "2025-08-01", NULL, -1, NULL), FP_INV_REJECTED);
+	/* no mass and a category without an average weight */
+	ck_assert_int_eq(ev(v, "e11", "pv1", "in_service", "2024-01-01", "0002", -1, NULL), FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e12", "pv1", "in_service", "2024-01-01", "0002", 20, NULL), FP_INV_APPLIED);
+	fp_inv_close(v);
+}
+END_TEST
+
+START_TEST(test_indicators)
+{
+	struct fp_inventory *v = inv();
+	struct fp_ewaste e;
+	time_t y24 = fp_parse_date("2024-01-01"), y25 = fp_parse_date("2025-01-01");
+	time_t y26 = fp_parse_date("2026-01-01");
+	double a, age, sc;
+
+	/* s1 40 kg (category weight), in service 2016 (past its 7.05 y mean
+	 * life at the end of 2024); s2 30 kg in service 2022, decommissioned
+	 * and recycled with a documented facility in 2024; s3 20 kg in 2024,
+	 * decommissioned and reused in 2024; s4 10 kg decommissioned 2024,
+	 * recycled without documentation. */
+	ck_assert_int_eq(ev(v, "1", "s1", "in_service", "2016-07-01", "0307", -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "2", "s2", "in_service", "2022-01-01", "0307", 30, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "3", "s2", "decommissioned", "2024-03-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "4", "s2", "recycled", "2024-04-01", NULL, -1, "ATF 7"), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "5", "s3", "in_service", "2024-02-01", "0307", 20, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "6", "s3", "decommissioned", "2024-10-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "7", "s3", "reused", "2024-11-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "8", "s4", "in_service", "2020-01-01", "0307", 10, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "9", "s4", "decommissioned", "2024-05-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "10", "s4", "recycled", "2024-06-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(fp_inv_ewaste(v, &cats, "0307", y24, y25, y25, &e), 0);
+	ck_near(e.installed_units, 1, 0);
+	ck_near(e.installed_kg, 40, 1e-12);
+	ck_near(e.commissioned_kg, 20, 1e-12);
+	ck_near(e.decommissioned_kg, 60, 1e-12);
+	ck_near(e.recycled_kg, 40, 1e-12);
+	ck_near(e.recycled_documented_kg, 30, 1e-12);
+	ck_near(e.reused_kg, 20, 1e-12);
+	ck_near(e.documented_rate, 0.5, 1e-12);
+	ck_near(e.reuse_rate, 20.0 / 60, 1e-12);
+	ck_near(e.beyond_lifespan_units, 1, 0);
+	age = (double)(y25 - fp_parse_date("2016-07-01")) / (8760 * 3600.0);
+	ck_near(e.mean_age_y, age, 1e-9);
+	/* s1's projection: the category's shape with the scale of its
+	 * expected life (the category mean here: the category scale). */
+	a = 1.46;
+	sc = 7.78;
+	ck_near(e.projected_kg_12m, 40 * ((1 - exp(-pow((age + 1) / sc, a))) - (1 - exp(-pow(age / sc, a)))) /
+		exp(-pow(age / sc, a)), 1e-9);
+	/* In 2025 nothing was decommissioned: the rates are undefined */
+	ck_assert_int_eq(fp_inv_ewaste(v, &cats, NULL, y25, y26, y26, &e), 0);
+	ck_assert(e.documented_rate < 0 && e.reuse_rate < 0);
+	ck_near(e.decommissioned_kg, 0, 0);
+	fp_inv_close(v);
+}
+END_TEST
+
+START_TEST(test_import)
+{
+	struct fp_inventory *v = inv();
+	char *bad = fp_xasprintf("%s/bad.csv", dir), *good = fp_xasprintf("%s/good.json", dir);
+	char *errs = NULL;
+	size_t elen = 0;
+	FILE *f = fopen(bad, "w"), *e;
+
+	fputs("asset_id,category,model,mass_kg,commissioned,state\n"
+	      "r1,0307,\"R740, 2U\",28.5,2021-03-15,in_service\n"
+	      "r2,9999,x,1,2021-01-01,\n"
+	      "r3,0307,x,-4,2021-02-30,in_service\n"
+	      "r1,0307,x,1,,received\n"
+	      "r5,0002,panel,,2021-01-01,spare\n", f);
+	fclose(f);
+	e = open_memstream(&errs, &elen);
+	ck_assert_int_eq(fp_inv_import(v, &cats, bad, "s", e), -1);
+	fclose(e);
+	ck_assert_ptr_nonnull(strstr(errs, "bad.csv:3: category '9999'"));
+	ck_assert_ptr_nonnull(strstr(errs, "bad.csv:4: mass_kg"));
+	ck_assert_ptr_nonnull(strstr(errs, "bad.csv:4: commissioned '2021-02-30'"));
+	ck_assert_ptr_nonnull(strstr(errs, "bad.csv:5: asset r1 appears twice"));
+	ck_assert_ptr_nonnull(strstr(errs, "bad.csv:6: mass_kg is required"));
+	ck_assert_ptr_nonnull(strstr(errs, "nothing imported"));
+	free(errs);
+	/* nothing half-imported: r1 (a good row) is not there */
+	{
+		struct fp_ewaste x;
+		ck_assert_int_eq(fp_inv_ewaste(v, &cats, NULL, 0, 2000000000, 2000000000, &x), 0);
+		ck_assert_int_eq(x.assets, 0);
+	}
+	f = fopen(good, "w");
+	fputs("[{\"asset_id\":\"j1\",\"category\":\"0307\",\"mass_kg\":25,\"commissioned\":\"2023-05-01\"},"
+	      " {\"asset_id\":\"j2\",\"category\":\"0309\",\"state\":\"ordered\"}]", f);
+	fclose(f);
+	e = open_memstream(&errs, &elen);
+	ck_assert_int_eq(fp_inv_import(v, &cats, good, "s", e), 2);
+	fclose(e);
+	free(errs);
+	{
+		struct fp_ewaste x;
+		ck_assert_int_eq(fp_inv_ewaste(v, &cats, NULL, 0, 2000000000, 2000000000, &x), 0);
+		ck_assert_int_eq(x.assets, 2);
+		ck_near(x.installed_kg, 25, 1e-12);
+	}
+	free(bad);
+	free(good);
+	fp_inv_close(v);
+}
+END_TEST
+
+static Suite *ewaste_suite(void)
+{
+	Suite *s = suite_create("ewaste");
+	TCase *m = tcase_create("math"), *i = tcase_create("inventory");
+
+	tcase_add_test(m, test_tv_wb);
+	tcase_add_test(m, test_tv_rates_and_embodied);
+	tcase_add_test(m, test_conditional_retirement);
+	tcase_add_test(m, test_csv);
+	tcase_add_checked_fixture(i, setup, teardown);
+	tcase_add_test(i, test_categories_table);
+	tcase_add_test(i, test_state_machine);
+	tcase_add_test(i, test_indicators);
+	tcase_add_test(i, test_import);
+	tcase_set_timeout(i, 60);
+	suite_add_tcase(s, m);
+	suite_add_tcase(s, i);
+	return s;
+}
+
+FP_CHECK_MAIN(ewaste_suite)
