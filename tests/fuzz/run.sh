@@ -36,7 +36,7 @@ for src in "$top"/agent/*.c "$top"/collectors/*/*.c; do
 	fi
 	objs+=("$o")
 done
-targets=(lineproto mqtt modbus spool config)
+targets=(lineproto mqtt modbus spool config assets)
 for t in "${targets[@]}"; do
 	clang $cflags -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$t.c" "${objs[@]}" $libs -o "$out/fuzz_$t" || exit 1
 done
