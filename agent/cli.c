@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,18 @@ static int cmd_report(int argc, char **argv)
 		fprintf(stderr, "footprint report: %s\n", err);
 		goto out;
 	}
+	path = fp_xasprintf("%s/inventory.db", state);
+	if (access(path, F_OK) == 0) {
+		struct fp_inventory *v = fp_inv_open(path, true, err, sizeof(err));
+		if (!v || fp_report_ewaste(&r, v, err, sizeof(err)) < 0) {
+			fprintf(stderr, "footprint report: the inventory: %s\n", v ? err : err);
+			fp_inv_close(v);
+			free(path);
+			goto out_report;
+		}
+		fp_inv_close(v);
+	}
+	free(path);
 	if (site && strcmp(site, r.site) != 0) {
 		fprintf(stderr, "footprint report: the ledger in %s is for site '%s', not '%s'\n",
 			state, r.site, site);

@@ -85,6 +85,95 @@ void fp_report_free(struct fp_report *r)
 	free(r->months);
 	r->months = NULL;
 	r->nmonths = 0;
+	free(r->ew);
+	r->ew = NULL;
+	r->new = 0;
+	free(r->ewm);
+	r->ewm = NULL;
+	r->newm = 0;
+}
+
+struct ew_build {
+	struct fp_report *r;
+	struct fp_inventory *v;
+	struct fp_categories *cats;
+	size_t cap;
+	int rc;
+};
+
+static void ew_add(struct ew_build *b, const char *cat)
+{
+	struct fp_report *r = b->r;
+	struct fp_report_ew *x;
+	const struct fp_category *c = cat ? fp_category_find(b->cats, cat) : NULL;
+	time_t now = time(NULL), at = r->total.to < now ? r->total.to : now;
+	struct tm tm;
+
+	fp_xgrow((void **)&r->ew, &b->cap, r->new + 1, sizeof(*r->ew));
+	x = &r->ew[r->new++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->category, sizeof(x->category), "%s", cat ? cat : "all");
+	snprintf(x->desc, sizeof(x->desc), "%s", c ? c->desc : cat ? "" : "all categories");
+	if (fp_inv_ewaste(b->v, b->cats, cat, r->total.from, r->total.to, at, &x->e) < 0) {
+		b->rc = -1;
+		return;
+	}
+	/* The cohort model for the calendar year the period ends in: the
+	 * mass commissioned each year since 1990 through the category's
+	 * Weibull (REFERENCE 5.3, mid-year pdf). */
+	{
+		time_t last = r->total.to - 1;
+		localtime_r(&last, &tm);
+	}
+	x->ewg_year = tm.tm_year + 1900;
+	if (c) {
+		double pom[300];
+		int n = x->ewg_year - 1990 + 1;
+		if (n > 0 && n <= 300 && fp_inv_pom(b->v, cat, 1990, n, pom) == 0)
+			x->ewg_model_kg = fp_ewg_midyear(pom, 1990, n, x->ewg_year, c->shape, c->scale);
+	} else {
+		size_t i;
+		for (i = 0; i + 1 < r->new; i++)
+			x->ewg_model_kg += r->ew[i].ewg_model_kg;
+	}
+}
+
+static void ew_cat(void *arg, const char *cat)
+{
+	ew_add(arg, cat);
+}
+
+int fp_report_ewaste(struct fp_report *r, struct fp_inventory *v, char *err, size_t errlen)
+{
+	struct fp_categories cats;
+	struct ew_build b = { r, v, &cats, 0, 0 };
+	size_t i;
+
+	if (fp_inv_get_categories(v, &cats) < 0 || fp_inv_categories(v, ew_cat, &b) < 0) {
+		snprintf(err, errlen, "%s", fp_inv_error(v));
+		fp_categories_free(&cats);
+		return -1;
+	}
+	ew_add(&b, NULL);
+	r->ewm = fp_xcalloc(r->nmonths + 1, sizeof(*r->ewm));
+	for (i = 0; i < r->nmonths && b.rc == 0; i++) {
+		struct fp_ewaste e;
+		time_t now = time(NULL), at = r->months[i].to < now ? r->months[i].to : now;
+		if (fp_inv_ewaste(v, &cats, NULL, r->months[i].from, r->months[i].to, at, &e) < 0) {
+			b.rc = -1;
+			break;
+		}
+		snprintf(r->ewm[i].label, sizeof(r->ewm[i].label), "%s", r->months[i].label);
+		r->ewm[i].e = e;
+		r->newm++;
+	}
+	fp_categories_free(&cats);
+	if (b.rc < 0) {
+		snprintf(err, errlen, "%s", fp_inv_error(v));
+		return -1;
+	}
+	r->has_inventory = true;
+	return 0;
 }
 
 /* ---- Markdown ---- */
@@ -138,6 +227,55 @@ static const char *const qty_labels[FP_NQTY] = {
 	"Telecom site energy",
 	"Data volume",
 };
+
+static const char *fmt_rate(char *buf, size_t n, double v)
+{
+	if (v < 0)
+		return "n/a";
+	return fmt_pct(buf, n, v);
+}
+
+static void md_ewaste(const struct fp_report *r, FILE *o)
+{
+	char b[12][64];
+	size_t i;
+
+	fprintf(o, "\n## E-waste and device lifecycle\n\n");
+	if (!r->has_inventory) {
+		fprintf(o, "No inventory in this state directory.\n");
+		return;
+	}
+	fprintf(o, "Installed base, ages and projections at the end of the period (or now); flows "
+		   "during the period.\n\n"
+		   "| Category | Installed units | Installed kg | Commissioned kg | Decommissioned kg | "
+		   "Reused kg | Refurbished kg | Recycled kg (documented) | Disposed kg | "
+		   "Documented rate | Reuse rate |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < r->new; i++) {
+		const struct fp_ewaste *e = &r->ew[i].e;
+		fprintf(o, "| %s %s | %.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n",
+			r->ew[i].category, r->ew[i].desc, e->installed_units,
+			fmt_num(b[0], 64, e->installed_kg, 1), fmt_num(b[1], 64, e->commissioned_kg, 1),
+			fmt_num(b[2], 64, e->decommissioned_kg, 1), fmt_num(b[3], 64, e->reused_kg, 1),
+			fmt_num(b[4], 64, e->refurbished_kg, 1), fmt_num(b[5], 64, e->recycled_kg, 1),
+			fmt_num(b[6], 64, e->recycled_documented_kg, 1), fmt_num(b[7], 64, e->disposed_kg, 1),
+			fmt_rate(b[8], 64, e->documented_rate), fmt_rate(b[9], 64, e->reuse_rate));
+	}
+	fprintf(o, "\n| Category | Past expected life (units) | Mean age (years) | Projected e-waste, "
+		   "next 12 months (kg) | Embodied CO2e amortised (kg) | Modelled e-waste generated (kg, year) |\n"
+		   "|---|---|---|---|---|---|\n");
+	for (i = 0; i < r->new; i++) {
+		const struct fp_ewaste *e = &r->ew[i].e;
+		fprintf(o, "| %s | %.0f | %s | %s | %s | %s (%d) |\n", r->ew[i].category,
+			e->beyond_lifespan_units, fmt_num(b[0], 64, e->mean_age_y, 2),
+			fmt_num(b[1], 64, e->projected_kg_12m, 1), fmt_num(b[2], 64, e->embodied_co2e_kg, 1),
+			fmt_num(b[3], 64, r->ew[i].ewg_model_kg, 1), r->ew[i].ewg_year);
+	}
+	fprintf(o, "\nDocumented rate = recycled with a named treatment facility / decommissioned; "
+		   "reuse rate = (reused + refurbished) / decommissioned (n/a when nothing was "
+		   "decommissioned). The projection sums mass x P(retire within a year | age) over the "
+		   "installed base; the model is the UNU/EU cohort estimate from the commissioning "
+		   "history (README).\n");
+}
 
 static void md(const struct fp_report *r, FILE *o)
 {
@@ -243,6 +381,7 @@ static void md(const struct fp_report *r, FILE *o)
 	fprintf(o, "\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
 		   "set points, ICT capacity, data traffic): complete them by hand.%s\n",
 		   r->calendar_year ? "" : " The regulation reports a whole calendar year; this period is not one.");
+	md_ewaste(r, o);
 	fprintf(o, "\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
 		   "replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
 		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps, r->events.gaps);
@@ -314,6 +453,52 @@ static json_object *jperiod(const struct fp_report_period *p)
 	return o;
 }
 
+static json_object *jew(const struct fp_ewaste *e)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "installed_units", json_object_new_double(e->installed_units));
+	json_object_object_add(o, "installed_kg", json_object_new_double(e->installed_kg));
+	json_object_object_add(o, "commissioned_kg", json_object_new_double(e->commissioned_kg));
+	json_object_object_add(o, "decommissioned_kg", json_object_new_double(e->decommissioned_kg));
+	json_object_object_add(o, "reused_kg", json_object_new_double(e->reused_kg));
+	json_object_object_add(o, "refurbished_kg", json_object_new_double(e->refurbished_kg));
+	json_object_object_add(o, "recycled_kg", json_object_new_double(e->recycled_kg));
+	json_object_object_add(o, "recycled_documented_kg", json_object_new_double(e->recycled_documented_kg));
+	json_object_object_add(o, "disposed_kg", json_object_new_double(e->disposed_kg));
+	json_object_object_add(o, "documented_rate", jnum_or_null(e->documented_rate >= 0, e->documented_rate));
+	json_object_object_add(o, "reuse_rate", jnum_or_null(e->reuse_rate >= 0, e->reuse_rate));
+	json_object_object_add(o, "beyond_lifespan_units", json_object_new_double(e->beyond_lifespan_units));
+	json_object_object_add(o, "mean_age_y", json_object_new_double(e->mean_age_y));
+	json_object_object_add(o, "projected_kg_12m", json_object_new_double(e->projected_kg_12m));
+	json_object_object_add(o, "embodied_co2e_kg", json_object_new_double(e->embodied_co2e_kg));
+	return o;
+}
+
+static json_object *jewaste(const struct fp_report *r)
+{
+	json_object *o = json_object_new_object(), *cats = json_object_new_array(),
+		    *months = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < r->new; i++) {
+		json_object *c = jew(&r->ew[i].e);
+		json_object_object_add(c, "category", json_object_new_string(r->ew[i].category));
+		json_object_object_add(c, "description", json_object_new_string(r->ew[i].desc));
+		json_object_object_add(c, "ewg_model_year", json_object_new_int(r->ew[i].ewg_year));
+		json_object_object_add(c, "ewg_model_kg", json_object_new_double(r->ew[i].ewg_model_kg));
+		json_object_array_add(cats, c);
+	}
+	for (i = 0; i < r->newm; i++) {
+		json_object *m = jew(&r->ewm[i].e);
+		json_object_object_add(m, "month", json_object_new_string(r->ewm[i].label));
+		json_object_array_add(months, m);
+	}
+	json_object_object_add(o, "categories", cats);
+	json_object_object_add(o, "months", months);
+	return o;
+}
+
 static void json(const struct fp_report *r, FILE *out)
 {
 	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq;
@@ -362,6 +547,7 @@ static void json(const struct fp_report *r, FILE *out)
 	json_object_object_add(eu, "recalled_symbols",
 			       json_object_new_string("E_BG, E_RES_GO, E_RES_PPA, E_RES_OS"));
 	json_object_object_add(o, "eu_2024_1364", eu);
+	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -377,7 +563,7 @@ static void csv_cell(FILE *o, bool defined, double v)
 		fputc(',', o);
 }
 
-static void csv_row(FILE *o, const struct fp_report_period *p)
+static void csv_row(FILE *o, const struct fp_report_period *p, const struct fp_ewaste *ew)
 {
 	const struct fp_window_sums *s = &p->s;
 	const struct fp_kpis *k = &p->k;
@@ -397,6 +583,20 @@ static void csv_row(FILE *o, const struct fp_report_period *p)
 	csv_cell(o, s->q[FP_Q_WATER].present, s->q[FP_Q_WATER].value);
 	csv_cell(o, s->q[FP_Q_REUSE].present, s->q[FP_Q_REUSE].value);
 	csv_cell(o, true, k->coverage);
+	if (ew) {
+		csv_cell(o, true, ew->installed_units);
+		csv_cell(o, true, ew->installed_kg);
+		csv_cell(o, true, ew->commissioned_kg);
+		csv_cell(o, true, ew->decommissioned_kg);
+		csv_cell(o, true, ew->reused_kg + ew->refurbished_kg);
+		csv_cell(o, true, ew->recycled_kg);
+		csv_cell(o, true, ew->recycled_documented_kg);
+		csv_cell(o, true, ew->disposed_kg);
+		csv_cell(o, ew->documented_rate >= 0, ew->documented_rate);
+		csv_cell(o, ew->reuse_rate >= 0, ew->reuse_rate);
+		csv_cell(o, true, ew->projected_kg_12m);
+		csv_cell(o, true, ew->embodied_co2e_kg);
+	}
 	fputc('\n', o);
 }
 
@@ -405,10 +605,15 @@ static void csv(const struct fp_report *r, FILE *o)
 	size_t i;
 
 	fputs("period,e_dc_kwh,e_it_kwh,pue,dcie,ref,erf,wue_l_per_kwh,cue_location,"
-	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage\n", o);
+	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage", o);
+	if (r->has_inventory)
+		fputs(",installed_units,installed_kg,commissioned_kg,decommissioned_kg,reused_kg,"
+		      "recycled_kg,recycled_documented_kg,disposed_kg,documented_rate,reuse_rate,"
+		      "projected_kg_12m,embodied_co2e_kg", o);
+	fputc('\n', o);
 	for (i = 0; i < r->nmonths; i++)
-		csv_row(o, &r->months[i]);
-	csv_row(o, &r->total);
+		csv_row(o, &r->months[i], r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
+	csv_row(o, &r->total, r->has_inventory && r->new ? &r->ew[r->new - 1].e : NULL);
 }
 
 
@@ -493,6 +698,55 @@ static void html_kpi(FILE *o, const char *name, const struct fp_ratio *r, int pr
 
 	fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", name,
 		fmt_ratio(b, sizeof(b), r, prec), unit, r->defined ? fmt_pct(c, sizeof(c), r->coverage) : "");
+}
+
+static void html_ewaste(const struct fp_report *r, FILE *o)
+{
+	struct series *sr;
+	size_t i, n = r->newm < 400 ? r->newm : 400;
+	char b[12][64];
+
+	fputs("<h2>E-waste and device lifecycle</h2>\n", o);
+	if (!r->has_inventory) {
+		fputs("<p>No inventory in this state directory.</p>\n", o);
+		return;
+	}
+	sr = fp_xcalloc(2, sizeof(*sr));
+	sr[0].name = "commissioned";
+	sr[0].color = "#3465a4";
+	sr[1].name = "decommissioned";
+	sr[1].color = "#cc0000";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->ewm[i].e.commissioned_kg;
+		sr[1].v[i] = r->ewm[i].e.decommissioned_kg;
+		sr[0].defined[i] = sr[1].defined[i] = true;
+	}
+	svg_bars(o, "Commissioned and decommissioned equipment by month", "kg", r, sr, 2, false);
+	free(sr);
+	fputs("<table><tr><th>Category</th><th>Installed units</th><th>Installed kg</th>"
+	      "<th>Commissioned kg</th><th>Decommissioned kg</th><th>Reused + refurbished kg</th>"
+	      "<th>Recycled kg (documented)</th><th>Disposed kg</th><th>Documented rate</th>"
+	      "<th>Reuse rate</th><th>Past expected life</th><th>Projected 12 months kg</th>"
+	      "<th>Embodied CO2e kg</th></tr>\n", o);
+	for (i = 0; i < r->new; i++) {
+		const struct fp_ewaste *e = &r->ew[i].e;
+		fputs("<tr><td>", o);
+		esc(o, r->ew[i].category);
+		fputc(' ', o);
+		esc(o, r->ew[i].desc);
+		fprintf(o, "</td><td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			   "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s (%s)</td>"
+			   "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			   "<td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+			e->installed_units, fmt_num(b[0], 64, e->installed_kg, 1),
+			fmt_num(b[1], 64, e->commissioned_kg, 1), fmt_num(b[2], 64, e->decommissioned_kg, 1),
+			fmt_num(b[3], 64, e->reused_kg + e->refurbished_kg, 1),
+			fmt_num(b[4], 64, e->recycled_kg, 1), fmt_num(b[5], 64, e->recycled_documented_kg, 1),
+			fmt_num(b[6], 64, e->disposed_kg, 1), fmt_rate(b[7], 64, e->documented_rate),
+			fmt_rate(b[8], 64, e->reuse_rate), e->beyond_lifespan_units,
+			fmt_num(b[9], 64, e->projected_kg_12m, 1), fmt_num(b[10], 64, e->embodied_co2e_kg, 1));
+	}
+	fputs("</table>\n", o);
 }
 
 static void html(const struct fp_report *r, FILE *o)
@@ -627,6 +881,7 @@ static void html(const struct fp_report *r, FILE *o)
 		   "<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
 		fmt_ratio(b1, sizeof(b1), &k->pue, 3), fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
 		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
+	html_ewaste(r, o);
 	fprintf(o, "<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
 		   "<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
 		   "<li>Gaps longer than max_gap (missing): %ld</li></ul>\n</body></html>\n",

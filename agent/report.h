@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "energy.h"
+#include "ewaste.h"
+#include "inventory.h"
 #include "ledger.h"
 
 struct fp_report_period {
@@ -21,6 +23,20 @@ struct fp_report_period {
 	time_t from, to;
 	struct fp_window_sums s;
 	struct fp_kpis k;
+};
+
+/* The e-waste section: per category (and "all"). */
+struct fp_report_ew {
+	char category[8];
+	char desc[96];
+	struct fp_ewaste e;
+	int ewg_year;         /* the calendar year of the cohort model */
+	double ewg_model_kg;  /* e-waste generated that year, Weibull mid-year pdf */
+};
+
+struct fp_report_ew_month {
+	char label[32];
+	struct fp_ewaste e; /* all categories, that month */
 };
 
 struct fp_report {
@@ -32,6 +48,12 @@ struct fp_report {
 	struct fp_report_period *months;
 	size_t nmonths;
 	struct fp_ledger_events events;
+	/* e-waste (when the state has an inventory) */
+	bool has_inventory;
+	struct fp_report_ew *ew;
+	size_t new;
+	struct fp_report_ew_month *ewm;
+	size_t newm;
 };
 
 enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_HTML };
@@ -40,6 +62,8 @@ enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_H
  * time zone.  Returns 0, or -1 with a message in err. */
 int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
 		    char *err, size_t errlen);
+/* Adds the e-waste section from an inventory (after fp_report_build). */
+int fp_report_ewaste(struct fp_report *r, struct fp_inventory *v, char *err, size_t errlen);
 void fp_report_free(struct fp_report *r);
 int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out);
 
