@@ -469,8 +469,10 @@ static int check_row(struct fp_inventory *v, const struct fp_categories *cats, c
 	else if (r->mass < 0 && r->category && fp_category_find(cats, r->category)->weight_kg <= 0)
 		BAD("mass_kg is required: category %s has no average weight", r->category);
 	r->commissioned = -1;
-	if (val[4] && val[4][0] && (r->commissioned = fp_parse_date(val[4])) < 0)
+	if (val[4] && val[4][0] && (r->commissioned = fp_parse_date(val[4])) < 0) {
 		BAD("commissioned '%s' is not a date YYYY-MM-DD", val[4]);
+		r->commissioned = 0; /* given, if wrong: no second complaint */
+	}
 	r->state = fp_xstrdup(val[5] && val[5][0] ? val[5] : r->commissioned >= 0 ? "in_service" : "received");
 	if (state_index(r->state) < 0 || state_index(r->state) > 3)
 		BAD("state '%s' must be ordered, received, in_service or spare", r->state);
