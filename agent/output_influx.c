@@ -21,6 +21,13 @@
  *   413                the batch is split in halves (by lines) and resent;
  *   429, 5xx, network  kept; retried with exponential backoff and jitter,
  *                      honouring Retry-After, capped at retry_max.
+ *
+ * Pipelining: requests go one at a time, in spool order, but the sender
+ * does not sit idle while the database works on one: the next batch is
+ * read from the spool and gzipped then, and the cursor move of the batch
+ * before is written (overlap()).  Reading, compressing and the cursor file
+ * otherwise took a fifth of the time between two requests with gzip.  A
+ * failed request drops the batch read ahead; retries read from the cursor.
  */
 #include "config.h"
 
@@ -47,6 +54,14 @@
 
 enum result { RES_OK, RES_REJECTED, RES_AUTH, RES_RETRY, RES_TOO_LARGE };
 
+/* A batch read from the spool and, with gzip, its compressed body. */
+struct batch {
+	struct fp_buf data, gz;
+	bool gzipped;
+	size_t npoints;
+	struct fp_spool_pos end; /* spool position after the batch */
+};
+
 struct influx_priv {
 	struct fp_influx_output_cfg cfg; /* deep copy */
 	char *spool_dir;
@@ -54,6 +69,7 @@ struct influx_priv {
 	struct fp_spool *spool;
 	struct fp_queue memq; /* when the spool cannot be written */
 	CURL *curl;
+	CURLM *multi; /* runs the requests of curl, see perform() */
 	struct curl_slist *headers, *headers_gz;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -65,6 +81,15 @@ struct influx_priv {
 	struct fp_buf resp;
 	int64_t retry_after_ms;
 	unsigned rand_state;
+	/* Sender thread only: the batch being sent (cur; cur_in_spool unless
+	 * a memory chunk is sent) and the next one, read ahead (next_ready);
+	 * commit_due: a cursor move left for the next request's overlap(). */
+	struct batch batches[2], *cur, *next;
+	bool next_ready, cur_in_spool, commit_due;
+	struct fp_spool_pos commit_pos;
+	z_stream zs; /* reused: deflateReset, not 256 kB of new tables per batch */
+	bool zs_ready;
+	struct fp_buf scratch; /* gzip of memory chunks and of split batches */
 	/* self-metrics */
 	atomic_ullong points_written, points_rejected, points_dropped, requests;
 	atomic_ullong err_client, err_auth, err_server, err_network, write_time_ms;
@@ -148,6 +173,11 @@ static int setup_curl(struct fp_output *o, struct influx_priv *p)
 		return -ENOMEM;
 	}
 	p->curl = h;
+	p->multi = curl_multi_init();
+	if (!p->multi) {
+		fp_log(LOG_ERR, "output[%s]: cannot create a curl multi handle", o->name);
+		return -ENOMEM;
+	}
 	p->headers = curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
 	if (c->api == FP_INFLUX_V2 && c->token) {
 		char *auth = fp_xasprintf("Authorization: Token %s", c->token);
@@ -194,31 +224,139 @@ static int setup_curl(struct fp_output *o, struct influx_priv *p)
 	return 0;
 }
 
-/* gzip (RFC 1952) of data into out; 0 or -errno. */
-static int gzip_body(const char *data, size_t len, struct fp_buf *out)
+/* gzip (RFC 1952) of data into out with the sender's deflate state, reset
+ * rather than set up again for each batch.  out grows with the output
+ * (about a seventh of the input for line protocol), not to the worst-case
+ * bound, as two batches and their bodies stay allocated.  0 or -errno. */
+static int gzip_body(struct influx_priv *p, const char *data, size_t len, struct fp_buf *out)
 {
-	z_stream zs;
-	size_t bound;
+	z_stream *zs = &p->zs;
 	int rc;
 
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	bound = deflateBound(&zs, (uLong)len) + 32;
-	fp_buf_clear(out);
-	if (fp_buf_add(out, NULL, 0) < 0 || bound > out->max) {
-		deflateEnd(&zs);
-		return -ENOBUFS;
+	if (!p->zs_ready) {
+		memset(zs, 0, sizeof(*zs));
+		if (deflateInit2(zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			return -ENOMEM;
+		p->zs_ready = true;
+	} else if (deflateReset(zs) != Z_OK) {
+		return -EIO;
 	}
-	fp_xgrow((void **)&out->data, &out->cap, bound + 1, 1);
-	zs.next_in = (Bytef *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (Bytef *)out->data;
-	zs.avail_out = (uInt)bound;
-	rc = deflate(&zs, Z_FINISH);
-	out->len = zs.total_out;
-	deflateEnd(&zs);
+	if (deflateBound(zs, (uLong)len) + 32 > out->max)
+		return -ENOBUFS;
+	fp_buf_clear(out);
+	zs->next_in = (Bytef *)data;
+	zs->avail_in = (uInt)len;
+	do {
+		size_t room;
+		if (out->cap - out->len < 1024)
+			fp_xgrow((void **)&out->data, &out->cap, out->len + len / 4 + 4096, 1);
+		room = out->cap - out->len - 1;
+		zs->next_out = (Bytef *)out->data + out->len;
+		zs->avail_out = (uInt)room;
+		rc = deflate(zs, Z_FINISH);
+		out->len += room - zs->avail_out;
+	} while (rc == Z_OK);
+	out->data[out->len] = '\0';
 	return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+/* Reads the next batch from the spool into b, from the position from
+ * (NULL: the cursor), and compresses it.  Returns fp_spool_peek's count. */
+static int read_batch(struct influx_priv *p, struct batch *b, const struct fp_spool_pos *from)
+{
+	int rc;
+
+	fp_buf_clear(&b->data);
+	rc = fp_spool_peek_from(p->spool, from, (size_t)p->cfg.batch_size, MAX_BODY, &b->data,
+				&b->npoints, &b->end);
+	if (rc > 0)
+		b->gzipped = p->cfg.gzip && gzip_body(p, b->data.data, b->data.len, &b->gz) == 0;
+	return rc;
+}
+
+static bool stopping(struct influx_priv *p, bool *past_deadline)
+{
+	bool s;
+
+	pthread_mutex_lock(&p->lock);
+	s = p->stopping;
+	*past_deadline = s && fp_mono_ns() >= p->deadline_ns;
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+/* Work done while a request is in flight: the deferred cursor move of the
+ * batch delivered before it and, when a whole batch is waiting behind the
+ * one being sent (any at shutdown), reading and compressing it.  The two
+ * cores of a small box are then both busy, one with the database.  The
+ * next batch is read only with the request still running: when it has
+ * failed already there is nothing to overlap, and a failed batch is read
+ * again from the cursor anyway. */
+static void overlap(struct influx_priv *p, bool in_flight)
+{
+	struct fp_spool_stats st;
+	uint64_t unacked;
+	bool past;
+
+	if (p->commit_due) {
+		fp_spool_commit(p->spool, &p->commit_pos);
+		p->commit_due = false;
+	}
+	if (!in_flight || p->next_ready)
+		return;
+	fp_spool_stats(p->spool, &st);
+	unacked = p->cur_in_spool ? p->cur->npoints : 0;
+	if (st.pending_points <= unacked)
+		return;
+	if (st.pending_points - unacked < (uint64_t)p->cfg.batch_size && !stopping(p, &past))
+		return;
+	p->next_ready = read_batch(p, p->next, p->cur_in_spool ? &p->cur->end : NULL) > 0;
+}
+
+/* Runs the transfer on the multi handle until it is done or, with
+ * upload_only, until its body of len bytes has been handed to the kernel. */
+static CURLMcode drive(struct influx_priv *p, curl_off_t len, bool upload_only, int *running)
+{
+	CURLMcode mc;
+
+	for (;;) {
+		mc = curl_multi_perform(p->multi, running);
+		if (mc != CURLM_OK || !*running)
+			return mc;
+		if (upload_only) {
+			curl_off_t up = 0;
+			curl_easy_getinfo(p->curl, CURLINFO_SIZE_UPLOAD_T, &up);
+			if (up >= len)
+				return CURLM_OK;
+		}
+		mc = curl_multi_poll(p->multi, NULL, 0, 1000, NULL);
+		if (mc != CURLM_OK)
+			return mc;
+	}
+}
+
+/* curl_easy_perform, but with overlap() run once the request body is
+ * out and the server is busy with it. */
+static CURLcode perform(struct influx_priv *p, curl_off_t len)
+{
+	CURLcode cc = CURLE_SEND_ERROR;
+	CURLMcode mc;
+	CURLMsg *msg;
+	int running = 0, left;
+
+	mc = curl_multi_add_handle(p->multi, p->curl);
+	if (mc == CURLM_OK)
+		mc = drive(p, len, true, &running);
+	overlap(p, mc == CURLM_OK && running);
+	if (mc == CURLM_OK && running)
+		mc = drive(p, len, false, &running);
+	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == p->curl)
+			cc = msg->data.result;
+	if (mc != CURLM_OK)
+		snprintf(p->errbuf, sizeof(p->errbuf), "%s", curl_multi_strerror(mc));
+	curl_multi_remove_handle(p->multi, p->curl);
+	return cc;
 }
 
 /* Counts the lines InfluxDB rejected in a 400/422 body: each "unable to
@@ -242,24 +380,26 @@ static size_t count_rejected(const char *body, size_t max)
 	return n;
 }
 
+/* POSTs data (len bytes of lines), as the gzip body gz when given, else
+ * compressed here when gzip is on (memory chunks, halves of a split). */
 static enum result post(struct fp_output *o, struct influx_priv *p, const char *data, size_t len,
-			size_t npoints, size_t *rejected)
+			const struct fp_buf *gz, size_t npoints, size_t *rejected)
 {
-	struct fp_buf gz;
 	CURLcode cc;
 	long code = 0;
 	int64_t t0 = fp_mono_ns();
 	enum result r;
 
 	*rejected = 0;
-	fp_buf_init(&gz, MAX_BODY + (1u << 20));
 	fp_buf_clear(&p->resp);
 	p->retry_after_ms = -1;
-	if (p->cfg.gzip && gzip_body(data, len, &gz) == 0) {
+	if (!gz && p->cfg.gzip && gzip_body(p, data, len, &p->scratch) == 0)
+		gz = &p->scratch;
+	if (gz) {
 		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers_gz);
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, gz.data);
-		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)gz.len);
-		atomic_store(&p->batch_bytes_gzip, gz.len);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, gz->data);
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)gz->len);
+		atomic_store(&p->batch_bytes_gzip, gz->len);
 	} else {
 		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
 		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, data);
@@ -268,9 +408,8 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 	atomic_store(&p->batch_bytes, len);
 	atomic_fetch_add(&p->requests, 1);
 	p->errbuf[0] = '\0';
-	cc = curl_easy_perform(p->curl);
+	cc = perform(p, gz ? (curl_off_t)gz->len : (curl_off_t)len);
 	atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
-	fp_buf_reset(&gz);
 	if (cc != CURLE_OK) {
 		atomic_fetch_add(&p->err_network, 1);
 		fp_complain(&p->lim_write, LOG_WARNING, "output[%s]: %s: %s; %zu points kept for retry",
@@ -310,10 +449,11 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 /* Sends data (whole lines), splitting on 413.  RES_OK covers partly
  * rejected batches (counted in *rejected). */
 static enum result send_lines(struct fp_output *o, struct influx_priv *p, const char *data,
-			      size_t len, size_t npoints, size_t *rejected, int depth)
+			      size_t len, const struct fp_buf *gz, size_t npoints, size_t *rejected,
+			      int depth)
 {
 	size_t rej = 0, half, cut, n1 = 0, i;
-	enum result r = post(o, p, data, len, npoints, &rej);
+	enum result r = post(o, p, data, len, gz, npoints, &rej);
 
 	*rejected = rej;
 	if (r == RES_REJECTED)
@@ -343,10 +483,11 @@ static enum result send_lines(struct fp_output *o, struct influx_priv *p, const 
 	fp_log(LOG_NOTICE, "output[%s]: HTTP 413: splitting a batch of %zu points", o->name, npoints);
 	{
 		size_t r1 = 0, r2 = 0;
-		enum result a = send_lines(o, p, data, cut, n1, &r1, depth + 1);
+		/* The halves are compressed again (gz NULL). */
+		enum result a = send_lines(o, p, data, cut, NULL, n1, &r1, depth + 1);
 		if (a != RES_OK)
 			return a;
-		a = send_lines(o, p, data + cut, len - cut, npoints - n1, &r2, depth + 1);
+		a = send_lines(o, p, data + cut, len - cut, NULL, npoints - n1, &r2, depth + 1);
 		*rejected = r1 + r2;
 		return a;
 	}
@@ -373,17 +514,6 @@ static void pause_ms(struct influx_priv *p, int64_t ms)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static bool stopping(struct influx_priv *p, bool *past_deadline)
-{
-	bool s;
-
-	pthread_mutex_lock(&p->lock);
-	s = p->stopping;
-	*past_deadline = s && fp_mono_ns() >= p->deadline_ns;
-	pthread_mutex_unlock(&p->lock);
-	return s;
-}
-
 static int64_t next_backoff(struct influx_priv *p, int64_t cur)
 {
 	int64_t n = cur * 2, jitter;
@@ -399,21 +529,27 @@ static void *sender(void *arg)
 {
 	struct fp_output *o = arg;
 	struct influx_priv *p = o->priv;
-	struct fp_buf batch;
 	int64_t backoff = BACKOFF_MIN_MS, first_pending = 0, last_sync = fp_mono_ns();
 	bool failing = false;
+	int i;
 
-	fp_buf_init(&batch, MAX_BODY + FP_SPOOL_MAX_RECORD);
+	for (i = 0; i < 2; i++) {
+		fp_buf_init(&p->batches[i].data, MAX_BODY + FP_SPOOL_MAX_RECORD);
+		fp_buf_init(&p->batches[i].gz, MAX_BODY + (1u << 20));
+	}
+	fp_buf_init(&p->scratch, MAX_BODY + (1u << 20));
+	p->cur = &p->batches[0];
+	p->next = &p->batches[1];
 	for (;;) {
-		struct fp_spool_pos end;
 		struct fp_chunk *mc = NULL;
+		struct batch *b = NULL;
 		size_t np = 0, rejected = 0;
 		enum result r;
 		uint64_t pending;
 		bool past, stop = stopping(p, &past);
 		int64_t now = fp_mono_ns();
-		const char *data;
-		size_t len;
+		const char *data = NULL;
+		size_t len = 0;
 
 		if (p->cfg.fsync == FP_FSYNC_INTERVAL &&
 		    now - last_sync >= p->cfg.fsync_interval_ms * 1000000LL) {
@@ -428,6 +564,12 @@ static void *sender(void *arg)
 			data = mc->data;
 			len = mc->len;
 			np = mc->npoints;
+		} else if (p->next_ready) {
+			/* Read (and compressed) during the last request. */
+			b = p->next;
+			p->next = p->cur;
+			p->cur = b;
+			p->next_ready = false;
 		} else {
 			pending = fp_spool_wait(p->spool, stop ? 0 : 200);
 			if (pending == 0) {
@@ -446,21 +588,32 @@ static void *sender(void *arg)
 				pause_ms(p, left > 200 ? 200 : (left > 0 ? left : 1));
 				continue;
 			}
-			fp_buf_clear(&batch);
-			if (fp_spool_peek(p->spool, (size_t)p->cfg.batch_size, MAX_BODY, &batch, &np,
-					  &end) <= 0) {
+			if (read_batch(p, p->cur, NULL) <= 0) {
 				pause_ms(p, 100);
 				continue;
 			}
-			data = batch.data;
-			len = batch.len;
+			b = p->cur;
 		}
-		r = send_lines(o, p, data, len, np, &rejected, 0);
+		if (b) {
+			data = b->data.data;
+			len = b->data.len;
+			np = b->npoints;
+		}
+		p->cur_in_spool = b != NULL;
+		r = send_lines(o, p, data, len, b && b->gzipped ? &b->gz : NULL, np, &rejected, 0);
 		if (r == RES_OK) {
-			if (mc)
+			/* With the next batch ready, its request moves the cursor
+			 * past this one while in flight: one cursor file write
+			 * less between two requests.  A crash before then makes
+			 * this batch be sent again, which at-least-once allows. */
+			if (mc) {
 				fp_chunk_free(mc);
-			else
-				fp_spool_commit(p->spool, &end);
+			} else if (p->next_ready) {
+				p->commit_pos = b->end;
+				p->commit_due = true;
+			} else {
+				fp_spool_commit(p->spool, &b->end);
+			}
 			atomic_fetch_add(&p->points_written, np - rejected);
 			atomic_fetch_add(&p->points_rejected, rejected);
 			if (failing)
@@ -473,6 +626,10 @@ static void *sender(void *arg)
 		}
 		if (mc)
 			fp_queue_unpop(&p->memq, mc);
+		/* The batch read ahead is dropped: after the pause everything is
+		 * read again from the cursor, with what was evicted meanwhile
+		 * skipped, as without read-ahead. */
+		p->next_ready = false;
 		failing = true;
 		{
 			int64_t wait;
@@ -488,7 +645,17 @@ static void *sender(void *arg)
 			pause_ms(p, wait);
 		}
 	}
-	fp_buf_reset(&batch);
+	if (p->commit_due)
+		fp_spool_commit(p->spool, &p->commit_pos);
+	p->commit_due = p->next_ready = false;
+	for (i = 0; i < 2; i++) {
+		fp_buf_reset(&p->batches[i].data);
+		fp_buf_reset(&p->batches[i].gz);
+	}
+	fp_buf_reset(&p->scratch);
+	if (p->zs_ready)
+		deflateEnd(&p->zs);
+	p->zs_ready = false;
 	return NULL;
 }
 
@@ -610,6 +777,8 @@ static void influx_destroy(struct fp_output *o)
 		return;
 	if (p->spool)
 		fp_spool_close(p->spool);
+	if (p->multi)
+		curl_multi_cleanup(p->multi);
 	if (p->curl)
 		curl_easy_cleanup(p->curl);
 	curl_slist_free_all(p->headers);

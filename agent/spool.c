@@ -554,12 +554,19 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 int fp_spool_peek(struct fp_spool *s, size_t max_points, size_t max_bytes, struct fp_buf *out,
 		  size_t *npoints, struct fp_spool_pos *end)
 {
+	return fp_spool_peek_from(s, NULL, max_points, max_bytes, out, npoints, end);
+}
+
+int fp_spool_peek_from(struct fp_spool *s, const struct fp_spool_pos *from, size_t max_points,
+		       size_t max_bytes, struct fp_buf *out, size_t *npoints,
+		       struct fp_spool_pos *end)
+{
 	struct fp_spool_pos pos;
 	size_t pts = 0;
 	int recs = 0, rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	pos = s->cur;
+	pos = from ? *from : s->cur;
 	for (;;) {
 		struct seg *g = find_seg(s, pos.seg);
 		unsigned char hdr[FP_SPOOL_HDR];

@@ -77,6 +77,13 @@ int fp_spool_append(struct fp_spool *s, const char *data, size_t len, uint32_t n
  * their points.  Returns the number of records (0: empty), or -errno. */
 int fp_spool_peek(struct fp_spool *s, size_t max_points, size_t max_bytes, struct fp_buf *out,
 		  size_t *npoints, struct fp_spool_pos *end);
+/* The same from the position from (an end returned by an earlier peek and
+ * not yet committed; NULL: the cursor), to read the next batch while the
+ * one before is still being delivered.  A position in a segment evicted
+ * since reads on from the oldest segment, as the cursor would. */
+int fp_spool_peek_from(struct fp_spool *s, const struct fp_spool_pos *from, size_t max_points,
+		       size_t max_bytes, struct fp_buf *out, size_t *npoints,
+		       struct fp_spool_pos *end);
 /* Marks everything before end as delivered; deletes consumed segments. */
 int fp_spool_commit(struct fp_spool *s, const struct fp_spool_pos *end);
 /* Waits up to timeout_ms for something pending; returns pending points. */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The InfluxDB output against a real influxd on loopback (and a small HTTP
-# endpoint for the v2 API and injected 503s): writes, gzip, partial writes,
-# authentication, and the fault tests (a)-(e), each ending with an exact
+# endpoint for the v2 API and injected 503s and 413s): writes, gzip, partial writes,
+# authentication, and the fault tests (a)-(f), each ending with an exact
 # count and sum of what landed.
 #   FP_OUTAGE_S  length of the database outage of (a) and (b), default 60
 . "${top_srcdir:-.}/tests/integration/lib.sh"
@@ -167,6 +167,35 @@ t1=$(date +%s%N)
 check "(c) after two 503s with Retry-After every point lands exactly" expect_landed fp c 3000
 check "(c) the 503s are counted as server errors" [ "$(metric "$tmp/c.out" write_errors_server)" = 2 ]
 check "(c) Retry-After: 1 is honoured (at least 2 s in all)" [ $(( (t1 - t0) / 1000000 )) -ge 1900 ]
+# firsts DIR SITE: the first seq of each recorded request body, in order.
+firsts() {
+	local r
+	for r in "$1"/req-*.txt; do
+		grep -m1 -o "^drive,site=$2 seq=[0-9]*" "$r" | sed 's/.*=//'
+	done | tr '\n' ' '
+}
+# The batch read ahead during a failed request is dropped: the retry and
+# what follows come from the cursor, in order.
+f=$(firsts "$tmp/c-req" c)
+check "(c) the retries resend the first batch, then the rest in order ($f)" [ "$f" = "0 0 0 1000 2000 " ]
+
+# (f) 413: the batch is split in halves, each compressed again; the batches
+#     read ahead while a request is in flight keep the spool's order.
+mkdir -p "$tmp/f-req"
+"$B/httpstub" --port-file "$tmp/f.port" --dir "$tmp/f-req" --status 413,f --forward "$INFLUX_URL" &
+pids+=($!)
+wait_for 10 test -s "$tmp/f.port"
+conf f "http://127.0.0.1:$(cat "$tmp/f.port")"
+"$B/outdrive" -c "$tmp/f.conf" --points 3000 --per-tick 500 --tick-ms 0 >"$tmp/f.out" 2>"$tmp/f.err"
+check "(f) 413: every point lands exactly after the split" expect_landed fp f 3000
+f=$(firsts "$tmp/f-req" f)
+h1=$(grep -c '^drive,site=f seq=' "$tmp/f-req/req-0002.txt")
+h2=$(grep -c '^drive,site=f seq=' "$tmp/f-req/req-0003.txt")
+check "(f) 413: the two halves ($h1 + $h2 points), then the next batches in order ($f)" \
+	both [ "$f" = "0 0 $h1 1000 2000 " ] -- [ $((h1 + h2)) -eq 1000 ]
+check "(f) 413: the halves are sent as gzip bodies" \
+	both grep -q '^Content-Encoding: gzip$' "$tmp/f-req/req-0002.txt" -- \
+	grep -q '^Content-Encoding: gzip$' "$tmp/f-req/req-0003.txt"
 
 # (a) influxd stopped for $OUTAGE s while points flow, then restarted.
 conf a "$INFLUX_URL"

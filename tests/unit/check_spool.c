@@ -132,6 +132,74 @@ START_TEST(test_spool_survives_reopen)
 }
 END_TEST
 
+/* The first seq in b, or -1. */
+static int first_seq(const struct fp_buf *b)
+{
+	const char *p = b->data ? strstr(b->data, "seq=") : NULL;
+
+	return p ? atoi(p + 4) : -1;
+}
+
+START_TEST(test_spool_peek_from)
+{
+	/* Reading ahead: the batch after one not yet committed. */
+	struct fp_spool *s = open_spool(10 << 20);
+	struct fp_spool_pos a, b2, c;
+	struct fp_buf b;
+	size_t np;
+
+	append_n(s, 0, 20);
+	fp_buf_init(&b, 1 << 20);
+	ck_assert_int_eq(fp_spool_peek(s, 7, 1 << 20, &b, &np, &a), 7);
+	fp_buf_clear(&b);
+	ck_assert_int_eq(fp_spool_peek_from(s, &a, 7, 1 << 20, &b, &np, &b2), 7);
+	ck_assert_int_eq(first_seq(&b), 7);
+	ck_assert_int_eq(fp_spool_commit(s, &a), 0);
+	fp_buf_clear(&b);
+	ck_assert_int_eq(fp_spool_peek_from(s, &b2, 7, 1 << 20, &b, &np, &c), 6);
+	ck_assert_int_eq(first_seq(&b), 14);
+	fp_buf_clear(&b);
+	ck_assert_int_eq(fp_spool_peek_from(s, &c, 7, 1 << 20, &b, &np, &c), 0);
+	/* NULL: from the cursor, which is still at 7. */
+	ck_assert_int_eq(fp_spool_peek_from(s, NULL, 7, 1 << 20, &b, &np, &c), 7);
+	ck_assert_int_eq(first_seq(&b), 7);
+	fp_buf_reset(&b);
+	fp_spool_close(s);
+}
+END_TEST
+
+START_TEST(test_spool_peek_from_evicted)
+{
+	/* A position read ahead in a segment evicted since: the next read
+	 * goes on from the oldest segment left, as the cursor would. */
+	struct fp_spool *s = open_spool(1000000);
+	struct fp_spool_pos a, e;
+	struct fp_spool_stats st;
+	struct fp_buf b;
+	static char rec[4000];
+	size_t np;
+	int i;
+
+	memset(rec, 'x', sizeof(rec));
+	memcpy(rec, "seq=0 ", 6);
+	ck_assert_int_eq(fp_spool_append(s, rec, sizeof(rec), 1), 0);
+	fp_buf_init(&b, 1 << 20);
+	ck_assert_int_eq(fp_spool_peek(s, 1, 1 << 20, &b, &np, &a), 1);
+	for (i = 1; i < 750; i++) {
+		int n = snprintf(rec, sizeof(rec), "seq=%d ", i);
+		rec[n] = 'x';
+		ck_assert_int_eq(fp_spool_append(s, rec, sizeof(rec), 1), 0);
+	}
+	fp_spool_stats(s, &st);
+	ck_assert_uint_gt(st.evicted_points, 1);
+	fp_buf_clear(&b);
+	ck_assert_int_eq(fp_spool_peek_from(s, &a, 1, 1 << 20, &b, &np, &e), 1);
+	ck_assert_int_eq(first_seq(&b), (int)st.evicted_points);
+	fp_buf_reset(&b);
+	fp_spool_close(s);
+}
+END_TEST
+
 static char *newest_segment(void)
 {
 	char cmd[160], *path = calloc(1, 256);
@@ -285,11 +353,13 @@ static Suite *spool_suite(void)
 	tcase_add_checked_fixture(lim, setup, teardown);
 	tcase_add_test(core, test_spool_fifo_and_commit);
 	tcase_add_test(core, test_spool_survives_reopen);
+	tcase_add_test(core, test_spool_peek_from);
 	tcase_add_test(core, test_spool_record_check);
 	tcase_add_test(crash, test_spool_torn_tail);
 	tcase_add_test(crash, test_spool_damage_in_the_middle);
 	tcase_add_test(lim, test_spool_bound_evicts_oldest_and_counts);
 	tcase_add_test(lim, test_spool_record_too_large);
+	tcase_add_test(lim, test_spool_peek_from_evicted);
 	tcase_set_timeout(lim, 60);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, crash);
