@@ -1327,6 +1327,26 @@ static void ewaste_point(struct ew_ctx *c, const char *category)
 	fp_point_float(p, "mean_age_y", e.mean_age_y);
 	fp_point_float(p, "projected_kg_12m", e.projected_kg_12m);
 	fp_point_float(p, "embodied_co2e_kg", e.embodied_co2e_kg);
+	/* A year: the cohort model of that year's e-waste generated
+	 * (REFERENCE 5.3, mid-year pdf), from the commissioning history. */
+	if (!strcmp(c->window, "1y")) {
+		double pom[300], m = 0;
+		struct tm tm;
+		time_t t = c->from;
+		int y, n;
+		size_t i;
+		localtime_r(&t, &tm);
+		y = tm.tm_year + 1900;
+		n = y - 1990 + 1;
+		for (i = 0; n > 0 && n <= 300 && i < c->x->cats->n; i++) {
+			const struct fp_category *k = &c->x->cats->c[i];
+			if ((category && strcmp(category, k->key)) ||
+			    fp_inv_pom(c->x->inv, k->key, 1990, n, pom) < 0)
+				continue;
+			m += fp_ewg_midyear(pom, 1990, n, y, k->shape, k->scale);
+		}
+		fp_point_float(p, "ewg_model_kg", m);
+	}
 }
 
 static void ewaste_cat(void *arg, const char *cat)

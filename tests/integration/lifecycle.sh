@@ -135,6 +135,12 @@ echo "# influxd: $P decommissioned $i_dec kg, documented rate (0307) $i_rate, Ma
 check "influxd: the ewaste year window of $P (back-filled by the events)" near "$i_dec" 55 1e-9
 check "influxd: the documented rate of category 0307" near "$i_rate" "$(awk 'BEGIN { printf "%.15g", 30 / 55 }')" 1e-9
 check "influxd: the March window: srv-b's 25 kg" near "$i_mon" 25 1e-9
+# the cohort model of year P, from the commissioning years in the test:
+# 30 kg in P-3, 25 kg in P-1, 20 kg in P (0307) and 2 kg in P-10 (0301)
+ewg=$(awk 'function f(x, a, b) { return (a / b) * exp((a - 1) * log(x / b)) * exp(-exp(a * log(x / b))) }
+	BEGIN { printf "%.12g", 30 * f(3.5, 1.46, 7.78) + 25 * f(1.5, 1.46, 7.78) + 20 * f(0.5, 1.46, 7.78) + 2 * f(10.5, 1.25, 5.91) }')
+i_ewg=$(q "SELECT ewg_model_kg FROM ewaste WHERE category='all' AND \"window\"='1y' AND time = ${t0}s")
+check "influxd: the cohort model (Weibull mid-year pdf) of $P's e-waste generated" near "$i_ewg" "$ewg" 1e-6
 check "influxd: asset_event points for the events" \
 	[ "$(q "SELECT count(asset_id) FROM asset_event" | tr -d ' ')" -ge 8 ]
 

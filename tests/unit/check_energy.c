@@ -441,6 +441,43 @@ START_TEST(test_ledger_spread_factors_certificates)
 }
 END_TEST
 
+static void zone_cb(void *arg, const char *zone, struct fp_ratio r)
+{
+	double *out = arg;
+
+	ck_assert_str_eq(zone, "hall1");
+	ck_assert(r.defined);
+	out[0] = r.value;
+	out[1] = r.coverage;
+}
+
+START_TEST(test_ledger_zone_ppue)
+{
+	char *d = tmpdir();
+	struct fp_ledger *l;
+	double got[2] = { 0, 0 };
+	time_t h = 1767225600;
+
+	tz("UTC");
+	l = ledger(d);
+	/* TV-PUE-3 through the ledger: a hall's IT, CRAH and UPS/PDU losses */
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_add_zone(l, "hall1", "it", "hall1-it", 1);
+	fp_ledger_add_zone(l, "hall1", "infra", "hall1-crah", 1);
+	fp_ledger_add_zone(l, "hall1", "infra", "hall1-losses", 1);
+	fp_ledger_add(l, "hall1-it", h, 800000, 3600, 0, 0);
+	fp_ledger_add(l, "hall1-crah", h, 40000, 3600, 0, 0);
+	fp_ledger_add(l, "hall1-losses", h, 60000, 1800, 0, 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_zones(l, h, h + 3600, h + 3600, zone_cb, got), 0);
+	ck_rel(got[0], 1.125);
+	ck_rel(got[1], 0.5);
+	fp_ledger_close(l);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_ledger_rejects_other_files)
 {
 	char *d = tmpdir(), err[256];
@@ -677,6 +714,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_tv_pue_2_ledger_sum_then_divide);
 	tcase_add_test(l, test_ledger_spread_factors_certificates);
 	tcase_add_test(l, test_ledger_rejects_other_files);
+	tcase_add_test(l, test_ledger_zone_ppue);
 	tcase_add_test(e, test_engine_restart_loses_nothing);
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_config_errors);
