@@ -139,6 +139,34 @@ EOC
 	"$FPD" -c "$tmp/rtu.conf" --test >"$tmp/rtu.out" 2>&1
 	sed 's/^/# /' "$tmp/rtu.out" | grep -v '^# footprintd' | head -5
 	check "RTU: the meter is read over a serial line" near "$(field "$tmp/rtu.out" rtu-meter power_w)" 2000 0.001
+	kill -TERM "${pids[-1]}" 2>/dev/null; wait "${pids[-1]}" 2>/dev/null
+	# An RS485 bus: three units on one line, one of them dead; the two
+	# others keep their 1 s schedule and their own values.
+	"$SIM" --rtu "$tmp/ttyA:19200" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120,power=700 \
+		--unit 8:eastron-sdm630,power=8000 --unit 9:eastron-sdm120,dead 2>"$tmp/bus.err" &
+	pids+=($!)
+	sleep 0.5
+	cat > "$tmp/bus.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/statebus"; interval = "1s"; };
+outputs: { file = ( { path = "out.lp"; } ); };
+modbus: { profiles_dir = "$PROFILES";
+  devices = (
+    { name = "bus-7"; url = "rtu:$tmp/ttyB?baud=19200"; unit_id = 7; profile = "eastron-sdm120"; timeout = "300ms"; },
+    { name = "bus-8"; url = "rtu:$tmp/ttyB?baud=19200"; unit_id = 8; profile = "eastron-sdm630"; timeout = "300ms"; },
+    { name = "bus-9"; url = "rtu:$tmp/ttyB?baud=19200"; unit_id = 9; profile = "eastron-sdm120"; timeout = "300ms"; }
+  ); };
+EOC
+	"$FPD" -c "$tmp/bus.conf" 2>"$tmp/bus.fpd.err" &
+	fpd=$!; pids+=($fpd)
+	sleep 6.5
+	kill -TERM "$fpd"; wait "$fpd"
+	blp="$tmp/statebus/out.lp"
+	n7=$(grep -c '^meter,device=bus-7,role=' "$blp"); n8=$(grep -c '^meter,device=bus-8,role=' "$blp")
+	echo "# RTU bus: unit 7 read $n7 times, unit 8 $n8 times in 6.5 s"
+	check "RTU bus: both live units keep their 1 s schedule beside a dead one" [ "$n7" -ge 5 -a "$n8" -ge 5 ]
+	check "RTU bus: each unit's readings are its own" \
+		both near "$(field "$blp" bus-7 power_w)" 700 0.001 -- near "$(field "$blp" bus-8 power_w)" 8000 0.001
+	check "RTU bus: the dead unit is not read" not grep -q '^meter,device=bus-9,' "$blp"
 else
 	not_ok "RTU: socat is not installed"
 fi

@@ -20,7 +20,8 @@
  * after S seconds (a meter reset).  Faults: dead (never answers), busy=N (exception 6 on
  * the first N requests), delay=MS (answers that late).  With --frozen the
  * values do not move (for cross-checks).  TCP serves several clients and
- * units; RTU serves one unit.  Exits on SIGTERM/SIGINT. */
+ * units; RTU serves several units on one line (a bus).  Exits on
+ * SIGTERM/SIGINT. */
 #include "config.h"
 
 #include <errno.h>
@@ -397,10 +398,49 @@ static int serve_tcp(const char *hostport, const char *port_file)
 	return 0;
 }
 
+/* Modbus RTU CRC-16 (polynomial 0xA001, initial 0xFFFF). */
+static uint16_t crc16(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xFFFF;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int i = 0; i < 8; i++)
+			crc = crc & 1 ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+/* Reads up to n bytes from fd within ms; returns the count read. */
+static size_t read_within(int fd, uint8_t *buf, size_t n, int ms)
+{
+	size_t got = 0;
+
+	while (got < n && !quit) {
+		fd_set rd;
+		struct timeval tv = { 0, ms * 1000 };
+		ssize_t r;
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+			break;
+		r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/* RTU with several units on one line (a bus): libmodbus's RTU server
+ * answers one slave id, so frames are read here (the reading requests,
+ * function codes 1-4, are 8 bytes) and dispatched by unit; modbus_reply
+ * builds each answer with the unit's id.  A frame with a bad CRC or for
+ * a unit nobody serves gets no answer, as on a real bus. */
 static int serve_rtu(const char *spec)
 {
 	char *dev = fp_xstrdup(spec), *colon = strrchr(dev, ':');
-	int baud = 9600;
+	int baud = 9600, fd;
 	modbus_t *ctx;
 
 	if (colon) {
@@ -408,22 +448,33 @@ static int serve_rtu(const char *spec)
 		baud = atoi(colon + 1);
 	}
 	ctx = modbus_new_rtu(dev, baud, 'N', 8, 1);
-	if (!ctx || nunits != 1) {
-		fprintf(stderr, "fpsim: RTU serves exactly one unit\n");
+	if (!ctx) {
+		fprintf(stderr, "fpsim: %s: %s\n", dev, modbus_strerror(errno));
 		return 1;
 	}
-	modbus_set_slave(ctx, units[0].id);
 	if (modbus_connect(ctx) != 0) {
 		fprintf(stderr, "fpsim: %s: %s\n", dev, modbus_strerror(errno));
 		return 1;
 	}
+	fd = modbus_get_socket(ctx);
 	while (!quit) {
 		uint8_t q[MODBUS_RTU_MAX_ADU_LENGTH];
-		int rc = modbus_receive(ctx, q);
-		if (rc > 0)
-			answer(ctx, q, rc);
-		else if (rc < 0 && errno != ETIMEDOUT && errno != EINTR && errno != EMBBADCRC)
-			usleep(10000);
+		size_t n = read_within(fd, q, 1, 200);
+		if (n == 0)
+			continue;
+		n += read_within(fd, q + 1, 7, 50);
+		if (n < 8 || q[1] < 1 || q[1] > 4 ||
+		    crc16(q, 6) != (uint16_t)(q[6] | q[7] << 8)) {
+			/* garbage or a frame we do not serve: resynchronise on
+			 * the line's silence */
+			while (read_within(fd, q, sizeof(q), 20) > 0)
+				;
+			continue;
+		}
+		if (!find_unit(q[0]))
+			continue;
+		modbus_set_slave(ctx, q[0]);
+		answer(ctx, q, 8);
 	}
 	modbus_close(ctx);
 	modbus_free(ctx);
