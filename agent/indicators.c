@@ -25,26 +25,29 @@ struct role {
 	enum fp_qty q1, q2; /* quantities it belongs to (q2 = q1 if one) */
 	const char *field, *unit; /* default reading */
 	double kwh_per_unit;      /* fuels: conversion into E_DC */
+	const char *field2;       /* the next choice (an inverter's production) */
 };
 
 static const struct role roles[] = {
-	{ "facility", FP_Q_FACILITY, FP_Q_GRID, "energy_import_kwh", "kwh", 0 },
-	{ "it", FP_Q_IT, FP_Q_IT, "energy_import_kwh", "kwh", 0 },
-	{ "cooling", FP_Q_COOLING, FP_Q_COOLING, "energy_import_kwh", "kwh", 0 },
-	{ "lighting", FP_Q_LIGHTING, FP_Q_LIGHTING, "energy_import_kwh", "kwh", 0 },
-	{ "other", FP_Q_OTHER, FP_Q_OTHER, "energy_import_kwh", "kwh", 0 },
-	{ "renewable_onsite", FP_Q_RENEWABLE_ONSITE, FP_Q_FACILITY, "energy_import_kwh", "kwh", 0 },
-	{ "reuse", FP_Q_REUSE, FP_Q_REUSE, "energy_import_kwh", "kwh", 0 },
-	{ "cooling_heat", FP_Q_COOLING_HEAT, FP_Q_COOLING_HEAT, "energy_import_kwh", "kwh", 0 },
-	{ "water", FP_Q_WATER, FP_Q_WATER, "water_m3", "m3", 0 },
-	{ "fuel_diesel", FP_Q_FUEL, FP_Q_FACILITY, "fuel_l", "l", FP_KWH_PER_L_DIESEL },
-	{ "fuel_gas", FP_Q_FUEL, FP_Q_FACILITY, "gas_m3", "m3", FP_KWH_PER_M3_GAS },
-	{ "fuel_hydrogen", FP_Q_FUEL, FP_Q_FACILITY, "hydrogen_kg", "kg", FP_KWH_PER_KG_HYDROGEN },
-	{ "fuel_bioethanol", FP_Q_FUEL, FP_Q_FACILITY, "fuel_l", "l", FP_KWH_PER_L_BIOETHANOL },
+	{ "facility", FP_Q_FACILITY, FP_Q_GRID, "energy_import_kwh", "kwh", 0, NULL },
+	{ "it", FP_Q_IT, FP_Q_IT, "energy_import_kwh", "kwh", 0, NULL },
+	{ "cooling", FP_Q_COOLING, FP_Q_COOLING, "energy_import_kwh", "kwh", 0, NULL },
+	{ "lighting", FP_Q_LIGHTING, FP_Q_LIGHTING, "energy_import_kwh", "kwh", 0, NULL },
+	{ "other", FP_Q_OTHER, FP_Q_OTHER, "energy_import_kwh", "kwh", 0, NULL },
+	/* a PV inverter's production is its AC export (SunSpec WH) */
+	{ "renewable_onsite", FP_Q_RENEWABLE_ONSITE, FP_Q_FACILITY, "energy_export_kwh", "kwh", 0,
+	  "energy_import_kwh" },
+	{ "reuse", FP_Q_REUSE, FP_Q_REUSE, "energy_import_kwh", "kwh", 0, NULL },
+	{ "cooling_heat", FP_Q_COOLING_HEAT, FP_Q_COOLING_HEAT, "energy_import_kwh", "kwh", 0, NULL },
+	{ "water", FP_Q_WATER, FP_Q_WATER, "water_m3", "m3", 0, NULL },
+	{ "fuel_diesel", FP_Q_FUEL, FP_Q_FACILITY, "fuel_l", "l", FP_KWH_PER_L_DIESEL, NULL },
+	{ "fuel_gas", FP_Q_FUEL, FP_Q_FACILITY, "gas_m3", "m3", FP_KWH_PER_M3_GAS, NULL },
+	{ "fuel_hydrogen", FP_Q_FUEL, FP_Q_FACILITY, "hydrogen_kg", "kg", FP_KWH_PER_KG_HYDROGEN, NULL },
+	{ "fuel_bioethanol", FP_Q_FUEL, FP_Q_FACILITY, "fuel_l", "l", FP_KWH_PER_L_BIOETHANOL, NULL },
 	{ "telecom_equipment", FP_Q_TELECOM_EQUIPMENT, FP_Q_TELECOM_EQUIPMENT,
-	  "energy_import_kwh", "kwh", 0 },
-	{ "telecom_site", FP_Q_TELECOM_SITE, FP_Q_TELECOM_SITE, "energy_import_kwh", "kwh", 0 },
-	{ "data_volume", FP_Q_DATA_VOLUME, FP_Q_DATA_VOLUME, "data_bytes", "byte", 0 },
+	  "energy_import_kwh", "kwh", 0, NULL },
+	{ "telecom_site", FP_Q_TELECOM_SITE, FP_Q_TELECOM_SITE, "energy_import_kwh", "kwh", 0, NULL },
+	{ "data_volume", FP_Q_DATA_VOLUME, FP_Q_DATA_VOLUME, "data_bytes", "byte", 0, NULL },
 };
 
 static const struct role *find_role(const char *name)
@@ -657,6 +660,9 @@ static bool meter_decide(struct meter *m, const struct fp_point *p)
 	if (!field) {
 		if (kind != FP_METER_RATE && r && fp_point_field(p, r->field)) {
 			field = r->field;
+			kind = FP_METER_COUNTER;
+		} else if (kind != FP_METER_RATE && r && r->field2 && fp_point_field(p, r->field2)) {
+			field = r->field2;
 			kind = FP_METER_COUNTER;
 		} else if (kind != FP_METER_COUNTER && fp_point_field(p, "power_w")) {
 			field = "power_w";

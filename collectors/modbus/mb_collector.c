@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "mb_sunspec.h"
 #include "sched.h"
 #include "util.h"
 
@@ -21,6 +22,8 @@
 struct mb_dev {
 	const struct fp_mb_device_cfg *cfg;
 	struct fp_mb_field *fields; /* own copy: disabled flags change */
+	size_t nfields;
+	bool discovered;            /* SunSpec: the fields come from the device */
 	struct fp_mb_block *blocks;
 	size_t nblocks;
 	int64_t next_ns;
@@ -61,7 +64,7 @@ struct fp_mb_collector {
 static void replan(struct mb_dev *d)
 {
 	fp_mb_plan_free(d->blocks, d->nblocks);
-	d->nblocks = fp_mb_plan(d->fields, d->cfg->nfields, &d->cfg->limits, &d->blocks);
+	d->nblocks = fp_mb_plan(d->fields, d->nfields, &d->cfg->limits, &d->blocks);
 }
 
 struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
@@ -90,6 +93,7 @@ struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
 		d->cfg = &mc->devs[i];
 		d->fields = fp_xcalloc(d->cfg->nfields ? d->cfg->nfields : 1, sizeof(*d->fields));
 		memcpy(d->fields, d->cfg->fields, d->cfg->nfields * sizeof(*d->fields));
+		d->nfields = d->cfg->nfields;
 		replan(d);
 		for (k = 0; k < c->nconns; k++)
 			if (!strcmp(c->conns[k].key, key))
@@ -244,14 +248,55 @@ static void illegal(struct mb_dev *d, const struct fp_mb_block *b, int e)
 	replan(d);
 }
 
+static int sunspec_read(void *ctx, uint16_t addr, uint16_t n, uint16_t *regs)
+{
+	struct mb_conn *cn = ctx;
+
+	if (modbus_read_registers(cn->ctx, addr, n, regs) == n)
+		return 0;
+	cn->last_request_ns = fp_mono_ns();
+	return -(errno ? errno : EIO);
+}
+
+/* SunSpec: finds the device's models and makes its fields. */
+static int discover(struct mb_conn *cn, struct mb_dev *d)
+{
+	struct fp_sunspec_model m[FP_SUNSPEC_MAX_MODELS];
+	char why[200], skipped[512];
+	size_t n = 0, i;
+	uint16_t base = 0;
+
+	if (fp_sunspec_discover(sunspec_read, cn, m, FP_SUNSPEC_MAX_MODELS, &n, &base, why,
+				sizeof(why)) < 0) {
+		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: SunSpec discovery: %s",
+			    d->cfg->name, d->cfg->unit_id, why);
+		return -1;
+	}
+	/* before: the (empty) copy of the config's fields, or an earlier
+	 * discovery's own */
+	fp_sunspec_fields_free(d->fields, d->discovered ? d->nfields : 0);
+	d->nfields = fp_sunspec_fields(m, n, &d->fields, skipped, sizeof(skipped));
+	d->discovered = true;
+	replan(d);
+	fp_log(LOG_INFO, "modbus[%s]: unit %d: SunSpec at %u: %zu models, %zu fields in %zu requests",
+	       d->cfg->name, d->cfg->unit_id, base, n, d->nfields, d->nblocks);
+	for (i = 0; i < n; i++)
+		fp_log(LOG_DEBUG, "modbus[%s]: model %u at %u, L %u", d->cfg->name, m[i].id, m[i].addr,
+		       m[i].len);
+	if (skipped[0])
+		fp_log(LOG_NOTICE, "modbus[%s]: SunSpec models skipped (not decoded): %s", d->cfg->name,
+		       skipped);
+	return 0;
+}
+
 /* Polls one device; appends its points to out.  Returns true if anything
  * was read. */
 static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
 {
 	const struct fp_mb_device_cfg *dc = d->cfg;
 	int64_t t0 = fp_mono_ns(), ts = fp_real_ns();
-	struct fp_mb_value *vals = fp_xcalloc(dc->nfields ? dc->nfields : 1, sizeof(*vals));
-	bool *have = fp_xcalloc(dc->nfields ? dc->nfields : 1, sizeof(*have));
+	struct fp_mb_value *vals = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*vals));
+	bool *have = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*have));
 	uint16_t regs[125];
 	uint8_t bits[2000];
 	size_t i, ok = 0, failed = 0;
@@ -266,6 +311,16 @@ static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
 	modbus_set_slave(cn->ctx, dc->unit_id);
 	modbus_set_response_timeout(cn->ctx, (uint32_t)(dc->timeout_ms / 1000),
 				    (uint32_t)(dc->timeout_ms % 1000) * 1000);
+	if (dc->sunspec && !d->discovered) {
+		if (discover(cn, d) < 0) {
+			failed++;
+			goto done;
+		}
+		free(vals);
+		free(have);
+		vals = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*vals));
+		have = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*have));
+	}
 	for (i = 0; i < d->nblocks; i++) {
 		struct fp_mb_block b = d->blocks[i];
 		size_t k;
@@ -320,15 +375,17 @@ static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
 			    modbus_strerror(rc));
 		break;
 	}
+	if (dc->sunspec)
+		fp_sunspec_apply_sf(d->fields, d->nfields, vals, have);
 	/* One point per phase (and one without). */
 	{
 		const char *phases[64];
 		size_t np = 0, p;
 
-		for (i = 0; i < dc->nfields; i++) {
+		for (i = 0; i < d->nfields; i++) {
 			const char *ph = d->fields[i].phase;
 			bool seen = false;
-			if (!have[i] || vals[i].kind == FP_MB_V_NONE)
+			if (!have[i] || vals[i].kind == FP_MB_V_NONE || d->fields[i].hidden)
 				continue;
 			for (p = 0; p < np; p++)
 				if ((!ph && !phases[p]) || (ph && phases[p] && !strcmp(ph, phases[p])))
@@ -347,10 +404,10 @@ static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
 				fp_point_tag(pt, "phase", phases[p]);
 			for (t = 0; t < dc->ntags; t++)
 				fp_point_tag(pt, dc->tags[t].key, dc->tags[t].val);
-			for (i = 0; i < dc->nfields; i++) {
+			for (i = 0; i < d->nfields; i++) {
 				const struct fp_mb_field *f = &d->fields[i];
 				const struct fp_mb_value *v = &vals[i];
-				if (!have[i] || v->kind == FP_MB_V_NONE)
+				if (!have[i] || v->kind == FP_MB_V_NONE || f->hidden)
 					continue;
 				if (!((!f->phase && !phases[p]) ||
 				      (f->phase && phases[p] && !strcmp(f->phase, phases[p]))))
@@ -514,7 +571,10 @@ void fp_mb_collector_free(struct fp_mb_collector *c)
 	}
 	for (i = 0; i < c->ndevs; i++) {
 		fp_mb_plan_free(c->devs[i].blocks, c->devs[i].nblocks);
-		free(c->devs[i].fields);
+		if (c->devs[i].discovered)
+			fp_sunspec_fields_free(c->devs[i].fields, c->devs[i].nfields);
+		else
+			free(c->devs[i].fields);
 	}
 	free(c->conns);
 	free(c->devs);

@@ -731,7 +731,15 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "registers", "give either profile or registers, not both");
 	else if (!d->profile && !regs)
 		fp_cfg_report(e, g, "registers", "a device needs a profile or a registers list");
-	if (d->profile && !regs) {
+	if (d->profile && !regs && !strcmp(d->profile, "sunspec")) {
+		/* Discovered on the device at the first poll; requests of up
+		 * to 125 registers hold a whole model with its scale factors. */
+		parse_defaults(e, g, &df);
+		d->limits = df.limits;
+		d->limits.max_registers = 125;
+		d->limits.max_gap = 125;
+		d->sunspec = true;
+	} else if (d->profile && !regs) {
 		char *path = find_profile(d->profile, mc->profiles_dir, cfg->file);
 		if (!path) {
 			fp_cfg_report(e, g, "profile", "'%s' not found (as %s/%s.conf or .csv)", d->profile,
@@ -755,7 +763,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	}
 	if (e->n > before)
 		return;
-	if (d->nfields == 0)
+	if (d->nfields == 0 && !d->sunspec)
 		fp_cfg_report(e, g, d->profile ? "profile" : "registers", "no register to read");
 	for (i = 0; i < d->nfields; i++) {
 		const struct fp_mb_field *a = &d->fields[i];
@@ -833,6 +841,13 @@ void fp_mb_config_describe(const struct fp_mb_config *c, FILE *f)
 
 		for (k = 0; k < nb; k++)
 			regs += b[k].count;
+		if (d->sunspec) {
+			fprintf(f, "modbus device %s (%s unit %d): SunSpec, models found at the first poll "
+				"(probing holding registers 40000, 0, 50000)\n", d->name, key, d->unit_id);
+			fp_mb_plan_free(b, nb);
+			free(key);
+			continue;
+		}
 		fprintf(f, "modbus device %s (%s unit %d, %zu fields): %zu requests touching %u "
 			"registers/bits\n", d->name, key, d->unit_id, d->nfields, nb, regs);
 		for (k = 0; k < nb; k++)

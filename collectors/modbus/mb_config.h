@@ -36,6 +36,7 @@ struct fp_mb_device_cfg {
 	int unit_id;
 	char *role;
 	char *profile; /* as configured, NULL for inline registers */
+	bool sunspec;  /* profile = "sunspec": fields found by discovery */
 	struct fp_mb_field *fields;
 	size_t nfields;
 	struct fp_mb_plan_limits limits;

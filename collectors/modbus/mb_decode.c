@@ -273,7 +273,7 @@ size_t fp_mb_plan(const struct fp_mb_field *fields, size_t n, const struct fp_mb
 		struct fp_mb_block *cur = nb ? &b[nb - 1] : NULL;
 
 		if (cur && !lim->single && !f->solo && !fields[cur->fields[0]].solo &&
-		    cur->table == f->table &&
+		    cur->table == f->table && fields[cur->fields[0]].group == f->group &&
 		    f->address <= (uint32_t)cur->start + cur->count + lim->max_gap &&
 		    (end > (uint32_t)cur->start + cur->count ? end : (uint32_t)cur->start + cur->count) -
 				    cur->start <= maxn) {

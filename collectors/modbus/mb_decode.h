@@ -44,6 +44,14 @@ struct fp_mb_field {
 	int line;                               /* config line, for messages */
 	bool disabled;                          /* illegal address: dropped */
 	bool solo;                              /* read alone (its block failed) */
+	/* SunSpec (mb_sunspec.c): the value is multiplied by 10^SF, SF being
+	 * field sf - 1 of the same device (0: none); hidden fields (the
+	 * scale factors) are read but not written; fields of different
+	 * groups never share a request (a model with its scale factors). */
+	uint16_t sf;
+	int8_t pow10;   /* and by 10^pow10 (a unit change), in the same step */
+	bool hidden;
+	uint16_t group;
 };
 
 /* A decoded value: what goes into the point. */

@@ -171,7 +171,54 @@ else
 	not_ok "RTU: socat is not installed"
 fi
 
-# 5. Config errors name the file and line.
+# 5. SunSpec discovery: a meter 203 at 40000, an inverter 103 behind a
+#    common model of the older length 65 at 50000, a float inverter 113 at
+#    0; each chain also has a model nobody decodes.
+sim ss --frozen --unit 1:sunspec-meter,power=2000 --unit 2:sunspec-inverter,base=50000,common65,power=3000 \
+	--unit 3:sunspec-inverter-float,base=0,power=1500
+cat > "$tmp/ss.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/statess"; };
+modbus: { devices = (
+  { name = "ss-meter"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "sunspec"; role = "facility"; },
+  { name = "ss-inv"; url = "tcp://127.0.0.1:$PORT"; unit_id = 2; profile = "sunspec"; role = "renewable_onsite"; },
+  { name = "ss-invf"; url = "tcp://127.0.0.1:$PORT"; unit_id = 3; profile = "sunspec"; }
+); };
+EOC
+out=$("$FPD" -c "$tmp/ss.conf" --check-config -v 2>&1)
+check "--check-config -v: a SunSpec device is planned at its first poll" \
+	grep -q "modbus device ss-meter (tcp://127.0.0.1:$PORT unit 1): SunSpec" <<<"$out"
+"$FPD" -c "$tmp/ss.conf" --test >"$tmp/ss.out" 2>"$tmp/ss.err"
+sed 's/^/# /' "$tmp/ss.err" | grep -i sunspec
+check "SunSpec: found at 40000, 50000 and 0" both grep -q "ss-meter\]: unit 1: SunSpec at 40000: 3 models" "$tmp/ss.err" -- \
+	both grep -q "ss-inv\]: unit 2: SunSpec at 50000: 3 models" "$tmp/ss.err" -- \
+	grep -q "ss-invf\]: unit 3: SunSpec at 0: 3 models" "$tmp/ss.err"
+check "SunSpec: the unknown model is skipped with a log line" grep -q "models skipped (not decoded): 120 (L 26 at 40177)" "$tmp/ss.err"
+check "SunSpec meter 203: power, energy, PF with their scale factors" \
+	both near "$(field "$tmp/ss.out" ss-meter power_w)" 2000 0.001 -- \
+	both near "$(field "$tmp/ss.out" ss-meter energy_import_kwh)" 12346 0.001 -- \
+	both near "$(field "$tmp/ss.out" ss-meter power_factor)" 0.97 1e-12 -- \
+	near "$(field "$tmp/ss.out" ss-meter voltage_v L2)" 230 0.001
+check "SunSpec meter: not-implemented points give no field" not grep -q '^meter,device=ss-meter,.*reactive_power_var' "$tmp/ss.out"
+check "SunSpec inverter 103 (common L 65): power, production, state" \
+	both near "$(field "$tmp/ss.out" ss-inv power_w)" 3000 0.001 -- \
+	both near "$(field "$tmp/ss.out" ss-inv energy_export_kwh)" 12347 0.001 -- \
+	grep -q '^meter,device=ss-inv,role=renewable_onsite,.*state=4i' "$tmp/ss.out"
+check "SunSpec inverter: the cabinet temperature sentinel gives no field" not grep -q 'device=ss-inv,.*temperature_c' "$tmp/ss.out"
+check "SunSpec float inverter 113 at base 0" near "$(field "$tmp/ss.out" ss-invf power_w)" 1500 0.001
+check "SunSpec common model: manufacturer, model and serial" \
+	grep -q '^meter,device=ss-meter,role=facility,site=lab,source=modbus manufacturer="fpsim",model="Meter 203",serial="FP0001"' "$tmp/ss.out"
+# mbpoll, a client nobody here wrote, reads the marker and the meter's W
+# register (model 203 at 40070, W at +18, W_SF at +22).
+if command -v mbpoll >/dev/null 2>&1; then
+	mb=$(mbpoll -m tcp -p "$PORT" -a 1 -0 -r 40000 -c 2 -1 127.0.0.1 2>&1 | grep -o '^\[4000[01]\]:[[:space:]]*[0-9-]*' | awk '{ print $2 }' | tr '\n' ' ')
+	w=$(mbpoll -m tcp -p "$PORT" -a 1 -0 -r 40088 -c 1 -t 4 -1 127.0.0.1 2>&1 | grep -o '^\[40088\]:[[:space:]]*[0-9-]*' | awk '{ print $2 }')
+	check "mbpoll sees the SunS marker (21365 28243) and W x 10^W_SF = power_w" \
+		both [ "$mb" = "21365 28243 " ] -- near "$((w * 10))" "$(field "$tmp/ss.out" ss-meter power_w)" 0.001
+else
+	not_ok "mbpoll is not installed"
+fi
+
+# 6. Config errors name the file and line.
 cat > "$tmp/bad.conf" <<EOC
 modbus: {
   devices = (

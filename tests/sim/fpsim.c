@@ -5,6 +5,8 @@
  *         [--profiles-dir DIR] [--frozen] [--seed N]
  *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
  *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
+ *         --unit ID:sunspec-meter|sunspec-inverter|sunspec-inverter-float
+ *                [,base=N][,common65][,power=W] ...
  *
  * Each unit serves a register map read from a profile file (the same
  * .conf/.csv files footprintd reads) with values that move: voltage near
@@ -17,7 +19,10 @@
  * starts the energy counter there; ramp=KWH_PER_S makes it exactly
  * energy + ramp x seconds since start (power consistent, no noise; an
  * integer register wraps at its width), reset_at=S restarts it from 0
- * after S seconds (a meter reset).  Faults: dead (never answers), busy=N (exception 6 on
+ * after S seconds (a meter reset).  SunSpec units serve "SunS" at base
+ * (default 40000; 0 and 50000 are the other standard ones), model 1 (L 66,
+ * or 65 with common65), a meter 203, an inverter 103 or a float inverter
+ * 113, a model 120 nobody decodes, and the end model.  Faults: dead (never answers), busy=N (exception 6 on
  * the first N requests), delay=MS (answers that late).  With --frozen the
  * values do not move (for cross-checks).  TCP serves several clients and
  * units; RTU serves several units on one line (a bus).  Exits on
@@ -58,6 +63,10 @@ struct unit {
 	double p_now; /* power with its noise, this refresh */
 	double energy0, ramp, reset_at; /* known trajectory (ramp > 0) */
 	int64_t t0_ns;
+	int sunspec;           /* 1 meter 203, 2 inverter 103, 3 inverter 113 */
+	unsigned ss_base;      /* where "SunS" is */
+	bool ss_l65;           /* the older common model length */
+	unsigned ss_model;     /* the measurement model's ID register */
 	int64_t last_ns;
 };
 
@@ -176,10 +185,12 @@ static double value_for(struct unit *u, const struct fp_mb_field *f)
 	return 42;
 }
 
+static void sunspec_values(struct unit *u);
+
 static void refresh(struct unit *u)
 {
 	int64_t now = fp_mono_ns();
-	const struct fp_mb_device_cfg *d = &u->mc->devs[0];
+	const struct fp_mb_device_cfg *d = u->sunspec ? NULL : &u->mc->devs[0];
 	size_t i;
 
 	u->p_now = u->power;
@@ -201,12 +212,138 @@ static void refresh(struct unit *u)
 			u->energy_kwh = u->energy0 + u->ramp * t;
 	}
 	u->last_ns = now;
+	if (u->sunspec) {
+		sunspec_values(u);
+		return;
+	}
 	for (i = 0; i < d->nfields; i++)
 		put(u, &d->fields[i], value_for(u, &d->fields[i]));
 }
 
+/* ---- SunSpec units: "SunS", model 1, a measurement model, model 120
+ * (not decoded by footprintd: skipped by its length), the end model. ---- */
+
+static void ss_str(uint16_t *r, const char *txt, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t a = (uint8_t)(2 * i < strlen(txt) ? txt[2 * i] : 0);
+		uint8_t b = (uint8_t)(2 * i + 1 < strlen(txt) ? txt[2 * i + 1] : 0);
+		r[i] = (uint16_t)(a << 8 | b);
+	}
+}
+
+static void ss_f32(uint16_t *r, double v)
+{
+	float x = (float)v;
+	uint32_t b;
+	memcpy(&b, &x, 4);
+	r[0] = (uint16_t)(b >> 16);
+	r[1] = (uint16_t)b;
+}
+
+static void sunspec_layout(struct unit *u)
+{
+	uint16_t *r = u->map->tab_registers;
+	unsigned a = u->ss_base, l1 = u->ss_l65 ? 65 : 66, lm, i;
+	char sn[32];
+
+	r[a] = 0x5375;
+	r[a + 1] = 0x6E53;
+	a += 2;
+	r[a] = 1;
+	r[a + 1] = (uint16_t)l1;
+	ss_str(r + a + 2, "fpsim", 16);
+	ss_str(r + a + 18, u->sunspec == 1 ? "Meter 203" : u->sunspec == 2 ? "Inverter 103" : "Inverter 113", 16);
+	snprintf(sn, sizeof(sn), "FP%04d", u->id);
+	ss_str(r + a + 50, sn, 16);
+	a += 2 + l1;
+	u->ss_model = a;
+	lm = u->sunspec == 1 ? 105 : u->sunspec == 2 ? 50 : 60;
+	r[a] = (uint16_t)(u->sunspec == 1 ? 203 : u->sunspec == 2 ? 103 : 113);
+	r[a + 1] = (uint16_t)lm;
+	/* every point "not implemented" until the values are written */
+	for (i = 2; i < 2 + lm; i++)
+		r[a + i] = u->sunspec == 3 ? 0x7FC0 : 0x8000;
+	if (u->sunspec == 3)
+		for (i = 2; i < 2 + lm; i += 2)
+			r[a + i + 1] = 0;
+	a += 2 + lm;
+	r[a] = 120; /* nameplate: skipped */
+	r[a + 1] = 26;
+	a += 2 + 26;
+	r[a] = 0xFFFF;
+	r[a + 1] = 0;
+	for (i = u->ss_base; i <= a + 1; i++)
+		u->covered_reg[0][i] = 1;
+}
+
+static void sunspec_values(struct unit *u)
+{
+	uint16_t *r = u->map->tab_registers + u->ss_model;
+	double p = u->p_now, amps = p / 0.97 / 230.0, wh = u->energy_kwh * 1000;
+	uint32_t whi = (uint32_t)llround(wh);
+
+	if (u->sunspec == 1) {
+		r[6] = (uint16_t)-2;               /* A_SF */
+		r[2] = (uint16_t)llround(amps * 100);
+		for (int k = 0; k < 3; k++)
+			r[3 + k] = (uint16_t)llround(amps / 3 * 100);
+		r[15] = (uint16_t)-1;              /* V_SF */
+		r[7] = 2300;
+		for (int k = 0; k < 3; k++)
+			r[8 + k] = 2300;
+		/* PPV (line-to-line) left "not implemented" */
+		r[17] = (uint16_t)-2;              /* Hz_SF */
+		r[16] = 5000;
+		r[22] = 1;                         /* W_SF: tens of watts */
+		r[18] = (uint16_t)(int16_t)llround(p / 10);
+		for (int k = 0; k < 3; k++)
+			r[19 + k] = (uint16_t)(int16_t)llround(p / 30);
+		r[27] = 1;
+		r[23] = (uint16_t)(int16_t)llround(p / 0.97 / 10);
+		r[37] = (uint16_t)-1;              /* PF_SF: percent x 10 */
+		r[33] = 970;
+		for (int k = 40; k < 46; k++)      /* per-phase energies: acc32 */
+			r[k] = 0;                  /* "not implemented" is 0 */
+		for (int k = 48; k < 54; k++)
+			r[k] = 0;
+		r[54] = 0;                         /* TotWh_SF */
+		r[46] = (uint16_t)(whi >> 16);
+		r[47] = (uint16_t)whi;
+		r[38] = 0;
+		r[39] = 1500;                      /* exported: 1.5 kWh */
+	} else if (u->sunspec == 2) {
+		for (int k = 3; k <= 12; k++)      /* uint16 points: 0xFFFF */
+			r[k] = 0xFFFF;
+		r[6] = (uint16_t)-2;
+		r[2] = (uint16_t)llround(amps * 100);
+		r[13] = (uint16_t)-1;
+		r[10] = 2300;
+		r[15] = 1;
+		r[14] = (uint16_t)(int16_t)llround(p / 10);
+		r[17] = (uint16_t)-2;
+		r[16] = 5000;
+		r[23] = (uint16_t)-1;
+		r[22] = 970;
+		r[26] = 0;
+		r[24] = (uint16_t)(whi >> 16);
+		r[25] = (uint16_t)whi;
+		r[37] = (uint16_t)-1;              /* Tmp_SF; TmpCab left 0x8000 */
+		r[38] = 4;                         /* St: MPPT */
+	} else {
+		ss_f32(r + 2, amps);
+		ss_f32(r + 16, 230);
+		ss_f32(r + 22, p);
+		ss_f32(r + 24, 50);
+		ss_f32(r + 30, 97);
+		ss_f32(r + 32, wh);
+		r[48] = 4;
+	}
+}
+
 static int load_unit(struct unit *u, const char *spec)
 {
+	bool has_base = false;
 	char *s = fp_xstrdup(spec), *colon = strchr(s, ':'), *opts, *tok, *save = NULL;
 	struct fp_config cfg;
 	struct fp_cfg_errors errs = { 0 };
@@ -245,6 +382,12 @@ static int load_unit(struct unit *u, const char *spec)
 			u->ramp = strtod(tok + 5, NULL);
 		else if (!strncmp(tok, "reset_at=", 9))
 			u->reset_at = strtod(tok + 9, NULL);
+		else if (!strncmp(tok, "base=", 5)) {
+			u->ss_base = (unsigned)atoi(tok + 5);
+			has_base = true;
+		}
+		else if (!strcmp(tok, "common65"))
+			u->ss_l65 = true;
 		else {
 			fprintf(stderr, "fpsim: unknown unit option '%s'\n", tok);
 			return -1;
@@ -252,6 +395,25 @@ static int load_unit(struct unit *u, const char *spec)
 	}
 	u->energy0 = u->energy_kwh;
 	u->t0_ns = fp_mono_ns();
+	u->sunspec = !strcmp(u->profile, "sunspec-meter") ? 1 : !strcmp(u->profile, "sunspec-inverter")
+		? 2 : !strcmp(u->profile, "sunspec-inverter-float") ? 3 : 0;
+	if (u->sunspec) {
+		if (!has_base)
+			u->ss_base = 40000;
+		if (u->ss_base > 65000) {
+			fprintf(stderr, "fpsim: base=%u leaves no room for the chain\n", u->ss_base);
+			return -1;
+		}
+		u->map = modbus_mapping_new(0, 0, 65536, 0);
+		u->covered_reg[0] = fp_xcalloc(65536, 1);
+		u->covered_reg[1] = fp_xcalloc(65536, 1);
+		u->covered_bit[0] = fp_xcalloc(65536, 1);
+		u->covered_bit[1] = fp_xcalloc(65536, 1);
+		sunspec_layout(u);
+		refresh(u);
+		free(s);
+		return 0;
+	}
 	/* Read the profile through footprintd's own parser. */
 	fp_config_defaults(&cfg);
 	text = fp_xasprintf("modbus: { profiles_dir = \"%s\"; devices = ( { name = \"u%d\"; "

@@ -4,10 +4,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fp_check.h"
 #include "mb_decode.h"
+#include "mb_sunspec.h"
 
 static struct fp_mb_field fld(enum fp_mb_type t, enum fp_mb_order o)
 {
@@ -256,6 +258,211 @@ START_TEST(test_modbus_names)
 }
 END_TEST
 
+/* ---- SunSpec: a register space the discovery reads ---- */
+
+static uint16_t space[65536];
+static bool readable[65536];
+static int reads;
+
+static int space_read(void *ctx, uint16_t addr, uint16_t n, uint16_t *regs)
+{
+	(void)ctx;
+	reads++;
+	for (unsigned i = 0; i < n; i++) {
+		if ((uint32_t)addr + i > 65535 || !readable[addr + i])
+			return -112345; /* an exception: illegal address */
+		regs[i] = space[addr + i];
+	}
+	return 0;
+}
+
+/* Writes a chain at base: "SunS", then models (id, len) and the end. */
+static void chain(unsigned base, const uint16_t (*models)[2], size_t n)
+{
+	unsigned a = base;
+
+	memset(space, 0, sizeof(space));
+	memset(readable, 0, sizeof(readable));
+	space[a] = 0x5375;
+	space[a + 1] = 0x6E53;
+	a += 2;
+	for (size_t i = 0; i < n; i++) {
+		space[a] = models[i][0];
+		space[a + 1] = models[i][1];
+		a += 2u + models[i][1];
+	}
+	space[a] = 0xFFFF;
+	space[a + 1] = 0;
+	for (unsigned i = base; i <= a + 1; i++)
+		readable[i] = true;
+}
+
+START_TEST(test_sunspec_discovery_bases_and_lengths)
+{
+	static const uint16_t m1[][2] = { { 1, 66 }, { 203, 105 } };
+	static const uint16_t m2[][2] = { { 1, 65 }, { 103, 50 }, { 1, 65 }, { 203, 105 } };
+	static const uint16_t m3[][2] = { { 1, 66 }, { 113, 60 }, { 120, 26 }, { 64001, 7 } };
+	static const unsigned bases[] = { 40000, 0, 50000 };
+	struct fp_sunspec_model m[FP_SUNSPEC_MAX_MODELS];
+	size_t n;
+	uint16_t base;
+	char why[200];
+
+	for (size_t b = 0; b < 3; b++) {
+		chain(bases[b], m1, 2);
+		ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+		ck_assert_uint_eq(base, bases[b]);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_uint_eq(m[0].id, 1);
+		ck_assert_uint_eq(m[0].addr, bases[b] + 2);
+		ck_assert_uint_eq(m[1].id, 203);
+		ck_assert_uint_eq(m[1].addr, bases[b] + 2 + 2 + 66); /* advanced by the L it reports */
+	}
+	/* the SolarEdge layout: common L 65, inverter 103, a meter behind it */
+	chain(40000, m2, 4);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(m[1].addr, 40069);
+	ck_assert_uint_eq(m[2].addr, 40121);
+	ck_assert_uint_eq(m[3].addr, 40188);
+	/* unknown models are listed, not decoded */
+	chain(40000, m3, 4);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 4);
+	{
+		struct fp_mb_field *f;
+		char skipped[200];
+		size_t nf = fp_sunspec_fields(m, n, &f, skipped, sizeof(skipped));
+		ck_assert_uint_gt(nf, 10);
+		ck_assert_ptr_nonnull(strstr(skipped, "120 (L 26"));
+		ck_assert_ptr_nonnull(strstr(skipped, "64001 (L 7"));
+		fp_sunspec_fields_free(f, nf);
+	}
+}
+END_TEST
+
+START_TEST(test_sunspec_discovery_failures)
+{
+	static const uint16_t loop[][2] = { { 1, 66 } };
+	struct fp_sunspec_model m[FP_SUNSPEC_MAX_MODELS];
+	size_t n;
+	uint16_t base;
+	char why[200];
+
+	/* no marker anywhere */
+	memset(readable, 1, sizeof(readable));
+	memset(space, 0, sizeof(space));
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "no SunSpec marker"));
+	/* a chain that never ends: 1000 models of length 0 - the guard */
+	chain(0, loop, 1);
+	for (unsigned a = 2; a < 4000; a += 2) {
+		space[a] = 7;
+		space[a + 1] = 0;
+		readable[a] = readable[a + 1] = true;
+	}
+	reads = 0;
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, FP_SUNSPEC_MAX_MODELS);
+	ck_assert_int_le(reads, 4 + FP_SUNSPEC_MAX_MODELS);
+	/* a header that cannot be read mid-chain */
+	chain(40000, loop, 1);
+	readable[40070] = false;
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), -1);
+	/* a chain running off the end of the register space */
+	memset(space, 0, sizeof(space));
+	memset(readable, 1, sizeof(readable));
+	space[50000] = 0x5375;
+	space[50001] = 0x6E53;
+	space[50002] = 1;
+	space[50003] = 65000;
+	space[40000] = 0;
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+START_TEST(test_sunspec_scale_factors_and_sentinels)
+{
+	static const uint16_t m1[][2] = { { 1, 66 }, { 203, 105 } };
+	struct fp_sunspec_model m[FP_SUNSPEC_MAX_MODELS];
+	struct fp_mb_field *f;
+	struct fp_mb_value *v;
+	bool *have;
+	size_t n, nf, i;
+	uint16_t base, *r;
+	char why[200], skipped[10];
+	double pw = -1, pf = -1, kwh = -1, va = -1, hz = -1;
+	bool var_seen = false;
+
+	chain(40000, m1, 2);
+	r = space + 40070; /* model 203 */
+	r[18] = 1234;                  /* W */
+	r[22] = 1;                     /* W_SF: x 10 */
+	r[33] = 970;                   /* PF, percent x 10 */
+	r[37] = (uint16_t)-1;          /* PF_SF */
+	r[46] = 0x0001;                /* TotWhImp 0x0001E240 = 123456 Wh */
+	r[47] = 0xE240;
+	r[54] = 0;
+	r[23] = 500;                   /* VA with VA_SF = 0x8000: unusable */
+	r[27] = 0x8000;
+	r[16] = 0x8000;                /* Hz "not implemented" */
+	r[17] = (uint16_t)-2;
+	r[28] = 100;                   /* VAR with an absurd SF */
+	r[32] = 40;
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	nf = fp_sunspec_fields(m, n, &f, skipped, sizeof(skipped));
+	v = calloc(nf, sizeof(*v));
+	have = calloc(nf, sizeof(*have));
+	for (i = 0; i < nf; i++) {
+		fp_mb_decode(&f[i], space + f[i].address, NULL, &v[i]);
+		have[i] = true;
+	}
+	fp_sunspec_apply_sf(f, nf, v, have);
+	for (i = 0; i < nf; i++) {
+		if (f[i].hidden || f[i].phase || v[i].kind != FP_MB_V_FLOAT)
+			continue;
+		if (!strcmp(f[i].field, "power_w"))
+			pw = v[i].f;
+		if (!strcmp(f[i].field, "power_factor"))
+			pf = v[i].f;
+		if (!strcmp(f[i].field, "energy_import_kwh"))
+			kwh = v[i].f;
+		if (!strcmp(f[i].field, "apparent_power_va"))
+			va = v[i].f;
+		if (!strcmp(f[i].field, "frequency_hz"))
+			hz = v[i].f;
+		if (!strcmp(f[i].field, "reactive_power_var"))
+			var_seen = true;
+	}
+	ck_assert(pw == 12340);
+	ck_assert(pf == 0.97);         /* one step: 970 / 10^3 */
+	ck_assert(kwh == 123.456);
+	ck_assert(va == -1);           /* its SF is "not implemented" */
+	ck_assert(hz == -1);           /* the value is */
+	ck_assert(!var_seen);          /* an SF outside -10..10 */
+	/* every scale factor is in the same request as its values */
+	{
+		struct fp_mb_block *b;
+		struct fp_mb_plan_limits lim = { 125, 2000, 125, false };
+		size_t nb = fp_mb_plan(f, nf, &lim, &b), k, j;
+		for (k = 0; k < nb; k++)
+			for (j = 0; j < b[k].nfields; j++) {
+				const struct fp_mb_field *x = &f[b[k].fields[j]];
+				if (x->sf) {
+					const struct fp_mb_field *s = &f[x->sf - 1];
+					ck_assert(s->address >= b[k].start && s->address < b[k].start + b[k].count);
+				}
+			}
+		ck_assert_uint_eq(nb, 2); /* model 1, model 203: one request each */
+		fp_mb_plan_free(b, nb);
+	}
+	free(v);
+	free(have);
+	fp_sunspec_fields_free(f, nf);
+}
+END_TEST
+
 static Suite *modbus_suite(void)
 {
 	Suite *s = suite_create("modbus");
@@ -270,6 +477,9 @@ static Suite *modbus_suite(void)
 	tcase_add_test(dec, test_modbus_names);
 	tcase_add_test(plan, test_modbus_plan_coalesces);
 	tcase_add_test(plan, test_modbus_plan_limits_125_and_2000);
+	tcase_add_test(plan, test_sunspec_discovery_bases_and_lengths);
+	tcase_add_test(plan, test_sunspec_discovery_failures);
+	tcase_add_test(plan, test_sunspec_scale_factors_and_sentinels);
 	suite_add_tcase(s, dec);
 	suite_add_tcase(s, plan);
 	return s;
