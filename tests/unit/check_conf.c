@@ -136,7 +136,7 @@ START_TEST(test_conf_bad_values)
 			  "  round_interval = \"yes\";\n"
 			  "};\n"
 			  "outputs: { file = ( { path = 3; precision = \"h\"; }, { name = \"a b\"; path = \"x\"; } ); };\n"
-			  "inventory: { };\n",
+			  "inventory: { weibull_profile = \"XX\"; };\n",
 			  &c, &e);
 
 	dump(&e);
@@ -150,7 +150,7 @@ START_TEST(test_conf_bad_values)
 		  has_error(&e, 9, "outputs.file[0].path: expected a string"));
 	ck_assert(has_error(&e, 9, "'h' is not one of: ns, us, ms, s"));
 	ck_assert(has_error(&e, 9, "'a b' must be"));
-	ck_assert(has_error(&e, 10, "inventory: this group is not supported"));
+	ck_assert(has_error(&e, 10, "inventory.weibull_profile: 'XX' is not one of"));
 	ck_assert_int_eq(n, 10);
 	fp_cfg_errors_reset(&e);
 	fp_config_free(&c);
