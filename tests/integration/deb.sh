@@ -22,9 +22,13 @@ if [ -n "$deb" ]; then
 	dpkg -c "$deb" > "$tmp/contents"
 	for f in ./usr/sbin/footprintd ./usr/bin/footprint ./lib/systemd/system/footprintd.service \
 		./etc/footprint/footprintd.conf ./usr/share/footprint/profiles/eastron-sdm630.conf \
-		./usr/share/man/man8/footprintd.8.gz ./usr/share/man/man5/footprintd.conf.5.gz; do
+		./usr/share/man/man8/footprintd.8.gz ./usr/share/man/man5/footprintd.conf.5.gz \
+		./usr/share/footprint/dashboards/footprint-site-energy.json \
+		./usr/share/footprint/grafana/provisioning/datasources/footprint.yaml; do
 		check "dpkg -c lists $f" grep -q " $f\$" "$tmp/contents"
 	done
+	check "the packaged Grafana dashboard provider points at /usr/share/footprint/dashboards" \
+		sh -c "dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./usr/share/footprint/grafana/provisioning/dashboards/footprint.yaml | grep -q '^ *path: /usr/share/footprint/dashboards$'"
 	check "the unit runs /usr/sbin/footprintd with /etc/footprint/footprintd.conf" \
 		sh -c "dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/footprintd.service | grep -q '^ExecStart=/usr/sbin/footprintd -c /etc/footprint/footprintd.conf$'"
 	check "the package enables the unit (dh_installsystemd snippets)" \
