@@ -166,6 +166,7 @@ mqtt: { brokers = ( { name = "site"; url = "mqtt://127.0.0.1:$MPORT"; subscripti
   { topic = "assets/events"; format = "lifecycle"; }
 ); } ); };
 $(indicators)
+inventory: { categories_file = "$top_srcdir/data/ewaste-categories.csv"; };
 EOC
 cat > "$tmp/b.conf" <<EOC
 agent: { site = "$SITE2"; interval = "1s"; state_dir = "$tmp/state-b"; };
@@ -174,6 +175,7 @@ modbus: { profiles_dir = "$PROFILES"; devices = (
   $(devs edge-incomer:9:eastron-sdm630:facility edge-it:10:eastron-sdm120:it)
 ); };
 $(indicators)
+inventory: { categories_file = "$top_srcdir/data/ewaste-categories.csv"; };
 EOC
 agents=()
 for c in a b; do
@@ -198,14 +200,20 @@ pub() { mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 "$@"; }
 ) &
 pids+=($!)
 pubpid=$!
-ev() { # ev ID ASSET EVENT DAYS_AGO CATEGORY MASS [MORE JSON]
-	pub -t assets/events -m "{\"event_id\":\"$1\",\"asset_id\":\"$2\",\"event\":\"$3\",\"time\":\"$(date -u -d "$4 days ago" +%FT%TZ)\",\"category\":\"$5\",\"mass_kg\":$6${7:+,$7}}"
+ev() { # ev ID ASSET EVENT DAYS_AGO|HOURSh CATEGORY MASS [MORE JSON]
+	local ago="$4 days ago"
+	case $4 in *h) ago="${4%h} hours ago" ;; esac
+	pub -t assets/events -m "{\"event_id\":\"$1\",\"asset_id\":\"$2\",\"event\":\"$3\",\"time\":\"$(date -u -d "$ago" +%FT%TZ)\",\"category\":\"$5\",\"mass_kg\":$6${7:+,$7}}"
 }
 ev ev-1 srv-0101 received 20 0302 18.5 '"model":"R650","embodied_co2e_kg":1300,"expected_life_y":5'
 ev ev-2 srv-0101 in_service 19 0302 18.5
-ev ev-3 srv-0042 decommissioned 6 0302 17.9
-ev ev-4 srv-0042 refurbished 2 0302 17.9 '"destination":"refurbisher A"'
-ev ev-5 sw-0007 recycled 1 0303 6.2 '"destination":"WEEE recycler B"'
+ev ev-0a srv-0042 in_service 80 0302 17.9 '"embodied_co2e_kg":1100'
+ev ev-0b sw-0007 in_service 70 0303 6.2
+# (the flows of the last hours: this year's windows have them, whatever the date)
+ev ev-0c sw-0007 decommissioned 3h 0303 6.2
+ev ev-3 srv-0042 decommissioned 6h 0302 17.9
+ev ev-4 srv-0042 refurbished 2h 0302 17.9 '"destination":"refurbisher A"'
+ev ev-5 sw-0007 recycled 1h 0303 6.2 '"destination":"WEEE recycler B"'
 pub -t assets/events -m '{"event_id":"ev-6","event":"teleported"}'
 sleep 14
 wait "$pubpid" 2>/dev/null
