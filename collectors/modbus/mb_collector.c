@@ -92,7 +92,8 @@ struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
 
 		d->cfg = &mc->devs[i];
 		d->fields = fp_xcalloc(d->cfg->nfields ? d->cfg->nfields : 1, sizeof(*d->fields));
-		memcpy(d->fields, d->cfg->fields, d->cfg->nfields * sizeof(*d->fields));
+		if (d->cfg->nfields) /* none for SunSpec until discovery */
+			memcpy(d->fields, d->cfg->fields, d->cfg->nfields * sizeof(*d->fields));
 		d->nfields = d->cfg->nfields;
 		replan(d);
 		for (k = 0; k < c->nconns; k++)

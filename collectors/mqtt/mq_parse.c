@@ -139,7 +139,9 @@ void fp_mq_sub_set_preset(struct fp_mq_sub *s)
 		s->nrules = FP_ARRAY_SIZE(shelly2_rules);
 		break;
 	default:
-		s->rules = &s->own;
+		/* its own rule: NULL, not &s->own, which moves when the array
+		 * of subscriptions grows */
+		s->rules = NULL;
 		s->nrules = 1;
 		break;
 	}
@@ -540,10 +542,10 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
 	}
 	/* The first rule whose filter matches and whose template fits. */
 	for (i = 0; i < s->nrules; i++) {
-		const struct fp_mq_rule *c = &s->rules[i];
+		const struct fp_mq_rule *c = s->rules ? &s->rules[i] : &s->own;
 		if (c->filter && !topic_matches(c->filter, topic))
 			continue;
-		if (c->tmpl && s->rules != &s->own) {
+		if (c->tmpl && s->rules) {
 			struct fp_batch t;
 			bool fits;
 			fp_batch_init(&t);

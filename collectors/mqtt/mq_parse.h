@@ -47,7 +47,7 @@ struct fp_mq_sub {
 	/* value/json: one rule made from the config; presets: static rules */
 	struct fp_mq_rule own;
 	struct fp_mq_selector *own_sels;
-	const struct fp_mq_rule *rules;
+	const struct fp_mq_rule *rules; /* a preset's; NULL: the own rule */
 	size_t nrules;
 	int line;
 };
