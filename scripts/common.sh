@@ -9,7 +9,7 @@ FP_PACKAGES="build-essential autoconf automake pkg-config curl ca-certificates
  libconfig-dev libcurl4-openssl-dev libmodbus-dev libmosquitto-dev zlib1g-dev
  libsqlite3-dev libjson-c-dev libsystemd-dev check influxdb valgrind openssl mbpoll socat
  mosquitto mosquitto-clients clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
- jq sqlite3 chromium"
+ jq sqlite3 chromium collectd-core"
 
 fp_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -32,8 +32,9 @@ fp_install_packages() {
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq || return 1
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
-	# The influxdb package starts a system service where systemd runs;
-	# the tests start their own server on a loopback port instead.
+	# The influxdb package starts a system service where systemd runs
+	# (collectd-core too); the tests start their own server on a loopback
+	# port instead, and the benchmarks collectd with their own config.
 }
 
 # fp_build [configure flags...]: configure once (again when configure.ac

@@ -2,7 +2,7 @@
  * the benchmarks, built on libmodbus's server API.
  *
  *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
- *         [--profiles-dir DIR] [--frozen] [--seed N]
+ *         [--profiles-dir DIR] [--frozen] [--seed N] [--count-file F]
  *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
  *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
  *         --unit ID:sunspec-meter|sunspec-inverter|sunspec-inverter-float
@@ -25,8 +25,11 @@
  * 113, a model 120 nobody decodes, and the end model.  Faults: dead (never answers), busy=N (exception 6 on
  * the first N requests), delay=MS (answers that late).  With --frozen the
  * values do not move (for cross-checks).  TCP serves several clients and
- * units; RTU serves several units on one line (a bus).  Exits on
- * SIGTERM/SIGINT. */
+ * units; RTU serves several units on one line (a bus).  With --count-file
+ * F the requests each unit received (answered or not) are written to F
+ * as lines "ID COUNT" on SIGUSR1 and at exit (to F.tmp, then renamed, so
+ * F is never seen half written); the benchmarks count a client's
+ * requests with it.  Exits on SIGTERM/SIGINT. */
 #include "config.h"
 
 #include <errno.h>
@@ -59,6 +62,7 @@ struct unit {
 	uint8_t *covered_bit[2]; /* coil, discrete */
 	bool dead, loose;
 	int busy, delay_ms;
+	unsigned long long requests; /* received, for --count-file */
 	double power, energy_kwh, export_kwh, water_m3, kvarh;
 	double p_now; /* power with its noise, this refresh */
 	double energy0, ramp, reset_at; /* known trajectory (ramp > 0) */
@@ -72,15 +76,38 @@ struct unit {
 
 static struct unit units[MAX_UNITS];
 static int nunits;
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, dump;
+static const char *count_file;
 static bool frozen;
 static unsigned seed = 1;
 static const char *profiles_dir = "profiles";
 
 static void on_signal(int s)
 {
-	(void)s;
-	quit = 1;
+	if (s == SIGUSR1)
+		dump = 1;
+	else
+		quit = 1;
+}
+
+/* --count-file: "ID COUNT" per unit, written whole then renamed. */
+static void write_counts(void)
+{
+	char *tmp;
+	FILE *f;
+
+	dump = 0;
+	if (!count_file)
+		return;
+	tmp = fp_xasprintf("%s.tmp", count_file);
+	f = fopen(tmp, "w");
+	if (f) {
+		for (int i = 0; i < nunits; i++)
+			fprintf(f, "%d %llu\n", units[i].id, units[i].requests);
+		if (fclose(f) == 0 && rename(tmp, count_file) != 0)
+			fprintf(stderr, "fpsim: %s: %s\n", count_file, strerror(errno));
+	}
+	free(tmp);
 }
 
 static double noise(double amp)
@@ -468,7 +495,10 @@ static void answer(modbus_t *ctx, uint8_t *q, int len)
 	struct unit *u = find_unit(q[h - 1]);
 	int fc = q[h], addr, cnt, i;
 
-	if (!u || u->dead)
+	if (!u)
+		return;
+	u->requests++;
+	if (u->dead)
 		return;
 	if (u->busy > 0) {
 		u->busy--;
@@ -524,6 +554,8 @@ static int serve_tcp(const char *hostport, const char *port_file)
 	maxfd = ls;
 	while (!quit) {
 		fd_set rd = all;
+		if (dump)
+			write_counts();
 		struct timeval tv = { 0, 200000 };
 		int fd;
 
@@ -621,7 +653,10 @@ static int serve_rtu(const char *spec)
 	fd = modbus_get_socket(ctx);
 	while (!quit) {
 		uint8_t q[MODBUS_RTU_MAX_ADU_LENGTH];
-		size_t n = read_within(fd, q, 1, 200);
+		size_t n;
+		if (dump)
+			write_counts();
+		n = read_within(fd, q, 1, 200);
 		if (n == 0)
 			continue;
 		n += read_within(fd, q + 1, 7, 50);
@@ -654,11 +689,12 @@ int main(int argc, char **argv)
 		{ "unit", required_argument, NULL, 'u' },
 		{ "frozen", no_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "count-file", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tcp = NULL, *rtu = NULL, *port_file = NULL;
 	const char *specs[MAX_UNITS];
-	int nspec = 0, opt, i;
+	int nspec = 0, opt, i, rc;
 	struct sigaction sa;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -673,6 +709,7 @@ int main(int argc, char **argv)
 			break;
 		case 'f': frozen = true; break;
 		case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'c': count_file = optarg; break;
 		default: return 2;
 		}
 	}
@@ -687,6 +724,9 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu);
+	rc = tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu);
+	write_counts();
+	return rc;
 }
