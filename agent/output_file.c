@@ -94,6 +94,40 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/* Joins the chunks waiting behind c into one write (at most 1 MB),
+ * waiting up to 2 ms for company when c is alone: a flood of small
+ * batches (an MQTT message each) then costs one write and one wake-up per
+ * few hundred messages, not one each. */
+static struct fp_chunk *gather(struct file_priv *p, struct fp_chunk *c)
+{
+	struct fp_chunk *n;
+	struct fp_buf b;
+	size_t np;
+
+	if (c->len >= (1u << 20))
+		return c;
+	if (!(n = fp_queue_pop(&p->q, 0)) &&
+	    (atomic_load(&p->stopping) || !(n = fp_queue_pop(&p->q, 2))))
+		return c;
+	fp_buf_init(&b, (size_t)2 << 20);
+	fp_buf_add(&b, c->data, c->len);
+	np = c->npoints;
+	fp_chunk_free(c);
+	do {
+		if (fp_buf_add(&b, n->data, n->len) < 0) {
+			fp_queue_unpop(&p->q, n); /* too big to join: next time */
+			break;
+		}
+		np += n->npoints;
+		fp_chunk_free(n);
+	} while (b.len < (1u << 20) && (n = fp_queue_pop(&p->q, 0)));
+	{
+		size_t len;
+		char *d = fp_buf_steal(&b, &len);
+		return fp_chunk_new(d, len, np);
+	}
+}
+
 static void *writer(void *arg)
 {
 	struct fp_output *o = arg;
@@ -110,6 +144,7 @@ static void *writer(void *arg)
 				break; /* closed and drained */
 			continue;
 		}
+		c = gather(p, c);
 		t0 = fp_mono_ns();
 		rc = write_chunk(o, p, c);
 		atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
