@@ -106,9 +106,15 @@ static struct fp_chunk *gather(struct file_priv *p, struct fp_chunk *c)
 
 	if (c->len >= (1u << 20))
 		return c;
-	if (!(n = fp_queue_pop(&p->q, 0)) &&
-	    (atomic_load(&p->stopping) || !(n = fp_queue_pop(&p->q, 2))))
-		return c;
+	if (!(n = fp_queue_pop(&p->q, 0))) {
+		/* a nap, not a wait on the queue: pushes meanwhile wake
+		 * nobody */
+		if (atomic_load(&p->stopping))
+			return c;
+		sleep_ms(2);
+		if (!(n = fp_queue_pop(&p->q, 0)))
+			return c;
+	}
 	fp_buf_init(&b, (size_t)2 << 20);
 	fp_buf_add(&b, c->data, c->len);
 	np = c->npoints;

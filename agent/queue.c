@@ -75,6 +75,7 @@ int fp_queue_push(struct fp_queue *q, struct fp_chunk *c)
 	else if (q->points >= q->max_points)
 		rc = -ENOSPC;
 	else {
+		bool was_empty = !q->head;
 		c->next = NULL;
 		if (q->tail)
 			q->tail->next = c;
@@ -84,7 +85,10 @@ int fp_queue_push(struct fp_queue *q, struct fp_chunk *c)
 		q->points += c->npoints;
 		q->bytes += c->len;
 		q->chunks++;
-		pthread_cond_signal(&q->cond);
+		/* The consumer waits only for an empty queue to fill: no
+		 * wake-up (a system call) per chunk in a flood. */
+		if (was_empty)
+			pthread_cond_signal(&q->cond);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return rc;
