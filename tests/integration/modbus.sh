@@ -122,6 +122,34 @@ check "an illegal address splits the request, then drops only that field" \
 	both [ "$(last holes fields_disabled)" -eq 1 ] -- grep -q '^meter,device=holes,role=.*voltage_v=230,power_w=2000' "$lp"
 check "the dropped field is logged" grep -q "field 'missing' dropped" "$tmp/t3.err"
 
+# 3b. A unit that drops the connection now and then, one that answers
+#     garbage now and then: the agent reconnects or resynchronises, counts
+#     the errors, keeps polling, and never writes a wrong value.
+sim flaky --frozen --unit 1:eastron-sdm120,disconnect=7
+PF=$PORT
+sim noisy --frozen --unit 1:eastron-sdm120,garbage=7
+PN=$PORT
+cat > "$tmp/t3b.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/state3b"; interval = "1s"; };
+outputs: { file = ( { path = "out.lp"; } ); };
+modbus: { profiles_dir = "$PROFILES"; devices = (
+  { name = "flaky"; url = "tcp://127.0.0.1:$PF"; unit_id = 1; profile = "eastron-sdm120"; timeout = "300ms"; },
+  { name = "noisy"; url = "tcp://127.0.0.1:$PN"; unit_id = 1; profile = "eastron-sdm120"; timeout = "300ms"; }
+); };
+EOC
+"$FPD" -c "$tmp/t3b.conf" 2>"$tmp/t3b.err" &
+fpd=$!; pids+=($fpd)
+sleep 6.5
+kill -TERM "$fpd"; wait "$fpd"
+lp="$tmp/state3b/out.lp"
+nf=$(grep -c '^meter,device=flaky,.* .*power_w=' "$lp"); nn=$(grep -c '^meter,device=noisy,.* .*power_w=' "$lp")
+echo "# flaky read $nf times, noisy $nn times with power; errors: flaky connect $(last flaky errors_connect), noisy other $(last noisy errors_other)"
+check "a unit that drops the connection: reconnected, still read, the drops counted" \
+	both [ "$nf" -ge 3 ] -- [ "$(last flaky errors_connect)" -ge 1 ]
+check "a unit that answers garbage: still read, the bad replies counted" \
+	both [ "$nn" -ge 3 ] -- [ "$(( $(last noisy errors_other) + $(last noisy errors_timeout) ))" -ge 1 ]
+check "no wrong value from either (every power_w is 2000)" \
+	[ "$(grep -E '^meter,device=(flaky|noisy),' "$lp" | grep 'power_w=' | grep -vcE '[ ,]power_w=2000[, ]')" -eq 0 ]
 # 4. RTU over a pseudo-terminal pair (socat).
 if command -v socat >/dev/null 2>&1; then
 	socat pty,raw,echo=0,link="$tmp/ttyA" pty,raw,echo=0,link="$tmp/ttyB" 2>/dev/null &

@@ -4,6 +4,7 @@
  *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
  *         [--profiles-dir DIR] [--frozen] [--seed N] [--count-file F]
  *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
+ *                [,disconnect=N][,garbage=N]
  *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
  *         --unit ID:sunspec-meter|sunspec-inverter|sunspec-inverter-float
  *                [,base=N][,common65][,power=W] ...
@@ -15,7 +16,9 @@
  * power, frequency near 50 Hz, water meters (water_m3) that grow.
  * Requests touching a register no field covers are answered with
  * exception 2 (illegal data address), as strict meters do, unless the
- * unit is "loose".  Known trajectories for the indicator tests: energy=KWH
+ * unit is "loose".  More faults: disconnect=N drops the TCP connection
+ * instead of answering every Nth request; garbage=N answers every Nth with
+ * 16 bytes that are no reply (over RTU: a bad CRC).  Known trajectories for the indicator tests: energy=KWH
  * starts the energy counter there; ramp=KWH_PER_S makes it exactly
  * energy + ramp x seconds since start (power consistent, no noise; an
  * integer register wraps at its width), reset_at=S restarts it from 0
@@ -61,6 +64,8 @@ struct unit {
 	uint8_t *covered_reg[2]; /* holding, input: register covered by a field */
 	uint8_t *covered_bit[2]; /* coil, discrete */
 	bool dead, loose;
+	int disconnect_every, garbage_every; /* faults: every Nth request */
+	unsigned long nreq;
 	int busy, delay_ms;
 	unsigned long long requests; /* received, for --count-file */
 	double power, energy_kwh, export_kwh, water_m3, kvarh;
@@ -409,6 +414,10 @@ static int load_unit(struct unit *u, const char *spec)
 			u->ramp = strtod(tok + 5, NULL);
 		else if (!strncmp(tok, "reset_at=", 9))
 			u->reset_at = strtod(tok + 9, NULL);
+		else if (!strncmp(tok, "disconnect=", 11))
+			u->disconnect_every = atoi(tok + 11);
+		else if (!strncmp(tok, "garbage=", 8))
+			u->garbage_every = atoi(tok + 8);
 		else if (!strncmp(tok, "base=", 5)) {
 			u->ss_base = (unsigned)atoi(tok + 5);
 			has_base = true;
@@ -488,22 +497,35 @@ static struct unit *find_unit(int id)
 	return NULL;
 }
 
-/* Answers one request; ctx's backend tells the header length. */
-static void answer(modbus_t *ctx, uint8_t *q, int len)
+/* Answers one request; ctx's backend tells the header length.  Returns 1
+ * when the connection is to be dropped (the disconnect fault). */
+static int answer(modbus_t *ctx, uint8_t *q, int len)
 {
 	int h = modbus_get_header_length(ctx);
 	struct unit *u = find_unit(q[h - 1]);
 	int fc = q[h], addr, cnt, i;
 
 	if (!u)
-		return;
+		return 0;
 	u->requests++;
 	if (u->dead)
-		return;
+		return 0;
+	u->nreq++;
+	if (u->disconnect_every && u->nreq % (unsigned long)u->disconnect_every == 0)
+		return 1; /* no answer: the connection goes */
+	if (u->garbage_every && u->nreq % (unsigned long)u->garbage_every == 0) {
+		/* a reply that is not one */
+		uint8_t g[16];
+		for (size_t k = 0; k < sizeof(g); k++)
+			g[k] = (uint8_t)(0xA5 ^ (k * 37) ^ (uint8_t)u->nreq);
+		if (write(modbus_get_socket(ctx), g, sizeof(g)) < 0)
+			return 1;
+		return 0;
+	}
 	if (u->busy > 0) {
 		u->busy--;
 		modbus_reply_exception(ctx, q, MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
-		return;
+		return 0;
 	}
 	refresh(u);
 	addr = (q[h + 1] << 8) | q[h + 2];
@@ -514,7 +536,7 @@ static void answer(modbus_t *ctx, uint8_t *q, int len)
 					   : u->covered_reg[fc == 4][addr + i];
 			if (!cov) {
 				modbus_reply_exception(ctx, q, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
-				return;
+				return 0;
 			}
 		}
 	}
@@ -523,6 +545,7 @@ static void answer(modbus_t *ctx, uint8_t *q, int len)
 		nanosleep(&ts, NULL);
 	}
 	modbus_reply(ctx, q, len, u->map);
+	return 0;
 }
 
 static int serve_tcp(const char *hostport, const char *port_file)
@@ -578,9 +601,9 @@ static int serve_tcp(const char *hostport, const char *port_file)
 				int rc;
 				modbus_set_socket(ctx, fd);
 				rc = modbus_receive(ctx, q);
-				if (rc > 0)
-					answer(ctx, q, rc);
-				else if (rc < 0) {
+				if (rc > 0 && answer(ctx, q, rc) == 1)
+					rc = -1; /* the disconnect fault */
+				if (rc < 0) {
 					close(fd);
 					FD_CLR(fd, &all);
 				}
