@@ -12,9 +12,6 @@
 # (a wrong field name) must be found empty, which shows the check can fail.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 command -v jq >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - jq is installed (Debian package jq)"; exit 1; }
-command -v mosquitto >/dev/null 2>&1 || command -v /usr/sbin/mosquitto >/dev/null 2>&1 ||
-	{ echo "1..1"; echo "not ok 1 - mosquitto is installed (Debian package mosquitto)"; exit 1; }
-MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 FPD="$top_builddir/footprintd"
 SIM="$top_builddir/tests/sim/fpsim"
 PROFILES="$top_srcdir/profiles"
@@ -115,12 +112,8 @@ check "dashboard uids are unique" [ "$(printf '%s\n' "${uids[@]}" | sort -u | wc
 # ---- 2. two agents fill a real influxd ----------------------------------
 influx_start "$tmp/influx" || { echo "not ok - influxd starts"; done_testing; exit 1; }
 influx_q "" "CREATE DATABASE footprint" -XPOST >/dev/null
-MPORT=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" > "$tmp/mosquitto.conf"
-chmod 644 "$tmp/mosquitto.conf"
-"$MOSQ" -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
-pids+=($!)
-wait_for 10 mosquitto_sub -p "$MPORT" -h 127.0.0.1 -t probe -W 1 -C 1 -E
+broker_up "$tmp/mosq" || exit 1
+pids+=("$MPID")
 
 # One simulated meter per role (the facility incomer is three-phase: its
 # points per phase must not be counted twice), and a second site.

@@ -128,3 +128,27 @@ count_sum() {
 metric() {
 	grep -o "[ ,]$2=[0-9-]*i" "$1" | head -1 | sed 's/.*=//; s/i$//'
 }
+
+# broker_up DIR: Debian's mosquitto on a free loopback port (anonymous,
+# no persistence); sets MPORT and MPID, and fails with a TAP line when it
+# is not installed or does not start.  broker_down stops it.
+broker_up() {
+	local mosq
+	mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+	[ -x "$mosq" ] || { echo "1..1"; echo "not ok 1 - mosquitto is installed (Debian package mosquitto)"; return 1; }
+	mkdir -p "$1"
+	chmod 755 "$1"
+	MPORT=$(free_port) || return 1
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" > "$1/mosquitto.conf"
+	chmod 644 "$1/mosquitto.conf"   # mosquitto reads it after dropping root
+	"$mosq" -c "$1/mosquitto.conf" >"$1/mosquitto.log" 2>&1 &
+	MPID=$!
+	wait_for 10 mosquitto_sub -p "$MPORT" -h 127.0.0.1 -t probe -W 1 -C 1 -E ||
+		{ echo "1..1"; echo "not ok 1 - mosquitto starts"; return 1; }
+}
+broker_down() {
+	[ -n "${MPID:-}" ] || return 0
+	kill -KILL "$MPID" 2>/dev/null
+	wait "$MPID" 2>/dev/null
+	MPID=
+}

@@ -6,9 +6,6 @@
 # influxd and the report's e-waste figures, all against values computed
 # here from the scenario.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-command -v mosquitto >/dev/null 2>&1 || command -v /usr/sbin/mosquitto >/dev/null 2>&1 ||
-	{ echo "1..1"; echo "not ok 1 - mosquitto is installed (Debian package mosquitto)"; exit 1; }
-MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 FPD="$top_builddir/footprintd"
 FP="$top_builddir/footprint"
 CATS="$top_srcdir/data/ewaste-categories.csv"
@@ -18,7 +15,7 @@ MPID=
 FPID=
 cleanup() {
 	[ -n "$FPID" ] && { kill -KILL "$FPID"; wait "$FPID"; } 2>/dev/null
-	[ -n "$MPID" ] && { kill -KILL "$MPID"; wait "$MPID"; } 2>/dev/null
+	broker_down
 	influx_stop
 	rm -rf "$tmp"
 }
@@ -26,12 +23,7 @@ trap cleanup EXIT
 
 influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
 influx_q "" "CREATE DATABASE site" -XPOST >/dev/null
-MPORT=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" > "$tmp/mosquitto.conf"
-chmod 644 "$tmp/mosquitto.conf"
-"$MOSQ" -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
-MPID=$!
-wait_for 10 mosquitto_sub -p "$MPORT" -h 127.0.0.1 -t probe -W 1 -C 1 -E
+broker_up "$tmp/mosq" || exit 1
 
 export TZ=UTC
 P=$(( $(date -u +%Y) - 1 ))   # last year: every event is in the past
