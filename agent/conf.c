@@ -777,7 +777,6 @@ static void load_outputs(struct fp_config *c, const config_setting_t *g, struct 
 
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)
 {
-	static const char *const later[] = { NULL };
 	const char *top[16];
 	const config_setting_t *root, *s;
 	size_t before = e->n, nt = 0;
@@ -789,8 +788,6 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	top[nt++] = "inventory";
 	for (i = 0; fp_collectors[i]; i++)
 		top[nt++] = fp_collectors[i]->group;
-	for (i = 0; later[i]; i++)
-		top[nt++] = later[i];
 	top[nt] = NULL;
 	free(c->file);
 	c->file = fp_xstrdup(path);
@@ -840,13 +837,6 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	}
 	fp_inventory_cfg_free(c->inventory);
 	c->inventory = fp_inventory_parse(config_setting_get_member(root, "inventory"), e);
-	for (i = 0; later[i]; i++) {
-		s = config_setting_get_member(root, later[i]);
-		if (s)
-			fp_cfg_errors_add(e, s, NULL,
-					  "this group is not supported by this version yet "
-					  "(see README, Status)");
-	}
 	fp_cfg_errors_sort(e);
 	return e->n > before ? -EINVAL : 0;
 }
