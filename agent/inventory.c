@@ -559,6 +559,27 @@ static bool dup_id(struct row *rows, size_t n, const char *id)
 	return false;
 }
 
+/* Checks a row (column values val) and keeps it in rows, or reports it
+ * and frees it; returns 1 for a bad row. */
+static int keep_row(struct fp_inventory *v, const struct fp_categories *cats, const char *name,
+		    const char *const val[], struct row *r, struct row **rows, size_t *n,
+		    size_t *cap, FILE *errs)
+{
+	int bad = check_row(v, cats, name, val, r, errs) < 0;
+
+	if (r->id[0] && dup_id(*rows, *n, r->id)) {
+		fprintf(errs, "%s:%d: asset %s appears twice\n", name, r->line, r->id);
+		bad = 1;
+	}
+	if (bad) {
+		free_row(r);
+		return 1;
+	}
+	fp_xgrow((void **)rows, cap, *n + 1, sizeof(**rows));
+	(*rows)[(*n)++] = *r;
+	return 0;
+}
+
 int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, const char *name,
 		      const char *text, size_t len, const char *site, FILE *errs)
 {
@@ -604,15 +625,7 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 					val[k] = "(not a string or number)";
 				}
 			}
-			if (check_row(v, cats, name, val, &r, errs) < 0 || (r.id[0] && dup_id(rows, n, r.id))) {
-				if (r.id && r.id[0] && dup_id(rows, n, r.id))
-					fprintf(errs, "%s:%d: asset %s appears twice\n", name, r.line, r.id);
-				free_row(&r);
-				bad = 1;
-				continue;
-			}
-			fp_xgrow((void **)&rows, &cap, n + 1, sizeof(*rows));
-			rows[n++] = r;
+			bad |= keep_row(v, cats, name, val, &r, &rows, &n, &cap, errs);
 		}
 		json_object_put(doc);
 		json_tokener_free(tok);
@@ -663,15 +676,7 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 			}
 			for (k = 0; columns[k]; k++)
 				val[k] = map[k] >= 0 ? rec.f[map[k]] : NULL;
-			if (check_row(v, cats, name, val, &r, errs) < 0 || dup_id(rows, n, r.id)) {
-				if (r.id && r.id[0] && dup_id(rows, n, r.id))
-					fprintf(errs, "%s:%d: asset %s appears twice\n", name, r.line, r.id);
-				free_row(&r);
-				bad = 1;
-				continue;
-			}
-			fp_xgrow((void **)&rows, &cap, n + 1, sizeof(*rows));
-			rows[n++] = r;
+			bad |= keep_row(v, cats, name, val, &r, &rows, &n, &cap, errs);
 		}
 		fp_csv_rec_free(&hdr);
 		fp_csv_rec_free(&rec);
