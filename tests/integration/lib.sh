@@ -138,13 +138,20 @@ broker_up() {
 	[ -x "$mosq" ] || { echo "1..1"; echo "not ok 1 - mosquitto is installed (Debian package mosquitto)"; return 1; }
 	mkdir -p "$1"
 	chmod 755 "$1"
-	MPORT=$(free_port) || return 1
-	printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" > "$1/mosquitto.conf"
-	chmod 644 "$1/mosquitto.conf"   # mosquitto reads it after dropping root
-	"$mosq" -c "$1/mosquitto.conf" >"$1/mosquitto.log" 2>&1 &
-	MPID=$!
-	wait_for 10 mosquitto_sub -p "$MPORT" -h 127.0.0.1 -t probe -W 1 -C 1 -E ||
-		{ echo "1..1"; echo "not ok 1 - mosquitto starts"; return 1; }
+	# A few tries: a parallel test may take the free port first, and a
+	# loaded machine (the sanitizer run) starts slowly.
+	local try
+	for try in 1 2 3; do
+		MPORT=$(free_port) || return 1
+		printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" > "$1/mosquitto.conf"
+		chmod 644 "$1/mosquitto.conf"   # mosquitto reads it after dropping root
+		"$mosq" -c "$1/mosquitto.conf" >>"$1/mosquitto.log" 2>&1 &
+		MPID=$!
+		wait_for 20 mosquitto_sub -p "$MPORT" -h 127.0.0.1 -t probe -W 1 -C 1 -E && return 0
+		broker_down
+	done
+	echo "1..1"; echo "not ok 1 - mosquitto starts"; sed 's/^/# /' "$1/mosquitto.log" | tail -5
+	return 1
 }
 broker_down() {
 	[ -n "${MPID:-}" ] || return 0
