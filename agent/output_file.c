@@ -25,6 +25,7 @@
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 30000
+#define GATHER_MAX (1u << 20) /* bytes in one write */
 
 struct file_priv {
 	char *path;
@@ -94,44 +95,36 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
-/* Joins the chunks waiting behind c into one write (at most 1 MB),
- * waiting up to 2 ms for company when c is alone: a flood of small
- * batches (an MQTT message each) then costs one write and one wake-up per
- * few hundred messages, not one each. */
+/* Joins the chunks waiting behind c into one write (at most 1 MB).  A
+ * small c first waits 2 ms for company: a nap, not a wait on the queue,
+ * so the pushes meanwhile wake nobody.  A flood of small batches (an MQTT
+ * message each) then costs one wake-up and one write per 2 ms, not one per
+ * message with the collector and this thread taking turns. */
 static struct fp_chunk *gather(struct file_priv *p, struct fp_chunk *c)
 {
-	struct fp_chunk *n;
+	struct fp_chunk *l, *n;
 	struct fp_buf b;
-	size_t np;
+	size_t np, len;
+	char *d;
 
-	if (c->len >= (1u << 20))
+	if (c->len >= GATHER_MAX)
 		return c;
-	if (!(n = fp_queue_pop(&p->q, 0))) {
-		/* a nap, not a wait on the queue: pushes meanwhile wake
-		 * nobody */
-		if (atomic_load(&p->stopping))
-			return c;
+	if (c->len < GATHER_MAX / 16 && !atomic_load(&p->stopping))
 		sleep_ms(2);
-		if (!(n = fp_queue_pop(&p->q, 0)))
-			return c;
-	}
-	fp_buf_init(&b, (size_t)2 << 20);
+	if (!(l = fp_queue_take(&p->q, GATHER_MAX - c->len)))
+		return c;
+	fp_buf_init(&b, (size_t)2 * GATHER_MAX);
 	fp_buf_add(&b, c->data, c->len);
 	np = c->npoints;
 	fp_chunk_free(c);
-	do {
-		if (fp_buf_add(&b, n->data, n->len) < 0) {
-			fp_queue_unpop(&p->q, n); /* too big to join: next time */
-			break;
-		}
-		np += n->npoints;
-		fp_chunk_free(n);
-	} while (b.len < (1u << 20) && (n = fp_queue_pop(&p->q, 0)));
-	{
-		size_t len;
-		char *d = fp_buf_steal(&b, &len);
-		return fp_chunk_new(d, len, np);
+	for (; l; l = n) {
+		n = l->next;
+		fp_buf_add(&b, l->data, l->len); /* fits: take counted the bytes */
+		np += l->npoints;
+		fp_chunk_free(l);
 	}
+	d = fp_buf_steal(&b, &len);
+	return fp_chunk_new(d, len, np);
 }
 
 static void *writer(void *arg)

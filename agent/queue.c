@@ -113,10 +113,12 @@ struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
 	struct fp_chunk *c = NULL;
 	struct timespec dl;
 
-	if (timeout_ms >= 0)
+	if (timeout_ms > 0)
 		fp_mono_deadline(&dl, timeout_ms);
 	pthread_mutex_lock(&q->lock);
-	while (!q->head && !q->closed) {
+	/* timeout 0 never waits: a waiter, even for no time, makes the
+	 * producers' signals system calls */
+	while (!q->head && !q->closed && timeout_ms != 0) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&q->cond, &q->lock);
 		else if (pthread_cond_timedwait(&q->cond, &q->lock, &dl) == ETIMEDOUT)
@@ -134,6 +136,38 @@ struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
 	}
 	pthread_mutex_unlock(&q->lock);
 	return c;
+}
+
+struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes)
+{
+	struct fp_chunk *first, *last, *c;
+	size_t bytes, points = 0, n = 0;
+
+	pthread_mutex_lock(&q->lock);
+	first = q->head;
+	if (!first) {
+		pthread_mutex_unlock(&q->lock);
+		return NULL;
+	}
+	last = first;
+	bytes = first->len;
+	points = first->npoints;
+	n = 1;
+	for (c = first->next; c && bytes + c->len <= max_bytes; c = c->next) {
+		last = c;
+		bytes += c->len;
+		points += c->npoints;
+		n++;
+	}
+	q->head = last->next;
+	if (!q->head)
+		q->tail = NULL;
+	last->next = NULL;
+	q->points -= points;
+	q->bytes -= bytes;
+	q->chunks -= n;
+	pthread_mutex_unlock(&q->lock);
+	return first;
 }
 
 void fp_queue_close(struct fp_queue *q)

@@ -36,6 +36,48 @@ START_TEST(test_queue_fifo)
 }
 END_TEST
 
+/* take: the head's chunks that fit the byte limit, at least one, in order,
+ * and the counts follow. */
+START_TEST(test_queue_take)
+{
+	struct fp_queue q;
+	struct fp_chunk *c[4], *l, *n;
+	size_t i;
+
+	fp_queue_init(&q, 100);
+	ck_assert_ptr_null(fp_queue_take(&q, 1000));
+	for (i = 0; i < 4; i++) {
+		c[i] = mk(i + 1);
+		ck_assert_int_eq(fp_queue_push(&q, c[i]), 0);
+	}
+	l = fp_queue_take(&q, 20); /* two chunks of 8 bytes fit, not three */
+	ck_assert_ptr_eq(l, c[0]);
+	ck_assert_ptr_eq(l->next, c[1]);
+	ck_assert_ptr_null(c[1]->next);
+	ck_assert_uint_eq(fp_queue_points(&q), 3 + 4);
+	ck_assert_uint_eq(q.bytes, 16);
+	ck_assert_uint_eq(q.chunks, 2);
+	for (; l; l = n) {
+		n = l->next;
+		fp_chunk_free(l);
+	}
+	l = fp_queue_take(&q, 1); /* too small for one: still one */
+	ck_assert_ptr_eq(l, c[2]);
+	ck_assert_ptr_null(l->next);
+	fp_chunk_free(l);
+	l = fp_queue_take(&q, 1000);
+	ck_assert_ptr_eq(l, c[3]);
+	ck_assert_ptr_null(q.head);
+	ck_assert_ptr_null(q.tail);
+	ck_assert_uint_eq(fp_queue_points(&q), 0);
+	/* the queue works on after it was emptied */
+	ck_assert_int_eq(fp_queue_push(&q, l), 0);
+	ck_assert_ptr_eq(fp_queue_pop(&q, 0), l);
+	fp_chunk_free(l);
+	fp_queue_destroy(&q);
+}
+END_TEST
+
 START_TEST(test_queue_bound)
 {
 	struct fp_queue q;
@@ -172,6 +214,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(core, test_queue_fifo);
 	tcase_add_test(core, test_queue_close_wakes_and_drains);
 	tcase_add_test(core, test_queue_threads);
+	tcase_add_test(core, test_queue_take);
 	tcase_add_test(lim, test_queue_bound);
 	tcase_add_test(lim, test_queue_pop_timeout);
 	tcase_add_test(sch, test_sched_aligned_deadline);
