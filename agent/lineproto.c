@@ -87,8 +87,20 @@ static int put_escaped(struct fp_buf *out, const char *s, enum pos pos)
 	int rc = 0;
 
 	while (i < n && rc == 0) {
-		size_t l = utf8_len(u + i, n - i);
-		char c = (char)u[i];
+		size_t l, j = i;
+		char c;
+
+		/* a run of characters written as they are: one copy */
+		while (j < n && u[j] >= 0x20 && u[j] < 0x7f && u[j] != '\\' &&
+		       !escapable(pos, (char)u[j]) && !(pos == POS_MEAS && j == 0 && u[j] == '#'))
+			j++;
+		if (j > i) {
+			rc = fp_buf_add(out, s + i, j - i);
+			i = j;
+			continue;
+		}
+		l = utf8_len(u + i, n - i);
+		c = (char)u[i];
 
 		if (l == 0) {
 			rc = fp_buf_add(out, "\xef\xbf\xbd", 3);
@@ -117,11 +129,95 @@ static int put_escaped(struct fp_buf *out, const char *s, enum pos pos)
 	return rc;
 }
 
+/* Decimal digits of v into buf (no terminator); returns their number. */
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		return 1 + fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(buf, (uint64_t)v);
+}
+
+/* The fast path of fp_lp_format_float: v written with d decimals, as k /
+ * 10^d, for the smallest d whose k gives v back.  Exact: k < 2^53 and 10^d
+ * are doubles without rounding, so k / 10^d is the double nearest the
+ * decimal k * 10^-d, which is what strtod makes of the text.  Limited to
+ * where "%.15g" writes plain decimals with the same digits (1e-4 <= |v| <
+ * 1e15, at most 15 significant digits): the output does not change, only
+ * its cost.  Returns 0 when v is not such a number. */
+static size_t format_decimal(char *buf, double v)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	double a = fabs(v);
+	size_t n = 0, nd, i;
+	int d;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (d = 0; d < (int)FP_ARRAY_SIZE(p10); d++) {
+		double m = a * p10[d], k;
+		uint64_t u;
+		char digits[20];
+
+		if (m >= 1e15)
+			return 0; /* more than 15 significant digits */
+		k = nearbyint(m);
+		if (k / p10[d] != a)
+			continue;
+		u = (uint64_t)k;
+		if (v < 0)
+			buf[n++] = '-';
+		nd = fmt_u64(digits, u);
+		if (d == 0) {
+			memcpy(buf + n, digits, nd);
+			return n + nd;
+		}
+		/* integer part, then d decimals (zeros in front when needed) */
+		if (nd <= (size_t)d) {
+			buf[n++] = '0';
+			buf[n++] = '.';
+			for (i = nd; i < (size_t)d; i++)
+				buf[n++] = '0';
+			memcpy(buf + n, digits, nd);
+			n += nd;
+		} else {
+			memcpy(buf + n, digits, nd - (size_t)d);
+			n += nd - (size_t)d;
+			buf[n++] = '.';
+			memcpy(buf + n, digits + nd - d, (size_t)d);
+			n += (size_t)d;
+		}
+		/* k was the smallest: its last digit is not 0 */
+		return n;
+	}
+	return 0;
+}
+
 size_t fp_lp_format_float(char *buf, double v)
 {
 	int prec;
 	int n = 0;
+	size_t fast = format_decimal(buf, v);
 
+	if (fast) {
+		buf[fast] = '\0';
+		return fast;
+	}
 	for (prec = 15; prec <= 17; prec++) {
 		n = snprintf(buf, 32, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
@@ -156,9 +252,13 @@ static int put_value(struct fp_buf *out, const struct fp_field *f)
 		n = fp_lp_format_float(num, f->v.f);
 		return fp_buf_add(out, num, n);
 	case FP_INT:
-		return fp_buf_printf(out, "%" PRId64 "i", f->v.i);
+		n = fmt_i64(num, f->v.i);
+		num[n++] = 'i';
+		return fp_buf_add(out, num, n);
 	case FP_UINT:
-		return fp_buf_printf(out, "%" PRIu64 "u", f->v.u);
+		n = fmt_u64(num, f->v.u);
+		num[n++] = 'u';
+		return fp_buf_add(out, num, n);
 	case FP_BOOL:
 		return fp_buf_adds(out, f->v.b ? "true" : "false");
 	case FP_STRING:
@@ -217,8 +317,14 @@ int fp_lp_encode_point(struct fp_buf *out, const struct fp_point *p, enum fp_pre
 		if (rc == 0)
 			rc = put_value(out, f);
 	}
-	if (rc == 0)
-		rc = fp_buf_printf(out, " %" PRId64 "\n", p->ts_ns / prec_div[prec]);
+	if (rc == 0) {
+		char ts[24];
+		size_t n = 0;
+		ts[n++] = ' ';
+		n += fmt_i64(ts + n, p->ts_ns / prec_div[prec]);
+		ts[n++] = '\n';
+		rc = fp_buf_add(out, ts, n);
+	}
 	if (tags != stack)
 		free(tags);
 	if (rc < 0) {

@@ -210,6 +210,77 @@ START_TEST(test_lineproto_float_roundtrip)
 }
 END_TEST
 
+/* The shortcut for short decimals writes exactly what the printf loop
+ * writes: meter readings (k / 10^d), their neighbours, negatives, the
+ * edges of the shortcut's range. */
+static void format_ref(char *buf, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+}
+
+START_TEST(test_lineproto_float_decimal)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12 };
+	static const double edge[] = { 1e-4, 9.9999999999999991e-05, 1e15, 999999999999999.0,
+		999999999999999.9, 0.5, 1, 0.1, 0.2, 0.3, 4.35, 230.1, 49.98, 1e14, 123456789012345.6 };
+	char got[40], want[40];
+	unsigned seed = 777;
+	size_t i, n;
+
+	for (i = 0; i < FP_ARRAY_SIZE(edge); i++) {
+		for (int sg = 0; sg < 2; sg++) {
+			double v = sg ? -edge[i] : edge[i];
+			n = fp_lp_format_float(got, v);
+			format_ref(want, v);
+			ck_assert_str_eq(got, want);
+			ck_assert_uint_eq(n, strlen(want));
+		}
+	}
+	for (i = 0; i < 300000; i++) {
+		uint64_t k;
+		double v;
+		seed = seed * 1103515245u + 12345u;
+		k = ((uint64_t)seed << 20) ^ (seed >> 3);
+		seed = seed * 1103515245u + 12345u;
+		k %= (uint64_t)1 << (seed % 50 + 1);
+		v = (double)k / p10[(seed >> 8) % FP_ARRAY_SIZE(p10)];
+		if (i % 3 == 1)
+			v = nextafter(v, INFINITY);
+		if (i % 2)
+			v = -v;
+		n = fp_lp_format_float(got, v);
+		format_ref(want, v);
+		ck_assert_msg(!strcmp(got, want), "%.17g: %s, not %s", v, got, want);
+		ck_assert_uint_eq(n, strlen(want));
+	}
+}
+END_TEST
+
+START_TEST(test_lineproto_int_extremes)
+{
+	struct fp_batch b;
+	struct fp_buf out;
+	struct fp_point *p;
+
+	fp_batch_init(&b);
+	fp_buf_init(&out, 1024);
+	p = fp_batch_add(&b, "m", -5);
+	fp_point_int(p, "a", INT64_MIN);
+	fp_point_int(p, "b", INT64_MAX);
+	fp_point_int(p, "c", 0);
+	fp_point_uint(p, "d", UINT64_MAX);
+	ck_assert_int_eq(fp_lp_encode_point(&out, p, FP_PREC_NS), 1);
+	ck_assert_str_eq(out.data, "m a=-9223372036854775808i,b=9223372036854775807i,c=0i,"
+			 "d=18446744073709551615u -5\n");
+	fp_buf_reset(&out);
+	fp_batch_reset(&b);
+}
+END_TEST
+
 START_TEST(test_lineproto_precision)
 {
 	struct fp_batch b;
@@ -371,6 +442,8 @@ static Suite *lineproto_suite(void)
 	tcase_add_test(core, test_lineproto_tags_sorted);
 	tcase_add_test(core, test_lineproto_types);
 	tcase_add_test(core, test_lineproto_float_roundtrip);
+	tcase_add_test(core, test_lineproto_float_decimal);
+	tcase_add_test(core, test_lineproto_int_extremes);
 	tcase_add_test(core, test_lineproto_precision);
 	tcase_add_test(esc, test_lineproto_escape_measurement);
 	tcase_add_test(esc, test_lineproto_escape_tag);
