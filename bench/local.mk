@@ -1,6 +1,10 @@
 # Benchmarks: built on demand (make bench/bench_core), run by bench/output.
-EXTRA_PROGRAMS = %D%/bench_core
+EXTRA_PROGRAMS = %D%/bench_core %D%/floor
 %C%_bench_core_SOURCES = %D%/bench_core.c
 %C%_bench_core_LDADD = $(FP_CORE_LIBS)
+# the same libraries as footprintd, for bench/run's memory floor
+%C%_floor_SOURCES = %D%/floor.c
+%C%_floor_LDADD = $(FP_CORE_LIBS)
+%C%_floor_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS) $(MODBUS_CFLAGS) $(MOSQUITTO_CFLAGS) $(JSONC_CFLAGS) $(SQLITE_CFLAGS) $(SYSTEMD_CFLAGS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 EXTRA_DIST += %D%/output
