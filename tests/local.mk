@@ -51,8 +51,8 @@ check_PROGRAMS += %D%/integration/influx_roundtrip
 # Helpers of the output tests: a driver through the real output code, and
 # a small HTTP endpoint (v2 requests, injected 503s, a proxy to influxd).
 check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integration/puback_probe
-%C%_integration_puback_probe_SOURCES = %D%/integration/puback_probe.c
-%C%_integration_puback_probe_CFLAGS = $(AM_CFLAGS) $(MOSQUITTO_CFLAGS)
+%C%_integration_puback_probe_SOURCES = %D%/integration/puback_probe.c collectors/mqtt/mq_loop.c
+%C%_integration_puback_probe_CFLAGS = $(AM_CFLAGS) $(MOSQUITTO_CFLAGS) -I$(top_srcdir)/collectors/mqtt
 %C%_integration_puback_probe_LDADD = $(MOSQUITTO_LIBS)
 %C%_integration_outdrive_SOURCES = %D%/integration/outdrive.c
 %C%_integration_outdrive_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)

@@ -4,15 +4,18 @@
 #include "mq_collector.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "mq_loop.h"
 #include "util.h"
 
 struct mq_broker_cfg {
@@ -363,9 +366,11 @@ struct mq_broker_rt {
 	const struct mq_broker_cfg *cfg;
 	struct mosquitto *mosq;
 	struct mq_sub_rt *subs;
-	atomic_bool connected;
+	atomic_bool connected, stop;
 	atomic_ullong connects, disconnects;
 	struct fp_complain lim;
+	int64_t delay_ms; /* the next reconnection's wait (its thread's) */
+	pthread_t thread;
 	bool started;
 };
 
@@ -393,6 +398,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 	}
 	atomic_store(&b->connected, true);
 	atomic_fetch_add(&b->connects, 1);
+	b->delay_ms = b->cfg->reconnect_min_ms;
 	fp_release(&b->lim, LOG_NOTICE, "mqtt[%s]: connected to %s", b->cfg->name, b->cfg->url);
 	fp_log(LOG_INFO, "mqtt[%s]: connected; subscribing to %zu topics", b->cfg->name,
 	       b->cfg->nsubs);
@@ -418,7 +424,7 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 
 /* Runs in the broker's network thread.  The points are handed to the
  * core (and so appended to the outputs' spools) before this returns, and
- * the threaded loop writes the PUBACK only after that. */
+ * the loop (mq_loop.c) writes the PUBACK only after that. */
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
 	struct mq_broker_rt *b = obj;
@@ -479,6 +485,60 @@ struct fp_mq_collector *fp_mq_collector_new(const struct fp_mq_config *mc,
 	return c;
 }
 
+/* Sleeps ms, in slices, until stop is set. */
+static void nap(struct mq_broker_rt *b, int64_t ms)
+{
+	while (ms > 0 && !atomic_load(&b->stop)) {
+		int64_t t = ms > 50 ? 50 : ms;
+		struct timespec ts = { 0, (long)t * 1000000L };
+		nanosleep(&ts, NULL);
+		ms -= t;
+	}
+}
+
+/* The broker's network thread: connects, runs the loop, and after any
+ * error (a lost connection, a refused one, a protocol or TLS error)
+ * connects again after reconnect_min doubling to reconnect_max, until
+ * the collector stops. */
+static void *broker_thread(void *arg)
+{
+	struct mq_broker_rt *b = arg;
+	const struct mq_broker_cfg *bc = b->cfg;
+	char name[16];
+	int rc;
+
+	snprintf(name, sizeof(name), "mqtt/%.10s", bc->name);
+	pthread_setname_np(pthread_self(), name);
+	rc = mosquitto_connect_async(b->mosq, bc->host, bc->port, (int)(bc->keepalive_ms / 1000));
+	for (;;) {
+		if (atomic_load(&b->stop)) {
+			/* the DISCONNECT, written from here like everything */
+			if (mosquitto_disconnect(b->mosq) == MOSQ_ERR_SUCCESS)
+				for (int i = 0; i < 20 && mosquitto_want_write(b->mosq) &&
+				     fp_mq_loop_once(b->mosq, atomic_load(&b->connected), 50, 1) ==
+				     MOSQ_ERR_SUCCESS; i++)
+					;
+			break;
+		}
+		if (rc == MOSQ_ERR_SUCCESS) {
+			/* a short poll: a stop is seen within it */
+			rc = fp_mq_loop_once(b->mosq, atomic_load(&b->connected), 250, 100);
+			continue;
+		}
+		/* a lost connection was logged by on_disconnect */
+		if (rc != MOSQ_ERR_CONN_LOST && rc != MOSQ_ERR_NO_CONN)
+			fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: %s: %s; connecting again in %"
+				    PRId64 " ms", bc->name, bc->url, rc == MOSQ_ERR_ERRNO ?
+				    strerror(errno) : mosquitto_strerror(rc), b->delay_ms);
+		nap(b, b->delay_ms);
+		b->delay_ms = b->delay_ms * 2 > bc->reconnect_max_ms ? bc->reconnect_max_ms :
+			      b->delay_ms * 2;
+		if (!atomic_load(&b->stop))
+			rc = mosquitto_reconnect_async(b->mosq);
+	}
+	return NULL;
+}
+
 static int start_broker(struct mq_broker_rt *b)
 {
 	const struct mq_broker_cfg *bc = b->cfg;
@@ -497,13 +557,12 @@ static int start_broker(struct mq_broker_rt *b)
 		fp_log(LOG_ERR, "mqtt[%s]: cannot create a client: %s", bc->name, strerror(errno));
 		return -ENOMEM;
 	}
+	mosquitto_threaded_set(b->mosq, true); /* our thread runs the loop */
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     bc->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	mosquitto_connect_callback_set(b->mosq, on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_message_callback_set(b->mosq, on_message);
-	mosquitto_reconnect_delay_set(b->mosq, (unsigned)((bc->reconnect_min_ms + 999) / 1000),
-				      (unsigned)((bc->reconnect_max_ms + 999) / 1000), true);
 	if (bc->username)
 		mosquitto_username_pw_set(b->mosq, bc->username, bc->password);
 	if (bc->tls) {
@@ -519,13 +578,11 @@ static int start_broker(struct mq_broker_rt *b)
 			mosquitto_tls_insecure_set(b->mosq, true);
 		}
 	}
-	rc = mosquitto_connect_async(b->mosq, bc->host, bc->port, (int)(bc->keepalive_ms / 1000));
-	if (rc != MOSQ_ERR_SUCCESS)
-		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: cannot connect to %s: %s; retrying",
-			    bc->name, bc->url, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-	rc = mosquitto_loop_start(b->mosq);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		fp_log(LOG_ERR, "mqtt[%s]: cannot start its thread: %s", bc->name, mosquitto_strerror(rc));
+	b->delay_ms = bc->reconnect_min_ms;
+	atomic_store(&b->stop, false);
+	rc = pthread_create(&b->thread, NULL, broker_thread, b);
+	if (rc != 0) {
+		fp_log(LOG_ERR, "mqtt[%s]: cannot start its thread: %s", bc->name, strerror(rc));
 		return -EINVAL;
 	}
 	b->started = true;
@@ -547,8 +604,8 @@ void fp_mq_collector_stop(struct fp_mq_collector *c)
 		if (!b->mosq)
 			continue;
 		if (b->started) {
-			mosquitto_disconnect(b->mosq);
-			mosquitto_loop_stop(b->mosq, false);
+			atomic_store(&b->stop, true); /* seen within 250 ms */
+			pthread_join(b->thread, NULL);
 			b->started = false;
 		}
 		mosquitto_destroy(b->mosq);
