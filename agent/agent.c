@@ -79,9 +79,9 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 		}
 	}
 	if (!dry_run && cfg->indicators && cfg->indicators->enabled) {
+		/* NULL when its ledger cannot be opened (logged): the agent
+		 * still collects and delivers, without the indicators */
 		a->ind = fp_ind_new(cfg, fp_agent_push, a);
-		if (!a->ind)
-			goto fail;
 	}
 	for (i = 0; fp_collectors[i]; i++)
 		if (cfg->collector_cfg[i])

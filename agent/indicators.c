@@ -604,6 +604,8 @@ struct fp_ind {
 	uint64_t ev_applied, ev_duplicate, ev_rejected, ev_dropped;
 	struct fp_complain ev_complain;
 	bool meters_changed;
+	bool meta_pending; /* the config snapshot is still to be written */
+	int64_t next_open_ms; /* without a ledger: when to try again */
 	uint64_t dropped, ignored_full;
 
 	pthread_t thread;
@@ -1045,6 +1047,21 @@ static void apply_asset_events(struct fp_ind *x)
 }
 
 /* Turns the pending readings into ledger rows, in one transaction. */
+/* The config snapshot in the ledger (what the report says it was built
+ * with). */
+static int write_meta(struct fp_ind *x)
+{
+	char cat[8];
+	int rc;
+
+	snprintf(cat, sizeof(cat), "%d", x->ic->pue_category);
+	rc = fp_ledger_set_meta(x->ledger, "site", x->cfg->site);
+	rc |= fp_ledger_set_meta(x->ledger, "timezone", x->cfg->timezone);
+	rc |= fp_ledger_set_meta(x->ledger, "pue_category", cat);
+	rc |= fp_ledger_set_meta(x->ledger, "region", x->ic->region ? x->ic->region : "");
+	return rc ? -1 : 0;
+}
+
 static void process(struct fp_ind *x)
 {
 	struct sample *batch;
@@ -1062,7 +1079,7 @@ static void process(struct fp_ind *x)
 	changed = x->meters_changed;
 	x->meters_changed = false;
 	apply_asset_events(x);
-	if (!n && !changed && !x->nfo) {
+	if (!n && !changed && !x->nfo && !x->meta_pending) {
 		pthread_mutex_unlock(&x->lock);
 		free(batch);
 		return;
@@ -1071,6 +1088,8 @@ static void process(struct fp_ind *x)
 		rc = -1;
 		goto out;
 	}
+	if (x->meta_pending)
+		rc = write_meta(x);
 	for (i = 0; i < n && rc == 0; i++) {
 		struct meter *m;
 		struct fp_step st;
@@ -1119,7 +1138,7 @@ static void process(struct fp_ind *x)
 		case FP_STEP_RESET:
 			rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, batch[i].v - m->last_v,
 					     m->last_t);
-			fp_log(LOG_WARNING, "indicators: meter %s went from %.6g to %.6g: a reset or a "
+			fp_log(LOG_WARNING, "indicators: meter %s went from %.10g to %.10g: a reset or a "
 			       "new meter; counting restarts from the new value", m->name, m->last_v,
 			       batch[i].v);
 			break;
@@ -1165,6 +1184,7 @@ out:
 		x->meters_changed |= changed;
 	} else {
 		free_overrides(x);
+		x->meta_pending = false;
 		x->commits++;
 		for (i = 0; i < x->nmeters; i++)
 			x->meters[i].dirty = false;
@@ -1447,6 +1467,8 @@ void fp_ind_flush(struct fp_ind *x, bool windows)
 		write_windows(x);
 }
 
+static bool open_ledger(struct fp_ind *x);
+
 static void *engine_main(void *arg)
 {
 	struct fp_ind *x = arg;
@@ -1459,6 +1481,19 @@ static void *engine_main(void *arg)
 		pthread_cond_timedwait(&x->cond, &x->lock, &ts);
 		if (x->stop)
 			break;
+		now = fp_mono_ns() / 1000000;
+		if (!x->ledger) {
+			if (now >= x->next_open_ms && !open_ledger(x))
+				x->next_open_ms = now + 10000;
+			if (!x->ledger) {
+				/* not counted; see open_ledger */
+				x->dropped += x->npending;
+				free(x->pending);
+				x->pending = NULL;
+				x->npending = x->pcap = 0;
+				continue;
+			}
+		}
 		pthread_mutex_unlock(&x->lock);
 		process(x);
 		now = fp_mono_ns() / 1000000;
@@ -1503,11 +1538,53 @@ static void open_inventory(struct fp_ind *x)
 		fp_log(LOG_ERR, "inventory: %s", fp_inv_error(x->inv));
 }
 
+/* Opens the ledger and writes the config snapshot; false when it cannot
+ * be opened (a full disk, a folder not there yet): the engine tries again
+ * every 10 s, meanwhile the readings are not counted, and the first one
+ * after counts from the last the ledger holds (cumulative registers lose
+ * nothing; a wait longer than max_gap counts as missing time).  A snapshot
+ * it cannot write is written with the next commit. */
+static bool open_ledger(struct fp_ind *x)
+{
+	char *path, err[512];
+	int rc;
+
+	path = fp_xasprintf("%s/ledger.db", x->cfg->state_dir);
+	x->ledger = fp_ledger_open(path, false, x->ic->ledger_sync_full, err, sizeof(err));
+	free(path);
+	if (!x->ledger) {
+		fp_complain(&x->complain, LOG_ERR, "indicators: cannot open the ledger %s; trying "
+			    "again every 10 s", err);
+		return false;
+	}
+	rc = fp_ledger_begin(x->ledger);
+	if (rc == 0)
+		rc = write_meta(x);
+	/* then the meters the ledger knows from earlier runs (found by their
+	 * role): their history stays in the sums */
+	fp_ledger_known_meters(x->ledger, known_meter, x);
+	if (rc == 0)
+		rc = write_boundaries(x);
+	if (rc == 0)
+		rc = fp_ledger_commit(x->ledger);
+	if (rc < 0) {
+		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s; writing it again every "
+			    "second", fp_ledger_error(x->ledger));
+		fp_ledger_rollback(x->ledger);
+		x->meta_pending = true;
+	} else {
+		fp_release(&x->complain, LOG_NOTICE, "indicators: the ledger is open");
+	}
+	record_meter_state(x);
+	x->meters_changed = rc < 0;
+	open_inventory(x);
+	return true;
+}
+
 struct fp_ind *fp_ind_new(const struct fp_config *cfg, fp_ind_push_fn push, void *arg)
 {
 	const struct fp_indicators_cfg *ic = cfg->indicators;
 	struct fp_ind *x;
-	char *path, err[512], cat[8];
 	size_t i;
 
 	if (!ic || !ic->enabled)
@@ -1527,42 +1604,15 @@ struct fp_ind *fp_ind_new(const struct fp_config *cfg, fp_ind_push_fn push, void
 	}
 	x->complain.interval_ns = 60000000000LL;
 	x->pue_warn.interval_ns = 3600000000000LL;
-	path = fp_xasprintf("%s/ledger.db", cfg->state_dir);
-	x->ledger = fp_ledger_open(path, false, ic->ledger_sync_full, err, sizeof(err));
-	free(path);
-	if (!x->ledger) {
-		fp_log(LOG_ERR, "indicators: cannot open the ledger %s", err);
-		fp_ind_free(x);
-		return NULL;
-	}
-	/* Configured meters first, then those the ledger knows from earlier
-	 * runs (found by their role): their history stays in the sums. */
+	/* the configured meters first */
 	for (i = 0; i < ic->nmeters; i++) {
 		const struct fp_ind_meter_cfg *mc = &ic->meters[i];
 		if (!find_meter(x, mc->name))
 			add_meter(x, mc->name, mc->device, mc->role, mc);
 	}
-	if (fp_ledger_begin(x->ledger) == 0) {
-		int rc = fp_ledger_set_meta(x->ledger, "site", cfg->site);
-		snprintf(cat, sizeof(cat), "%d", ic->pue_category);
-		rc |= fp_ledger_set_meta(x->ledger, "timezone", cfg->timezone);
-		rc |= fp_ledger_set_meta(x->ledger, "pue_category", cat);
-		rc |= fp_ledger_set_meta(x->ledger, "region", ic->region ? ic->region : "");
-		if (rc == 0) {
-			fp_ledger_known_meters(x->ledger, known_meter, x);
-			rc = write_boundaries(x);
-		}
-		if (rc == 0 && fp_ledger_commit(x->ledger) == 0) {
-			record_meter_state(x);
-			x->meters_changed = false;
-			open_inventory(x);
-			return x;
-		}
-		fp_ledger_rollback(x->ledger);
-	}
-	fp_log(LOG_ERR, "indicators: ledger: %s", fp_ledger_error(x->ledger));
-	fp_ind_free(x);
-	return NULL;
+	if (!open_ledger(x))
+		x->next_open_ms = fp_mono_ns() / 1000000 + 10000;
+	return x;
 }
 
 int fp_ind_start(struct fp_ind *x)
@@ -1643,5 +1693,6 @@ void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, cons
 		fp_point_int(p, "lifecycle_rejected", (int64_t)(x->ev_rejected + x->ev_dropped));
 	}
 	fp_point_int(p, "ledger_errors", (int64_t)x->ledger_errors);
+	fp_point_bool(p, "ledger_open", x->ledger != NULL);
 	pthread_mutex_unlock(&x->lock);
 }

@@ -149,7 +149,10 @@ int fp_ledger_commit(struct fp_ledger *l)
 
 void fp_ledger_rollback(struct fp_ledger *l)
 {
-	exec(l, "ROLLBACK");
+	/* SQLite has rolled back already after some errors (a full disk):
+	 * a second ROLLBACK would only replace the error's message */
+	if (!sqlite3_get_autocommit(l->db))
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int step_done(struct fp_ledger *l, sqlite3_stmt *st, const char *what)

@@ -76,7 +76,7 @@ struct influx_priv {
 	pthread_cond_t cond;
 	bool stopping;
 	int64_t deadline_ns;
-	struct fp_complain lim_write, lim_reject, lim_spool;
+	struct fp_complain lim_write, lim_reject, lim_spool, lim_drop;
 	/* response of the last request */
 	struct fp_buf resp;
 	int64_t retry_after_ms;
@@ -701,9 +701,10 @@ static void influx_submit(struct fp_output *o, const char *data, size_t len, siz
 	d[len] = '\0';
 	c = fp_chunk_new(d, len, npoints);
 	if (fp_queue_push(&p->memq, c) < 0) {
-		atomic_fetch_add(&p->points_dropped, npoints);
-		fp_log(LOG_ERR, "output[%s]: spool unwritable and memory queue full: %zu points "
-		       "dropped", o->name, npoints);
+		unsigned long long all = atomic_fetch_add(&p->points_dropped, npoints) + npoints;
+		fp_complain(&p->lim_drop, LOG_ERR, "output[%s]: spool unwritable and memory queue "
+			    "full: %zu points dropped (%llu in all, counted in points_dropped)",
+			    o->name, npoints, all);
 		fp_chunk_free(c);
 	}
 }
