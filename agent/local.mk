@@ -8,7 +8,7 @@ noinst_LIBRARIES += %D%/libfpcore.a
 	%D%/ewaste.c %D%/ewaste.h \
 	%D%/inventory.c %D%/inventory.h \
 	%D%/energy.c %D%/energy.h \
-	%D%/indicators.c %D%/indicators.h \
+	%D%/indicators.c %D%/indicators_conf.c %D%/indicators.h %D%/roles.c %D%/roles.h \
 	%D%/ledger.c %D%/ledger.h \
 	%D%/lineproto.c %D%/lineproto.h \
 	%D%/log.c %D%/log.h \
