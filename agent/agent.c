@@ -50,6 +50,13 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 	a->cfg = cfg;
 	a->dry_run = dry_run;
 	pthread_mutex_init(&a->lock, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&a->room, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	a->started_ns = fp_mono_ns();
 	fp_sched_init(&a->sched);
 	if (!dry_run) {
@@ -114,6 +121,12 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 	int64_t deadline = fp_mono_ns() + timeout_ms * 1000000LL;
 	size_t i;
 
+	/* A collector held back by full outputs goes on (and its points are
+	 * dropped, counted, if they still are). */
+	pthread_mutex_lock(&a->lock);
+	atomic_store(&a->stopping, true);
+	pthread_cond_broadcast(&a->room);
+	pthread_mutex_unlock(&a->lock);
 	/* Collectors first: nothing new arrives while the outputs drain. */
 	for (i = 0; fp_collectors[i]; i++)
 		if (a->collectors[i])
@@ -151,6 +164,7 @@ void fp_agent_free(struct fp_agent *a)
 	free(a->outputs);
 	fp_sched_reset(&a->sched);
 	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->room);
 	free(a);
 }
 
@@ -167,6 +181,7 @@ static void self_metrics(struct fp_agent *a, struct fp_batch *b, int64_t now)
 	fp_point_int(p, "gathers", (int64_t)a->gathers);
 	fp_point_int(p, "points_gathered", (int64_t)a->points_gathered);
 	fp_point_int(p, "points_skipped", (int64_t)a->points_skipped);
+	fp_point_int(p, "backpressure_waits", (int64_t)a->backpressure_waits);
 	fp_point_int(p, "uptime_s", (fp_mono_ns() - a->started_ns) / 1000000000LL);
 	if (rss >= 0)
 		fp_point_int(p, "rss_kb", rss);
@@ -190,11 +205,36 @@ void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
 		self_metrics(a, b, fp_real_ns());
 }
 
+/* No output can take points now (and there is at least one). */
+static bool saturated(struct fp_agent *a)
+{
+	size_t i;
+
+	if (a->dry_run || !a->noutputs)
+		return false;
+	for (i = 0; i < a->noutputs; i++)
+		if (!fp_output_saturated(a->outputs[i]))
+			return false;
+	return true;
+}
+
 void fp_agent_push(void *agent, struct fp_batch *b)
 {
 	struct fp_agent *a = agent;
+	struct timespec dl;
+	bool waited = false;
 
 	pthread_mutex_lock(&a->lock);
+	while (!atomic_load(&a->stopping) && saturated(a)) {
+		if (!waited)
+			fp_complain(&a->bp_log, LOG_WARNING, "agent: every output is full: the "
+				    "collectors wait (nothing is dropped; MQTT messages stay with "
+				    "the broker); counted in backpressure_waits");
+		waited = true;
+		a->backpressure_waits++;
+		fp_mono_deadline(&dl, 100);
+		pthread_cond_timedwait(&a->room, &a->lock, &dl);
+	}
 	fp_agent_dispatch(a, b);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -252,7 +292,10 @@ static void tick(void *arg)
 		return;
 	fp_batch_init(&b);
 	self_metrics(a, &b, fp_real_ns());
-	fp_agent_push(a, &b);
+	/* never held back: this thread also handles the signals */
+	pthread_mutex_lock(&a->lock);
+	fp_agent_dispatch(a, &b);
+	pthread_mutex_unlock(&a->lock);
 	fp_batch_reset(&b);
 }
 

@@ -9,10 +9,12 @@
 #define FP_AGENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "conf.h"
+#include "log.h"
 #include "output.h"
 #include "point.h"
 #include "sched.h"
@@ -24,6 +26,10 @@ struct fp_agent {
 	void *collectors[4]; /* instances, per entry of fp_collectors[] */
 	struct fp_ind *ind;  /* the indicator engine (NULL in dry runs) */
 	pthread_mutex_t lock; /* dispatch from the collectors' threads */
+	pthread_cond_t room;  /* backpressure: waits for an output with room */
+	atomic_bool stopping;
+	uint64_t backpressure_waits; /* 100 ms waits of a collector, in all */
+	struct fp_complain bp_log;
 	struct fp_sched sched;
 	int64_t started_ns; /* monotonic */
 	uint64_t gathers, points_gathered, points_skipped;
@@ -44,7 +50,11 @@ int fp_agent_start(struct fp_agent *a, bool push_only);
 /* Gathers everything now, in this thread (collectors once, then the
  * self-metrics) into b: --test and --once. */
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);
-/* Encodes and dispatches b (thread-safe; the collectors' push callback). */
+/* Encodes and dispatches b (thread-safe; the collectors' push callback).
+ * While every output is saturated (queue full, spool unwritable) the
+ * caller waits, in steps of 100 ms, until one has room or the agent
+ * stops: a collector is held back rather than its points dropped (an MQTT
+ * message then stays unacknowledged with its broker). */
 void fp_agent_push(void *agent, struct fp_batch *b);
 /* Encodes b once and hands it to every output (or stdout when dry_run).
  * Returns the number of points written into line protocol. */

@@ -34,6 +34,11 @@ void fp_output_submit(struct fp_output *o, const char *data, size_t len, size_t 
 		o->ops->submit(o, data, len, npoints);
 }
 
+bool fp_output_saturated(struct fp_output *o)
+{
+	return o->started && o->ops->saturated && o->ops->saturated(o);
+}
+
 void fp_output_stop(struct fp_output *o, int64_t timeout_ms)
 {
 	if (!o || !o->started)

@@ -32,6 +32,10 @@ struct fp_output_ops {
 	/* Stops accepting, delivers what it holds for at most timeout_ms
 	 * (an output with a spool keeps the rest there), joins its threads. */
 	void (*stop)(struct fp_output *o, int64_t timeout_ms);
+	/* True when it cannot take more points now (its queue is full and,
+	 * for an output with a spool, the spool cannot be written): the
+	 * agent then holds the collectors back.  Optional. */
+	bool (*saturated)(struct fp_output *o);
 	/* Adds the output's self-metric fields to p. */
 	void (*metrics)(struct fp_output *o, struct fp_point *p);
 	void (*destroy)(struct fp_output *o); /* frees o->priv */
@@ -51,6 +55,7 @@ struct fp_output *fp_output_new(const struct fp_output_ops *ops, const char *nam
 int fp_output_start(struct fp_output *o);
 void fp_output_submit(struct fp_output *o, const char *data, size_t len, size_t npoints);
 void fp_output_stop(struct fp_output *o, int64_t timeout_ms);
+bool fp_output_saturated(struct fp_output *o);
 /* Stops (without waiting) if needed, then frees.  Accepts NULL. */
 void fp_output_free(struct fp_output *o);
 /* Appends this output's self-metrics point (measurement footprintd,

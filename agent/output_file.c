@@ -36,6 +36,7 @@ struct file_priv {
 	atomic_bool stopping;
 	atomic_llong deadline_ns; /* monotonic; the writer gives up after */
 	struct fp_complain limiter;
+	struct fp_complain lim_drop; /* submit's (under the agent's lock) */
 	atomic_ullong points_written, points_dropped, write_errors, write_time_ms;
 };
 
@@ -197,9 +198,10 @@ static void file_submit(struct fp_output *o, const char *data, size_t len, size_
 	d[len] = '\0';
 	c = fp_chunk_new(d, len, npoints);
 	if (fp_queue_push(&p->q, c) < 0) {
-		atomic_fetch_add(&p->points_dropped, npoints);
-		fp_log(LOG_WARNING, "output[%s]: queue full (%zu points), %zu points dropped", o->name,
-		       p->q.max_points, npoints);
+		unsigned long long all = atomic_fetch_add(&p->points_dropped, npoints) + npoints;
+		fp_complain(&p->lim_drop, LOG_WARNING, "output[%s]: queue full (%zu points), %zu "
+			    "points dropped (%llu in all, counted in points_dropped)", o->name,
+			    p->q.max_points, npoints, all);
 		fp_chunk_free(c);
 	}
 }
@@ -245,11 +247,19 @@ static void file_destroy(struct fp_output *o)
 	o->priv = NULL;
 }
 
+static bool file_saturated(struct fp_output *o)
+{
+	struct file_priv *p = o->priv;
+
+	return fp_queue_points(&p->q) >= p->q.max_points;
+}
+
 static const struct fp_output_ops file_ops = {
 	.type = "file",
 	.start = file_start,
 	.submit = file_submit,
 	.stop = file_stop,
+	.saturated = file_saturated,
 	.metrics = file_metrics,
 	.destroy = file_destroy,
 };

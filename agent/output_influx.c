@@ -795,11 +795,20 @@ static void influx_destroy(struct fp_output *o)
 	o->priv = NULL;
 }
 
+/* The memory queue holds only what the spool could not take. */
+static bool influx_saturated(struct fp_output *o)
+{
+	struct influx_priv *p = o->priv;
+
+	return fp_queue_points(&p->memq) >= p->memq.max_points;
+}
+
 static const struct fp_output_ops influx_ops = {
 	.type = "influxdb",
 	.start = influx_start,
 	.submit = influx_submit,
 	.stop = influx_stop,
+	.saturated = influx_saturated,
 	.metrics = influx_metrics,
 	.destroy = influx_destroy,
 };
