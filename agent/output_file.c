@@ -112,7 +112,7 @@ static struct fp_chunk *gather(struct file_priv *p, struct fp_chunk *c)
 		return c;
 	if (c->len < GATHER_MAX / 16 && !atomic_load(&p->stopping))
 		sleep_ms(2);
-	if (!(l = fp_queue_take(&p->q, GATHER_MAX - c->len)))
+	if (!(l = fp_queue_take(&p->q, GATHER_MAX - c->len, SIZE_MAX)))
 		return c;
 	fp_buf_init(&b, (size_t)2 * GATHER_MAX);
 	fp_buf_add(&b, c->data, c->len);

@@ -530,7 +530,9 @@ static void *sender(void *arg)
 	struct fp_output *o = arg;
 	struct influx_priv *p = o->priv;
 	int64_t backoff = BACKOFF_MIN_MS, first_pending = 0, last_sync = fp_mono_ns();
-	bool failing = false;
+	bool failing = false, memq_turn = false;
+	int64_t last_memq = 0;
+	size_t mq;
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -558,8 +560,20 @@ static void *sender(void *arg)
 		}
 		if (stop && past)
 			break;
-		/* Chunks the spool could not take go first. */
-		mc = fp_queue_pop(&p->memq, 0);
+		/* Chunks the spool could not take (a full disk), a batch at a
+		 * time (batch_size or flush_interval, as the spool's), and in
+		 * turn with the spool's oldest: its replay frees the disk for
+		 * what comes next. */
+		mc = NULL;
+		mq = fp_queue_points(&p->memq);
+		if (mq && (stop || mq >= (size_t)p->cfg.batch_size ||
+			   now - last_memq >= p->cfg.flush_interval_ms * 1000000LL) &&
+		    (!memq_turn || !(p->next_ready || fp_spool_wait(p->spool, 0) > 0))) {
+			mc = fp_chunk_join(fp_queue_take(&p->memq, MAX_BODY / 2,
+							 (size_t)p->cfg.batch_size));
+			last_memq = now;
+		}
+		memq_turn = mc != NULL;
 		if (mc) {
 			data = mc->data;
 			len = mc->len;

@@ -138,7 +138,31 @@ struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
 	return c;
 }
 
-struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes)
+struct fp_chunk *fp_chunk_join(struct fp_chunk *l)
+{
+	struct fp_chunk *c, *n;
+	size_t len = 0, np = 0;
+	char *d;
+
+	if (!l || !l->next)
+		return l;
+	for (c = l; c; c = c->next) {
+		len += c->len;
+		np += c->npoints;
+	}
+	d = fp_xmalloc(len + 1);
+	len = 0;
+	for (c = l; c; c = n) {
+		n = c->next;
+		memcpy(d + len, c->data, c->len);
+		len += c->len;
+		fp_chunk_free(c);
+	}
+	d[len] = '\0';
+	return fp_chunk_new(d, len, np);
+}
+
+struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes, size_t max_points)
 {
 	struct fp_chunk *first, *last, *c;
 	size_t bytes, points = 0, n = 0;
@@ -153,7 +177,8 @@ struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes)
 	bytes = first->len;
 	points = first->npoints;
 	n = 1;
-	for (c = first->next; c && bytes + c->len <= max_bytes; c = c->next) {
+	for (c = first->next; c && bytes + c->len <= max_bytes && points + c->npoints <= max_points;
+	     c = c->next) {
 		last = c;
 		bytes += c->len;
 		points += c->npoints;

@@ -43,10 +43,13 @@ int fp_queue_push(struct fp_queue *q, struct fp_chunk *c);
 /* Waits up to timeout_ms (-1: forever) for a chunk.  NULL on timeout or
  * when the queue is closed and empty.  The caller owns the chunk. */
 struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms);
-/* Takes the chunks at the head, as many as fit in max_bytes (at least
- * one), in one step and without waiting: a list linked by next, NULL when
- * the queue is empty. */
-struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes);
+/* Takes the chunks at the head, as many as fit in max_bytes and
+ * max_points (at least one), in one step and without waiting: a list
+ * linked by next, NULL when the queue is empty. */
+struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes, size_t max_points);
+/* One chunk with the data of the list l (which it frees); l itself when
+ * it has one chunk. */
+struct fp_chunk *fp_chunk_join(struct fp_chunk *l);
 /* Puts c back at the head (a writer that could not deliver it); never
  * fails and ignores the bound, so nothing is lost. */
 void fp_queue_unpop(struct fp_queue *q, struct fp_chunk *c);

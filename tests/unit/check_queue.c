@@ -45,12 +45,12 @@ START_TEST(test_queue_take)
 	size_t i;
 
 	fp_queue_init(&q, 100);
-	ck_assert_ptr_null(fp_queue_take(&q, 1000));
+	ck_assert_ptr_null(fp_queue_take(&q, 1000, 1000));
 	for (i = 0; i < 4; i++) {
 		c[i] = mk(i + 1);
 		ck_assert_int_eq(fp_queue_push(&q, c[i]), 0);
 	}
-	l = fp_queue_take(&q, 20); /* two chunks of 8 bytes fit, not three */
+	l = fp_queue_take(&q, 20, 100); /* two chunks of 8 bytes fit, not three */
 	ck_assert_ptr_eq(l, c[0]);
 	ck_assert_ptr_eq(l->next, c[1]);
 	ck_assert_ptr_null(c[1]->next);
@@ -61,11 +61,11 @@ START_TEST(test_queue_take)
 		n = l->next;
 		fp_chunk_free(l);
 	}
-	l = fp_queue_take(&q, 1); /* too small for one: still one */
+	l = fp_queue_take(&q, 1, 1); /* too small for one: still one */
 	ck_assert_ptr_eq(l, c[2]);
 	ck_assert_ptr_null(l->next);
 	fp_chunk_free(l);
-	l = fp_queue_take(&q, 1000);
+	l = fp_queue_take(&q, 1000, 3); /* c[3] has 4 points: alone, still taken */
 	ck_assert_ptr_eq(l, c[3]);
 	ck_assert_ptr_null(q.head);
 	ck_assert_ptr_null(q.tail);
@@ -74,6 +74,34 @@ START_TEST(test_queue_take)
 	ck_assert_int_eq(fp_queue_push(&q, l), 0);
 	ck_assert_ptr_eq(fp_queue_pop(&q, 0), l);
 	fp_chunk_free(l);
+	fp_queue_destroy(&q);
+}
+END_TEST
+
+/* take by points, and join: one chunk with the data in order */
+START_TEST(test_queue_take_points_join)
+{
+	struct fp_queue q;
+	struct fp_chunk *l, *j;
+	size_t i;
+
+	fp_queue_init(&q, 100);
+	for (i = 1; i <= 3; i++)
+		ck_assert_int_eq(fp_queue_push(&q, fp_chunk_new(fp_xasprintf("m v=%zu %zu\n", i, i), 8,
+								i)), 0);
+	l = fp_queue_take(&q, 1000, 3); /* 1 + 2 points fit, not 1 + 2 + 3 */
+	ck_assert_ptr_nonnull(l->next);
+	j = fp_chunk_join(l);
+	ck_assert_ptr_null(j->next);
+	ck_assert_uint_eq(j->npoints, 3);
+	ck_assert_uint_eq(j->len, 16);
+	ck_assert_str_eq(j->data, "m v=1 1\nm v=2 2\n");
+	fp_chunk_free(j);
+	l = fp_queue_take(&q, 1000, 3);
+	ck_assert_ptr_eq(fp_chunk_join(l), l); /* alone: itself */
+	ck_assert_uint_eq(l->npoints, 3);
+	fp_chunk_free(l);
+	ck_assert_ptr_null(fp_queue_take(&q, 1000, 3));
 	fp_queue_destroy(&q);
 }
 END_TEST
@@ -215,6 +243,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(core, test_queue_close_wakes_and_drains);
 	tcase_add_test(core, test_queue_threads);
 	tcase_add_test(core, test_queue_take);
+	tcase_add_test(core, test_queue_take_points_join);
 	tcase_add_test(lim, test_queue_bound);
 	tcase_add_test(lim, test_queue_pop_timeout);
 	tcase_add_test(sch, test_sched_aligned_deadline);
