@@ -94,6 +94,14 @@ static int exec(struct fp_inventory *v, const char *sql)
 	return 0;
 }
 
+/* SQLite has rolled back already after some errors (a full disk): a
+ * second ROLLBACK would only replace the error's message. */
+static void rollback(struct fp_inventory *v)
+{
+	if (!sqlite3_get_autocommit(v->db))
+		sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 struct fp_inventory *fp_inv_open(const char *path, bool read_only, char *err, size_t errlen)
 {
 	struct fp_inventory *v = fp_xcalloc(1, sizeof(*v));
@@ -408,7 +416,7 @@ enum fp_inv_result fp_inv_apply(struct fp_inventory *v, const struct fp_categori
 	rc = apply_locked(v, cats, e, why, whylen);
 	if (rc == 0 && exec(v, "COMMIT") == 0)
 		return FP_INV_APPLIED;
-	exec(v, "ROLLBACK");
+	rollback(v);
 	if (rc == 2)
 		return FP_INV_DUPLICATE;
 	if (rc == 1) {
@@ -537,13 +545,13 @@ static int import_rows(struct fp_inventory *v, const struct fp_categories *cats,
 		}
 		if (rc != 0) {
 			fprintf(errs, "%s:%d: %s\n", name, r->line, rc < 0 ? v->err : why);
-			exec(v, "ROLLBACK");
+			rollback(v);
 			return -1;
 		}
 	}
 	if (exec(v, "COMMIT") < 0) {
 		fprintf(errs, "%s: %s\n", name, v->err);
-		exec(v, "ROLLBACK");
+		rollback(v);
 		return -1;
 	}
 	return (int)n;
@@ -1006,7 +1014,7 @@ int fp_inv_set_categories(struct fp_inventory *v, const struct fp_categories *ca
 	if (exec(v, "COMMIT") == 0)
 		return 0;
 fail:
-	exec(v, "ROLLBACK");
+	rollback(v);
 	return -1;
 }
 
