@@ -50,13 +50,7 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 	a->cfg = cfg;
 	a->dry_run = dry_run;
 	pthread_mutex_init(&a->lock, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&a->room, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	fp_cond_init_mono(&a->room);
 	a->started_ns = fp_mono_ns();
 	fp_sched_init(&a->sched);
 	if (!dry_run) {

@@ -1065,13 +1065,7 @@ struct fp_ind *fp_ind_new(const struct fp_config *cfg, fp_ind_push_fn push, void
 	x->push = push;
 	x->push_arg = arg;
 	pthread_mutex_init(&x->lock, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&x->cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	fp_cond_init_mono(&x->cond);
 	x->complain.interval_ns = 60000000000LL;
 	x->pue_warn.interval_ns = 3600000000000LL;
 	/* the configured meters first */

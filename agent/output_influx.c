@@ -831,7 +831,6 @@ struct fp_output *fp_output_influx_new(const struct fp_influx_output_cfg *cfg,
 				       const char *state_dir)
 {
 	struct influx_priv *p = fp_xcalloc(1, sizeof(*p));
-	pthread_condattr_t ca;
 
 	fp_influx_cfg_copy(&p->cfg, cfg);
 	p->spool_dir = fp_xasprintf("%s/spool/%s", state_dir, cfg->name);
@@ -839,10 +838,7 @@ struct fp_output *fp_output_influx_new(const struct fp_influx_output_cfg *cfg,
 	fp_queue_init(&p->memq, (size_t)(cfg->batch_size > 10000 ? cfg->batch_size * 4 : 40000));
 	fp_buf_init(&p->resp, 64 * 1024);
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fp_cond_init_mono(&p->cond);
 	p->rand_state = (unsigned)fp_mono_ns();
 	return fp_output_new(&influx_ops, cfg->name, FP_PREC_NS, p);
 }

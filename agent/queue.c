@@ -39,14 +39,9 @@ void fp_chunk_free(struct fp_chunk *c)
 
 void fp_queue_init(struct fp_queue *q, size_t max_points)
 {
-	pthread_condattr_t ca;
-
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fp_cond_init_mono(&q->cond);
 	q->max_points = max_points;
 }
 

@@ -309,13 +309,7 @@ struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsyn
 	}
 	s = fp_xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&s->cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	fp_cond_init_mono(&s->cond);
 	s->dir = fp_xstrdup(dir);
 	s->max_bytes = max_bytes;
 	s->seg_max = max_bytes / 8;

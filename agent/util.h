@@ -6,6 +6,7 @@
 #ifndef FP_UTIL_H
 #define FP_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,6 +54,8 @@ int64_t fp_real_ns(void);   /* CLOCK_REALTIME, nanoseconds since the epoch */
 struct timespec;
 /* *ts = CLOCK_MONOTONIC now + ms, for condition variables on that clock. */
 void fp_mono_deadline(struct timespec *ts, int64_t ms);
+/* A condition variable whose timed waits take fp_mono_deadline's times. */
+void fp_cond_init_mono(pthread_cond_t *c);
 
 /* Levenshtein distance, capped at 'cap' (returns cap when larger). */
 size_t fp_edit_distance(const char *a, const char *b, size_t cap);

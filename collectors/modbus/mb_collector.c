@@ -71,7 +71,6 @@ struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
 					    const struct fp_config *cfg, fp_push_fn push, void *arg)
 {
 	struct fp_mb_collector *c = fp_xcalloc(1, sizeof(*c));
-	pthread_condattr_t ca;
 	size_t i, k;
 
 	c->mc = mc;
@@ -79,10 +78,7 @@ struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
 	c->push = push;
 	c->arg = arg;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fp_cond_init_mono(&c->cond);
 	c->devs = fp_xcalloc(mc->ndevs ? mc->ndevs : 1, sizeof(*c->devs));
 	c->conns = fp_xcalloc(mc->ndevs ? mc->ndevs : 1, sizeof(*c->conns));
 	for (i = 0; i < mc->ndevs; i++) {
