@@ -325,7 +325,7 @@ int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 		return -1;
 	}
 	if (fp_parse_size(config_setting_get_string(s), &v) < 0) {
-		report(e, g, key, "'%s' is not a size (use B, kB, MB, GB, KiB, MiB or GiB)",
+		report(e, g, key, "'%s' is not a size (use B, kB, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
 		       config_setting_get_string(s));
 		return -1;
 	}

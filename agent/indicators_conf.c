@@ -68,9 +68,11 @@ static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 	if (fp_cfg_get_string(e, g, "device", &m->device) <= 0)
 		fp_cfg_report(e, g, "device", "is required (the device tag of the meter's points)");
 	fp_cfg_get_string(e, g, "name", &m->name);
-	if (fp_cfg_get_string(e, g, "role", &m->role) > 0 && !fp_role_find(m->role))
-		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (see footprintd.conf(5))",
-			      m->role);
+	if (fp_cfg_get_string(e, g, "role", &m->role) > 0 && !fp_role_find(m->role)) {
+		char names[512];
+		fp_role_names(names, sizeof(names));
+		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (one of: %s)", m->role, names);
+	}
 	fp_cfg_get_string(e, g, "field", &m->field);
 	if (fp_cfg_get_enum(e, g, "kind", kinds, &k) > 0)
 		m->kind = k;
@@ -107,7 +109,8 @@ static void parse_factor(const config_setting_t *g, struct fp_cfg_errors *e,
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "region", &f->region) <= 0)
 		fp_cfg_report(e, g, "region", "is required");
-	if (fp_cfg_get_int(e, g, "year", 1990, 2200, &y) <= 0 && y == 0)
+	/* 0: absent (a value out of range is reported once, by the getter) */
+	if (fp_cfg_get_int(e, g, "year", 1990, 2200, &y) == 0)
 		fp_cfg_report(e, g, "year", "is required");
 	f->year = (int)y;
 	if (fp_cfg_get_enum(e, g, "method", methods, &k) > 0)
@@ -115,7 +118,7 @@ static void parse_factor(const config_setting_t *g, struct fp_cfg_errors *e,
 	else
 		fp_cfg_report(e, g, "method", "is required: location or market");
 	f->kg_per_kwh = -1;
-	if (fp_cfg_get_float(e, g, "kg_per_kwh", 0, 10, &f->kg_per_kwh) <= 0 && f->kg_per_kwh < 0)
+	if (fp_cfg_get_float(e, g, "kg_per_kwh", 0, 10, &f->kg_per_kwh) == 0)
 		fp_cfg_report(e, g, "kg_per_kwh", "is required (kgCO2e per kWh)");
 	fp_cfg_get_string(e, g, "source", &f->source);
 }
@@ -138,7 +141,7 @@ static void parse_cert(const config_setting_t *g, struct fp_cfg_errors *e,
 	else
 		fp_cfg_report(e, g, "type", "is required: go or ppa");
 	c->kwh = -1;
-	if (fp_cfg_get_float(e, g, "kwh", 0, 1e15, &c->kwh) <= 0 && c->kwh < 0)
+	if (fp_cfg_get_float(e, g, "kwh", 0, 1e15, &c->kwh) == 0)
 		fp_cfg_report(e, g, "kwh", "is required");
 	/* Dates are kept as local dates: the time zone applies when the
 	 * engine starts. Stored as y*10000+m*100+d until then. */

@@ -4,9 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,12 +215,6 @@ int main(int argc, char **argv)
 	struct fp_config *cfg;
 	sigset_t set;
 
-#if defined(__GLIBC__) && defined(M_ARENA_MAX)
-	/* glibc gives each thread that allocates an arena of its own, which
-	 * keeps what it freed: two are plenty for the agent's few threads
-	 * (1 MB less resident memory during a flood, bench/run). */
-	mallopt(M_ARENA_MAX, 2);
-#endif
 	fp_log_init(LOG_INFO);
 	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
 		switch (opt) {

@@ -3,6 +3,7 @@
 
 #include "roles.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "indicators.h"
@@ -38,6 +39,21 @@ const struct fp_role *fp_role_find(const char *name)
 		if (!strcmp(roles[i].name, name))
 			return &roles[i];
 	return NULL;
+}
+
+void fp_role_names(char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < FP_ARRAY_SIZE(roles) && n < len; i++) {
+		int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "", roles[i].name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
 }
 
 /* How many of the quantity's unit one unit of the meter makes; 0 if the

@@ -18,6 +18,8 @@ struct fp_role {
 
 /* NULL for an unknown (or NULL) name. */
 const struct fp_role *fp_role_find(const char *name);
+/* The names of every role, ", "-separated, into buf (truncated to len). */
+void fp_role_names(char *buf, size_t len);
 /* The i-th role, NULL past the last. */
 const struct fp_role *fp_role_at(size_t i);
 /* How many of the quantity's unit one unit of the meter makes; 0 if the

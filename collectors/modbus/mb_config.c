@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "roles.h"
 #include "util.h"
 
 /* Device-level defaults a profile may set and a device may override. */
@@ -199,6 +200,37 @@ static void field_defaults(struct fp_mb_field *f, const struct defaults *df)
 	f->count = 1;
 }
 
+/* Sentinels are raw register values of the field's width: written as
+ * unsigned (0xFFFF, 0x7FC00000) or as two's complement (-32768, or -1 for
+ * 0xFFFFFFFF: libconfig reads 0xFFFFFFFF as the 32-bit int -1), they are
+ * kept as the width's unsigned pattern the decoder compares with.  A value
+ * that fits neither reading is an error.  Returns a message or NULL. */
+static const char *sentinels_finish(struct fp_mb_field *f, char *msg, size_t len)
+{
+	unsigned words = fp_mb_type_words(f->type), bits = 16 * words;
+	uint64_t mask;
+	size_t i;
+
+	if (!f->nsentinels)
+		return NULL;
+	if (f->type == FP_MB_BOOL || f->type == FP_MB_STRING)
+		return "sentinel applies to numeric types";
+	if (bits >= 64)
+		return NULL;
+	mask = (UINT64_C(1) << bits) - 1;
+	for (i = 0; i < f->nsentinels; i++) {
+		int64_t v = (int64_t)f->sentinel[i];
+		if (v < -(int64_t)(mask / 2) - 1 || v > (int64_t)mask) {
+			snprintf(msg, len, "sentinel %lld does not fit the %u bits of a %s (%lld to %llu)",
+				 (long long)v, bits, fp_mb_type_name(f->type),
+				 (long long)(-(int64_t)(mask / 2) - 1), (unsigned long long)mask);
+			return msg;
+		}
+		f->sentinel[i] = (uint64_t)v & mask;
+	}
+	return NULL;
+}
+
 /* Finishes a field: count from type, checks.  Returns a message or NULL. */
 static const char *field_finish(struct fp_mb_field *f, int64_t addr, int base, int64_t count,
 				char *msg, size_t len)
@@ -224,7 +256,7 @@ static const char *field_finish(struct fp_mb_field *f, int64_t addr, int base, i
 	f->address = (uint16_t)a;
 	if (f->out == FP_MB_OUT_STRING && f->type != FP_MB_STRING)
 		return "output = \"string\" needs type = \"string\"";
-	return NULL;
+	return sentinels_finish(f, msg, len);
 }
 
 static void parse_sentinels(struct fp_cfg_errors *e, const config_setting_t *g, struct fp_mb_field *f)
@@ -267,9 +299,10 @@ static int parse_register(struct fp_cfg_errors *e, const config_setting_t *g,
 		"offset", "output", "sentinel", NULL,
 	};
 	static const char *const tables[] = { "coil", "discrete", "holding", "input", NULL };
+	/* The types in enum fp_mb_type's order, then "bit", bool's alias. */
 	static const char *const types[] = {
 		"bool", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
-		"string", NULL,
+		"string", "bit", NULL,
 	};
 	static const char *const orders[] = { "ABCD", "CDAB", "BADC", "DCBA", NULL };
 	size_t before = e->n;
@@ -294,7 +327,7 @@ static int parse_register(struct fp_cfg_errors *e, const config_setting_t *g,
 	if (fp_cfg_get_enum(e, g, "table", tables, &t) > 0)
 		f->table = (enum fp_mb_table)t;
 	if (fp_cfg_get_enum(e, g, "type", types, &t) > 0)
-		f->type = (enum fp_mb_type)t;
+		f->type = (enum fp_mb_type)fp_mb_type_from_name(types[t]);
 	if (fp_cfg_get_enum(e, g, "order", orders, &o) > 0)
 		f->order = (enum fp_mb_order)o;
 	if (fp_cfg_get_int(e, g, "address", 0, 65536, &addr) == 0)
@@ -590,8 +623,16 @@ static int load_csv_profile(const char *path, struct fp_cfg_errors *e, const str
 			}
 			fl.field = fp_xstrdup(nm);
 		}
-		if (c_phase >= 0 && cols[c_phase][0])
+		if (c_phase >= 0 && cols[c_phase][0]) {
+			if (!name_ok(cols[c_phase], 16)) {
+				csv_error(e, path, lineno, "phase: '%s' must be 1-16 characters of A-Z "
+					  "a-z 0-9 _ - .", cols[c_phase]);
+				field_free(&fl);
+				bad++;
+				continue;
+			}
 			fl.phase = fp_xstrdup(cols[c_phase]);
+		}
 		msg = field_finish(&fl, addr, df->address_base, fl.type == FP_MB_STRING ? v : 0, mbuf,
 				   sizeof(mbuf));
 		if (!msg && v && fl.type != FP_MB_STRING && v != fl.count) {
@@ -691,8 +732,11 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "url", "%s", msg);
 	if (fp_cfg_get_int(e, g, "unit_id", 0, 255, &unit) >= 0)
 		d->unit_id = (int)unit;
-	if (fp_cfg_get_string(e, g, "role", &d->role) > 0 && !name_ok(d->role, 32))
-		fp_cfg_report(e, g, "role", "'%s' must be 1-32 characters of A-Z a-z 0-9 _ - .", d->role);
+	if (fp_cfg_get_string(e, g, "role", &d->role) > 0 && !fp_role_find(d->role)) {
+		char names[512];
+		fp_role_names(names, sizeof(names));
+		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (one of: %s)", d->role, names);
+	}
 	if (!d->role)
 		d->role = fp_xstrdup("other");
 	fp_cfg_get_duration(e, g, "interval", 100, 86400000, &d->interval_ms);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "mq_loop.h"
+#include "roles.h"
 #include "util.h"
 
 struct mq_broker_cfg {
@@ -163,7 +164,11 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct
 		fp_cfg_report(e, g, "format", "is required (value, json, tasmota, shelly-gen1, "
 			      "shelly-gen2, lifecycle, emission-factor)");
 	s->format = fmt >= 0 ? (enum fp_mq_format)fmt : FP_MQ_VALUE;
-	fp_cfg_get_string(e, g, "role", &s->role);
+	if (fp_cfg_get_string(e, g, "role", &s->role) > 0 && !fp_role_find(s->role)) {
+		char names[512];
+		fp_role_names(names, sizeof(names));
+		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (one of: %s)", s->role, names);
+	}
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
 	s->max_payload = (size_t)mp;
 	fp_cfg_get_string(e, g, "template", &tmpl);
@@ -285,6 +290,10 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	fp_cfg_get_bool(e, g, "tls_insecure", &b->insecure);
 	if (b->ca_file && access(b->ca_file, R_OK) != 0)
 		fp_cfg_report(e, g, "ca_file", "cannot read '%s'", b->ca_file);
+	if (b->cert_file && access(b->cert_file, R_OK) != 0)
+		fp_cfg_report(e, g, "cert_file", "cannot read '%s'", b->cert_file);
+	if (b->key_file && access(b->key_file, R_OK) != 0)
+		fp_cfg_report(e, g, "key_file", "cannot read '%s'", b->key_file);
 	if (!b->cert_file != !b->key_file)
 		fp_cfg_report(e, g, "cert_file", "cert_file and key_file go together");
 	if ((b->ca_file || b->cert_file) && !b->tls)

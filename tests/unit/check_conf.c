@@ -157,6 +157,38 @@ START_TEST(test_conf_bad_values)
 }
 END_TEST
 
+/* Roles must be indicator roles wherever they are given; TLS files of a
+ * broker must be readable; a value out of range is one error, not two. */
+START_TEST(test_conf_roles_tls_files_ranges)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	size_t i;
+	int n = load_text("modbus: { devices = (\n"
+			  "  { name = \"u\"; url = \"tcp://127.0.0.1:502\"; role = \"ups\";\n"
+			  "    registers = ( { field = \"p\"; address = 0; } ); } ); };\n"
+			  "mqtt: { brokers = ( { url = \"mqtts://127.0.0.1:8883\";\n"
+			  "  cert_file = \"/nonexistent/c.pem\"; key_file = \"/nonexistent/k.pem\";\n"
+			  "  subscriptions = ( { topic = \"a/#\"; format = \"value\"; field = \"power_w\"; role = \"itt\"; } ); } ); };\n"
+			  "indicators: { region = \"FR\"; emission_factors = (\n"
+			  "  { region = \"FR\"; year = 1980; method = \"location\"; kg_per_kwh = 11.0; } ); };\n",
+			  &c, &e);
+
+	dump(&e);
+	ck_assert(has_error(&e, 2, "role: 'ups' is not an indicator role (one of: facility, it,"));
+	ck_assert(has_error(&e, 5, "cert_file: cannot read '/nonexistent/c.pem'"));
+	ck_assert(has_error(&e, 5, "key_file: cannot read '/nonexistent/k.pem'"));
+	ck_assert(has_error(&e, 6, "role: 'itt' is not an indicator role"));
+	ck_assert(has_error(&e, 8, "year"));
+	ck_assert(has_error(&e, 8, "kg_per_kwh"));
+	for (i = 0; i < e.n; i++)
+		ck_assert_msg(!strstr(e.msgs[i], "is required"), "%s", e.msgs[i]);
+	ck_assert_int_eq(n, 6);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
 START_TEST(test_conf_include_reports_included_file)
 {
 	struct fp_config c;
@@ -236,6 +268,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(errs, test_conf_three_errors_with_lines);
 	tcase_add_test(errs, test_conf_syntax_error);
 	tcase_add_test(errs, test_conf_bad_values);
+	tcase_add_test(errs, test_conf_roles_tls_files_ranges);
 	tcase_add_test(errs, test_conf_include_reports_included_file);
 	tcase_add_test(errs, test_conf_missing_file);
 	suite_add_tcase(s, core);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fp_check.h"
+#include "mb_config.h"
 #include "mb_decode.h"
 #include "mb_sunspec.h"
 
@@ -144,6 +146,101 @@ START_TEST(test_modbus_sentinels)
 	f = fld(FP_MB_FLOAT32, FP_MB_ABCD);
 	fp_mb_decode(&f, nanf, NULL, &v); /* NaN: no field, never a bogus number */
 	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+}
+END_TEST
+
+/* Sentinels as written in a config: unsigned, two's complement, and
+ * 0xFFFFFFFF (which libconfig reads as the 32-bit int -1); "bit" is
+ * bool's alias; a sentinel wider than its field is an error. */
+static struct fp_mb_config *parse_modbus(const char *text, struct fp_cfg_errors *errs)
+{
+	config_t lc;
+	struct fp_config cfg;
+	struct fp_mb_config *mc;
+
+	fp_config_defaults(&cfg);
+	config_init(&lc);
+	ck_assert_msg(config_read_string(&lc, text) == CONFIG_TRUE, "%s", config_error_text(&lc));
+	memset(errs, 0, sizeof(*errs));
+	mc = fp_mb_config_parse(config_lookup(&lc, "modbus"), &cfg, errs);
+	config_destroy(&lc);
+	fp_config_free(&cfg);
+	return mc;
+}
+
+START_TEST(test_modbus_config_sentinels_and_bit)
+{
+	struct fp_cfg_errors errs;
+	struct fp_mb_config *mc = parse_modbus(
+		"modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:502\"; registers = (\n"
+		"  { field = \"e\"; address = 0; type = \"uint32\"; sentinel = 0xFFFFFFFF; },\n"
+		"  { field = \"t\"; address = 2; type = \"int16\"; sentinel = [ -32768, 0x7FFF ]; },\n"
+		"  { field = \"u\"; address = 3; type = \"uint16\"; sentinel = 0xFFFF; },\n"
+		"  { field = \"q\"; address = 4; type = \"uint64\"; sentinel = 0xFFFFFFFFFFFFFFFFL; },\n"
+		"  { field = \"b\"; address = 8; type = \"bit\"; bit = 3; } ); } ); };",
+		&errs);
+	const struct fp_mb_field *f;
+	struct fp_mb_value v;
+	uint16_t all[4] = { 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF }, i16 = 0x8000, one[2] = { 0, 1 };
+
+	ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_int_eq(mc->ndevs, 1);
+	ck_assert_int_eq(mc->devs[0].nfields, 5);
+	f = &mc->devs[0].fields[0];
+	ck_assert_uint_eq(f->sentinel[0], 0xFFFFFFFFu);
+	fp_mb_decode(f, all, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	fp_mb_decode(f, one, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_FLOAT);
+	ck_assert(v.f == 1);
+	f = &mc->devs[0].fields[1];
+	ck_assert_uint_eq(f->sentinel[0], 0x8000u);
+	ck_assert_uint_eq(f->sentinel[1], 0x7FFFu);
+	fp_mb_decode(f, &i16, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	f = &mc->devs[0].fields[2];
+	fp_mb_decode(f, all, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	f = &mc->devs[0].fields[3];
+	fp_mb_decode(f, all, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	f = &mc->devs[0].fields[4];
+	ck_assert_int_eq(f->type, FP_MB_BOOL);
+	ck_assert_int_eq(f->bit, 3);
+	fp_mb_config_free(mc);
+	fp_cfg_errors_reset(&errs);
+
+	mc = parse_modbus(
+		"modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:502\"; registers = (\n"
+		"  { field = \"u\"; address = 0; type = \"uint16\"; sentinel = 70000; },\n"
+		"  { field = \"s\"; address = 1; type = \"int16\"; sentinel = -32769; } ); } ); };",
+		&errs);
+	ck_assert_ptr_null(mc);
+	ck_assert_int_ge(errs.n, 1);
+	ck_assert_msg(strstr(errs.msgs[0], "sentinel 70000 does not fit the 16 bits of a uint16"),
+		      "%s", errs.msgs[0]);
+	fp_cfg_errors_reset(&errs);
+
+	/* A .csv profile's phase follows the same rule as a register's. */
+	{
+		char csv[64], text[512];
+		FILE *fp;
+		snprintf(csv, sizeof(csv), "/tmp/fp-check-modbus-%d.csv", (int)getpid());
+		fp = fopen(csv, "w");
+		ck_assert_ptr_nonnull(fp);
+		fputs("address,type,name,phase\n0,float32,voltage_v,L1\n2,float32,current_a,L 2\n", fp);
+		fclose(fp);
+		snprintf(text, sizeof(text),
+			 "modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:502\"; "
+			 "profile = \"%s\"; } ); };", csv);
+		mc = parse_modbus(text, &errs);
+		unlink(csv);
+		ck_assert_ptr_null(mc);
+		ck_assert_int_ge(errs.n, 1);
+		ck_assert_msg(strstr(errs.msgs[0], ":3: phase: 'L 2' must be 1-16 characters"), "%s",
+			      errs.msgs[0]);
+		fp_cfg_errors_reset(&errs);
+	}
 }
 END_TEST
 
@@ -473,6 +570,7 @@ static Suite *modbus_suite(void)
 	tcase_add_test(dec, test_modbus_int_output_exact);
 	tcase_add_test(dec, test_modbus_scale_offset);
 	tcase_add_test(dec, test_modbus_sentinels);
+	tcase_add_test(dec, test_modbus_config_sentinels_and_bit);
 	tcase_add_test(dec, test_modbus_string_and_bits);
 	tcase_add_test(dec, test_modbus_names);
 	tcase_add_test(plan, test_modbus_plan_coalesces);
