@@ -92,7 +92,11 @@ struct influx_priv {
 	struct fp_buf scratch; /* gzip of memory chunks and of split batches */
 	/* self-metrics */
 	atomic_ullong points_written, points_rejected, points_dropped, requests;
-	atomic_ullong err_client, err_auth, err_server, err_network, write_time_ms;
+	atomic_ullong err_client, err_auth, err_server, err_network;
+	/* microseconds in requests, and of them waiting for the server with
+	 * the sender's own work (overlap()) done */
+	atomic_ullong write_time_us, write_wait_us;
+	int64_t overlap_ns; /* overlap()'s time in the last request */
 	atomic_ullong batch_bytes, batch_bytes_gzip;
 	struct fp_spool_stats last; /* the spool's figures when it closed */
 	char errbuf[CURL_ERROR_SIZE];
@@ -347,7 +351,11 @@ static CURLcode perform(struct influx_priv *p, curl_off_t len)
 	mc = curl_multi_add_handle(p->multi, p->curl);
 	if (mc == CURLM_OK)
 		mc = drive(p, len, true, &running);
-	overlap(p, mc == CURLM_OK && running);
+	{
+		int64_t t0 = fp_mono_ns();
+		overlap(p, mc == CURLM_OK && running);
+		p->overlap_ns = fp_mono_ns() - t0;
+	}
 	if (mc == CURLM_OK && running)
 		mc = drive(p, len, false, &running);
 	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL)
@@ -387,7 +395,7 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 {
 	CURLcode cc;
 	long code = 0;
-	int64_t t0 = fp_mono_ns();
+	int64_t t0 = fp_mono_ns(), t1;
 	enum result r;
 
 	*rejected = 0;
@@ -408,8 +416,15 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 	atomic_store(&p->batch_bytes, len);
 	atomic_fetch_add(&p->requests, 1);
 	p->errbuf[0] = '\0';
+	p->overlap_ns = 0;
+	t1 = fp_mono_ns();
 	cc = perform(p, gz ? (curl_off_t)gz->len : (curl_off_t)len);
-	atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
+	{
+		int64_t now = fp_mono_ns(), wait = now - t1 - p->overlap_ns;
+		atomic_fetch_add(&p->write_time_us, (unsigned long long)((now - t0) / 1000));
+		if (wait > 0)
+			atomic_fetch_add(&p->write_wait_us, (unsigned long long)(wait / 1000));
+	}
 	if (cc != CURLE_OK) {
 		atomic_fetch_add(&p->err_network, 1);
 		fp_complain(&p->lim_write, LOG_WARNING, "output[%s]: %s: %s; %zu points kept for retry",
@@ -779,7 +794,8 @@ static void influx_metrics(struct fp_output *o, struct fp_point *pt)
 	fp_point_int(pt, "write_errors_auth", (int64_t)atomic_load(&p->err_auth));
 	fp_point_int(pt, "write_errors_server", (int64_t)atomic_load(&p->err_server));
 	fp_point_int(pt, "write_errors_network", (int64_t)atomic_load(&p->err_network));
-	fp_point_int(pt, "write_time_ms", (int64_t)atomic_load(&p->write_time_ms));
+	fp_point_int(pt, "write_time_ms", (int64_t)(atomic_load(&p->write_time_us) / 1000));
+	fp_point_int(pt, "write_wait_ms", (int64_t)(atomic_load(&p->write_wait_us) / 1000));
 	fp_point_int(pt, "batch_bytes", (int64_t)atomic_load(&p->batch_bytes));
 	fp_point_int(pt, "batch_bytes_gzip", (int64_t)atomic_load(&p->batch_bytes_gzip));
 }

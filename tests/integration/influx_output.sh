@@ -50,6 +50,9 @@ check "self-metrics: points_written=20000" [ "$(metric "$tmp/basic.out" points_w
 check "self-metrics: the gzip body is smaller than the text" \
 	[ "$(metric "$tmp/basic.out" batch_bytes_gzip)" -lt "$(metric "$tmp/basic.out" batch_bytes)" ]
 check "the spool is empty after delivery" [ "$(metric "$tmp/basic.out" points_spooled)" = 0 ]
+check "self-metrics: write_wait_ms (idle waiting) within write_time_ms, both counted" both \
+	[ "$(metric "$tmp/basic.out" write_wait_ms)" -le "$(metric "$tmp/basic.out" write_time_ms)" ] -- \
+	[ "$(metric "$tmp/basic.out" write_time_ms)" -gt 0 ]
 
 # 2. Without gzip.
 conf plain "$INFLUX_URL" "gzip = false;"
