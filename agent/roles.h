@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "energy.h"
 
 struct fp_role {
@@ -18,8 +19,10 @@ struct fp_role {
 
 /* NULL for an unknown (or NULL) name. */
 const struct fp_role *fp_role_find(const char *name);
-/* The names of every role, ", "-separated, into buf (truncated to len). */
-void fp_role_names(char *buf, size_t len);
+/* Reads the string key of g into *out (as fp_cfg_get_string) and reports
+ * a value that is not a role, naming them all.  Returns as the getter. */
+int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    char **out);
 /* The i-th role, NULL past the last. */
 const struct fp_role *fp_role_at(size_t i);
 /* How many of the quantity's unit one unit of the meter makes; 0 if the

@@ -732,11 +732,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "url", "%s", msg);
 	if (fp_cfg_get_int(e, g, "unit_id", 0, 255, &unit) >= 0)
 		d->unit_id = (int)unit;
-	if (fp_cfg_get_string(e, g, "role", &d->role) > 0 && !fp_role_find(d->role)) {
-		char names[512];
-		fp_role_names(names, sizeof(names));
-		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (one of: %s)", d->role, names);
-	}
+	fp_cfg_get_role(e, g, "role", &d->role);
 	if (!d->role)
 		d->role = fp_xstrdup("other");
 	fp_cfg_get_duration(e, g, "interval", 100, 86400000, &d->interval_ms);

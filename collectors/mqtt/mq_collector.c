@@ -164,11 +164,7 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct
 		fp_cfg_report(e, g, "format", "is required (value, json, tasmota, shelly-gen1, "
 			      "shelly-gen2, lifecycle, emission-factor)");
 	s->format = fmt >= 0 ? (enum fp_mq_format)fmt : FP_MQ_VALUE;
-	if (fp_cfg_get_string(e, g, "role", &s->role) > 0 && !fp_role_find(s->role)) {
-		char names[512];
-		fp_role_names(names, sizeof(names));
-		fp_cfg_report(e, g, "role", "'%s' is not an indicator role (one of: %s)", s->role, names);
-	}
+	fp_cfg_get_role(e, g, "role", &s->role);
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
 	s->max_payload = (size_t)mp;
 	fp_cfg_get_string(e, g, "template", &tmpl);
