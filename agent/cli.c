@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,8 +218,9 @@ static int cmd_assets(int argc, char **argv)
 		default:
 			return 1;
 		}
-		if (num && ((*num = strtod(optarg, &end)), !end || *end || *num < 0)) {
-			fprintf(stderr, "footprint assets: '%s' is not a number >= 0\n", optarg);
+		if (num && ((*num = strtod(optarg, &end)), end == optarg || *end || !isfinite(*num) ||
+			    *num < 0 || *num > 1e9)) {
+			fprintf(stderr, "footprint assets: '%s' is not a number from 0 to 1e9\n", optarg);
 			return 1;
 		}
 	}

@@ -320,8 +320,27 @@ int main(int argc, char **argv)
 		fp_agent_gather(a, &b);
 		fp_agent_dispatch(a, &b);
 		fp_batch_reset(&b);
-		fp_agent_free(a);
 		rc = 0;
+		if (once) {
+			/* Drained (or given up at shutdown_timeout): exit 1 when
+			 * an output dropped points (a spooled point is kept). */
+			int64_t lost = 0;
+			size_t i;
+			fp_agent_stop(a, cfg->shutdown_timeout_ms);
+			for (i = 0; i < a->noutputs; i++) {
+				const struct fp_field *f;
+				fp_output_metrics(a->outputs[i], &b, cfg->site, cfg->hostname, 0);
+				f = fp_point_field(&b.pts[b.n - 1], "points_dropped");
+				if (f && f->type == FP_INT)
+					lost += f->v.i;
+			}
+			fp_batch_reset(&b);
+			if (lost > 0) {
+				fp_log(LOG_ERR, "--once: %lld points could not be written", (long long)lost);
+				rc = 1;
+			}
+		}
+		fp_agent_free(a);
 		goto out;
 	}
 	rc = run_loop(&cfg, path);

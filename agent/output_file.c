@@ -96,6 +96,17 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/* Sleeps ms, in steps of at most 100 ms, and stops early once the output
+ * is stopping: a backoff of up to RETRY_MAX_MS must not outlast the
+ * shutdown timeout. */
+static void backoff_ms(struct file_priv *p, int64_t ms)
+{
+	int64_t end = fp_mono_ns() + ms * 1000000LL, left;
+
+	while (!atomic_load(&p->stopping) && (left = (end - fp_mono_ns()) / 1000000) > 0)
+		sleep_ms(left > 100 ? 100 : left);
+}
+
 /* Joins the chunks waiting behind c into one write (at most 1 MB).  A
  * small c first waits 2 ms for company: a nap, not a wait on the queue,
  * so the pushes meanwhile wake nobody.  A flood of small batches (an MQTT
@@ -167,7 +178,10 @@ static void *writer(void *arg)
 			continue;
 		}
 		fp_queue_unpop(&p->q, c);
-		sleep_ms(atomic_load(&p->stopping) ? 100 : backoff);
+		if (atomic_load(&p->stopping))
+			sleep_ms(100);
+		else
+			backoff_ms(p, backoff);
 		backoff = backoff * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : backoff * 2;
 	}
 	return NULL;

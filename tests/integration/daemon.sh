@@ -106,6 +106,27 @@ else
 	tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP disk full at start: cannot mount a tmpfs here (needs root)"
 fi
 
+# 8. An output that cannot write (/dev/full): --once exits 1 and says how
+# many points were lost; a running agent in its longest backoff still
+# stops within shutdown_timeout on SIGTERM.
+cat > "$tmp/fullout.conf" <<EOC
+agent: { site = "f"; interval = "200ms"; state_dir = "$tmp/fullstate"; shutdown_timeout = "1s"; };
+outputs: { file = ( { name = "lp"; path = "/dev/full"; } ); };
+EOC
+"$FPD" -c "$tmp/fullout.conf" --once 2>"$tmp/fullonce.err"; rc=$?
+check "--once exits 1 when its points could not be written" \
+	both [ "$rc" -eq 1 ] -- grep -q -- "--once: [0-9]* points could not be written" "$tmp/fullonce.err"
+"$FPD" -c "$tmp/fullout.conf" 2>"$tmp/fullrun.err" & pid=$!
+sleep 14 # the write backoff doubles from 100 ms: 6.4 s, then 12.8 s
+t0=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+pid=
+t1=$(date +%s%N)
+echo "# stopped in $(( (t1 - t0) / 1000000 )) ms"
+check "SIGTERM during a long write backoff: stopped within shutdown_timeout (1 s) + 1 s" \
+	[ $(( (t1 - t0) / 1000000 )) -lt 2000 ]
+
 # 6. Bad command lines.
 "$FPD" --no-such-option >/dev/null 2>&1; rc=$?
 check "an unknown option exits 1" [ "$rc" -eq 1 ]
