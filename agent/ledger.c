@@ -459,6 +459,11 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1", "grid", NULL, a,
 				b, b < cov_to ? b : cov_to, &g) < 0)
 			return -1;
+		/* A year without a grid reading adds nothing (and needs no factor). */
+		if (!g.present || (g.coverage <= 0 && g.value == 0)) {
+			a = b;
+			continue;
+		}
 		fp_scope2(g.value, (certified(l, "go", a, b < cov_to ? b : cov_to) +
 				    certified(l, "ppa", a, b < cov_to ? b : cov_to)) * g.coverage,
 			  factor(l, region, "location", tm.tm_year + 1900),

@@ -421,6 +421,12 @@ START_TEST(test_ledger_spread_factors_certificates)
 	/* market: 2025 has no residual factor -> grid average for 50 kWh;
 	 * 2026 (half an hour measured of one): (50 - 10 x 0.5) kWh at 0.5 */
 	ck_rel(s.co2e_market_kg, 10 + 22.5);
+	/* A longer period reaching back into 2024, which has neither grid
+	 * readings nor a factor: the same emissions, not undefined. */
+	ck_assert_int_eq(fp_ledger_sums(l, fp_parse_date("2024-01-01"), y26 + 3600, y26 + 3600, &s),
+			 0);
+	ck_rel(s.co2e_location_kg, 15);
+	ck_rel(s.co2e_market_kg, 10 + 22.5);
 	/* An open window counts coverage over its elapsed part only. */
 	ck_assert_int_eq(fp_ledger_sums(l, y26, y26 + 3600, y26 + 1800, &s), 0);
 	ck_rel(s.q[FP_Q_FACILITY].coverage, 1.0);
