@@ -184,6 +184,10 @@ static int cmd_assets(int argc, char **argv)
 		return 1;
 	}
 	sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		usage(stdout);
+		return 0;
+	}
 	memset(&e, 0, sizeof(e));
 	e.mass_kg = e.embodied_co2e_kg = e.expected_life_y = -1;
 	optind = 2;

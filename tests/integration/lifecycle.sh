@@ -86,6 +86,8 @@ check "the unknown asset without a category was not created" [ -z "$(st ghost-1)
 check "the duplicate counted once" [ "$(jq '[.[] | select(.event_id == "e1")] | length' "$tmp/events.json")" = 1 ]
 check "the illegal transition is recorded as rejected with its reason" \
 	grep -q "illegal transition in_service -> recycled" <(jq -r '.[] | select(.event_id == "e4") | .reason' "$tmp/events.json")
+"$FP" assets --help >"$tmp/help.out" 2>&1; rc=$?
+check "footprint assets --help: exit 0 and the usage" both [ "$rc" -eq 0 ] -- grep -q "^Usage: footprint" "$tmp/help.out"
 for bad in nan inf -1 1e12 12kg; do
 	"$FP" assets event --state "$tmp/state" --asset srv-z --event received --category 0302 \
 		--mass-kg "$bad" 2>"$tmp/bad.err"; rc=$?
