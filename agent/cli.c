@@ -284,8 +284,11 @@ static int cmd_assets(int argc, char **argv)
 	} else {
 		int64_t t = when ? parse_time(when) : (int64_t)time(NULL);
 		if (!asset || !event || t < 0) {
-			fprintf(stderr, "footprint assets event: --asset and --event are required; --time "
-				"is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n");
+			if (!asset || !event)
+				fprintf(stderr, "footprint assets event: --asset and --event are required\n");
+			else
+				fprintf(stderr, "footprint assets event: --time '%s' is not YYYY-MM-DD or "
+					"YYYY-MM-DDTHH:MM:SSZ\n", when);
 			fp_categories_free(&cats);
 			goto out;
 		}

@@ -3,6 +3,7 @@
 
 #include "energy.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,10 +137,14 @@ time_t fp_local_date(int y, int m, int d)
 
 time_t fp_parse_date(const char *s)
 {
-	int y, m, d, n = 0;
+	int y, m, d, n = 0, i;
 
-	if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-	    s[4] != '-' || s[7] != '-')
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (i = 0; i < 10; i++) /* digits only: sscanf alone took "2026- 1-01" */
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return -1;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
 		return -1;
 	return fp_local_date(y, m, d);
 }

@@ -260,6 +260,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "footprintd: --check-config, --test and --once exclude each other\n");
 		return 1;
 	}
+	if (test_wait > 0 && !test) {
+		fprintf(stderr, "footprintd: --test-wait goes with --test\n");
+		return 1;
+	}
 	if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
 		path = DEFAULT_CONFIG;
 

@@ -128,6 +128,8 @@ check "SIGTERM during a long write backoff: stopped within shutdown_timeout (1 s
 	[ $(( (t1 - t0) / 1000000 )) -lt 2000 ]
 
 # 6. Bad command lines.
+"$FPD" -c "$tmp/good.conf" --once --test-wait 2 >"$tmp/out" 2>&1; rc=$?
+check "--test-wait without --test is refused" both [ "$rc" -eq 1 ] -- grep -q "goes with --test" "$tmp/out"
 "$FPD" --no-such-option >/dev/null 2>&1; rc=$?
 check "an unknown option exits 1" [ "$rc" -eq 1 ]
 "$FPD" -c "$tmp/missing.conf" --check-config >"$tmp/out" 2>&1; rc=$?

@@ -310,6 +310,9 @@ START_TEST(test_windows_dst)
 	ck_assert_int_eq(e - s, 3600);
 	tz("UTC");
 	ck_assert_int_eq(fp_parse_date("2026-02-29"), -1);
+	ck_assert_int_eq(fp_parse_date("2026- 1-01"), -1); /* digits only */
+	ck_assert_int_eq(fp_parse_date("2026-01-+1"), -1);
+	ck_assert_int_eq(fp_parse_date("+026-01-01"), -1);
 	ck_assert_int_eq(fp_parse_date("2024-02-29"), 1709164800);
 	ck_assert_int_eq(fp_parse_date("2026-13-01"), -1);
 	ck_assert_int_eq(fp_parse_date("2026-1-01"), -1);
