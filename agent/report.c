@@ -563,7 +563,11 @@ static void csv_cell(FILE *o, bool defined, double v)
 		fputc(',', o);
 }
 
-static void csv_row(FILE *o, const struct fp_report_period *p, const struct fp_ewaste *ew)
+#define CSV_EW_COLS 14
+
+/* One row; with inv, the e-waste cells too (empty when ew is NULL, so
+ * that every row has the header's columns). */
+static void csv_row(FILE *o, const struct fp_report_period *p, bool inv, const struct fp_ewaste *ew)
 {
 	const struct fp_window_sums *s = &p->s;
 	const struct fp_kpis *k = &p->k;
@@ -596,6 +600,12 @@ static void csv_row(FILE *o, const struct fp_report_period *p, const struct fp_e
 		csv_cell(o, ew->reuse_rate >= 0, ew->reuse_rate);
 		csv_cell(o, true, ew->projected_kg_12m);
 		csv_cell(o, true, ew->embodied_co2e_kg);
+		csv_cell(o, true, ew->beyond_lifespan_units);
+		csv_cell(o, true, ew->mean_age_y);
+	} else if (inv) {
+		int i;
+		for (i = 0; i < CSV_EW_COLS; i++)
+			csv_cell(o, false, 0);
 	}
 	fputc('\n', o);
 }
@@ -609,11 +619,12 @@ static void csv(const struct fp_report *r, FILE *o)
 	if (r->has_inventory)
 		fputs(",installed_units,installed_kg,commissioned_kg,decommissioned_kg,reused_kg,"
 		      "recycled_kg,recycled_documented_kg,disposed_kg,documented_rate,reuse_rate,"
-		      "projected_kg_12m,embodied_co2e_kg", o);
+		      "projected_kg_12m,embodied_co2e_kg,beyond_lifespan_units,mean_age_y", o);
 	fputc('\n', o);
 	for (i = 0; i < r->nmonths; i++)
-		csv_row(o, &r->months[i], r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
-	csv_row(o, &r->total, r->has_inventory && r->new ? &r->ew[r->new - 1].e : NULL);
+		csv_row(o, &r->months[i], r->has_inventory,
+			r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
+	csv_row(o, &r->total, r->has_inventory, r->has_inventory && r->new ? &r->ew[r->new - 1].e : NULL);
 }
 
 

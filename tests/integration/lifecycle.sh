@@ -151,5 +151,7 @@ check "influxd: asset_event points for the events" \
 "$FP" report --state "$tmp/state" --from "$P-01-01" --to "$P-12-31" --format md > "$tmp/r.md"
 check "md report has the e-waste section" grep -q "^## E-waste and device lifecycle" "$tmp/r.md"
 "$FP" report --state "$tmp/state" --from "$P-01-01" --to "$P-12-31" --format csv > "$tmp/r.csv"
-check "csv report carries the e-waste columns" grep -q ",documented_rate,reuse_rate," "$tmp/r.csv"
+check "csv report carries the e-waste columns" grep -q ",documented_rate,reuse_rate,.*,mean_age_y$" "$tmp/r.csv"
+check "csv report: every row has the header's number of cells" \
+	[ "$(awk -F, '{ print NF }' "$tmp/r.csv" | sort -u | wc -l)" = 1 ]
 done_testing
