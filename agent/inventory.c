@@ -595,15 +595,27 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 	size_t n = 0, cap = 0, i;
 	int bad = 0, rc = -1, k;
 
+	/* A UTF-8 byte order mark (spreadsheets write one) is not data. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	/* JSON: an array of objects with the CSV's column names. */
 	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'); i++)
 		;
+	if (i < len && text[i] == '{') {
+		fprintf(errs, "%s:1: a JSON object: the assets go in an array, [ { \"asset_id\": ... }, ... ]\n",
+			name);
+		return -1;
+	}
 	if (i < len && text[i] == '[') {
 		json_tokener *tok = json_tokener_new_ex(8);
 		json_object *doc = json_tokener_parse_ex(tok, text, (int)(len > 0x7fffffff ? 0x7fffffff : len));
 		if (!doc || !json_object_is_type(doc, json_type_array)) {
+			enum json_tokener_error je = json_tokener_get_error(tok);
 			fprintf(errs, "%s:1: not a JSON array of assets: %s\n", name,
-				json_tokener_error_desc(json_tokener_get_error(tok)));
+				je == json_tokener_continue ? "the file ends inside the array"
+							    : json_tokener_error_desc(je));
 			json_object_put(doc);
 			json_tokener_free(tok);
 			return -1;

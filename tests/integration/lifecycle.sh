@@ -44,8 +44,18 @@ EOC
 check "import of a CSV with bad rows: exit 1, each bad row named by its line" \
 	both [ "$rc" -eq 1 ] -- both grep -q "bad.csv:3: category '0399'" "$tmp/bad.out" -- \
 	both grep -q "bad.csv:4: commissioned '$P-02-30'" "$tmp/bad.out" -- grep -q "nothing imported" "$tmp/bad.out"
-out=$("$FP" assets import "$tmp/assets.csv" --state "$tmp/state" --categories "$CATS" 2>&1); rc=$?
-check "import of a good CSV" both [ "$rc" -eq 0 ] -- grep -q "3 assets imported" <<<"$out"
+printf '{"asset_id": "x-9", "category": "0307"}\n' > "$tmp/obj.json"
+"$FP" assets import "$tmp/obj.json" --state "$tmp/state" --categories "$CATS" >"$tmp/obj.out" 2>&1; rc=$?
+check "a JSON object instead of an array is named as such" \
+	both [ "$rc" -eq 1 ] -- grep -q "obj.json:1: a JSON object: the assets go in an array" "$tmp/obj.out"
+printf '[{"asset_id": "x-9", "category": "0307"' > "$tmp/cut.json"
+"$FP" assets import "$tmp/cut.json" --state "$tmp/state" --categories "$CATS" >"$tmp/cut.out" 2>&1; rc=$?
+check "a truncated JSON array is named as such" \
+	both [ "$rc" -eq 1 ] -- grep -q "cut.json:1: not a JSON array of assets: the file ends inside" "$tmp/cut.out"
+# The good file as a spreadsheet saves it: with a UTF-8 byte order mark.
+{ printf '\xEF\xBB\xBF'; cat "$tmp/assets.csv"; } > "$tmp/assets-bom.csv"
+out=$("$FP" assets import "$tmp/assets-bom.csv" --state "$tmp/state" --categories "$CATS" 2>&1); rc=$?
+check "import of a good CSV (with a byte order mark)" both [ "$rc" -eq 0 ] -- grep -q "3 assets imported" <<<"$out"
 check "nothing of the bad file was imported" not grep -q '"x-1"' <("$FP" assets list --state "$tmp/state" --format json)
 
 cat > "$tmp/f.conf" <<EOC
