@@ -48,6 +48,10 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 		snprintf(err, errlen, "--to %s is before --from %s", to, from);
 		return -1;
 	}
+	if (b - a > (time_t)100 * 366 * 86400) {
+		snprintf(err, errlen, "--from %s --to %s: a report covers at most 100 years", from, to);
+		return -1;
+	}
 	fp_window_of(FP_WIN_DAY, b, &ms, &b); /* inclusive: to the end of that day */
 	snprintf(r->from, sizeof(r->from), "%s", from);
 	snprintf(r->to, sizeof(r->to), "%s", to);

@@ -169,6 +169,8 @@ check "report on a missing state dir: exit 1 and a clear error" both [ "$rc" -eq
 	grep -q "cannot read the ledger" <<<"$out"
 out=$("$FP" report --state "$tmp/state" --from "$today" --to 2026-02-30 2>&1); rc=$?
 check "report with a bad date: exit 1 naming it" both [ "$rc" -eq 1 ] -- grep -q "2026-02-30" <<<"$out"
+out=$(timeout 20 "$FP" report --state "$tmp/state" --from 1970-01-02 --to 9999-12-31 2>&1); rc=$?
+check "report over 8000 years: refused at once" both [ "$rc" -eq 1 ] -- grep -q "at most 100 years" <<<"$out"
 out=$("$FP" report --state "$tmp/state" --from "$from" --to "$today" --site other 2>&1); rc=$?
 check "report for another site: refused" both [ "$rc" -eq 1 ] -- grep -q "site 'dc1'" <<<"$out"
 
