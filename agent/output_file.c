@@ -161,6 +161,7 @@ static void *writer(void *arg)
 		atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
 		if (rc == 0) {
 			atomic_fetch_add(&p->points_written, c->npoints);
+			fp_queue_done(&p->q, c->npoints);
 			fp_chunk_free(c);
 			if (backoff != RETRY_MIN_MS)
 				fp_release(&p->limiter, LOG_NOTICE, "output[%s]: writing again", o->name);
@@ -174,6 +175,7 @@ static void *writer(void *arg)
 			atomic_fetch_add(&p->points_dropped, c->npoints);
 			fp_log(LOG_ERR, "output[%s]: shutting down: %zu points could not be written",
 			       o->name, c->npoints);
+			fp_queue_done(&p->q, c->npoints);
 			fp_chunk_free(c);
 			continue;
 		}
@@ -265,7 +267,8 @@ static bool file_saturated(struct fp_output *o)
 {
 	struct file_priv *p = o->priv;
 
-	return fp_queue_points(&p->q) >= p->q.max_points;
+	/* with what the writer holds: a failed write puts it back */
+	return fp_queue_load(&p->q) >= p->q.max_points;
 }
 
 static const struct fp_output_ops file_ops = {

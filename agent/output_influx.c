@@ -636,6 +636,7 @@ static void *sender(void *arg)
 			 * less between two requests.  A crash before then makes
 			 * this batch be sent again, which at-least-once allows. */
 			if (mc) {
+				fp_queue_done(&p->memq, mc->npoints);
 				fp_chunk_free(mc);
 			} else if (p->next_ready) {
 				p->commit_pos = b->end;
@@ -830,7 +831,8 @@ static bool influx_saturated(struct fp_output *o)
 {
 	struct influx_priv *p = o->priv;
 
-	return fp_queue_points(&p->memq) >= p->memq.max_points;
+	/* with what the sender holds: a failed request puts it back */
+	return fp_queue_load(&p->memq) >= p->memq.max_points;
 }
 
 static const struct fp_output_ops influx_ops = {

@@ -99,8 +99,26 @@ void fp_queue_unpop(struct fp_queue *q, struct fp_chunk *c)
 	q->points += c->npoints;
 	q->bytes += c->len;
 	q->chunks++;
+	q->held -= c->npoints < q->held ? c->npoints : q->held;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
+}
+
+void fp_queue_done(struct fp_queue *q, size_t npoints)
+{
+	pthread_mutex_lock(&q->lock);
+	q->held -= npoints < q->held ? npoints : q->held;
+	pthread_mutex_unlock(&q->lock);
+}
+
+size_t fp_queue_load(struct fp_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->lock);
+	n = q->points + q->held;
+	pthread_mutex_unlock(&q->lock);
+	return n;
 }
 
 struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
@@ -128,6 +146,7 @@ struct fp_chunk *fp_queue_pop(struct fp_queue *q, int64_t timeout_ms)
 		q->points -= c->npoints;
 		q->bytes -= c->len;
 		q->chunks--;
+		q->held += c->npoints;
 	}
 	pthread_mutex_unlock(&q->lock);
 	return c;
@@ -186,6 +205,7 @@ struct fp_chunk *fp_queue_take(struct fp_queue *q, size_t max_bytes, size_t max_
 	q->points -= points;
 	q->bytes -= bytes;
 	q->chunks -= n;
+	q->held += points;
 	pthread_mutex_unlock(&q->lock);
 	return first;
 }

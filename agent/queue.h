@@ -30,11 +30,19 @@ struct fp_queue {
 	pthread_cond_t cond;
 	struct fp_chunk *head, *tail;
 	size_t points, bytes, chunks;
+	size_t held; /* points popped or taken, not yet done or unpopped */
 	size_t max_points;
 	int closed;
 };
 
 void fp_queue_init(struct fp_queue *q, size_t max_points);
+/* The consumer is done with npoints it popped or took (written, or given
+ * up): they no longer count in fp_queue_load. */
+void fp_queue_done(struct fp_queue *q, size_t npoints);
+/* Points queued plus those the consumer holds: what an unpop can bring
+ * back.  A producer that sees load < max_points (and pushes alone) can push
+ * one chunk without -ENOSPC whatever the consumer does meanwhile. */
+size_t fp_queue_load(struct fp_queue *q);
 /* Frees the chunks still queued. */
 void fp_queue_destroy(struct fp_queue *q);
 /* Takes c on success (0).  -ENOSPC when full, -EPIPE when closed: c is

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "fp_check.h"
@@ -130,6 +131,37 @@ START_TEST(test_queue_bound)
 }
 END_TEST
 
+/* The load counts what the consumer holds: a producer that saw room keeps
+ * it even if a failed write puts a chunk back meanwhile. */
+START_TEST(test_queue_load_counts_held)
+{
+	struct fp_queue q;
+	struct fp_chunk *a, *b, *c;
+
+	fp_queue_init(&q, 100);
+	ck_assert_int_eq(fp_queue_push(&q, mk(60)), 0);
+	ck_assert_int_eq(fp_queue_push(&q, mk(30)), 0);
+	a = fp_queue_pop(&q, 0); /* 60 held */
+	ck_assert_uint_eq(fp_queue_points(&q), 30);
+	ck_assert_uint_eq(fp_queue_load(&q), 90);
+	b = fp_queue_take(&q, SIZE_MAX, SIZE_MAX); /* 30 more held */
+	ck_assert_uint_eq(fp_queue_load(&q), 90);
+	/* load 90 < 100: one push of 9 must succeed whatever happens next */
+	fp_queue_unpop(&q, b); /* the write failed */
+	ck_assert_uint_eq(fp_queue_load(&q), 90);
+	c = mk(9);
+	ck_assert_int_eq(fp_queue_push(&q, c), 0);
+	fp_queue_unpop(&q, a);
+	ck_assert_uint_eq(fp_queue_points(&q), 99);
+	ck_assert_uint_eq(fp_queue_load(&q), 99);
+	a = fp_queue_pop(&q, 0);
+	fp_queue_done(&q, a->npoints); /* written */
+	fp_chunk_free(a);
+	ck_assert_uint_eq(fp_queue_load(&q), 39);
+	fp_queue_destroy(&q);
+}
+END_TEST
+
 START_TEST(test_queue_close_wakes_and_drains)
 {
 	struct fp_queue q;
@@ -245,6 +277,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(core, test_queue_take);
 	tcase_add_test(core, test_queue_take_points_join);
 	tcase_add_test(lim, test_queue_bound);
+	tcase_add_test(lim, test_queue_load_counts_held);
 	tcase_add_test(lim, test_queue_pop_timeout);
 	tcase_add_test(sch, test_sched_aligned_deadline);
 	tcase_add_test(sch, test_sched_skips_missed_runs);
