@@ -632,7 +632,7 @@ char *fp_cfg_read_secret(struct fp_cfg_errors *e, const config_setting_t *g, con
 	}
 }
 
-static void check_readable(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+void fp_cfg_check_readable(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 			   const char *path)
 {
 	if (path && access(path, R_OK) != 0)
@@ -738,11 +738,11 @@ static void load_influx_outputs(struct fp_config *c, const config_setting_t *l,
 		fp_cfg_get_duration(e, g, "timeout", 100, 600000, &x->timeout_ms);
 		fp_cfg_get_duration(e, g, "connect_timeout", 100, 600000, &x->connect_timeout_ms);
 		if (fp_cfg_get_string(e, g, "ca_file", &x->ca_file) > 0)
-			check_readable(e, g, "ca_file", x->ca_file);
+			fp_cfg_check_readable(e, g, "ca_file", x->ca_file);
 		if (fp_cfg_get_string(e, g, "cert_file", &x->cert_file) > 0)
-			check_readable(e, g, "cert_file", x->cert_file);
+			fp_cfg_check_readable(e, g, "cert_file", x->cert_file);
 		if (fp_cfg_get_string(e, g, "key_file", &x->key_file) > 0)
-			check_readable(e, g, "key_file", x->key_file);
+			fp_cfg_check_readable(e, g, "key_file", x->key_file);
 		if (!x->cert_file != !x->key_file)
 			report(e, g, x->cert_file ? "key_file" : "cert_file",
 			       "cert_file and key_file go together");

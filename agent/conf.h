@@ -67,6 +67,9 @@ int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, cons
 int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		    uint64_t min, uint64_t max, uint64_t *out);
 /* One of names (NULL terminated); *out is the index. */
+/* Reports key's path (if set) when this process cannot read it. */
+void fp_cfg_check_readable(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			   const char *path);
 int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		    const char *const *names, int *out);
 

@@ -284,12 +284,9 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	fp_cfg_get_string(e, g, "cert_file", &b->cert_file);
 	fp_cfg_get_string(e, g, "key_file", &b->key_file);
 	fp_cfg_get_bool(e, g, "tls_insecure", &b->insecure);
-	if (b->ca_file && access(b->ca_file, R_OK) != 0)
-		fp_cfg_report(e, g, "ca_file", "cannot read '%s'", b->ca_file);
-	if (b->cert_file && access(b->cert_file, R_OK) != 0)
-		fp_cfg_report(e, g, "cert_file", "cannot read '%s'", b->cert_file);
-	if (b->key_file && access(b->key_file, R_OK) != 0)
-		fp_cfg_report(e, g, "key_file", "cannot read '%s'", b->key_file);
+	fp_cfg_check_readable(e, g, "ca_file", b->ca_file);
+	fp_cfg_check_readable(e, g, "cert_file", b->cert_file);
+	fp_cfg_check_readable(e, g, "key_file", b->key_file);
 	if (!b->cert_file != !b->key_file)
 		fp_cfg_report(e, g, "cert_file", "cert_file and key_file go together");
 	if ((b->ca_file || b->cert_file) && !b->tls)
