@@ -1,5 +1,5 @@
 # The Modbus collector (libmodbus), compiled into the core library.
-agent_libfpcore_a_SOURCES += \
+libfpcore_a_SOURCES += \
 	%D%/mb_collector.c %D%/mb_collector.h \
 	%D%/mb_config.c %D%/mb_config.h \
 	%D%/mb_decode.c %D%/mb_decode.h \

@@ -24,12 +24,12 @@ mkdir -p "$out/obj"
 pkgs="libconfig libcurl libmodbus libmosquitto json-c zlib sqlite3"
 cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -std=c11 -D_GNU_SOURCE
  -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DDATADIR=\"/usr/share\"
- -I$top/build -iquote $top/agent -iquote $top/collectors/modbus -iquote $top/collectors/mqtt
+ -I$top/build -iquote $top/agent -iquote $top/outputs -iquote $top/indicators -iquote $top/collectors/modbus -iquote $top/collectors/mqtt
  $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) $(pkg-config --libs libsystemd 2>/dev/null) -lm -pthread"
 objs=()
-for src in "$top"/agent/*.c "$top"/collectors/*/*.c; do
-	case $(basename "$src") in main.c|cli.c) continue ;; esac
+for src in "$top"/agent/*.c "$top"/outputs/*.c "$top"/indicators/*.c "$top"/collectors/*/*.c; do
+	case $(basename "$src") in main.c) continue ;; esac
 	o="$out/obj/$(basename "$src" .c).o"
 	if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
 		clang $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$o" || exit 1
