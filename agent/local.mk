@@ -5,6 +5,7 @@ noinst_LIBRARIES += libfpcore.a
 libfpcore_a_SOURCES = \
 	%D%/agent.c %D%/agent.h \
 	%D%/collector.h %D%/plugins.c \
+	%D%/cfg.c %D%/cfg.h \
 	%D%/conf.c %D%/conf.h \
 	%D%/csv.c %D%/csv.h \
 	%D%/log.c %D%/log.h \

@@ -1,0 +1,401 @@
+/* cfg.c - the config helpers: typed getters, errors as FILE:LINE. */
+#include "config.h"
+
+#include "cfg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void fp_cfg_errors_add(struct fp_cfg_errors *e, const config_setting_t *s, const char *key,
+		       const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	unsigned line = s ? config_setting_source_line(s) : 0;
+	char *path = NULL, *msg, *full, *incpath = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	if (s && !key)
+		key = path = fp_cfg_path(s);
+	/* libconfig names an included file as written in @include, relative
+	 * to the include folder: report the path a user can open. */
+	if (file && file[0] != '/' && s->config && config_get_include_dir(s->config) &&
+	    strcmp(file, s->config->root && config_setting_source_file(s->config->root)
+			     ? config_setting_source_file(s->config->root) : "") != 0)
+		file = incpath = fp_xasprintf("%s/%s", config_get_include_dir(s->config), file);
+	if (!s && !key)
+		full = fp_xstrdup(msg);
+	else
+		full = fp_xasprintf("%s:%u: %s%s%s", file ? file : "(config)", line, key ? key : "",
+			    key && *key ? ": " : "", msg);
+	free(msg);
+	free(path);
+	free(incpath);
+	fp_xgrow((void **)&e->msgs, &e->cap, e->n + 1, sizeof(*e->msgs));
+	e->msgs[e->n++] = full;
+}
+
+/* "FILE:LINE: ..." -> line, for sorting. */
+static long msg_line(const char *m, size_t *flen)
+{
+	const char *c = strchr(m, ':');
+
+	*flen = c ? (size_t)(c - m) : strlen(m);
+	return c ? strtol(c + 1, NULL, 10) : 0;
+}
+
+static int msg_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t fx, fy;
+	long lx = msg_line(x, &fx), ly = msg_line(y, &fy);
+	int c = strncmp(x, y, fx < fy ? fx : fy);
+
+	if (fx != fy || c)
+		return c ? c : (fx < fy ? -1 : 1);
+	return lx < ly ? -1 : lx > ly;
+}
+
+void fp_cfg_errors_sort(struct fp_cfg_errors *e)
+{
+	/* Insertion sort: stable, and lists are short. */
+	size_t i, j;
+
+	for (i = 1; i < e->n; i++) {
+		char *m = e->msgs[i];
+		for (j = i; j > 0 && msg_cmp(&e->msgs[j - 1], &m) > 0; j--)
+			e->msgs[j] = e->msgs[j - 1];
+		e->msgs[j] = m;
+	}
+}
+
+void fp_cfg_errors_reset(struct fp_cfg_errors *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->n; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	memset(e, 0, sizeof(*e));
+}
+
+char *fp_cfg_path(const config_setting_t *s)
+{
+	const config_setting_t *chain[32];
+	struct fp_buf b;
+	size_t n = 0;
+
+	while (s && n < FP_ARRAY_SIZE(chain)) {
+		if (config_setting_parent(s) == NULL)
+			break; /* the root */
+		chain[n++] = s;
+		s = config_setting_parent(s);
+	}
+	fp_buf_init(&b, 4096);
+	while (n--) {
+		const config_setting_t *c = chain[n];
+		const char *name = config_setting_name(c);
+		if (name) {
+			if (b.len)
+				fp_buf_addc(&b, '.');
+			fp_buf_adds(&b, name);
+		} else {
+			fp_buf_printf(&b, "[%d]", config_setting_index(c));
+		}
+	}
+	return fp_buf_steal(&b, NULL);
+}
+
+const config_setting_t *fp_cfg_where(const config_setting_t *g, const char *key)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
+	return s ? s : g;
+}
+
+static char *key_path(const config_setting_t *g, const char *key)
+{
+	char *p = fp_cfg_path(g), *r;
+
+	r = *p ? fp_xasprintf("%s.%s", p, key) : fp_xstrdup(key);
+	free(p);
+	return r;
+}
+
+#define report fp_cfg_report
+void fp_cfg_report(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		   const char *fmt, ...)
+{
+	char *kp = key_path(g, key), msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fp_cfg_errors_add(e, fp_cfg_where(g, key), kp, "%s", msg);
+	free(kp);
+}
+
+#define type_name fp_cfg_type_name
+const char *fp_cfg_type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT: return "an integer";
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	}
+	return "something else";
+}
+
+int fp_cfg_check_keys(struct fp_cfg_errors *e, const config_setting_t *group,
+		      const char *const *known)
+{
+	int i, n = config_setting_length(group), bad = 0;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const char *best = NULL;
+		size_t k, bestd = 3;
+
+		if (!name)
+			continue;
+		for (k = 0; known[k]; k++) {
+			size_t d;
+			if (strcmp(name, known[k]) == 0)
+				break;
+			d = fp_edit_distance(name, known[k], 3);
+			if (d < bestd) {
+				bestd = d;
+				best = known[k];
+			}
+		}
+		if (known[k])
+			continue;
+		bad++;
+		if (best)
+			fp_cfg_errors_add(e, s, NULL, "unknown key (did you mean '%s'?)", best);
+		else
+			fp_cfg_errors_add(e, s, NULL, "unknown key");
+	}
+	return bad;
+}
+
+int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		      char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report(e, g, key, "expected a string, got %s", type_name(config_setting_type(s)));
+		return -1;
+	}
+	free(*out);
+	*out = fp_xstrdup(config_setting_get_string(s));
+	return 1;
+}
+
+int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		   int64_t min, int64_t max, int64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	long long v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+		report(e, g, key, "expected an integer, got %s", type_name(config_setting_type(s)));
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		report(e, g, key, "%lld is out of range [%lld, %lld]", v, (long long)min,
+		       (long long)max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int fp_cfg_get_float(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		     double min, double max, double *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	double v;
+
+	if (!s)
+		return 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	default:
+		report(e, g, key, "expected a number, got %s", type_name(config_setting_type(s)));
+		return -1;
+	}
+	if (!(v >= min && v <= max)) {
+		report(e, g, key, "%g is out of range [%g, %g]", v, min, max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int fp_cfg_get_bool(struct fp_cfg_errors *e, const config_setting_t *g, const char *key, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		report(e, g, key, "expected true or false, got %s", type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return 1;
+}
+
+int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			int64_t min_ms, int64_t max_ms, int64_t *out_ms)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	int64_t v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report(e, g, key, "expected a duration string such as \"10s\" or \"500ms\", got %s",
+		       type_name(config_setting_type(s)));
+		return -1;
+	}
+	if (fp_parse_duration_ms(config_setting_get_string(s), &v) < 0) {
+		report(e, g, key, "'%s' is not a duration (use ms, s, m, h or d, e.g. \"10s\")",
+		       config_setting_get_string(s));
+		return -1;
+	}
+	if (v < min_ms || v > max_ms) {
+		report(e, g, key, "'%s' is out of range [%lldms, %lldms]",
+		       config_setting_get_string(s), (long long)min_ms, (long long)max_ms);
+		return -1;
+	}
+	*out_ms = v;
+	return 1;
+}
+
+int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    uint64_t min, uint64_t max, uint64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	uint64_t v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report(e, g, key, "expected a size string such as \"512MB\" or \"64KiB\", got %s",
+		       type_name(config_setting_type(s)));
+		return -1;
+	}
+	if (fp_parse_size(config_setting_get_string(s), &v) < 0) {
+		report(e, g, key, "'%s' is not a size (use B, kB, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
+		       config_setting_get_string(s));
+		return -1;
+	}
+	if (v < min || v > max) {
+		report(e, g, key, "'%s' is out of range [%llu, %llu] bytes",
+		       config_setting_get_string(s), (unsigned long long)min,
+		       (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    const char *const *names, int *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	const char *v;
+	struct fp_buf list;
+	int i;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report(e, g, key, "expected a string, got %s", type_name(config_setting_type(s)));
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	for (i = 0; names[i]; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+	}
+	fp_buf_init(&list, 4096);
+	for (i = 0; names[i]; i++)
+		fp_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+	report(e, g, key, "'%s' is not one of: %s", v, list.data);
+	fp_buf_reset(&list);
+	return -1;
+}
+
+
+/* Reads a secret from a file (a systemd credential, say): the first line,
+ * without its line end.  Never logged. */
+char *fp_cfg_read_secret(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			 const char *path)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		report(e, g, key, "'%s' is empty", path);
+		return NULL;
+	}
+	{
+		char *r = fp_xstrdup(buf);
+		explicit_bzero(buf, sizeof(buf));
+		return r;
+	}
+}
+
+void fp_cfg_check_readable(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			   const char *path)
+{
+	if (path && access(path, R_OK) != 0)
+		report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
+}
