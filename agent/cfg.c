@@ -200,19 +200,34 @@ int fp_cfg_check_keys(struct fp_cfg_errors *e, const config_setting_t *group,
 	return bad;
 }
 
-int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-		      char **out)
+/* The string value of key in g: NULL with *rc 0 when absent, NULL with
+ * *rc -1 when present but not a string (reported as "expected WHAT"). */
+static const char *string_of(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+			     const char *what, int *rc)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 
+	*rc = s ? 1 : 0;
 	if (!s)
-		return 0;
+		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		report(e, g, key, "expected a string, got %s", type_name(config_setting_type(s)));
-		return -1;
+		report(e, g, key, "expected %s, got %s", what, type_name(config_setting_type(s)));
+		*rc = -1;
+		return NULL;
 	}
+	return config_setting_get_string(s);
+}
+
+int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		      char **out)
+{
+	int rc;
+	const char *v = string_of(e, g, key, "a string", &rc);
+
+	if (!v)
+		return rc;
 	free(*out);
-	*out = fp_xstrdup(config_setting_get_string(s));
+	*out = fp_xstrdup(v);
 	return 1;
 }
 
@@ -283,24 +298,19 @@ int fp_cfg_get_bool(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 			int64_t min_ms, int64_t max_ms, int64_t *out_ms)
 {
-	const config_setting_t *s = config_setting_get_member(g, key);
+	int rc;
+	const char *str = string_of(e, g, key, "a duration string such as \"10s\" or \"500ms\"", &rc);
 	int64_t v;
 
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		report(e, g, key, "expected a duration string such as \"10s\" or \"500ms\", got %s",
-		       type_name(config_setting_type(s)));
-		return -1;
-	}
-	if (fp_parse_duration_ms(config_setting_get_string(s), &v) < 0) {
-		report(e, g, key, "'%s' is not a duration (use ms, s, m, h or d, e.g. \"10s\")",
-		       config_setting_get_string(s));
+	if (!str)
+		return rc;
+	if (fp_parse_duration_ms(str, &v) < 0) {
+		report(e, g, key, "'%s' is not a duration (use ms, s, m, h or d, e.g. \"10s\")", str);
 		return -1;
 	}
 	if (v < min_ms || v > max_ms) {
-		report(e, g, key, "'%s' is out of range [%lldms, %lldms]",
-		       config_setting_get_string(s), (long long)min_ms, (long long)max_ms);
+		report(e, g, key, "'%s' is out of range [%lldms, %lldms]", str, (long long)min_ms,
+		       (long long)max_ms);
 		return -1;
 	}
 	*out_ms = v;
@@ -310,25 +320,20 @@ int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, cons
 int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		    uint64_t min, uint64_t max, uint64_t *out)
 {
-	const config_setting_t *s = config_setting_get_member(g, key);
+	int rc;
+	const char *str = string_of(e, g, key, "a size string such as \"512MB\" or \"64KiB\"", &rc);
 	uint64_t v;
 
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		report(e, g, key, "expected a size string such as \"512MB\" or \"64KiB\", got %s",
-		       type_name(config_setting_type(s)));
-		return -1;
-	}
-	if (fp_parse_size(config_setting_get_string(s), &v) < 0) {
+	if (!str)
+		return rc;
+	if (fp_parse_size(str, &v) < 0) {
 		report(e, g, key, "'%s' is not a size (use B, kB, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
-		       config_setting_get_string(s));
+		       str);
 		return -1;
 	}
 	if (v < min || v > max) {
-		report(e, g, key, "'%s' is out of range [%llu, %llu] bytes",
-		       config_setting_get_string(s), (unsigned long long)min,
-		       (unsigned long long)max);
+		report(e, g, key, "'%s' is out of range [%llu, %llu] bytes", str,
+		       (unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
 	*out = v;
@@ -338,18 +343,12 @@ int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		    const char *const *names, int *out)
 {
-	const config_setting_t *s = config_setting_get_member(g, key);
-	const char *v;
+	int i, rc;
+	const char *v = string_of(e, g, key, "a string", &rc);
 	struct fp_buf list;
-	int i;
 
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		report(e, g, key, "expected a string, got %s", type_name(config_setting_type(s)));
-		return -1;
-	}
-	v = config_setting_get_string(s);
+	if (!v)
+		return rc;
 	for (i = 0; names[i]; i++) {
 		if (strcmp(v, names[i]) == 0) {
 			*out = i;
@@ -363,7 +362,6 @@ int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 	fp_buf_reset(&list);
 	return -1;
 }
-
 
 /* Reads a secret from a file (a systemd credential, say): the first line,
  * without its line end.  Never logged. */
