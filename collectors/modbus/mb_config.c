@@ -3,7 +3,6 @@
 
 #include "mb_config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,16 +22,10 @@ struct defaults {
 
 static const char *const out_names[] = { "auto", "float", "int", "bool", "string", NULL };
 
-static bool name_ok(const char *s, size_t max)
+/* A phase (a tag value): a name of at most 16 characters. */
+static bool phase_ok(const char *s)
 {
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' || s[i] == '.'))
-			return false;
-	return true;
+	return fp_name_valid(s) && strlen(s) <= 16;
 }
 
 static void field_free(struct fp_mb_field *f)
@@ -81,44 +74,15 @@ static int parse_url(struct fp_mb_device_cfg *d, char *msg, size_t msglen)
 	const char *u = d->url;
 
 	if (strncmp(u, "tcp://", 6) == 0) {
-		const char *h = u + 6, *colon;
-		char *end;
-		long port = 502;
-		size_t hl;
+		int rc = fp_parse_host_port(u + 6, 502, &d->host, &d->port);
 
 		d->kind = FP_MB_TCP;
-		if (*h == '[') {
-			const char *rb = strchr(h, ']');
-			if (!rb) {
-				snprintf(msg, msglen, "'%s': missing ']' after an IPv6 address", u);
-				return -1;
-			}
-			hl = (size_t)(rb - h - 1);
-			d->host = fp_xasprintf("%.*s", (int)hl, h + 1);
-			colon = rb[1] == ':' ? rb + 1 : NULL;
-			if (rb[1] && rb[1] != ':') {
-				snprintf(msg, msglen, "'%s': unexpected text after ']'", u);
-				return -1;
-			}
-		} else {
-			colon = strrchr(h, ':');
-			hl = colon ? (size_t)(colon - h) : strlen(h);
-			d->host = fp_xasprintf("%.*s", (int)hl, h);
-		}
-		if (!d->host[0] || strchr(d->host, '/')) {
-			snprintf(msg, msglen, "'%s': expected tcp://HOST[:PORT]", u);
-			return -1;
-		}
-		if (colon) {
-			errno = 0;
-			port = strtol(colon + 1, &end, 10);
-			if (errno || *end || end == colon + 1 || port < 1 || port > 65535) {
-				snprintf(msg, msglen, "'%s': the port must be 1-65535", u);
-				return -1;
-			}
-		}
-		d->port = (int)port;
-		return 0;
+		if (rc == -ERANGE)
+			snprintf(msg, msglen, "'%s': the port must be 1-65535", u);
+		else if (rc < 0)
+			snprintf(msg, msglen, "'%s': expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]",
+				 u);
+		return rc < 0 ? -1 : 0;
 	}
 	if (strncmp(u, "rtu:", 4) == 0) {
 		const char *p = u + 4, *q = strchr(p, '?');
@@ -320,9 +284,9 @@ static int parse_register(struct fp_cfg_errors *e, const config_setting_t *g,
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "field", &f->field) == 0)
 		fp_cfg_report(e, g, "field", "is required (the output field name, e.g. \"power_w\")");
-	else if (f->field && !name_ok(f->field, 64))
+	else if (f->field && !fp_name_valid(f->field))
 		fp_cfg_report(e, g, "field", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", f->field);
-	if (fp_cfg_get_string(e, g, "phase", &f->phase) > 0 && !name_ok(f->phase, 16))
+	if (fp_cfg_get_string(e, g, "phase", &f->phase) > 0 && !phase_ok(f->phase))
 		fp_cfg_report(e, g, "phase", "'%s' must be 1-16 characters of A-Z a-z 0-9 _ - .", f->phase);
 	if (fp_cfg_get_enum(e, g, "table", tables, &t) > 0)
 		f->table = (enum fp_mb_table)t;
@@ -615,7 +579,7 @@ static int load_csv_profile(const char *path, struct fp_cfg_errors *e, const str
 		}
 		{
 			const char *nm = c_field >= 0 && cols[c_field][0] ? cols[c_field] : cols[c_name];
-			if (!name_ok(nm, 64)) {
+			if (!fp_name_valid(nm)) {
 				csv_error(e, path, lineno, "name: '%s' must be 1-64 characters of A-Z a-z "
 					  "0-9 _ - .", nm);
 				bad++;
@@ -624,7 +588,7 @@ static int load_csv_profile(const char *path, struct fp_cfg_errors *e, const str
 			fl.field = fp_xstrdup(nm);
 		}
 		if (c_phase >= 0 && cols[c_phase][0]) {
-			if (!name_ok(cols[c_phase], 16)) {
+			if (!phase_ok(cols[c_phase])) {
 				csv_error(e, path, lineno, "phase: '%s' must be 1-16 characters of A-Z "
 					  "a-z 0-9 _ - .", cols[c_phase]);
 				field_free(&fl);
@@ -720,7 +684,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "name", &d->name) == 0)
 		fp_cfg_report(e, g, "name", "is required");
-	else if (d->name && !name_ok(d->name, 64))
+	else if (d->name && !fp_name_valid(d->name))
 		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", d->name);
 	for (i = 0; d->name && i + 1 < mc->ndevs; i++)
 		if (mc->devs[i].name && !strcmp(mc->devs[i].name, d->name))

@@ -244,6 +244,43 @@ START_TEST(test_modbus_config_sentinels_and_bit)
 }
 END_TEST
 
+/* Device names: 1-64 of A-Z a-z 0-9 _ - .; a TCP URL takes [v6]:port. */
+START_TEST(test_modbus_device_name_and_url)
+{
+	static const struct {
+		const char *name, *url, *err;
+	} cases[] = {
+		{ "pdu-a_1.b", "tcp://[::1]:1502", NULL },
+		{ "bad name!", "tcp://127.0.0.1", "name: 'bad name!' must be 1-64 characters" },
+		{ "x", "tcp://[::1]x", "expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]" },
+		{ "x", "tcp://fd00::5:502", "expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]" },
+		{ "x", "tcp://h:70000", "the port must be 1-65535" },
+	};
+	struct fp_cfg_errors errs;
+	struct fp_mb_config *mc;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "modbus: { devices = ( { name = \"%s\"; url = \"%s\"; registers = (\n"
+			 "  { field = \"p\"; address = 0; } ); } ); };", cases[i].name, cases[i].url);
+		mc = parse_modbus(text, &errs);
+		if (!cases[i].err) {
+			ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+			ck_assert_str_eq(mc->devs[0].host, "::1");
+			ck_assert_int_eq(mc->devs[0].port, 1502);
+			fp_mb_config_free(mc);
+		} else {
+			ck_assert_ptr_null(mc);
+			ck_assert_int_eq(errs.n, 1);
+			ck_assert_msg(strstr(errs.msgs[0], cases[i].err), "%s", errs.msgs[0]);
+		}
+		fp_cfg_errors_reset(&errs);
+	}
+}
+END_TEST
+
 START_TEST(test_modbus_string_and_bits)
 {
 	struct fp_mb_field f = fld(FP_MB_STRING, FP_MB_ABCD);
@@ -571,6 +608,7 @@ static Suite *modbus_suite(void)
 	tcase_add_test(dec, test_modbus_scale_offset);
 	tcase_add_test(dec, test_modbus_sentinels);
 	tcase_add_test(dec, test_modbus_config_sentinels_and_bit);
+	tcase_add_test(dec, test_modbus_device_name_and_url);
 	tcase_add_test(dec, test_modbus_string_and_bits);
 	tcase_add_test(dec, test_modbus_names);
 	tcase_add_test(plan, test_modbus_plan_coalesces);
