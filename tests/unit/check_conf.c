@@ -260,41 +260,57 @@ START_TEST(test_conf_duration_and_size_units)
 }
 END_TEST
 
+struct want {
+	int line;
+	const char *text;
+};
+
+/* Loads text, which must give exactly the errors want[] (ended by a line
+ * 0): each at its line. */
+static void expect_errors(const char *text, const struct want *want)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	int n = load_text(text, &c, &e), i;
+
+	dump(&e);
+	for (i = 0; want[i].line; i++)
+		ck_assert_msg(has_error(&e, want[i].line, want[i].text), "%d: %s", want[i].line,
+			      want[i].text);
+	ck_assert_int_eq(n, i);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+
 /* Names follow one rule everywhere: a broker name that a device could
  * not have is refused too, at its line; device names keep the rule. */
 START_TEST(test_conf_names_one_rule)
 {
-	struct fp_config c;
-	struct fp_cfg_errors e;
-	int n = load_text("mqtt: { brokers = (\n"
-			  "  { name = \"ok-1.b_2\"; url = \"mqtt://127.0.0.1\";\n"
-			  "    subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
-			  "  { name = \"bad name!\"; url = \"mqtt://[::1]:1883\";\n"
-			  "    subscriptions = ( { topic = \"b/#\"; format = \"tasmota\"; } ); } ); };\n"
-			  "modbus: { devices = (\n"
-			  "  { name = \"bad name!\"; url = \"tcp://127.0.0.1\";\n"
-			  "    registers = ( { field = \"p\"; address = 0; } ); } ); };\n",
-			  &c, &e);
-
-	dump(&e);
-	ck_assert(has_error(&e, 4, "name: 'bad name!' must be 1-64 characters of A-Z a-z 0-9 _ - ."));
-	ck_assert(has_error(&e, 7, "name: 'bad name!' must be 1-64 characters of A-Z a-z 0-9 _ - ."));
-	ck_assert_int_eq(n, 2);
-	fp_cfg_errors_reset(&e);
-	fp_config_free(&c);
-
-	n = load_text("mqtt: { brokers = ( { name = 7; url = \"mqtt://h:1\";\n"
-			  "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
-			  "  { name = 8; url = \"mqtt://[::1]x\";\n"
-			  "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); } ); };\n",
-			  &c, &e);
-	dump(&e);
-	ck_assert(has_error(&e, 1, "name: expected a string"));
-	ck_assert(has_error(&e, 3, "name: expected a string"));
-	ck_assert(has_error(&e, 3, "'mqtt://[::1]x' must be mqtt://HOST[:PORT]"));
-	ck_assert_int_eq(n, 3);
-	fp_cfg_errors_reset(&e);
-	fp_config_free(&c);
+	expect_errors("mqtt: { brokers = (\n"
+		      "  { name = \"ok-1.b_2\"; url = \"mqtt://127.0.0.1\";\n"
+		      "    subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
+		      "  { name = \"bad name!\"; url = \"mqtt://[::1]:1883\";\n"
+		      "    subscriptions = ( { topic = \"b/#\"; format = \"tasmota\"; } ); } ); };\n"
+		      "modbus: { devices = (\n"
+		      "  { name = \"bad name!\"; url = \"tcp://127.0.0.1\";\n"
+		      "    registers = ( { field = \"p\"; address = 0; } ); } ); };\n",
+		      (const struct want[]){
+			      { 4, "mqtt.brokers[1].name: 'bad name!' must be 1-64 characters of "
+				   "A-Z a-z 0-9 _ - ." },
+			      { 7, "modbus.devices[0].name: 'bad name!' must be 1-64 characters of "
+				   "A-Z a-z 0-9 _ - ." },
+			      { 0, NULL } });
+	/* A name that is not a string: reported, and the default name keeps
+	 * the duplicate check working. */
+	expect_errors("mqtt: { brokers = ( { name = 7; url = \"mqtt://h:1\";\n"
+		      "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
+		      "  { name = 8; url = \"mqtt://[::1]x\";\n"
+		      "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); } ); };\n",
+		      (const struct want[]){
+			      { 1, "name: expected a string" },
+			      { 3, "name: expected a string" },
+			      { 3, "'mqtt://[::1]x' must be mqtt://HOST[:PORT]" },
+			      { 0, NULL } });
 }
 END_TEST
 
