@@ -16,29 +16,6 @@
 #include "log.h"
 #include "util.h"
 
-/* mkdir -p */
-static int make_dirs(const char *path, mode_t mode)
-{
-	char *p = fp_xstrdup(path), *s;
-	int rc = 0;
-
-	for (s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, mode) != 0 && errno != EEXIST) {
-				rc = -errno;
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
 static void tick(void *arg);
 
 struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
@@ -54,7 +31,7 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 	a->started_ns = fp_mono_ns();
 	fp_sched_init(&a->sched);
 	if (!dry_run) {
-		rc = make_dirs(cfg->state_dir, 0750);
+		rc = fp_mkdirs(cfg->state_dir, 0750);
 		if (rc < 0) {
 			fp_log(LOG_ERR, "agent: cannot create state_dir %s: %s", cfg->state_dir,
 			       strerror(-rc));

@@ -99,13 +99,6 @@ void fp_influx_cfg_copy(struct fp_influx_output_cfg *d, const struct fp_influx_o
 	d->key_file = dup_or_null(s->key_file);
 }
 
-static void free_secret(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void fp_influx_cfg_free(struct fp_influx_output_cfg *x)
 {
 	free(x->name);
@@ -113,10 +106,10 @@ void fp_influx_cfg_free(struct fp_influx_output_cfg *x)
 	free(x->database);
 	free(x->retention_policy);
 	free(x->username);
-	free_secret(x->password);
+	fp_free_secret(x->password);
 	free(x->org);
 	free(x->bucket);
-	free_secret(x->token);
+	fp_free_secret(x->token);
 	free(x->ca_file);
 	free(x->cert_file);
 	free(x->key_file);
@@ -158,13 +151,7 @@ void fp_config_free(struct fp_config *c)
 
 static int valid_name(const char *s)
 {
-	if (!*s || strlen(s) > 64)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return 0;
-	return 1;
+	return fp_name_valid(s);
 }
 
 static void load_agent(struct fp_config *c, const config_setting_t *g, struct fp_cfg_errors *e)

@@ -3,7 +3,9 @@
 
 #include "csv.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,6 +46,7 @@ int fp_csv_next(const char *s, size_t len, size_t *pos, int *line, struct fp_csv
 {
 	struct fp_buf b;
 	bool quoted = false, was_quoted = false;
+	int qline = 0, fault = 0; /* the lines of the open quote and of a fault */
 	size_t i;
 
 	fp_csv_rec_free(r);
@@ -71,6 +74,7 @@ int fp_csv_next(const char *s, size_t len, size_t *pos, int *line, struct fp_csv
 		if (quoted) {
 			if (end) {
 				*why = "a quoted field is not closed";
+				fault = qline;
 				goto fail;
 			}
 			if (c == '"') {
@@ -103,6 +107,7 @@ int fp_csv_next(const char *s, size_t len, size_t *pos, int *line, struct fp_csv
 			}
 			fp_buf_clear(&b);
 			quoted = was_quoted = true;
+			qline = *line;
 			continue;
 		}
 		if (c == ',' || c == '\n') {
@@ -152,7 +157,58 @@ int fp_csv_next(const char *s, size_t len, size_t *pos, int *line, struct fp_csv
 fail:
 	fp_buf_reset(&b);
 	fp_csv_rec_free(r);
+	r->line = fault ? fault : *line;
 	*pos = i < len ? i : len;
 	skip_line(s, len, pos, line);
 	return -1;
+}
+
+/* The whole file at path into *text (caller frees) and *len; 0 or -errno. */
+static int read_all(const char *path, size_t max, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	struct fp_buf b;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	fp_buf_init(&b, max);
+	errno = 0;
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (fp_buf_add(&b, chunk, n) < 0)
+			rc = -EFBIG;
+	if (!rc && ferror(f)) /* EISDIR for a directory */
+		rc = errno ? -errno : -EIO;
+	fclose(f);
+	if (rc < 0) {
+		fp_buf_reset(&b);
+		return rc;
+	}
+	*text = fp_buf_steal(&b, len);
+	return 0;
+}
+
+int fp_csv_load(const char *path, size_t max, fp_csv_row_fn row, void *arg)
+{
+	struct fp_csv_rec r = { 0 };
+	const char *why = NULL;
+	char *text = NULL;
+	size_t len = 0, pos = 0;
+	int line = 1, got, rc;
+
+	rc = read_all(path, max, &text, &len);
+	if (rc < 0)
+		return rc;
+	while ((got = fp_csv_next(text, len, &pos, &line, &r, &why)) != 0) {
+		rc = row(arg, &r, got < 0 ? why : NULL);
+		if (rc < 0)
+			break;
+	}
+	fp_csv_rec_free(&r);
+	if (rc >= 0) /* the lines: line counts the newlines, from 1 */
+		rc = len && text[len - 1] != '\n' ? line : line - 1;
+	free(text);
+	return rc;
 }

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
-
-#include "util.h"
 
 static atomic_int max_level = LOG_INFO;
 static int use_prefix = -1;
@@ -42,7 +41,7 @@ int fp_log_level_from_name(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < FP_ARRAY_SIZE(names); i++)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(name, names[i]) == 0)
 			return (int)i;
 	if (strcasecmp(name, "warn") == 0)
@@ -81,11 +80,15 @@ void fp_log(int prio, const char *fmt, ...)
 
 void fp_complain(struct fp_complain *c, int prio, const char *fmt, ...)
 {
-	int64_t now = fp_mono_ns();
-	int64_t iv = c->interval_ns ? c->interval_ns : 60LL * 1000000000LL;
+	int64_t now, iv = c->interval_ns ? c->interval_ns : 60LL * 1000000000LL;
+	struct timespec ts;
 	char msg[900];
 	va_list ap;
 
+	/* CLOCK_MONOTONIC (util's fp_mono_ns), read here: util logs when out
+	 * of memory, so log must not depend on util. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	c->active = 1;
 	if (c->last_ns && now - c->last_ns < iv) {
 		c->suppressed++;

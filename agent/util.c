@@ -1,4 +1,4 @@
-/* util.c - memory, growable buffers, unit parsing and clocks. */
+/* util.c - memory, buffers, parsing, clocks, names, directories, secrets. */
 #include "config.h"
 
 #include "util.h"
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -265,6 +266,80 @@ int fp_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+bool fp_name_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (n == FP_NAME_MAX ||
+		    !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-' || s[n] == '.'))
+			return false;
+	return n > 0;
+}
+
+int fp_parse_host_port(const char *s, int default_port, char **host, int *port)
+{
+	const char *h = s, *colon;
+	size_t hl;
+	int64_t v = default_port;
+
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || (rb[1] && rb[1] != ':'))
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb[1] ? rb + 1 : NULL;
+	} else {
+		colon = strchr(s, ':');
+		hl = colon ? (size_t)(colon - s) : strlen(s);
+		if (colon && strchr(colon + 1, ':'))
+			return -EINVAL; /* an IPv6 address without brackets */
+	}
+	if (!hl || memchr(h, '/', hl))
+		return -EINVAL;
+	if (colon && (!isdigit((unsigned char)colon[1]) ||
+		      fp_parse_int64(colon + 1, 1, 65535, &v) < 0))
+		return -ERANGE;
+	*host = fp_xasprintf("%.*s", (int)hl, h);
+	*port = (int)v;
+	return 0;
+}
+
+int fp_mkdirs(const char *path, mode_t mode)
+{
+	char *p = fp_xstrdup(path), *s;
+	struct stat st;
+	int rc = 0;
+
+	for (s = p + (*p == '/');; s++) {
+		char c = *s;
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) != 0) {
+			rc = -errno;
+			if (rc == -EEXIST)
+				rc = stat(p, &st) != 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+			if (rc < 0)
+				break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+void fp_free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
 }
 
 static int64_t clock_ns(clockid_t id)

@@ -1,4 +1,5 @@
-/* util.h - memory, growable buffers, unit parsing and clocks.
+/* util.h - memory, growable buffers, unit parsing, clocks, names,
+ * host:port, directories and secrets.
  *
  * Out of memory is fatal (logged, then abort): fp_xmalloc and friends never
  * return NULL. Callers need no NULL checks after them.
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define FP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,6 +58,29 @@ struct timespec;
 void fp_mono_deadline(struct timespec *ts, int64_t ms);
 /* A condition variable whose timed waits take fp_mono_deadline's times. */
 void fp_cond_init_mono(pthread_cond_t *c);
+
+/* The rule for every configured name (outputs, devices, brokers, register
+ * fields): 1 to 64 characters of A-Z a-z 0-9 _ - . (ASCII, whatever the
+ * locale). */
+#define FP_NAME_MAX 64
+bool fp_name_valid(const char *s);
+
+/* HOST[:PORT] or [IPV6][:PORT] (the text after a URL's scheme).  *host
+ * (the caller frees it; without the brackets) and *port (default_port
+ * when s names none) are set only on success.  Returns 0, -EINVAL for an
+ * empty host, a host with '/', a '[' without ']', text after ']' that is
+ * not ":PORT" or an IPv6 address without brackets, -ERANGE for a port
+ * that is not a number 1-65535. */
+int fp_parse_host_port(const char *s, int default_port, char **host, int *port);
+
+/* mkdir -p: creates path and its missing parents with mode.  Returns 0 when
+ * path is (or now is) a directory, -ENOTDIR when it or a parent is a file
+ * or other non-directory, or the -errno of the mkdir that failed. */
+int fp_mkdirs(const char *path, mode_t mode);
+
+/* Wipes a secret (a password, a token, a header holding one) and frees it.
+ * s may be NULL. */
+void fp_free_secret(char *s);
 
 /* Levenshtein distance, capped at 'cap' (returns cap when larger). */
 size_t fp_edit_distance(const char *a, const char *b, size_t cap);

@@ -186,8 +186,7 @@ static int setup_curl(struct fp_output *o, struct influx_priv *p)
 	if (c->api == FP_INFLUX_V2 && c->token) {
 		char *auth = fp_xasprintf("Authorization: Token %s", c->token);
 		p->headers = curl_slist_append(p->headers, auth);
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
+		fp_free_secret(auth);
 	}
 	/* The same list plus the encoding header, for gzip bodies. */
 	{

@@ -264,28 +264,6 @@ static uint64_t pending_points(struct fp_spool *s)
 	return p;
 }
 
-static int mkdirs(const char *path)
-{
-	char *p = fp_xstrdup(path), *c;
-	int rc = 0;
-
-	for (c = p + 1;; c++) {
-		if (*c == '/' || !*c) {
-			char keep = *c;
-			*c = '\0';
-			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-				rc = -errno;
-				break;
-			}
-			*c = keep;
-			if (!keep)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
 struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsync policy,
 			       int *err)
 {
@@ -297,7 +275,7 @@ struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsyn
 	size_t i;
 	int rc;
 
-	rc = mkdirs(dir);
+	rc = fp_mkdirs(dir, 0700);
 	if (rc < 0) {
 		*err = rc;
 		return NULL;

@@ -286,140 +286,195 @@ static int discover(struct mb_conn *cn, struct mb_dev *d)
 	return 0;
 }
 
+/* Connects and addresses the unit; a SunSpec device's models are found at
+ * its first poll.  Returns false when no block can be read. */
+static bool prepare(struct mb_conn *cn, struct mb_dev *d)
+{
+	const struct fp_mb_device_cfg *dc = d->cfg;
+
+	if (conn_open(cn) < 0) {
+		atomic_fetch_add(&d->errors_connect, 1);
+		return false;
+	}
+	modbus_set_slave(cn->ctx, dc->unit_id);
+	modbus_set_response_timeout(cn->ctx, (uint32_t)(dc->timeout_ms / 1000),
+				    (uint32_t)(dc->timeout_ms % 1000) * 1000);
+	return !dc->sunspec || d->discovered || discover(cn, d) == 0;
+}
+
+/* Decodes the fields of a block just read into vals (have marks them). */
+static void decode_block(const struct mb_dev *d, const struct fp_mb_block *b,
+			 const uint16_t *regs, const uint8_t *bits, struct fp_mb_value *vals,
+			 bool *have)
+{
+	size_t k;
+
+	for (k = 0; k < b->nfields; k++) {
+		const struct fp_mb_field *f = &d->fields[b->fields[k]];
+		uint32_t off = f->address - b->start;
+		fp_mb_decode(f, regs + (off < 125 ? off : 0), bits + off, &vals[b->fields[k]]);
+		have[b->fields[k]] = true;
+	}
+}
+
+/* Counts and logs a block that could not be read (e: an errno or a
+ * Modbus exception) and puts the link right.  Returns true when the poll
+ * stops there (the plan changed, the unit does not answer, the link
+ * failed), false to go on with the next block. */
+static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_mb_block *b, int e)
+{
+	const struct fp_mb_device_cfg *dc = d->cfg;
+
+	if (e == EMBXILADD || e == EMBXILVAL) {
+		atomic_fetch_add(&d->errors_exception, 1);
+		illegal(d, b, e);
+		return true; /* the plan changed; the next poll uses it */
+	}
+	if (is_timeout(e)) {
+		atomic_fetch_add(&d->errors_timeout, 1);
+		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: timeout after %lldms",
+			    dc->name, dc->unit_id, fp_mb_table_name(b->table), b->start,
+			    b->start + b->count - 1, (long long)dc->timeout_ms);
+		after_timeout(cn);
+		return true; /* a unit that does not answer: stop here, back off */
+	}
+	if (e > MODBUS_ENOBASE && e < EMBXGTAR + 1) {
+		atomic_fetch_add(&d->errors_exception, 1);
+		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
+			    dc->unit_id, fp_mb_table_name(b->table), b->start, b->start + b->count - 1,
+			    modbus_strerror(e));
+		return false;
+	}
+	if (is_link_error(e)) {
+		atomic_fetch_add(&d->errors_connect, 1);
+		conn_close(cn);
+	} else {
+		atomic_fetch_add(&d->errors_other, 1);
+		after_timeout(cn); /* bad CRC, bad data: resynchronise */
+	}
+	fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
+		    dc->unit_id, fp_mb_table_name(b->table), b->start, b->start + b->count - 1,
+		    modbus_strerror(e));
+	return true;
+}
+
+/* Reads the device's blocks into vals/have; *ok and *failed count them. */
+static void read_blocks(struct mb_conn *cn, struct mb_dev *d, struct fp_mb_value *vals,
+			bool *have, size_t *ok, size_t *failed)
+{
+	uint16_t regs[125];
+	uint8_t bits[2000];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->nblocks; i++) {
+		/* A copy: a failure may replan, which frees d->blocks. */
+		struct fp_mb_block b = d->blocks[i];
+
+		if (!cn->connected && conn_open(cn) < 0) {
+			atomic_fetch_add(&d->errors_connect, 1);
+			(*failed)++;
+			break;
+		}
+		rc = read_block(cn, d, &b, regs, bits);
+		if (rc == 0) {
+			(*ok)++;
+			decode_block(d, &b, regs, bits, vals, have);
+			continue;
+		}
+		(*failed)++;
+		if (block_failed(cn, d, &b, -rc))
+			break;
+	}
+}
+
+static bool same_phase(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Whether field i was read, has a value and is sent. */
+static bool sends(const struct mb_dev *d, const struct fp_mb_value *vals, const bool *have,
+		  size_t i)
+{
+	return have[i] && vals[i].kind != FP_MB_V_NONE && !d->fields[i].hidden;
+}
+
+/* Adds the values of the fields of one phase (NULL: none) to pt. */
+static void add_phase_fields(struct fp_point *pt, const struct mb_dev *d,
+			     const struct fp_mb_value *vals, const bool *have, const char *phase)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfields; i++) {
+		const struct fp_mb_field *f = &d->fields[i];
+		const struct fp_mb_value *v = &vals[i];
+		if (!sends(d, vals, have, i) || !same_phase(f->phase, phase))
+			continue;
+		switch (v->kind) {
+		case FP_MB_V_FLOAT: fp_point_float(pt, f->field, v->f); break;
+		case FP_MB_V_INT: fp_point_int(pt, f->field, v->i); break;
+		case FP_MB_V_BOOL: fp_point_bool(pt, f->field, v->b); break;
+		case FP_MB_V_STRING: fp_point_string(pt, f->field, v->s); break;
+		default: break;
+		}
+	}
+}
+
+/* Appends one point per phase (and one without) to out. */
+static void add_points(const struct mb_conn *cn, const struct mb_dev *d,
+		       const struct fp_mb_value *vals, const bool *have, int64_t ts,
+		       struct fp_batch *out)
+{
+	const struct fp_mb_device_cfg *dc = d->cfg;
+	const char *phases[64];
+	size_t np = 0, p, i, t;
+
+	for (i = 0; i < d->nfields; i++) {
+		const char *ph = d->fields[i].phase;
+		bool seen = false;
+		if (!sends(d, vals, have, i))
+			continue;
+		for (p = 0; p < np; p++)
+			if (same_phase(ph, phases[p]))
+				seen = true;
+		if (!seen && np < 64)
+			phases[np++] = ph;
+	}
+	for (p = 0; p < np; p++) {
+		struct fp_point *pt = fp_batch_add(out, "meter", ts);
+		fp_point_tag(pt, "site", cn->owner->cfg->site);
+		fp_point_tag(pt, "device", dc->name);
+		fp_point_tag(pt, "role", dc->role);
+		fp_point_tag(pt, "source", "modbus");
+		if (phases[p])
+			fp_point_tag(pt, "phase", phases[p]);
+		for (t = 0; t < dc->ntags; t++)
+			fp_point_tag(pt, dc->tags[t].key, dc->tags[t].val);
+		add_phase_fields(pt, d, vals, have, phases[p]);
+	}
+}
+
 /* Polls one device; appends its points to out.  Returns true if anything
  * was read. */
 static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
 {
 	const struct fp_mb_device_cfg *dc = d->cfg;
 	int64_t t0 = fp_mono_ns(), ts = fp_real_ns();
-	struct fp_mb_value *vals = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*vals));
-	bool *have = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*have));
-	uint16_t regs[125];
-	uint8_t bits[2000];
-	size_t i, ok = 0, failed = 0;
-	int rc;
+	struct fp_mb_value *vals = NULL;
+	bool *have = NULL;
+	size_t ok = 0, failed = 0;
 
 	atomic_fetch_add(&d->polls, 1);
-	rc = conn_open(cn);
-	if (rc < 0) {
-		atomic_fetch_add(&d->errors_connect, 1);
-		goto done;
-	}
-	modbus_set_slave(cn->ctx, dc->unit_id);
-	modbus_set_response_timeout(cn->ctx, (uint32_t)(dc->timeout_ms / 1000),
-				    (uint32_t)(dc->timeout_ms % 1000) * 1000);
-	if (dc->sunspec && !d->discovered) {
-		if (discover(cn, d) < 0) {
-			failed++;
-			goto done;
-		}
-		free(vals);
-		free(have);
+	if (prepare(cn, d)) {
+		/* after prepare: a SunSpec discovery makes the fields */
 		vals = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*vals));
 		have = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*have));
+		read_blocks(cn, d, vals, have, &ok, &failed);
+		if (dc->sunspec)
+			fp_sunspec_apply_sf(d->fields, d->nfields, vals, have);
+		add_points(cn, d, vals, have, ts, out);
 	}
-	for (i = 0; i < d->nblocks; i++) {
-		struct fp_mb_block b = d->blocks[i];
-		size_t k;
-
-		if (!cn->connected && conn_open(cn) < 0) {
-			atomic_fetch_add(&d->errors_connect, 1);
-			failed++;
-			break;
-		}
-		rc = read_block(cn, d, &b, regs, bits);
-		if (rc == 0) {
-			ok++;
-			for (k = 0; k < b.nfields; k++) {
-				const struct fp_mb_field *f = &d->fields[b.fields[k]];
-				uint32_t off = f->address - b.start;
-				fp_mb_decode(f, regs + (off < 125 ? off : 0), bits + off, &vals[b.fields[k]]);
-				have[b.fields[k]] = true;
-			}
-			continue;
-		}
-		failed++;
-		rc = -rc;
-		if (rc == EMBXILADD || rc == EMBXILVAL) {
-			atomic_fetch_add(&d->errors_exception, 1);
-			illegal(d, &b, rc);
-			break; /* the plan changed; the next poll uses it */
-		}
-		if (is_timeout(rc)) {
-			atomic_fetch_add(&d->errors_timeout, 1);
-			fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: timeout after %lldms",
-				    dc->name, dc->unit_id, fp_mb_table_name(b.table), b.start,
-				    b.start + b.count - 1, (long long)dc->timeout_ms);
-			after_timeout(cn);
-			break; /* a unit that does not answer: stop here, back off */
-		}
-		if (rc > MODBUS_ENOBASE && rc < EMBXGTAR + 1) {
-			atomic_fetch_add(&d->errors_exception, 1);
-			fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
-				    dc->unit_id, fp_mb_table_name(b.table), b.start,
-				    b.start + b.count - 1, modbus_strerror(rc));
-			continue;
-		}
-		if (is_link_error(rc)) {
-			atomic_fetch_add(&d->errors_connect, 1);
-			conn_close(cn);
-		} else {
-			atomic_fetch_add(&d->errors_other, 1);
-			after_timeout(cn); /* bad CRC, bad data: resynchronise */
-		}
-		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
-			    dc->unit_id, fp_mb_table_name(b.table), b.start, b.start + b.count - 1,
-			    modbus_strerror(rc));
-		break;
-	}
-	if (dc->sunspec)
-		fp_sunspec_apply_sf(d->fields, d->nfields, vals, have);
-	/* One point per phase (and one without). */
-	{
-		const char *phases[64];
-		size_t np = 0, p;
-
-		for (i = 0; i < d->nfields; i++) {
-			const char *ph = d->fields[i].phase;
-			bool seen = false;
-			if (!have[i] || vals[i].kind == FP_MB_V_NONE || d->fields[i].hidden)
-				continue;
-			for (p = 0; p < np; p++)
-				if ((!ph && !phases[p]) || (ph && phases[p] && !strcmp(ph, phases[p])))
-					seen = true;
-			if (!seen && np < 64)
-				phases[np++] = ph;
-		}
-		for (p = 0; p < np; p++) {
-			struct fp_point *pt = fp_batch_add(out, "meter", ts);
-			size_t t;
-			fp_point_tag(pt, "site", cn->owner->cfg->site);
-			fp_point_tag(pt, "device", dc->name);
-			fp_point_tag(pt, "role", dc->role);
-			fp_point_tag(pt, "source", "modbus");
-			if (phases[p])
-				fp_point_tag(pt, "phase", phases[p]);
-			for (t = 0; t < dc->ntags; t++)
-				fp_point_tag(pt, dc->tags[t].key, dc->tags[t].val);
-			for (i = 0; i < d->nfields; i++) {
-				const struct fp_mb_field *f = &d->fields[i];
-				const struct fp_mb_value *v = &vals[i];
-				if (!have[i] || v->kind == FP_MB_V_NONE || f->hidden)
-					continue;
-				if (!((!f->phase && !phases[p]) ||
-				      (f->phase && phases[p] && !strcmp(f->phase, phases[p]))))
-					continue;
-				switch (v->kind) {
-				case FP_MB_V_FLOAT: fp_point_float(pt, f->field, v->f); break;
-				case FP_MB_V_INT: fp_point_int(pt, f->field, v->i); break;
-				case FP_MB_V_BOOL: fp_point_bool(pt, f->field, v->b); break;
-				case FP_MB_V_STRING: fp_point_string(pt, f->field, v->s); break;
-				default: break;
-				}
-			}
-		}
-	}
-done:
 	if (ok && !failed)
 		fp_release(&d->lim, LOG_NOTICE, "modbus[%s]: unit %d answers again", dc->name,
 			   dc->unit_id);

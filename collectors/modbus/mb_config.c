@@ -3,7 +3,6 @@
 
 #include "mb_config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "roles.h"
 #include "util.h"
 
@@ -23,16 +23,10 @@ struct defaults {
 
 static const char *const out_names[] = { "auto", "float", "int", "bool", "string", NULL };
 
-static bool name_ok(const char *s, size_t max)
+/* A phase (a tag value): a name of at most 16 characters. */
+static bool phase_ok(const char *s)
 {
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' || s[i] == '.'))
-			return false;
-	return true;
+	return fp_name_valid(s) && strlen(s) <= 16;
 }
 
 static void field_free(struct fp_mb_field *f)
@@ -81,44 +75,15 @@ static int parse_url(struct fp_mb_device_cfg *d, char *msg, size_t msglen)
 	const char *u = d->url;
 
 	if (strncmp(u, "tcp://", 6) == 0) {
-		const char *h = u + 6, *colon;
-		char *end;
-		long port = 502;
-		size_t hl;
+		int rc = fp_parse_host_port(u + 6, 502, &d->host, &d->port);
 
 		d->kind = FP_MB_TCP;
-		if (*h == '[') {
-			const char *rb = strchr(h, ']');
-			if (!rb) {
-				snprintf(msg, msglen, "'%s': missing ']' after an IPv6 address", u);
-				return -1;
-			}
-			hl = (size_t)(rb - h - 1);
-			d->host = fp_xasprintf("%.*s", (int)hl, h + 1);
-			colon = rb[1] == ':' ? rb + 1 : NULL;
-			if (rb[1] && rb[1] != ':') {
-				snprintf(msg, msglen, "'%s': unexpected text after ']'", u);
-				return -1;
-			}
-		} else {
-			colon = strrchr(h, ':');
-			hl = colon ? (size_t)(colon - h) : strlen(h);
-			d->host = fp_xasprintf("%.*s", (int)hl, h);
-		}
-		if (!d->host[0] || strchr(d->host, '/')) {
-			snprintf(msg, msglen, "'%s': expected tcp://HOST[:PORT]", u);
-			return -1;
-		}
-		if (colon) {
-			errno = 0;
-			port = strtol(colon + 1, &end, 10);
-			if (errno || *end || end == colon + 1 || port < 1 || port > 65535) {
-				snprintf(msg, msglen, "'%s': the port must be 1-65535", u);
-				return -1;
-			}
-		}
-		d->port = (int)port;
-		return 0;
+		if (rc == -ERANGE)
+			snprintf(msg, msglen, "'%s': the port must be 1-65535", u);
+		else if (rc < 0)
+			snprintf(msg, msglen, "'%s': expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]",
+				 u);
+		return rc < 0 ? -1 : 0;
 	}
 	if (strncmp(u, "rtu:", 4) == 0) {
 		const char *p = u + 4, *q = strchr(p, '?');
@@ -320,9 +285,9 @@ static int parse_register(struct fp_cfg_errors *e, const config_setting_t *g,
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "field", &f->field) == 0)
 		fp_cfg_report(e, g, "field", "is required (the output field name, e.g. \"power_w\")");
-	else if (f->field && !name_ok(f->field, 64))
+	else if (f->field && !fp_name_valid(f->field))
 		fp_cfg_report(e, g, "field", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", f->field);
-	if (fp_cfg_get_string(e, g, "phase", &f->phase) > 0 && !name_ok(f->phase, 16))
+	if (fp_cfg_get_string(e, g, "phase", &f->phase) > 0 && !phase_ok(f->phase))
 		fp_cfg_report(e, g, "phase", "'%s' must be 1-16 characters of A-Z a-z 0-9 _ - .", f->phase);
 	if (fp_cfg_get_enum(e, g, "table", tables, &t) > 0)
 		f->table = (enum fp_mb_table)t;
@@ -436,6 +401,9 @@ static int load_conf_profile(const char *path, struct fp_cfg_errors *e, struct d
 	return e->n > before ? -1 : 0;
 }
 
+/* A .csv profile holds at most this many bytes. */
+#define CSV_PROFILE_MAX (16 << 20)
+
 static void csv_error(struct fp_cfg_errors *e, const char *path, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void csv_error(struct fp_cfg_errors *e, const char *path, int line, const char *fmt, ...)
@@ -450,210 +418,229 @@ static void csv_error(struct fp_cfg_errors *e, const char *path, int line, const
 	e->msgs[e->n++] = fp_xasprintf("%s:%d: %s", path, line, msg);
 }
 
-/* Splits a CSV line in place (no quoting: register maps do not need it). */
-static int split_csv(char *line, char **cols, int max)
-{
-	int n = 0;
-	char *p = line;
+/* The columns of a .csv profile; a second name is an alias. */
+enum { C_ADDR, C_TYPE, C_NAME, C_FIELD, C_FC, C_TABLE, C_ORDER, C_SCALE, C_OFFSET, C_PHASE,
+       C_WORDS, NCOLS };
+static const char *const csv_cols[NCOLS][2] = {
+	[C_ADDR] = { "address" }, [C_TYPE] = { "type" }, [C_NAME] = { "name" },
+	[C_FIELD] = { "field" }, [C_FC] = { "fc" }, [C_TABLE] = { "table" },
+	[C_ORDER] = { "word_order", "order" }, [C_SCALE] = { "scale" }, [C_OFFSET] = { "offset" },
+	[C_PHASE] = { "phase" }, [C_WORDS] = { "words", "count" },
+};
 
-	for (;;) {
-		char *c = strchr(p, ',');
-		if (n == max)
-			return -1;
-		cols[n++] = p;
-		if (!c)
-			break;
-		*c = '\0';
-		p = c + 1;
-	}
-	for (int i = 0; i < n; i++) {
-		char *s = cols[i], *end;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		end = s + strlen(s);
-		while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-			*--end = '\0';
-		cols[i] = s;
-	}
-	return n;
+/* A .csv profile being read (fp_csv_load's argument). */
+struct csv_profile {
+	const char *path;
+	struct fp_cfg_errors *e;
+	const struct defaults *df;
+	struct fp_mb_device_cfg *d;
+	size_t *cap;
+	int nh;          /* the header's columns; -1 before the header */
+	int col[NCOLS];  /* index of each column, -1 when absent */
+	int bad;
+};
+
+/* The record's value in column c, or NULL when the column is absent or the
+ * value empty. */
+static const char *csv_val(const struct csv_profile *p, const struct fp_csv_rec *r, int c)
+{
+	return p->col[c] >= 0 && r->f[p->col[c]][0] ? r->f[p->col[c]] : NULL;
 }
 
-static int col_index(char **hdr, int n, const char *name)
+static int csv_header(struct csv_profile *p, const struct fp_csv_rec *r)
 {
-	for (int i = 0; i < n; i++)
-		if (!strcasecmp(hdr[i], name))
-			return i;
-	return -1;
+	int c;
+
+	p->nh = r->n;
+	for (c = 0; c < NCOLS; c++) {
+		p->col[c] = fp_csv_col(r, csv_cols[c][0]);
+		if (p->col[c] < 0 && csv_cols[c][1])
+			p->col[c] = fp_csv_col(r, csv_cols[c][1]);
+	}
+	if (p->col[C_ADDR] < 0 || p->col[C_TYPE] < 0 ||
+	    (p->col[C_NAME] < 0 && p->col[C_FIELD] < 0)) {
+		csv_error(p->e, p->path, r->line, "the header needs the columns address, type and "
+			  "name (or field)");
+		return -1;
+	}
+	return 0;
+}
+
+/* fc, table and order; 0 or -1 (reported). */
+static int csv_where(const struct csv_profile *p, const struct fp_csv_rec *r,
+		     struct fp_mb_field *fl)
+{
+	const char *s;
+	int64_t v;
+	int t;
+
+	if ((s = csv_val(p, r, C_FC))) {
+		if (fp_parse_int64(s, 1, 4, &v) < 0) {
+			csv_error(p->e, p->path, r->line, "fc: '%s' is not 1, 2, 3 or 4", s);
+			return -1;
+		}
+		fl->table = v == 1 ? FP_MB_COIL : v == 2 ? FP_MB_DISCRETE : v == 3 ? FP_MB_HOLDING
+										   : FP_MB_INPUT;
+	}
+	if ((s = csv_val(p, r, C_TABLE))) {
+		t = fp_mb_table_from_name(s);
+		if (t < 0) {
+			csv_error(p->e, p->path, r->line,
+				  "table: '%s' is not coil, discrete, holding or input", s);
+			return -1;
+		}
+		fl->table = (enum fp_mb_table)t;
+	}
+	if ((s = csv_val(p, r, C_ORDER))) {
+		t = fp_mb_order_from_name(s);
+		if (t < 0) {
+			csv_error(p->e, p->path, r->line, "order: '%s' is not ABCD, CDAB, BADC or DCBA",
+				  s);
+			return -1;
+		}
+		fl->order = (enum fp_mb_order)t;
+	}
+	return 0;
+}
+
+/* The number in column c (scale, offset) into *out when given; 0 or -1. */
+static int csv_number(const struct csv_profile *p, const struct fp_csv_rec *r, int c,
+		      double *out)
+{
+	const char *s = csv_val(p, r, c);
+	char *end;
+
+	if (!s)
+		return 0;
+	*out = strtod(s, &end);
+	if (*end || end == s) {
+		csv_error(p->e, p->path, r->line, "%s: '%s' is not a number", csv_cols[c][0], s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The field name (field, else name) and the phase; 0 or -1. */
+static int csv_names(const struct csv_profile *p, const struct fp_csv_rec *r,
+		     struct fp_mb_field *fl)
+{
+	const char *nm = csv_val(p, r, C_FIELD), *ph = csv_val(p, r, C_PHASE);
+
+	if (!nm)
+		nm = p->col[C_NAME] >= 0 ? r->f[p->col[C_NAME]] : "";
+	if (!fp_name_valid(nm)) {
+		csv_error(p->e, p->path, r->line, "name: '%s' must be 1-64 characters of A-Z a-z "
+			  "0-9 _ - .", nm);
+		return -1;
+	}
+	fl->field = fp_xstrdup(nm);
+	if (ph && !phase_ok(ph)) {
+		csv_error(p->e, p->path, r->line, "phase: '%s' must be 1-16 characters of A-Z "
+			  "a-z 0-9 _ - .", ph);
+		return -1;
+	}
+	if (ph)
+		fl->phase = fp_xstrdup(ph);
+	return 0;
+}
+
+/* One register row into fl; 0 or -1 (reported; fl's names are then for
+ * field_free). */
+static int csv_register(const struct csv_profile *p, const struct fp_csv_rec *r,
+			struct fp_mb_field *fl)
+{
+	const char *s;
+	char mbuf[160];
+	const char *msg;
+	int64_t addr, words = 0;
+	int t;
+
+	field_defaults(fl, p->df);
+	fl->line = r->line;
+	if (r->n < p->nh) { /* more is fine: free text with commas in the last column */
+		csv_error(p->e, p->path, r->line, "%d columns, the header has %d", r->n, p->nh);
+		return -1;
+	}
+	s = r->f[p->col[C_ADDR]];
+	if (fp_parse_int64(s, 0, 65536, &addr) < 0) {
+		csv_error(p->e, p->path, r->line, "address: '%s' is not a number 0-65535", s);
+		return -1;
+	}
+	s = r->f[p->col[C_TYPE]];
+	t = fp_mb_type_from_name(s);
+	if (t < 0) {
+		csv_error(p->e, p->path, r->line, "type: '%s' is not a known type", s);
+		return -1;
+	}
+	fl->type = (enum fp_mb_type)t;
+	if (csv_where(p, r, fl) < 0 || csv_number(p, r, C_SCALE, &fl->scale) < 0 ||
+	    csv_number(p, r, C_OFFSET, &fl->offset) < 0)
+		return -1;
+	if ((s = csv_val(p, r, C_WORDS)) && fp_parse_int64(s, 1, 125, &words) < 0) {
+		csv_error(p->e, p->path, r->line, "words: '%s' is not 1-125", s);
+		return -1;
+	}
+	if (csv_names(p, r, fl) < 0)
+		return -1;
+	msg = field_finish(fl, addr, p->df->address_base, fl->type == FP_MB_STRING ? words : 0,
+			   mbuf, sizeof(mbuf));
+	if (!msg && words && fl->type != FP_MB_STRING && words != fl->count) {
+		snprintf(mbuf, sizeof(mbuf), "words: %lld, but %s spans %u registers",
+			 (long long)words, fp_mb_type_name(fl->type), fl->count);
+		msg = mbuf;
+	}
+	if (msg) {
+		csv_error(p->e, p->path, r->line, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* fp_csv_load's callback: the header, then one register per record. */
+static int csv_row(void *arg, const struct fp_csv_rec *r, const char *why)
+{
+	struct csv_profile *p = arg;
+	struct fp_mb_field fl;
+
+	if (why) {
+		csv_error(p->e, p->path, r->line, "%s", why);
+		p->bad++;
+		return 0;
+	}
+	if (p->nh < 0) {
+		if (csv_header(p, r) == 0)
+			return 0;
+		p->bad++;
+		return -ECANCELED; /* no register without the header */
+	}
+	if (csv_register(p, r, &fl) < 0) {
+		field_free(&fl);
+		p->bad++;
+		return 0;
+	}
+	add_field(p->d, p->cap, &fl);
+	return 0;
 }
 
 static int load_csv_profile(const char *path, struct fp_cfg_errors *e, const struct defaults *df,
 			    struct fp_mb_device_cfg *d, size_t *cap)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096], hdrbuf[4096], *hdr[64], *cols[64];
-	int nh = -1, lineno = 0, bad = 0;
-	int c_addr = -1, c_type = -1, c_name = -1, c_field = -1, c_fc = -1, c_table = -1,
-	    c_order = -1, c_scale = -1, c_offset = -1, c_phase = -1, c_words = -1;
+	struct csv_profile p = { path, e, df, d, cap, -1, { 0 }, 0 };
+	int lines = fp_csv_load(path, CSV_PROFILE_MAX, csv_row, &p);
 
-	if (!f) {
-		csv_error(e, path, 0, "cannot read the profile: %s", strerror(errno));
+	if (lines == -EFBIG) {
+		csv_error(e, path, 0, "cannot read the profile: larger than %d bytes", CSV_PROFILE_MAX);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		struct fp_mb_field fl;
-		int n, t;
-		int64_t addr, v;
-		const char *msg;
-		char mbuf[160];
-
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			csv_error(e, path, lineno, "line longer than %zu bytes", sizeof(line) - 1);
-			bad++;
-			break;
-		}
-		if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
-			continue;
-		if (nh < 0) {
-			snprintf(hdrbuf, sizeof(hdrbuf), "%s", line);
-			nh = split_csv(hdrbuf, hdr, 64);
-			c_addr = col_index(hdr, nh, "address");
-			c_type = col_index(hdr, nh, "type");
-			c_name = col_index(hdr, nh, "name");
-			c_field = col_index(hdr, nh, "field");
-			c_fc = col_index(hdr, nh, "fc");
-			c_table = col_index(hdr, nh, "table");
-			c_order = col_index(hdr, nh, "word_order");
-			if (c_order < 0)
-				c_order = col_index(hdr, nh, "order");
-			c_scale = col_index(hdr, nh, "scale");
-			c_offset = col_index(hdr, nh, "offset");
-			c_phase = col_index(hdr, nh, "phase");
-			c_words = col_index(hdr, nh, "words");
-			if (c_words < 0)
-				c_words = col_index(hdr, nh, "count");
-			if (c_addr < 0 || c_type < 0 || (c_name < 0 && c_field < 0)) {
-				csv_error(e, path, lineno, "the header needs the columns address, type and "
-					  "name (or field)");
-				bad++;
-				break;
-			}
-			continue;
-		}
-		n = split_csv(line, cols, 64);
-		if (n < nh) { /* more is fine: free text with commas in the last column */
-			csv_error(e, path, lineno, "%d columns, the header has %d", n, nh);
-			bad++;
-			continue;
-		}
-		field_defaults(&fl, df);
-		fl.line = lineno;
-		if (fp_parse_int64(cols[c_addr], 0, 65536, &addr) < 0) {
-			csv_error(e, path, lineno, "address: '%s' is not a number 0-65535", cols[c_addr]);
-			bad++;
-			continue;
-		}
-		t = fp_mb_type_from_name(cols[c_type]);
-		if (t < 0) {
-			csv_error(e, path, lineno, "type: '%s' is not a known type", cols[c_type]);
-			bad++;
-			continue;
-		}
-		fl.type = (enum fp_mb_type)t;
-		if (c_fc >= 0 && cols[c_fc][0]) {
-			if (fp_parse_int64(cols[c_fc], 1, 4, &v) < 0) {
-				csv_error(e, path, lineno, "fc: '%s' is not 1, 2, 3 or 4", cols[c_fc]);
-				bad++;
-				continue;
-			}
-			fl.table = v == 1 ? FP_MB_COIL : v == 2 ? FP_MB_DISCRETE : v == 3 ? FP_MB_HOLDING
-											   : FP_MB_INPUT;
-		}
-		if (c_table >= 0 && cols[c_table][0]) {
-			t = fp_mb_table_from_name(cols[c_table]);
-			if (t < 0) {
-				csv_error(e, path, lineno, "table: '%s' is not coil, discrete, holding or input",
-					  cols[c_table]);
-				bad++;
-				continue;
-			}
-			fl.table = (enum fp_mb_table)t;
-		}
-		if (c_order >= 0 && cols[c_order][0]) {
-			t = fp_mb_order_from_name(cols[c_order]);
-			if (t < 0) {
-				csv_error(e, path, lineno, "order: '%s' is not ABCD, CDAB, BADC or DCBA",
-					  cols[c_order]);
-				bad++;
-				continue;
-			}
-			fl.order = (enum fp_mb_order)t;
-		}
-		if (c_scale >= 0 && cols[c_scale][0]) {
-			char *end;
-			fl.scale = strtod(cols[c_scale], &end);
-			if (*end || end == cols[c_scale]) {
-				csv_error(e, path, lineno, "scale: '%s' is not a number", cols[c_scale]);
-				bad++;
-				continue;
-			}
-		}
-		if (c_offset >= 0 && cols[c_offset][0]) {
-			char *end;
-			fl.offset = strtod(cols[c_offset], &end);
-			if (*end || end == cols[c_offset]) {
-				csv_error(e, path, lineno, "offset: '%s' is not a number", cols[c_offset]);
-				bad++;
-				continue;
-			}
-		}
-		v = 0;
-		if (c_words >= 0 && cols[c_words][0] && fp_parse_int64(cols[c_words], 1, 125, &v) < 0) {
-			csv_error(e, path, lineno, "words: '%s' is not 1-125", cols[c_words]);
-			bad++;
-			continue;
-		}
-		{
-			const char *nm = c_field >= 0 && cols[c_field][0] ? cols[c_field] : cols[c_name];
-			if (!name_ok(nm, 64)) {
-				csv_error(e, path, lineno, "name: '%s' must be 1-64 characters of A-Z a-z "
-					  "0-9 _ - .", nm);
-				bad++;
-				continue;
-			}
-			fl.field = fp_xstrdup(nm);
-		}
-		if (c_phase >= 0 && cols[c_phase][0]) {
-			if (!name_ok(cols[c_phase], 16)) {
-				csv_error(e, path, lineno, "phase: '%s' must be 1-16 characters of A-Z "
-					  "a-z 0-9 _ - .", cols[c_phase]);
-				field_free(&fl);
-				bad++;
-				continue;
-			}
-			fl.phase = fp_xstrdup(cols[c_phase]);
-		}
-		msg = field_finish(&fl, addr, df->address_base, fl.type == FP_MB_STRING ? v : 0, mbuf,
-				   sizeof(mbuf));
-		if (!msg && v && fl.type != FP_MB_STRING && v != fl.count) {
-			snprintf(mbuf, sizeof(mbuf), "words: %lld, but %s spans %u registers",
-				 (long long)v, fp_mb_type_name(fl.type), fl.count);
-			msg = mbuf;
-		}
-		if (msg) {
-			csv_error(e, path, lineno, "%s", msg);
-			field_free(&fl);
-			bad++;
-			continue;
-		}
-		add_field(d, cap, &fl);
+	if (lines < 0 && lines != -ECANCELED) {
+		csv_error(e, path, 0, "cannot read the profile: %s", strerror(-lines));
+		return -1;
 	}
-	fclose(f);
-	if (nh < 0 && !bad) {
-		csv_error(e, path, lineno, "no header line (address,type,name,...)");
-		bad++;
+	if (p.nh < 0 && !p.bad) {
+		csv_error(e, path, lines, "no header line (address,type,name,...)");
+		p.bad++;
 	}
-	return bad ? -1 : 0;
+	return p.bad ? -1 : 0;
 }
 
 /* Resolves a profile name to a file: a path as given (relative to the
@@ -720,7 +707,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "name", &d->name) == 0)
 		fp_cfg_report(e, g, "name", "is required");
-	else if (d->name && !name_ok(d->name, 64))
+	else if (d->name && !fp_name_valid(d->name))
 		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", d->name);
 	for (i = 0; d->name && i + 1 < mc->ndevs; i++)
 		if (mc->devs[i].name && !strcmp(mc->devs[i].name, d->name))

@@ -55,13 +55,6 @@ static void sub_free(struct fp_mq_sub *s)
 	free((char *)s->own.time_path);
 }
 
-static void secret_free(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void fp_mq_config_free(struct fp_mq_config *c)
 {
 	size_t i, k;
@@ -75,7 +68,7 @@ void fp_mq_config_free(struct fp_mq_config *c)
 		free(b->host);
 		free(b->client_id);
 		free(b->username);
-		secret_free(b->password);
+		fp_free_secret(b->password);
 		free(b->ca_file);
 		free(b->cert_file);
 		free(b->key_file);
@@ -87,12 +80,11 @@ void fp_mq_config_free(struct fp_mq_config *c)
 	free(c);
 }
 
+/* mqtt://HOST[:PORT] (1883) or mqtts://HOST[:PORT] (8883, TLS); an IPv6
+ * address in brackets. */
 static int parse_url(struct mq_broker_cfg *b)
 {
 	const char *h;
-	const char *colon;
-	char *end;
-	long port;
 
 	if (!strncmp(b->url, "mqtt://", 7)) {
 		h = b->url + 7;
@@ -102,28 +94,9 @@ static int parse_url(struct mq_broker_cfg *b)
 		b->tls = true;
 		b->port = 8883;
 	} else {
-		return -1;
+		return -EINVAL;
 	}
-	if (*h == '[') {
-		const char *rb = strchr(h, ']');
-		if (!rb)
-			return -1;
-		b->host = fp_xasprintf("%.*s", (int)(rb - h - 1), h + 1);
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = strchr(h, ':');
-		b->host = colon ? fp_xasprintf("%.*s", (int)(colon - h), h) : fp_xstrdup(h);
-	}
-	if (!b->host[0] || strchr(b->host, '/'))
-		return -1;
-	if (colon) {
-		errno = 0;
-		port = strtol(colon + 1, &end, 10);
-		if (errno || *end || port < 1 || port > 65535)
-			return -1;
-		b->port = (int)port;
-	}
-	return 0;
+	return fp_parse_host_port(h, b->port, &b->host, &b->port);
 }
 
 static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct fp_cfg_errors *e,
@@ -261,7 +234,9 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 		return;
 	}
 	fp_cfg_check_keys(e, g, keys);
-	if (fp_cfg_get_string(e, g, "name", &b->name) == 0)
+	if (fp_cfg_get_string(e, g, "name", &b->name) > 0 && !fp_name_valid(b->name))
+		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", b->name);
+	if (!b->name) /* absent, or not a string (reported) */
 		b->name = fp_xasprintf("broker%zu", mc->n - 1);
 	for (i = 0; i + 1 < mc->n; i++)
 		if (!strcmp(mc->brokers[i].name, b->name))

@@ -1,13 +1,16 @@
 /* check_conf.c - configuration loading, validation and error reports. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "fp_check.h"
+#include "util.h"
 
 static char path[64];
 
@@ -257,6 +260,169 @@ START_TEST(test_conf_duration_and_size_units)
 }
 END_TEST
 
+struct want {
+	int line;
+	const char *text;
+};
+
+/* Loads text, which must give exactly the errors want[] (ended by a line
+ * 0): each at its line. */
+static void expect_errors(const char *text, const struct want *want)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	int n = load_text(text, &c, &e), i;
+
+	dump(&e);
+	for (i = 0; want[i].line; i++)
+		ck_assert_msg(has_error(&e, want[i].line, want[i].text), "%d: %s", want[i].line,
+			      want[i].text);
+	ck_assert_int_eq(n, i);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+
+/* Names follow one rule everywhere: a broker name that a device could
+ * not have is refused too, at its line; device names keep the rule. */
+START_TEST(test_conf_names_one_rule)
+{
+	expect_errors("mqtt: { brokers = (\n"
+		      "  { name = \"ok-1.b_2\"; url = \"mqtt://127.0.0.1\";\n"
+		      "    subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
+		      "  { name = \"bad name!\"; url = \"mqtt://[::1]:1883\";\n"
+		      "    subscriptions = ( { topic = \"b/#\"; format = \"tasmota\"; } ); } ); };\n"
+		      "modbus: { devices = (\n"
+		      "  { name = \"bad name!\"; url = \"tcp://127.0.0.1\";\n"
+		      "    registers = ( { field = \"p\"; address = 0; } ); } ); };\n",
+		      (const struct want[]){
+			      { 4, "mqtt.brokers[1].name: 'bad name!' must be 1-64 characters of "
+				   "A-Z a-z 0-9 _ - ." },
+			      { 7, "modbus.devices[0].name: 'bad name!' must be 1-64 characters of "
+				   "A-Z a-z 0-9 _ - ." },
+			      { 0, NULL } });
+	/* A name that is not a string: reported, and the default name keeps
+	 * the duplicate check working. */
+	expect_errors("mqtt: { brokers = ( { name = 7; url = \"mqtt://h:1\";\n"
+		      "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
+		      "  { name = 8; url = \"mqtt://[::1]x\";\n"
+		      "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); } ); };\n",
+		      (const struct want[]){
+			      { 1, "name: expected a string" },
+			      { 3, "name: expected a string" },
+			      { 3, "'mqtt://[::1]x' must be mqtt://HOST[:PORT]" },
+			      { 0, NULL } });
+}
+END_TEST
+
+START_TEST(test_util_name_valid)
+{
+	char s[FP_NAME_MAX + 2];
+
+	ck_assert(fp_name_valid("pdu-a_1.B"));
+	ck_assert(!fp_name_valid(""));
+	ck_assert(!fp_name_valid("a b"));
+	ck_assert(!fp_name_valid("bad name!"));
+	ck_assert(!fp_name_valid("caf\xc3\xa9"));
+	ck_assert(!fp_name_valid("a/b"));
+	memset(s, 'x', sizeof(s) - 2);
+	s[FP_NAME_MAX] = '\0';
+	ck_assert(fp_name_valid(s)); /* 64 */
+	s[FP_NAME_MAX] = 'x';
+	s[FP_NAME_MAX + 1] = '\0';
+	ck_assert(!fp_name_valid(s)); /* 65 */
+}
+END_TEST
+
+START_TEST(test_util_host_port)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		const char *host;
+		int port;
+	} cases[] = {
+		{ "h.example", 0, "h.example", 99 },       /* no port: the default */
+		{ "10.0.0.5:502", 0, "10.0.0.5", 502 },
+		{ "[::1]:1883", 0, "::1", 1883 },
+		{ "[fd00::5]", 0, "fd00::5", 99 },
+		{ "h:1", 0, "h", 1 },
+		{ "h:65535", 0, "h", 65535 },
+		{ "h:0", -ERANGE, NULL, 0 },               /* bad ports */
+		{ "h:65536", -ERANGE, NULL, 0 },
+		{ "h:", -ERANGE, NULL, 0 },
+		{ "h:x1", -ERANGE, NULL, 0 },
+		{ "h:+80", -ERANGE, NULL, 0 },
+		{ "h: 80", -ERANGE, NULL, 0 },
+		{ "h:80/", -ERANGE, NULL, 0 },
+		{ "[::1]:0", -ERANGE, NULL, 0 },
+		{ "", -EINVAL, NULL, 0 },                   /* empty hosts */
+		{ ":80", -EINVAL, NULL, 0 },
+		{ "[]:80", -EINVAL, NULL, 0 },
+		{ "[::1", -EINVAL, NULL, 0 },               /* brackets */
+		{ "[::1]x", -EINVAL, NULL, 0 },
+		{ "[::1]80", -EINVAL, NULL, 0 },
+		{ "fd00::5", -EINVAL, NULL, 0 },            /* IPv6 needs them */
+		{ "fd00::5:502", -EINVAL, NULL, 0 },
+		{ "h/x:80", -EINVAL, NULL, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *host = NULL;
+		int port = -1, rc = fp_parse_host_port(cases[i].s, 99, &host, &port);
+		ck_assert_msg(rc == cases[i].rc, "'%s': %d", cases[i].s, rc);
+		if (rc == 0) {
+			ck_assert_str_eq(host, cases[i].host);
+			ck_assert_int_eq(port, cases[i].port);
+		} else {
+			ck_assert_ptr_null(host);
+			ck_assert_int_eq(port, -1);
+		}
+		free(host);
+	}
+}
+END_TEST
+
+START_TEST(test_util_mkdirs_and_secret)
+{
+	char top[64], p[160];
+	struct stat st;
+	FILE *f;
+	char *secret;
+
+	snprintf(top, sizeof(top), "/tmp/fp-check-mkdirs-%d", (int)getpid());
+	snprintf(p, sizeof(p), "%s/a/b//c/", top);
+	ck_assert_int_eq(fp_mkdirs(p, 0700), 0);            /* nested */
+	snprintf(p, sizeof(p), "%s/a/b/c", top);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(fp_mkdirs(p, 0700), 0);            /* existing */
+	snprintf(p, sizeof(p), "%s/a/file", top);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(fp_mkdirs(p, 0700), -ENOTDIR);     /* a file is the path */
+	snprintf(p, sizeof(p), "%s/a/file/d", top);
+	ck_assert_int_eq(fp_mkdirs(p, 0700), -ENOTDIR);     /* a file in the way */
+	ck_assert_int_eq(fp_mkdirs("", 0700), -ENOENT);
+	ck_assert_int_eq(fp_mkdirs("/", 0700), 0);
+	snprintf(p, sizeof(p), "%s/a/file", top);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/a/b/c", top);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/a/b", top);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/a", top);
+	rmdir(p);
+	ck_assert_int_eq(rmdir(top), 0);
+
+	secret = fp_xstrdup("hunter2");
+	fp_free_secret(secret);
+	fp_free_secret(NULL);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -271,6 +437,10 @@ static Suite *conf_suite(void)
 	tcase_add_test(errs, test_conf_roles_tls_files_ranges);
 	tcase_add_test(errs, test_conf_include_reports_included_file);
 	tcase_add_test(errs, test_conf_missing_file);
+	tcase_add_test(errs, test_conf_names_one_rule);
+	tcase_add_test(core, test_util_name_valid);
+	tcase_add_test(core, test_util_host_port);
+	tcase_add_test(core, test_util_mkdirs_and_secret);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errs);
 	return s;

@@ -244,6 +244,143 @@ START_TEST(test_modbus_config_sentinels_and_bit)
 }
 END_TEST
 
+/* Writes text to a temporary .csv profile and parses a device using it. */
+static struct fp_mb_config *parse_csv_profile(const char *text, struct fp_cfg_errors *errs,
+					      char *csv, size_t csvlen)
+{
+	char conf[512];
+	struct fp_mb_config *mc;
+	FILE *fp;
+
+	snprintf(csv, csvlen, "/tmp/fp-check-modbus-%d.csv", (int)getpid());
+	fp = fopen(csv, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	snprintf(conf, sizeof(conf),
+		 "modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:502\"; "
+		 "profile = \"%s\"; } ); };", csv);
+	mc = parse_modbus(conf, errs);
+	unlink(csv);
+	return mc;
+}
+
+/* A .csv profile that must be refused with exactly the messages want[]
+ * (each after the file's name). */
+static void csv_profile_fails(const char *text, const char *const *want)
+{
+	struct fp_cfg_errors errs;
+	char csv[64], where[160];
+	size_t i;
+
+	ck_assert_ptr_null(parse_csv_profile(text, &errs, csv, sizeof(csv)));
+	for (i = 0; want[i]; i++) {
+		ck_assert_uint_gt(errs.n, i);
+		snprintf(where, sizeof(where), "%s%s", csv, want[i]);
+		ck_assert_str_eq(errs.msgs[i], where);
+	}
+	ck_assert_uint_eq(errs.n, i);
+	fp_cfg_errors_reset(&errs);
+}
+
+/* A .csv profile is RFC 4180: quoted fields hold commas, doubled quotes
+ * and line breaks without shifting the columns after them; errors name
+ * the file and the line. */
+START_TEST(test_modbus_csv_profile_quoting)
+{
+	struct fp_cfg_errors errs;
+	struct fp_mb_config *mc;
+	const struct fp_mb_device_cfg *d;
+	char csv[64];
+
+	mc = parse_csv_profile(
+		"# comment, with \"quotes\"\n"
+		"address,description,type,name,phase\n"
+		"0,\"Voltage, L1-N\",float32,voltage_v,L1\n"
+		"6,\"Current \"\"L1\"\", in A\",float32,\"current_a\",\"L1\"\n"
+		"\"12\",\"Active power,\nall phases\",float32,power_w,\n"
+		"  # a comment between records\n"
+		"14 , \"\" , uint16 , \"status\" , \n",
+		&errs, csv, sizeof(csv));
+	ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	d = &mc->devs[0];
+	ck_assert_int_eq(d->nfields, 4);
+	ck_assert_str_eq(d->fields[0].field, "voltage_v");
+	ck_assert_str_eq(d->fields[0].phase, "L1");
+	ck_assert_int_eq(d->fields[0].type, FP_MB_FLOAT32);
+	ck_assert_uint_eq(d->fields[0].address, 0);
+	ck_assert_int_eq(d->fields[0].line, 3);
+	ck_assert_str_eq(d->fields[1].field, "current_a");
+	ck_assert_str_eq(d->fields[1].phase, "L1");
+	ck_assert_uint_eq(d->fields[1].address, 6);
+	ck_assert_int_eq(d->fields[1].line, 4);
+	ck_assert_str_eq(d->fields[2].field, "power_w");
+	ck_assert_ptr_null(d->fields[2].phase);
+	ck_assert_uint_eq(d->fields[2].address, 12);
+	ck_assert_int_eq(d->fields[2].line, 5);
+	ck_assert_str_eq(d->fields[3].field, "status");
+	ck_assert_int_eq(d->fields[3].type, FP_MB_UINT16);
+	ck_assert_uint_eq(d->fields[3].address, 14);
+	ck_assert_int_eq(d->fields[3].line, 8);
+	fp_mb_config_free(mc);
+	fp_cfg_errors_reset(&errs);
+
+	/* Errors: after a record of two lines, at the right line; a quote
+	 * not closed (where it opens); too few columns; a bad value in a
+	 * quoted field; no header; a header without the needed columns. */
+	csv_profile_fails("address,type,name,description\n"
+			  "0,float32,a,\"two\nlines\"\n"
+			  "2,float32,b\n"
+			  "\"x4\",float32,c,\"d\"\n"
+			  "6,float32,d,\"open\n",
+			  (const char *const[]){ ":4: 3 columns, the header has 4",
+						 ":5: address: 'x4' is not a number 0-65535",
+						 ":6: a quoted field is not closed", NULL });
+	csv_profile_fails("# only a comment\n\n",
+			  (const char *const[]){ ":2: no header line (address,type,name,...)", NULL });
+	csv_profile_fails("address,kind,name\n0,float32,a\n",
+			  (const char *const[]){ ":1: the header needs the columns address, type "
+						 "and name (or field)", NULL });
+}
+END_TEST
+
+/* Device names: 1-64 of A-Z a-z 0-9 _ - .; a TCP URL takes [v6]:port. */
+START_TEST(test_modbus_device_name_and_url)
+{
+	static const struct {
+		const char *name, *url, *err;
+	} cases[] = {
+		{ "pdu-a_1.b", "tcp://[::1]:1502", NULL },
+		{ "bad name!", "tcp://127.0.0.1", "name: 'bad name!' must be 1-64 characters" },
+		{ "x", "tcp://[::1]x", "expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]" },
+		{ "x", "tcp://fd00::5:502", "expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]" },
+		{ "x", "tcp://h:70000", "the port must be 1-65535" },
+	};
+	struct fp_cfg_errors errs;
+	struct fp_mb_config *mc;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "modbus: { devices = ( { name = \"%s\"; url = \"%s\"; registers = (\n"
+			 "  { field = \"p\"; address = 0; } ); } ); };", cases[i].name, cases[i].url);
+		mc = parse_modbus(text, &errs);
+		if (!cases[i].err) {
+			ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+			ck_assert_str_eq(mc->devs[0].host, "::1");
+			ck_assert_int_eq(mc->devs[0].port, 1502);
+			fp_mb_config_free(mc);
+		} else {
+			ck_assert_ptr_null(mc);
+			ck_assert_int_eq(errs.n, 1);
+			ck_assert_msg(strstr(errs.msgs[0], cases[i].err), "%s", errs.msgs[0]);
+		}
+		fp_cfg_errors_reset(&errs);
+	}
+}
+END_TEST
+
 START_TEST(test_modbus_string_and_bits)
 {
 	struct fp_mb_field f = fld(FP_MB_STRING, FP_MB_ABCD);
@@ -571,6 +708,8 @@ static Suite *modbus_suite(void)
 	tcase_add_test(dec, test_modbus_scale_offset);
 	tcase_add_test(dec, test_modbus_sentinels);
 	tcase_add_test(dec, test_modbus_config_sentinels_and_bit);
+	tcase_add_test(dec, test_modbus_csv_profile_quoting);
+	tcase_add_test(dec, test_modbus_device_name_and_url);
 	tcase_add_test(dec, test_modbus_string_and_bits);
 	tcase_add_test(dec, test_modbus_names);
 	tcase_add_test(plan, test_modbus_plan_coalesces);
