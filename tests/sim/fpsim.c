@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <modbus.h>
 #include <signal.h>
@@ -373,6 +374,21 @@ static void sunspec_values(struct unit *u)
 	}
 }
 
+/* A whole decimal number of an option, or exit 2 naming it. */
+static int num(const char *what, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < INT_MIN || v > INT_MAX) {
+		fprintf(stderr, "fpsim: %s: '%s' is not a whole number\n", what, s);
+		exit(2);
+	}
+	return (int)v;
+}
+
 static int load_unit(struct unit *u, const char *spec)
 {
 	bool has_base = false;
@@ -388,7 +404,7 @@ static int load_unit(struct unit *u, const char *spec)
 		return -1;
 	}
 	*colon = '\0';
-	u->id = atoi(s);
+	u->id = num("unit id", s);
 	opts = strchr(colon + 1, ',');
 	if (opts)
 		*opts++ = '\0';
@@ -403,9 +419,9 @@ static int load_unit(struct unit *u, const char *spec)
 		else if (!strcmp(tok, "loose"))
 			u->loose = true;
 		else if (!strncmp(tok, "busy=", 5))
-			u->busy = atoi(tok + 5);
+			u->busy = num("busy", tok + 5);
 		else if (!strncmp(tok, "delay=", 6))
-			u->delay_ms = atoi(tok + 6);
+			u->delay_ms = num("delay", tok + 6);
 		else if (!strncmp(tok, "power=", 6))
 			u->power = strtod(tok + 6, NULL);
 		else if (!strncmp(tok, "energy=", 7))
@@ -415,11 +431,11 @@ static int load_unit(struct unit *u, const char *spec)
 		else if (!strncmp(tok, "reset_at=", 9))
 			u->reset_at = strtod(tok + 9, NULL);
 		else if (!strncmp(tok, "disconnect=", 11))
-			u->disconnect_every = atoi(tok + 11);
+			u->disconnect_every = num("disconnect", tok + 11);
 		else if (!strncmp(tok, "garbage=", 8))
-			u->garbage_every = atoi(tok + 8);
+			u->garbage_every = num("garbage", tok + 8);
 		else if (!strncmp(tok, "base=", 5)) {
-			u->ss_base = (unsigned)atoi(tok + 5);
+			u->ss_base = (unsigned)num("base", tok + 5);
 			has_base = true;
 		}
 		else if (!strcmp(tok, "common65"))
@@ -551,7 +567,7 @@ static int answer(modbus_t *ctx, uint8_t *q, int len)
 static int serve_tcp(const char *hostport, const char *port_file)
 {
 	char *host = fp_xstrdup(hostport), *colon = strrchr(host, ':');
-	int port = colon ? atoi(colon + 1) : 1502, ls, maxfd;
+	int port = colon ? num("port", colon + 1) : 1502, ls, maxfd;
 	modbus_t *ctx;
 	fd_set all;
 
@@ -662,7 +678,7 @@ static int serve_rtu(const char *spec)
 
 	if (colon) {
 		*colon = '\0';
-		baud = atoi(colon + 1);
+		baud = num("baud", colon + 1);
 	}
 	ctx = modbus_new_rtu(dev, baud, 'N', 8, 1);
 	if (!ctx) {
