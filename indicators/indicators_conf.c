@@ -47,6 +47,9 @@ static int parse_members(const config_setting_t *g, const char *key, struct fp_c
 	return 0;
 }
 
+/* For fp_cfg_get_role: the meter roles, as the loader installs them. */
+static const struct fp_config roles_only = { .role_name = fp_role_name };
+
 static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 			struct fp_ind_meter_cfg *m)
 {
@@ -68,7 +71,7 @@ static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 	if (fp_cfg_get_string(e, g, "device", &m->device) <= 0)
 		fp_cfg_report(e, g, "device", "is required (the device tag of the meter's points)");
 	fp_cfg_get_string(e, g, "name", &m->name);
-	fp_cfg_get_role(e, g, "role", &m->role);
+	fp_cfg_get_role(e, g, "role", &roles_only, &m->role);
 	fp_cfg_get_string(e, g, "field", &m->field);
 	if (fp_cfg_get_enum(e, g, "kind", kinds, &k) > 0)
 		m->kind = k;
