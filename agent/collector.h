@@ -1,10 +1,11 @@
 /* collector.h - the collector interface (chrony's driver table).
  *
  * Each collector type has one const ops table, at the end of its own file
- * and listed in fp_collectors[] (agent/plugins.c; compiled in, no dlopen).  It owns one top-level config group: parse
- * turns the group into the type's own config (reporting problems through
- * the shared error sink); create makes a run-time instance that pushes its
- * points to the core from its own threads (fp_push_fn, thread-safe);
+ * and listed in fp_collectors[] (agent/plugins.c; compiled in, no dlopen).
+ * It owns one top-level config group: parse turns the group into the
+ * type's own config (reporting problems through the shared error sink);
+ * create makes a run-time instance that pushes its points to the core
+ * from its own threads (fp_push_fn, thread-safe);
  * gather polls once in the calling thread (--test, --once).  A collector
  * never sleeps in the caller's thread outside gather, never exits and never
  * calls an output.  The ops take the type's config and instance as void
