@@ -37,20 +37,10 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 			       strerror(-rc));
 			goto fail;
 		}
-		a->outputs = fp_xcalloc(cfg->nfiles + cfg->ninflux + 1, sizeof(*a->outputs));
-		for (i = 0; i < cfg->nfiles; i++) {
-			const struct fp_file_output_cfg *f = &cfg->files[i];
-			char *path = (strcmp(f->path, "-") == 0 || f->path[0] == '/')
-				? fp_xstrdup(f->path)
-				: fp_xasprintf("%s/%s", cfg->state_dir, f->path);
-			struct fp_output *o = fp_output_file_new(f, path, (size_t)cfg->queue_max);
-			free(path);
-			a->outputs[a->noutputs++] = o;
-			if (fp_output_start(o) < 0)
-				goto fail;
-		}
-		for (i = 0; i < cfg->ninflux; i++) {
-			struct fp_output *o = fp_output_influx_new(&cfg->influx[i], cfg->state_dir);
+		a->outputs = fp_xcalloc(cfg->noutputs + 1, sizeof(*a->outputs));
+		for (i = 0; i < cfg->noutputs; i++) {
+			const struct fp_output_cfg *oc = &cfg->outputs[i];
+			struct fp_output *o = oc->ops->create(oc->oc, oc->name, cfg);
 			a->outputs[a->noutputs++] = o;
 			if (fp_output_start(o) < 0)
 				goto fail;
@@ -61,10 +51,12 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 		 * still collects and delivers, without the indicators */
 		a->ind = fp_ind_new(cfg, fp_agent_push, a);
 	}
-	for (i = 0; fp_collectors[i]; i++)
-		if (cfg->collector_cfg[i])
-			a->collectors[i] = fp_collectors[i]->create(cfg->collector_cfg[i], cfg,
-								    fp_agent_push, a);
+	a->collectors = fp_xcalloc(cfg->ncollectors + 1, sizeof(*a->collectors));
+	for (i = 0; i < cfg->ncollectors; i++) {
+		struct fp_collector *c = &a->collectors[a->ncollectors++];
+		c->ops = cfg->collectors[i].ops;
+		c->inst = c->ops->create(cfg->collectors[i].cc, cfg, fp_agent_push, a);
+	}
 	fp_sched_add(&a->sched, cfg->interval_ms * 1000000LL, cfg->round_interval, tick, a);
 	return a;
 fail:
@@ -78,10 +70,11 @@ int fp_agent_start(struct fp_agent *a, bool push_only)
 
 	if (!push_only && fp_ind_start(a->ind) < 0)
 		return -1;
-	for (i = 0; fp_collectors[i]; i++) {
-		if (!a->collectors[i] || (push_only && fp_collectors[i]->gather))
+	for (i = 0; i < a->ncollectors; i++) {
+		const struct fp_collector *c = &a->collectors[i];
+		if (push_only && c->ops->gather)
 			continue;
-		if (fp_collectors[i]->start(a->collectors[i]) < 0)
+		if (c->ops->start(c->inst) < 0)
 			return -1;
 	}
 	return 0;
@@ -99,9 +92,8 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 	pthread_cond_broadcast(&a->room);
 	pthread_mutex_unlock(&a->lock);
 	/* Collectors first: nothing new arrives while the outputs drain. */
-	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i])
-			fp_collectors[i]->stop(a->collectors[i]);
+	for (i = 0; i < a->ncollectors; i++)
+		a->collectors[i].ops->stop(a->collectors[i].inst);
 	/* Then the indicator engine: what it holds is counted in the ledger. */
 	{
 		/* Not under the lock: the engine's thread pushes through it. */
@@ -127,9 +119,9 @@ void fp_agent_free(struct fp_agent *a)
 	if (!a)
 		return;
 	fp_agent_stop(a, a->cfg->shutdown_timeout_ms);
-	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i])
-			fp_collectors[i]->destroy(a->collectors[i]);
+	for (i = 0; i < a->ncollectors; i++)
+		a->collectors[i].ops->destroy(a->collectors[i].inst);
+	free(a->collectors);
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_free(a->outputs[i]);
 	free(a->outputs);
@@ -158,9 +150,8 @@ static void self_metrics(struct fp_agent *a, struct fp_batch *b, int64_t now)
 		fp_point_int(p, "rss_kb", rss);
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_metrics(a->outputs[i], b, c->site, c->hostname, now);
-	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i])
-			fp_collectors[i]->metrics(a->collectors[i], b, c->site, c->hostname, now);
+	for (i = 0; i < a->ncollectors; i++)
+		a->collectors[i].ops->metrics(a->collectors[i].inst, b, c->site, c->hostname, now);
 	fp_ind_metrics(a->ind, b, c->site, c->hostname, now);
 }
 
@@ -168,9 +159,9 @@ void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
 {
 	size_t i;
 
-	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i] && fp_collectors[i]->gather)
-			fp_collectors[i]->gather(a->collectors[i], b);
+	for (i = 0; i < a->ncollectors; i++)
+		if (a->collectors[i].ops->gather)
+			a->collectors[i].ops->gather(a->collectors[i].inst, b);
 	a->gathers++;
 	if (a->cfg->self_metrics)
 		self_metrics(a, b, fp_real_ns());
@@ -199,8 +190,8 @@ void fp_agent_push(void *agent, struct fp_batch *b)
 	while (!atomic_load(&a->stopping) && saturated(a)) {
 		if (!waited)
 			fp_complain(&a->bp_log, LOG_WARNING, "agent: every output is full: the "
-				    "collectors wait (nothing is dropped; MQTT messages stay with "
-				    "the broker); counted in backpressure_waits");
+				    "collectors wait (nothing is dropped; pushed messages stay "
+				    "unacknowledged at their source); counted in backpressure_waits");
 		waited = true;
 		a->backpressure_waits++;
 		fp_mono_deadline(&dl, 100);
@@ -285,8 +276,8 @@ static int64_t sum_field(const struct fp_batch *b, const char *key)
 	for (i = 0; i < b->n; i++) {
 		const struct fp_field *f = fp_point_field(&b->pts[i], key);
 		const char *comp = fp_point_tag_value(&b->pts[i], "component");
-		/* "type/instance" only: finer points (an MQTT subscription)
-		 * repeat what their instance already counts. */
+		/* "type/instance" only: finer points (a subscription of a
+		 * broker) repeat what their instance already counts. */
 		if (comp && strchr(comp, '/') && strchr(strchr(comp, '/') + 1, '/'))
 			continue;
 		if (f && f->type == FP_INT)
@@ -299,23 +290,33 @@ void fp_agent_status(struct fp_agent *a, char *buf, size_t len)
 {
 	const struct fp_config *c = a->cfg;
 	struct fp_batch outs, cols;
-	size_t i;
+	size_t i, n = 0;
 
 	/* From the same self-metrics the outputs and collectors write. */
 	fp_batch_init(&outs);
 	fp_batch_init(&cols);
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_metrics(a->outputs[i], &outs, c->site, c->hostname, 0);
-	for (i = 0; fp_collectors[i]; i++)
-		if (a->collectors[i])
-			fp_collectors[i]->metrics(a->collectors[i], &cols, c->site, c->hostname, 0);
-	snprintf(buf, len,
-		 "%lld device polls (%lld failed), %lld MQTT messages, %llu points gathered, "
-		 "%lld written, %lld in spools",
-		 (long long)sum_field(&cols, "polls"), (long long)sum_field(&cols, "poll_errors"),
-		 (long long)sum_field(&cols, "mqtt_messages"), (unsigned long long)a->points_gathered,
-		 (long long)sum_field(&outs, "points_written"),
-		 (long long)sum_field(&outs, "points_spooled"));
+	for (i = 0; i < a->ncollectors; i++)
+		a->collectors[i].ops->metrics(a->collectors[i].inst, &cols, c->site, c->hostname, 0);
+	/* Every collector type's count, configured or not. */
+	for (i = 0; fp_collectors[i]; i++) {
+		const struct fp_collector_ops *ops = fp_collectors[i];
+		if (!ops->status_field || n >= len)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%lld %s",
+				      (long long)sum_field(&cols, ops->status_field), ops->status_what);
+		if (ops->status_failed && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " (%lld failed)",
+					      (long long)sum_field(&cols, ops->status_failed));
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, ", ");
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "%llu points gathered, %lld written, %lld in spools",
+			 (unsigned long long)a->points_gathered,
+			 (long long)sum_field(&outs, "points_written"),
+			 (long long)sum_field(&outs, "points_spooled"));
 	fp_batch_reset(&outs);
 	fp_batch_reset(&cols);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collector.h"
 #include "conf.h"
 #include "log.h"
 #include "output.h"
@@ -23,7 +24,8 @@ struct fp_agent {
 	const struct fp_config *cfg;
 	struct fp_output **outputs;
 	size_t noutputs;
-	void *collectors[4]; /* instances, per entry of fp_collectors[] */
+	struct fp_collector *collectors; /* one per configured collector (owned) */
+	size_t ncollectors;
 	struct fp_ind *ind;  /* the indicator engine (NULL in dry runs) */
 	pthread_mutex_t lock; /* dispatch from the collectors' threads */
 	pthread_cond_t room;  /* backpressure: waits for an output with room */
@@ -45,7 +47,7 @@ void fp_agent_free(struct fp_agent *a);
 void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms);
 
 /* Starts the collectors' threads (the daemon); with push_only, only the
- * collectors that push (MQTT), for --test --test-wait. */
+ * collectors that push (those without gather), for --test --test-wait. */
 int fp_agent_start(struct fp_agent *a, bool push_only);
 /* Gathers everything now, in this thread (collectors once, then the
  * self-metrics) into b: --test and --once. */
@@ -53,8 +55,8 @@ void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);
 /* Encodes and dispatches b (thread-safe; the collectors' push callback).
  * While every output is saturated (queue full, spool unwritable) the
  * caller waits, in steps of 100 ms, until one has room or the agent
- * stops: a collector is held back rather than its points dropped (an MQTT
- * message then stays unacknowledged with its broker). */
+ * stops: a collector is held back rather than its points dropped (a
+ * pushed message then stays unacknowledged at its source). */
 void fp_agent_push(void *agent, struct fp_batch *b);
 /* Encodes b once and hands it to every output (or stdout when dry_run).
  * Returns the number of points written into line protocol. */

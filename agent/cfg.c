@@ -397,3 +397,24 @@ void fp_cfg_check_readable(struct fp_cfg_errors *e, const config_setting_t *g, c
 	if (path && access(path, R_OK) != 0)
 		report(e, g, key, "cannot read '%s': %s", path, strerror(errno));
 }
+
+int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    const char *(*role_name)(size_t i), char **out)
+{
+	struct fp_buf list;
+	const char *r;
+	size_t i;
+	int rc = fp_cfg_get_string(e, g, key, out);
+
+	if (rc <= 0 || !role_name)
+		return rc;
+	for (i = 0; (r = role_name(i)) != NULL; i++)
+		if (strcmp(r, *out) == 0)
+			return rc;
+	fp_buf_init(&list, 4096);
+	for (i = 0; (r = role_name(i)) != NULL; i++)
+		fp_buf_printf(&list, "%s%s", i ? ", " : "", r);
+	report(e, g, key, "'%s' is not an indicator role (one of: %s)", *out, list.data);
+	fp_buf_reset(&list);
+	return -1;
+}

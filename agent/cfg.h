@@ -71,6 +71,14 @@ int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 void fp_cfg_check_readable(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 			   const char *path);
 
+/* Reads the string key of g into *out (as fp_cfg_get_string) and reports
+ * a value that is not a meter role, naming them all: role_name gives the
+ * i-th role, NULL past the last (the loader installs the indicators' table
+ * in struct fp_config's role_name; a NULL role_name accepts any string).
+ * Returns as the getter. */
+int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    const char *(*role_name)(size_t i), char **out);
+
 /* The setting of key in g when present, else g itself: the line a
  * problem with an optional key is reported at. */
 const config_setting_t *fp_cfg_where(const config_setting_t *g, const char *key);

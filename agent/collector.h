@@ -1,13 +1,16 @@
 /* collector.h - the collector interface (chrony's driver table).
  *
- * Each collector type has one const ops table, listed in agent/collector.c
- * (compiled in, no dlopen).  It owns one top-level config group: parse
- * turns the group into the type's own config (reporting problems through
- * the shared error sink); create makes a run-time instance that pushes its
- * points to the core from its own threads (fp_push_fn, thread-safe);
+ * Each collector type has one const ops table, at the end of its own file
+ * and listed in fp_collectors[] (agent/plugins.c; compiled in, no dlopen).
+ * It owns one top-level config group: parse turns the group into the
+ * type's own config (reporting problems through the shared error sink);
+ * create makes a run-time instance that pushes its points to the core
+ * from its own threads (fp_push_fn, thread-safe);
  * gather polls once in the calling thread (--test, --once).  A collector
  * never sleeps in the caller's thread outside gather, never exits and never
- * calls an output.
+ * calls an output.  The ops take the type's config and instance as void
+ * pointers; the loader keeps the configs (struct fp_config's collectors),
+ * the agent the instances (struct fp_collector).
  */
 #ifndef FP_COLLECTOR_H
 #define FP_COLLECTOR_H
@@ -21,7 +24,7 @@
 typedef void (*fp_push_fn)(void *arg, struct fp_batch *b);
 
 struct fp_collector_ops {
-	const char *group; /* top-level config group, e.g. "modbus" */
+	const char *group; /* its top-level config group */
 	void *(*parse)(const config_setting_t *g, const struct fp_config *c,
 		       struct fp_cfg_errors *errs); /* NULL on errors */
 	void (*free_config)(void *cc);
@@ -33,10 +36,20 @@ struct fp_collector_ops {
 	void (*metrics)(void *inst, struct fp_batch *b, const char *site, const char *host,
 			int64_t ts_ns);
 	void (*destroy)(void *inst);
+	/* Its part of the one-line status (systemd STATUS=), from the
+	 * self-metrics of all its instances: "<sum of status_field>
+	 * <status_what>[ (<sum of status_failed> failed)]".  Optional. */
+	const char *status_field, *status_what, *status_failed;
+};
+
+/* A collector instance: what ops->create made (owned by the agent, freed
+ * with ops->destroy). */
+struct fp_collector {
+	const struct fp_collector_ops *ops;
+	void *inst;
 };
 
 /* NULL-terminated, in config order of precedence. */
 extern const struct fp_collector_ops *const fp_collectors[];
-#define FP_MAX_COLLECTORS 4
 
 #endif

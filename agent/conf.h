@@ -6,8 +6,10 @@
  * keys are errors); the caller then applies a config that had no problem.
  * SIGHUP builds a fresh struct and swaps it in only if it validates.
  *
- * Collectors read their own groups later through the fp_cfg_get_* helpers,
- * which use the same error sink.  The libconfig tree stays alive inside the
+ * The plugins (fp_collectors[] and fp_outputs[], agent/plugins.c) parse
+ * their own groups through the fp_cfg_get_* helpers, which use the same
+ * error sink; the loader keeps what is common to them (the outputs group,
+ * the output names).  The libconfig tree stays alive inside the
  * struct fp_config until fp_config_free.
  */
 #ifndef FP_CONF_H
@@ -19,41 +21,25 @@
 #include <stdint.h>
 
 #include "cfg.h"
-#include "lineproto.h"
 #include "util.h"
 
-struct fp_file_output_cfg {
-	char *name;
-	char *path; /* "-" is stdout; relative paths are under state_dir */
-	enum fp_precision precision;
-	bool fsync;
+struct fp_collector_ops;
+struct fp_output_ops;
+
+/* A configured collector: its type and its parsed group (owned, freed
+ * with ops->free_config). */
+struct fp_collector_cfg {
+	const struct fp_collector_ops *ops;
+	void *cc;
 };
 
-enum fp_influx_api { FP_INFLUX_V1, FP_INFLUX_V2 };
-
-struct fp_influx_output_cfg {
+/* A configured output: its type, its name (owned) and its parsed element
+ * of outputs.<type> (owned, freed with ops->free_config). */
+struct fp_output_cfg {
+	const struct fp_output_ops *ops;
 	char *name;
-	char *url;   /* http(s)://host:port[/prefix] */
-	enum fp_influx_api api;
-	/* v1 */
-	char *database, *retention_policy, *username, *password; /* password from a file */
-	/* v2 */
-	char *org, *bucket, *token;                                /* token from a file */
-	int64_t batch_size;
-	int64_t flush_interval_ms;
-	bool gzip;
-	int64_t timeout_ms, connect_timeout_ms;
-	char *ca_file, *cert_file, *key_file;
-	bool insecure_skip_verify;
-	uint64_t spool_max;
-	int fsync; /* enum fp_fsync */
-	int64_t fsync_interval_ms;
-	int64_t retry_max_ms;
+	void *oc;
 };
-
-/* Deep copy (secrets included) and free (secrets wiped). */
-void fp_influx_cfg_copy(struct fp_influx_output_cfg *d, const struct fp_influx_output_cfg *s);
-void fp_influx_cfg_free(struct fp_influx_output_cfg *c);
 
 struct fp_config {
 	char *file; /* NULL for the embedded defaults */
@@ -68,25 +54,33 @@ struct fp_config {
 	uint64_t queue_max; /* points per output queue */
 	bool self_metrics;
 	int64_t shutdown_timeout_ms;
-	/* outputs */
-	struct fp_file_output_cfg *files;
-	size_t nfiles, files_cap;
-	struct fp_influx_output_cfg *influx;
-	size_t ninflux, influx_cap;
+	/* outputs, in the order of fp_outputs[] then of each type's list */
+	struct fp_output_cfg *outputs;
+	size_t noutputs, outputs_cap;
 
 	struct fp_indicators_cfg *indicators; /* never NULL after load/defaults */
 	struct fp_inventory_cfg *inventory;   /* NULL until loaded (lazily in defaults) */
 
-	bool test_mode; /* --test: collectors must not disturb the daemon's state */
-	/* collectors: parsed config per entry of fp_collectors[], or NULL */
-	void *collector_cfg[4];
+	/* --test: collectors must not disturb the daemon's state (set
+	 * between fp_config_defaults and fp_config_load) */
+	bool test_mode;
+	/* collectors, in the order of fp_collectors[]: those configured
+	 * without a problem */
+	struct fp_collector_cfg *collectors;
+	size_t ncollectors, collectors_cap;
+	/* The meter roles a collector may give a device: the i-th name,
+	 * NULL past the last.  The roles belong to the indicators; the
+	 * loader installs their table here (fp_config_defaults) so that a
+	 * collector checks a role through fp_cfg_get_role alone. */
+	const char *(*role_name)(size_t i);
 
 	config_t lc;
 	bool lc_valid;
 };
 
-/* Fills c with the embedded defaults (one file output, footprint.lp in
- * state_dir). */
+/* Fills c with the embedded defaults (one output of the first type of
+ * fp_outputs[], named after its type, with that type's default config:
+ * the file output, footprint.lp in state_dir). */
 void fp_config_defaults(struct fp_config *c);
 /* Loads path into c (which must come from fp_config_defaults).  Returns 0
  * when there was no problem, else -EINVAL with every problem in errs. */

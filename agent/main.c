@@ -44,14 +44,16 @@ static void usage(FILE *f)
 		"See footprintd(8) and footprintd.conf(5).\n");
 }
 
-/* Loads path (or the defaults when path is NULL) into c; prints problems. */
-static int load(struct fp_config *c, const char *path, bool to_stderr_plain)
+/* Loads path (or the defaults when path is NULL) into c; prints problems.
+ * test_mode is set before the plugins parse their groups. */
+static int load(struct fp_config *c, const char *path, bool to_stderr_plain, bool test_mode)
 {
 	struct fp_cfg_errors errs = { 0 };
 	size_t i;
 	int rc;
 
 	fp_config_defaults(c);
+	c->test_mode = test_mode;
 	rc = path ? fp_config_load(c, path, &errs) : 0;
 	if (rc == 0)
 		rc = fp_config_check_system(c, &errs);
@@ -77,11 +79,18 @@ static void print_settings(const struct fp_config *c)
 	       c->site, c->hostname, (long long)c->interval_ms, c->round_interval ? "true" : "false",
 	       c->state_dir, c->timezone, (unsigned long long)c->queue_max,
 	       c->self_metrics ? "true" : "false", (long long)c->shutdown_timeout_ms);
-	for (i = 0; i < c->nfiles; i++)
-		printf("outputs.file[%zu]: name=\"%s\" path=\"%s\" precision=%s fsync=%s\n", i,
-		       c->files[i].name, c->files[i].path,
-		       fp_lp_precision_name(c->files[i].precision),
-		       c->files[i].fsync ? "true" : "false");
+	for (i = 0; i < c->noutputs; i++) {
+		const struct fp_output_cfg *o = &c->outputs[i];
+		size_t k, nth = 0;
+
+		for (k = 0; k < i; k++)
+			nth += c->outputs[k].ops == o->ops;
+		printf("outputs.%s[%zu]: name=\"%s\"", o->ops->type, nth, o->name);
+		o->ops->describe(o->oc, stdout);
+	}
+	for (i = 0; i < c->ncollectors; i++)
+		c->collectors[i].ops->describe(c->collectors[i].cc, stdout);
+	fp_indicators_describe(c->indicators, stdout);
 }
 
 /* Windows align to the calendar of agent.timezone: the process's TZ.
@@ -141,7 +150,7 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 
 			fp_notify("RELOADING=1");
 			fp_log(LOG_NOTICE, "agent: SIGHUP: reloading %s", path ? path : "(defaults)");
-			if (load(nc, path, false) < 0) {
+			if (load(nc, path, false, false) < 0) {
 				fp_log(LOG_ERR, "agent: the new configuration has errors; "
 				       "keeping the running one");
 				free(nc);
@@ -194,7 +203,15 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 	return 0;
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *path;
+	bool check, test, once;
+	int64_t test_wait;
+	int verbose;
+};
+
+/* Reads the command line into o: -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_CHECK = 256, OPT_TEST, OPT_TEST_WAIT, OPT_ONCE };
 	static const struct option opts[] = {
@@ -208,37 +225,31 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
-	bool check = false, test = false, once = false;
-	int64_t test_wait = 0;
-	int verbose = 0, opt, rc;
-	struct fp_config *cfg;
-	sigset_t set;
+	int opt;
 
-	fp_log_init(LOG_INFO);
 	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case OPT_CHECK:
-			check = true;
+			o->check = true;
 			break;
 		case OPT_TEST:
-			test = true;
+			o->test = true;
 			break;
 		case OPT_TEST_WAIT:
-			if (fp_parse_int64(optarg, 0, 86400, &test_wait) < 0) {
+			if (fp_parse_int64(optarg, 0, 86400, &o->test_wait) < 0) {
 				fprintf(stderr, "footprintd: --test-wait: '%s' is not a number of "
 					"seconds (0-86400)\n", optarg);
 				return 1;
 			}
 			break;
 		case OPT_ONCE:
-			once = true;
+			o->once = true;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'V':
 			printf("footprintd %s\n", PACKAGE_VERSION);
@@ -256,40 +267,103 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if ((check + test + once) > 1) {
+	if ((o->check + o->test + o->once) > 1) {
 		fprintf(stderr, "footprintd: --check-config, --test and --once exclude each other\n");
 		return 1;
 	}
-	if (test_wait > 0 && !test) {
+	if (o->test_wait > 0 && !o->test) {
 		fprintf(stderr, "footprintd: --test-wait goes with --test\n");
 		return 1;
 	}
-	if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
-		path = DEFAULT_CONFIG;
+	if (!o->path && access(DEFAULT_CONFIG, F_OK) == 0)
+		o->path = DEFAULT_CONFIG;
+	return -1;
+}
+
+/* The points the outputs of a stopped agent had to drop. */
+static int64_t points_lost(struct fp_agent *a, const struct fp_config *cfg)
+{
+	struct fp_batch b;
+	int64_t lost = 0;
+	size_t i;
+
+	fp_batch_init(&b);
+	for (i = 0; i < a->noutputs; i++) {
+		const struct fp_field *f;
+		fp_output_metrics(a->outputs[i], &b, cfg->site, cfg->hostname, 0);
+		f = fp_point_field(&b.pts[b.n - 1], "points_dropped");
+		if (f && f->type == FP_INT)
+			lost += f->v.i;
+	}
+	fp_batch_reset(&b);
+	return lost;
+}
+
+/* --test (gather once, print) and --once (gather once, write, drain). */
+static int run_once(struct fp_config *cfg, const struct options *o, const sigset_t *set)
+{
+	int64_t test_wait = o->test_wait;
+	struct fp_agent *a = fp_agent_new(cfg, o->test);
+	struct fp_batch b;
+	int rc = 0;
+
+	if (!a)
+		return 1;
+	if (test_wait > 0 && fp_agent_start(a, true) == 0) {
+		/* Push collectors print what arrives meanwhile. */
+		struct timespec ts = { (time_t)test_wait, 0 };
+		if (sigtimedwait(set, NULL, &ts) > 0)
+			test_wait = 0;
+		fp_agent_stop(a, 0);
+	}
+	fp_batch_init(&b);
+	fp_agent_gather(a, &b);
+	fp_agent_dispatch(a, &b);
+	fp_batch_reset(&b);
+	if (o->once) {
+		/* Drained (or given up at shutdown_timeout): exit 1 when an
+		 * output dropped points (a spooled point is kept). */
+		int64_t lost;
+		fp_agent_stop(a, cfg->shutdown_timeout_ms);
+		lost = points_lost(a, cfg);
+		if (lost > 0) {
+			fp_log(LOG_ERR, "--once: %lld points could not be written", (long long)lost);
+			rc = 1;
+		}
+	}
+	fp_agent_free(a);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct fp_config *cfg;
+	sigset_t set;
+	int rc;
+
+	fp_log_init(LOG_INFO);
+	rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
 
 	cfg = fp_xcalloc(1, sizeof(*cfg));
-	if (load(cfg, path, check) < 0) {
+	if (load(cfg, o.path, o.check, o.test) < 0) {
 		free(cfg);
-		if (!check)
+		if (!o.check)
 			fp_log(LOG_ERR, "agent: not started: the configuration has errors");
 		return 1;
 	}
-	fp_log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
-	if (check) {
-		if (verbose) {
-			size_t i;
+	fp_log_set_level(o.verbose ? LOG_DEBUG : cfg->log_level);
+	if (o.check) {
+		if (o.verbose)
 			print_settings(cfg);
-			for (i = 0; fp_collectors[i]; i++)
-				if (cfg->collector_cfg[i])
-					fp_collectors[i]->describe(cfg->collector_cfg[i], stdout);
-			fp_indicators_describe(cfg->indicators, stdout);
-		}
-		printf("%s: configuration OK\n", path ? path : "(embedded defaults)");
+		printf("%s: configuration OK\n", o.path ? o.path : "(embedded defaults)");
 		fp_config_free(cfg);
 		free(cfg);
 		return 0;
 	}
-	if (!path)
+	if (!o.path)
 		fp_log(LOG_NOTICE, "agent: no configuration file, using the embedded defaults");
 
 	apply_timezone(cfg->timezone);
@@ -302,53 +376,10 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if (test || once) {
-		struct fp_agent *a;
-
-		cfg->test_mode = test;
-		a = fp_agent_new(cfg, test);
-		struct fp_batch b;
-
-		if (!a) {
-			rc = 1;
-			goto out;
-		}
-		if (test_wait > 0 && fp_agent_start(a, true) == 0) {
-			/* Push collectors (MQTT) print what arrives meanwhile. */
-			struct timespec ts = { (time_t)test_wait, 0 };
-			if (sigtimedwait(&set, NULL, &ts) > 0)
-				test_wait = 0;
-			fp_agent_stop(a, 0);
-		}
-		fp_batch_init(&b);
-		fp_agent_gather(a, &b);
-		fp_agent_dispatch(a, &b);
-		fp_batch_reset(&b);
-		rc = 0;
-		if (once) {
-			/* Drained (or given up at shutdown_timeout): exit 1 when
-			 * an output dropped points (a spooled point is kept). */
-			int64_t lost = 0;
-			size_t i;
-			fp_agent_stop(a, cfg->shutdown_timeout_ms);
-			for (i = 0; i < a->noutputs; i++) {
-				const struct fp_field *f;
-				fp_output_metrics(a->outputs[i], &b, cfg->site, cfg->hostname, 0);
-				f = fp_point_field(&b.pts[b.n - 1], "points_dropped");
-				if (f && f->type == FP_INT)
-					lost += f->v.i;
-			}
-			fp_batch_reset(&b);
-			if (lost > 0) {
-				fp_log(LOG_ERR, "--once: %lld points could not be written", (long long)lost);
-				rc = 1;
-			}
-		}
-		fp_agent_free(a);
-		goto out;
-	}
-	rc = run_loop(&cfg, path);
-out:
+	if (o.test || o.once)
+		rc = run_once(cfg, &o, &set);
+	else
+		rc = run_loop(&cfg, o.path);
 	fp_config_free(cfg);
 	free(cfg);
 	return rc;

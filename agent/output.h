@@ -4,26 +4,52 @@
  * submits it to every output from the main thread.  Each output type
  * brings its own delivery thread(s), so a slow or dead output never delays
  * the gatherers or the other outputs:
- *   file      a bounded in-memory queue and a writer thread;
- *   influxdb  a disk spool (write-ahead log) and a sender thread.
- * An output type supplies a const ops table; submit runs in the main
- * thread and must not block on the network.
+ * (a bounded memory queue and a writer thread, or a disk spool and a
+ * sender thread, say).
+ *
+ * Each output type supplies one const ops table, listed in fp_outputs[]
+ * (agent/plugins.c, compiled in).  It owns its config: the loader
+ * (agent/conf.c) reads the outputs group, checks each element of the list
+ * outputs.<type> for what every output has (known keys, its name) and
+ * hands the element to parse; describe prints the settings for
+ * --check-config -v; create makes the run-time instance.  submit runs in
+ * the main thread and must not block on the network.
  */
 #ifndef FP_OUTPUT_H
 #define FP_OUTPUT_H
 
+#include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lineproto.h"
 #include "point.h"
 
+#include "conf.h"
+
 struct fp_output;
-struct fp_config;
 
 struct fp_output_ops {
-	const char *type;
+	const char *type; /* its list in the outputs group: outputs.<type> = ( ... ) */
+	const char *const *keys; /* the keys of one element, "name" included */
+	/* Parses the type's settings of one element g (a group whose keys and
+	 * name the loader has checked); problems go to errs.  Returns the
+	 * type's config, also with problems (freed with free_config). */
+	void *(*parse)(const config_setting_t *g, const struct fp_config *c,
+		       struct fp_cfg_errors *errs);
+	/* The config of the embedded default output (used of the first type
+	 * of fp_outputs[] only). */
+	void *(*default_config)(void);
+	void (*free_config)(void *oc); /* accepts NULL */
+	/* --check-config -v: the settings, printed after
+	 * "outputs.<type>[i]: name="..."" up to the line end (further lines
+	 * indented).  A secret is printed as "set", never its value. */
+	void (*describe)(const void *oc, FILE *f);
+	/* Makes the instance named name from a validated config (borrowed
+	 * for the call); the agent starts it. */
+	struct fp_output *(*create)(const void *oc, const char *name, const struct fp_config *c);
 	/* Opens the destination and starts the delivery thread. 0 or -errno
 	 * (the op logs the reason). */
 	int (*start)(struct fp_output *o);
@@ -63,14 +89,7 @@ void fp_output_free(struct fp_output *o);
 void fp_output_metrics(struct fp_output *o, struct fp_batch *b, const char *site, const char *host,
 		       int64_t ts_ns);
 
-struct fp_file_output_cfg;
-struct fp_influx_output_cfg;
-
-/* The file output: path "-" is standard output. */
-struct fp_output *fp_output_file_new(const struct fp_file_output_cfg *cfg, const char *path,
-				     size_t queue_max);
-/* The InfluxDB output (v1 or v2 API) with its spool under state_dir. */
-struct fp_output *fp_output_influx_new(const struct fp_influx_output_cfg *cfg,
-				       const char *state_dir);
+/* NULL-terminated; the first type provides the embedded default output. */
+extern const struct fp_output_ops *const fp_outputs[];
 
 #endif

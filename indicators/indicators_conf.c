@@ -68,7 +68,7 @@ static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 	if (fp_cfg_get_string(e, g, "device", &m->device) <= 0)
 		fp_cfg_report(e, g, "device", "is required (the device tag of the meter's points)");
 	fp_cfg_get_string(e, g, "name", &m->name);
-	fp_cfg_get_role(e, g, "role", &m->role);
+	fp_cfg_get_role(e, g, "role", fp_role_name, &m->role);
 	fp_cfg_get_string(e, g, "field", &m->field);
 	if (fp_cfg_get_enum(e, g, "kind", kinds, &k) > 0)
 		m->kind = k;

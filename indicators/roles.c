@@ -41,21 +41,9 @@ const struct fp_role *fp_role_find(const char *name)
 	return NULL;
 }
 
-int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-		    char **out)
+const char *fp_role_name(size_t i)
 {
-	char names[512];
-	size_t i, n = 0;
-	int rc = fp_cfg_get_string(e, g, key, out);
-
-	if (rc <= 0 || fp_role_find(*out))
-		return rc;
-	names[0] = '\0';
-	for (i = 0; i < FP_ARRAY_SIZE(roles) && n < sizeof(names); i++)
-		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
-				      roles[i].name);
-	fp_cfg_report(e, g, key, "'%s' is not an indicator role (one of: %s)", *out, names);
-	return -1;
+	return i < FP_ARRAY_SIZE(roles) ? roles[i].name : NULL;
 }
 
 /* How many of the quantity's unit one unit of the meter makes; 0 if the

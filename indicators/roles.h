@@ -19,10 +19,9 @@ struct fp_role {
 
 /* NULL for an unknown (or NULL) name. */
 const struct fp_role *fp_role_find(const char *name);
-/* Reads the string key of g into *out (as fp_cfg_get_string) and reports
- * a value that is not a role, naming them all.  Returns as the getter. */
-int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-		    char **out);
+/* The i-th role's name, NULL past the last: what the loader installs as
+ * struct fp_config's role_name, for fp_cfg_get_role. */
+const char *fp_role_name(size_t i);
 /* The i-th role, NULL past the last. */
 const struct fp_role *fp_role_at(size_t i);
 /* How many of the quantity's unit one unit of the meter makes; 0 if the

@@ -1,4 +1,4 @@
-/* output_file.c - the file output: line protocol appended to a file or
+/* file.c - the file output: line protocol appended to a file or
  * written to standard output ("-").  The embedded default output.
  *
  * Submitted chunks wait in a bounded queue (agent.queue_max points); one
@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
+
 #include "conf.h"
+#include "lineproto.h"
 #include "log.h"
 #include "output.h"
 #include "queue.h"
@@ -26,6 +29,13 @@
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 30000
 #define GATHER_MAX (1u << 20) /* bytes in one write */
+
+/* One element of outputs.file (the name is the loader's). */
+struct file_cfg {
+	char *path; /* "-" is stdout; relative paths are under state_dir */
+	enum fp_precision precision;
+	bool fsync;
+};
 
 struct file_priv {
 	char *path;
@@ -271,8 +281,82 @@ static bool file_saturated(struct fp_output *o)
 	return fp_queue_load(&p->q) >= p->q.max_points;
 }
 
-static const struct fp_output_ops file_ops = {
+/* ---- config ---- */
+
+static void *file_default_config(void)
+{
+	struct file_cfg *f = fp_xcalloc(1, sizeof(*f));
+
+	f->path = fp_xstrdup("footprint.lp");
+	f->precision = FP_PREC_NS;
+	return f;
+}
+
+static void *file_parse(const config_setting_t *g, const struct fp_config *c,
+			struct fp_cfg_errors *e)
+{
+	static const char *const precs[] = { "ns", "us", "ms", "s", NULL };
+	struct file_cfg *f = fp_xcalloc(1, sizeof(*f));
+	int prec;
+
+	(void)c;
+	f->precision = FP_PREC_NS;
+	if (fp_cfg_get_string(e, g, "path", &f->path) == 0)
+		fp_cfg_report(e, g, "path", "is required (a file, or \"-\" for standard output)");
+	if (!f->path)
+		f->path = fp_xstrdup("-");
+	else if (!f->path[0])
+		fp_cfg_report(e, g, "path", "must not be empty");
+	if (fp_cfg_get_enum(e, g, "precision", precs, &prec) > 0)
+		f->precision = (enum fp_precision)prec;
+	fp_cfg_get_bool(e, g, "fsync", &f->fsync);
+	return f;
+}
+
+static void file_free_config(void *oc)
+{
+	struct file_cfg *f = oc;
+
+	if (!f)
+		return;
+	free(f->path);
+	free(f);
+}
+
+static void file_describe(const void *oc, FILE *out)
+{
+	const struct file_cfg *f = oc;
+
+	fprintf(out, " path=\"%s\" precision=%s fsync=%s\n", f->path,
+		fp_lp_precision_name(f->precision), f->fsync ? "true" : "false");
+}
+
+static struct fp_output *file_create(const void *oc, const char *name, const struct fp_config *c)
+{
+	const struct file_cfg *f = oc;
+	struct file_priv *p = fp_xcalloc(1, sizeof(*p));
+
+	p->path = (strcmp(f->path, "-") == 0 || f->path[0] == '/')
+		? fp_xstrdup(f->path)
+		: fp_xasprintf("%s/%s", c->state_dir, f->path);
+	p->fd = -1;
+	p->do_fsync = f->fsync;
+	fp_queue_init(&p->q, (size_t)c->queue_max);
+	atomic_init(&p->stopping, false);
+	atomic_init(&p->deadline_ns, 0);
+	return fp_output_new(&fp_file_output, name, f->precision, p);
+}
+
+static const char *const file_keys[] = { "name", "path", "precision", "fsync", NULL };
+
+const struct fp_output_ops fp_file_output = {
 	.type = "file",
+	.keys = file_keys,
+	.parse = file_parse,
+	.default_config = file_default_config,
+	.free_config = file_free_config,
+	.describe = file_describe,
+	.create = file_create,
 	.start = file_start,
 	.submit = file_submit,
 	.stop = file_stop,
@@ -280,17 +364,3 @@ static const struct fp_output_ops file_ops = {
 	.metrics = file_metrics,
 	.destroy = file_destroy,
 };
-
-struct fp_output *fp_output_file_new(const struct fp_file_output_cfg *cfg, const char *path,
-				     size_t queue_max)
-{
-	struct file_priv *p = fp_xcalloc(1, sizeof(*p));
-
-	p->path = fp_xstrdup(path);
-	p->fd = -1;
-	p->do_fsync = cfg->fsync;
-	fp_queue_init(&p->q, queue_max);
-	atomic_init(&p->stopping, false);
-	atomic_init(&p->deadline_ns, 0);
-	return fp_output_new(&file_ops, cfg->name, cfg->precision, p);
-}

@@ -1,4 +1,4 @@
-/* output_influx.c - the InfluxDB output: line protocol over HTTP(S) with
+/* influxdb.c - the InfluxDB output: line protocol over HTTP(S) with
  * libcurl, InfluxDB v1 (/write) and v2 (/api/v2/write) APIs.
  *
  * Delivery: every submitted chunk is first appended to the output's disk
@@ -41,6 +41,8 @@
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
+
+#include "influxdb.h"
 
 #include "conf.h"
 #include "log.h"
@@ -539,14 +541,17 @@ static int64_t next_backoff(struct influx_priv *p, int64_t cur)
 	return n - n / 8 + jitter; /* +-12.5% */
 }
 
-static void *sender(void *arg)
+/* The sender thread's own state between two turns of its loop. */
+struct sender_state {
+	int64_t backoff;       /* the next failure's pause */
+	int64_t first_pending; /* when the oldest pending spooled point was seen */
+	int64_t last_sync, last_memq;
+	bool failing;   /* the last request failed (logged once) */
+	bool memq_turn; /* the last batch came from memory: the spool's turn */
+};
+
+static void sender_buffers_init(struct influx_priv *p)
 {
-	struct fp_output *o = arg;
-	struct influx_priv *p = o->priv;
-	int64_t backoff = BACKOFF_MIN_MS, first_pending = 0, last_sync = fp_mono_ns();
-	bool failing = false, memq_turn = false;
-	int64_t last_memq = 0;
-	size_t mq;
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -556,124 +561,14 @@ static void *sender(void *arg)
 	fp_buf_init(&p->scratch, MAX_BODY + (1u << 20));
 	p->cur = &p->batches[0];
 	p->next = &p->batches[1];
-	for (;;) {
-		struct fp_chunk *mc = NULL;
-		struct batch *b = NULL;
-		size_t np = 0, rejected = 0;
-		enum result r;
-		uint64_t pending;
-		bool past, stop = stopping(p, &past);
-		int64_t now = fp_mono_ns();
-		const char *data = NULL;
-		size_t len = 0;
+}
 
-		if (p->cfg.fsync == FP_FSYNC_INTERVAL &&
-		    now - last_sync >= p->cfg.fsync_interval_ms * 1000000LL) {
-			fp_spool_sync(p->spool);
-			last_sync = now;
-		}
-		if (stop && past)
-			break;
-		/* Chunks the spool could not take (a full disk), a batch at a
-		 * time (batch_size or flush_interval, as the spool's), and in
-		 * turn with the spool's oldest: its replay frees the disk for
-		 * what comes next. */
-		mc = NULL;
-		mq = fp_queue_points(&p->memq);
-		if (mq && (stop || mq >= (size_t)p->cfg.batch_size ||
-			   now - last_memq >= p->cfg.flush_interval_ms * 1000000LL) &&
-		    (!memq_turn || !(p->next_ready || fp_spool_wait(p->spool, 0) > 0))) {
-			mc = fp_chunk_join(fp_queue_take(&p->memq, MAX_BODY / 2,
-							 (size_t)p->cfg.batch_size));
-			last_memq = now;
-		}
-		memq_turn = mc != NULL;
-		if (mc) {
-			data = mc->data;
-			len = mc->len;
-			np = mc->npoints;
-		} else if (p->next_ready) {
-			/* Read (and compressed) during the last request. */
-			b = p->next;
-			p->next = p->cur;
-			p->cur = b;
-			p->next_ready = false;
-		} else {
-			pending = fp_spool_wait(p->spool, stop ? 0 : 200);
-			if (pending == 0) {
-				first_pending = 0;
-				if (stop)
-					break;
-				continue;
-			}
-			now = fp_mono_ns();
-			if (!first_pending)
-				first_pending = now;
-			if (!stop && pending < (uint64_t)p->cfg.batch_size &&
-			    now - first_pending < p->cfg.flush_interval_ms * 1000000LL) {
-				int64_t left = (p->cfg.flush_interval_ms * 1000000LL -
-						(now - first_pending)) / 1000000;
-				pause_ms(p, left > 200 ? 200 : (left > 0 ? left : 1));
-				continue;
-			}
-			if (read_batch(p, p->cur, NULL) <= 0) {
-				pause_ms(p, 100);
-				continue;
-			}
-			b = p->cur;
-		}
-		if (b) {
-			data = b->data.data;
-			len = b->data.len;
-			np = b->npoints;
-		}
-		p->cur_in_spool = b != NULL;
-		r = send_lines(o, p, data, len, b && b->gzipped ? &b->gz : NULL, np, &rejected, 0);
-		if (r == RES_OK) {
-			/* With the next batch ready, its request moves the cursor
-			 * past this one while in flight: one cursor file write
-			 * less between two requests.  A crash before then makes
-			 * this batch be sent again, which at-least-once allows. */
-			if (mc) {
-				fp_queue_done(&p->memq, mc->npoints);
-				fp_chunk_free(mc);
-			} else if (p->next_ready) {
-				p->commit_pos = b->end;
-				p->commit_due = true;
-			} else {
-				fp_spool_commit(p->spool, &b->end);
-			}
-			atomic_fetch_add(&p->points_written, np - rejected);
-			atomic_fetch_add(&p->points_rejected, rejected);
-			if (failing)
-				fp_release(&p->lim_write, LOG_NOTICE, "output[%s]: writing again to %s",
-					   o->name, p->cfg.url);
-			failing = false;
-			backoff = BACKOFF_MIN_MS;
-			first_pending = fp_mono_ns();
-			continue;
-		}
-		if (mc)
-			fp_queue_unpop(&p->memq, mc);
-		/* The batch read ahead is dropped: after the pause everything is
-		 * read again from the cursor, with what was evicted meanwhile
-		 * skipped, as without read-ahead. */
-		p->next_ready = false;
-		failing = true;
-		{
-			int64_t wait;
-			if (r == RES_AUTH) {
-				wait = p->cfg.retry_max_ms;
-			} else {
-				wait = backoff;
-				if (p->retry_after_ms >= 0)
-					wait = p->retry_after_ms > p->cfg.retry_max_ms ? p->cfg.retry_max_ms
-										: p->retry_after_ms;
-				backoff = next_backoff(p, backoff);
-			}
-			pause_ms(p, wait);
-		}
-	}
+/* At the end of the thread: the cursor move left for a next request, and
+ * the buffers and the deflate state. */
+static void sender_finish(struct influx_priv *p)
+{
+	int i;
+
 	if (p->commit_due)
 		fp_spool_commit(p->spool, &p->commit_pos);
 	p->commit_due = p->next_ready = false;
@@ -685,6 +580,172 @@ static void *sender(void *arg)
 	if (p->zs_ready)
 		deflateEnd(&p->zs);
 	p->zs_ready = false;
+}
+
+/* Chunks the spool could not take (a full disk), a batch at a time
+ * (batch_size or flush_interval, as the spool's), and in turn with the
+ * spool's oldest: its replay frees the disk for what comes next.  NULL
+ * when it is not memory's turn. */
+static struct fp_chunk *take_memory(struct influx_priv *p, struct sender_state *st, bool stop,
+				    int64_t now)
+{
+	struct fp_chunk *mc = NULL;
+	size_t mq = fp_queue_points(&p->memq);
+
+	if (mq && (stop || mq >= (size_t)p->cfg.batch_size ||
+		   now - st->last_memq >= p->cfg.flush_interval_ms * 1000000LL) &&
+	    (!st->memq_turn || !(p->next_ready || fp_spool_wait(p->spool, 0) > 0))) {
+		mc = fp_chunk_join(fp_queue_take(&p->memq, MAX_BODY / 2,
+						 (size_t)p->cfg.batch_size));
+		st->last_memq = now;
+	}
+	st->memq_turn = mc != NULL;
+	return mc;
+}
+
+/* The spool's next batch into *out: the one read ahead during the last
+ * request, else read now once batch_size points are pending or the oldest
+ * has waited flush_interval.  1: *out is set; 0: nothing to send yet (the
+ * wait is done: loop again); -1: stopping and nothing is left. */
+static int spool_batch(struct influx_priv *p, struct sender_state *st, bool stop,
+		       struct batch **out)
+{
+	uint64_t pending;
+	int64_t now;
+
+	if (p->next_ready) {
+		/* Read (and compressed) during the last request. */
+		struct batch *b = p->next;
+		p->next = p->cur;
+		p->cur = b;
+		p->next_ready = false;
+		*out = b;
+		return 1;
+	}
+	pending = fp_spool_wait(p->spool, stop ? 0 : 200);
+	if (pending == 0) {
+		st->first_pending = 0;
+		return stop ? -1 : 0;
+	}
+	now = fp_mono_ns();
+	if (!st->first_pending)
+		st->first_pending = now;
+	if (!stop && pending < (uint64_t)p->cfg.batch_size &&
+	    now - st->first_pending < p->cfg.flush_interval_ms * 1000000LL) {
+		int64_t left = (p->cfg.flush_interval_ms * 1000000LL -
+				(now - st->first_pending)) / 1000000;
+		pause_ms(p, left > 200 ? 200 : (left > 0 ? left : 1));
+		return 0;
+	}
+	if (read_batch(p, p->cur, NULL) <= 0) {
+		pause_ms(p, 100);
+		return 0;
+	}
+	*out = p->cur;
+	return 1;
+}
+
+/* After a request that delivered mc or b (np points, rejected of them
+ * refused by the server). */
+static void delivered(struct fp_output *o, struct influx_priv *p, struct sender_state *st,
+		      struct fp_chunk *mc, struct batch *b, size_t np, size_t rejected)
+{
+	/* With the next batch ready, its request moves the cursor past this
+	 * one while in flight: one cursor file write less between two
+	 * requests.  A crash before then makes this batch be sent again,
+	 * which at-least-once allows. */
+	if (mc) {
+		fp_queue_done(&p->memq, mc->npoints);
+		fp_chunk_free(mc);
+	} else if (p->next_ready) {
+		p->commit_pos = b->end;
+		p->commit_due = true;
+	} else {
+		fp_spool_commit(p->spool, &b->end);
+	}
+	atomic_fetch_add(&p->points_written, np - rejected);
+	atomic_fetch_add(&p->points_rejected, rejected);
+	if (st->failing)
+		fp_release(&p->lim_write, LOG_NOTICE, "output[%s]: writing again to %s", o->name,
+			   p->cfg.url);
+	st->failing = false;
+	st->backoff = BACKOFF_MIN_MS;
+	st->first_pending = fp_mono_ns();
+}
+
+/* After a request that failed with r: mc goes back to memory, and the
+ * thread pauses (retry_max after a refusal, else the backoff or the
+ * server's Retry-After). */
+static void failed(struct influx_priv *p, struct sender_state *st, enum result r,
+		   struct fp_chunk *mc)
+{
+	int64_t wait;
+
+	if (mc)
+		fp_queue_unpop(&p->memq, mc);
+	/* The batch read ahead is dropped: after the pause everything is
+	 * read again from the cursor, with what was evicted meanwhile
+	 * skipped, as without read-ahead. */
+	p->next_ready = false;
+	st->failing = true;
+	if (r == RES_AUTH) {
+		wait = p->cfg.retry_max_ms;
+	} else {
+		wait = st->backoff;
+		if (p->retry_after_ms >= 0)
+			wait = p->retry_after_ms > p->cfg.retry_max_ms ? p->cfg.retry_max_ms
+								: p->retry_after_ms;
+		st->backoff = next_backoff(p, st->backoff);
+	}
+	pause_ms(p, wait);
+}
+
+static void *sender(void *arg)
+{
+	struct fp_output *o = arg;
+	struct influx_priv *p = o->priv;
+	struct sender_state st = { .backoff = BACKOFF_MIN_MS, .last_sync = fp_mono_ns() };
+
+	sender_buffers_init(p);
+	for (;;) {
+		struct fp_chunk *mc;
+		struct batch *b = NULL;
+		size_t np, len, rejected = 0;
+		enum result r;
+		bool past, stop = stopping(p, &past);
+		int64_t now = fp_mono_ns();
+		const char *data;
+
+		if (p->cfg.fsync == FP_FSYNC_INTERVAL &&
+		    now - st.last_sync >= p->cfg.fsync_interval_ms * 1000000LL) {
+			fp_spool_sync(p->spool);
+			st.last_sync = now;
+		}
+		if (stop && past)
+			break;
+		mc = take_memory(p, &st, stop, now);
+		if (mc) {
+			data = mc->data;
+			len = mc->len;
+			np = mc->npoints;
+		} else {
+			int rc = spool_batch(p, &st, stop, &b);
+			if (rc < 0)
+				break;
+			if (rc == 0)
+				continue;
+			data = b->data.data;
+			len = b->data.len;
+			np = b->npoints;
+		}
+		p->cur_in_spool = b != NULL;
+		r = send_lines(o, p, data, len, b && b->gzipped ? &b->gz : NULL, np, &rejected, 0);
+		if (r == RES_OK)
+			delivered(o, p, &st, mc, b, np, rejected);
+		else
+			failed(p, &st, r, mc);
+	}
+	sender_finish(p);
 	return NULL;
 }
 
@@ -818,7 +879,7 @@ static void influx_destroy(struct fp_output *o)
 	fp_buf_reset(&p->resp);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
-	fp_influx_cfg_free(&p->cfg);
+	fp_influx_cfg_clear(&p->cfg);
 	free(p->spool_dir);
 	free(p->write_url);
 	free(p);
@@ -834,8 +895,38 @@ static bool influx_saturated(struct fp_output *o)
 	return fp_queue_load(&p->memq) >= p->memq.max_points;
 }
 
-static const struct fp_output_ops influx_ops = {
+static struct fp_output *influx_create(const void *oc, const char *name,
+				       const struct fp_config *c)
+{
+	const struct fp_influx_output_cfg *cfg = oc;
+	struct influx_priv *p = fp_xcalloc(1, sizeof(*p));
+
+	fp_influx_cfg_copy(&p->cfg, cfg);
+	p->spool_dir = fp_xasprintf("%s/spool/%s", c->state_dir, name);
+	p->write_url = build_url(cfg);
+	fp_queue_init(&p->memq, (size_t)(cfg->batch_size > 10000 ? cfg->batch_size * 4 : 40000));
+	fp_buf_init(&p->resp, 64 * 1024);
+	pthread_mutex_init(&p->lock, NULL);
+	fp_cond_init_mono(&p->cond);
+	p->rand_state = (unsigned)fp_mono_ns();
+	return fp_output_new(&fp_influxdb_output, name, FP_PREC_NS, p);
+}
+
+static const char *const influx_keys[] = {
+	"name", "url", "api", "database", "retention_policy", "username", "password_file",
+	"org", "bucket", "token_file", "batch_size", "flush_interval", "gzip", "timeout",
+	"connect_timeout", "ca_file", "cert_file", "key_file", "insecure_skip_verify",
+	"spool_max", "fsync", "fsync_interval", "retry_max", NULL,
+};
+
+const struct fp_output_ops fp_influxdb_output = {
 	.type = "influxdb",
+	.keys = influx_keys,
+	.parse = fp_influx_cfg_parse,
+	.default_config = NULL,
+	.free_config = fp_influx_cfg_free,
+	.describe = fp_influx_cfg_describe,
+	.create = influx_create,
 	.start = influx_start,
 	.submit = influx_submit,
 	.stop = influx_stop,
@@ -843,19 +934,3 @@ static const struct fp_output_ops influx_ops = {
 	.metrics = influx_metrics,
 	.destroy = influx_destroy,
 };
-
-struct fp_output *fp_output_influx_new(const struct fp_influx_output_cfg *cfg,
-				       const char *state_dir)
-{
-	struct influx_priv *p = fp_xcalloc(1, sizeof(*p));
-
-	fp_influx_cfg_copy(&p->cfg, cfg);
-	p->spool_dir = fp_xasprintf("%s/spool/%s", state_dir, cfg->name);
-	p->write_url = build_url(cfg);
-	fp_queue_init(&p->memq, (size_t)(cfg->batch_size > 10000 ? cfg->batch_size * 4 : 40000));
-	fp_buf_init(&p->resp, 64 * 1024);
-	pthread_mutex_init(&p->lock, NULL);
-	fp_cond_init_mono(&p->cond);
-	p->rand_state = (unsigned)fp_mono_ns();
-	return fp_output_new(&influx_ops, cfg->name, FP_PREC_NS, p);
-}

@@ -67,9 +67,10 @@ static void replan(struct mb_dev *d)
 	d->nblocks = fp_mb_plan(d->fields, d->nfields, &d->cfg->limits, &d->blocks);
 }
 
-struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
-					    const struct fp_config *cfg, fp_push_fn push, void *arg)
+static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_fn push,
+			   void *arg)
 {
+	const struct fp_mb_config *mc = cc;
 	struct fp_mb_collector *c = fp_xcalloc(1, sizeof(*c));
 	size_t i, k;
 
@@ -542,8 +543,9 @@ static void *conn_thread(void *arg)
 	return NULL;
 }
 
-int fp_mb_collector_start(struct fp_mb_collector *c)
+static int collector_start(void *inst)
 {
+	struct fp_mb_collector *c = inst;
 	size_t i;
 
 	for (i = 0; i < c->nconns; i++) {
@@ -558,8 +560,9 @@ int fp_mb_collector_start(struct fp_mb_collector *c)
 	return 0;
 }
 
-void fp_mb_collector_gather(struct fp_mb_collector *c, struct fp_batch *out)
+static void collector_gather(void *inst, struct fp_batch *out)
 {
+	struct fp_mb_collector *c = inst;
 	size_t i, k;
 
 	for (i = 0; i < c->nconns; i++) {
@@ -569,8 +572,9 @@ void fp_mb_collector_gather(struct fp_mb_collector *c, struct fp_batch *out)
 	}
 }
 
-void fp_mb_collector_stop(struct fp_mb_collector *c)
+static void collector_stop(void *inst)
 {
+	struct fp_mb_collector *c = inst;
 	size_t i;
 
 	pthread_mutex_lock(&c->lock);
@@ -584,9 +588,10 @@ void fp_mb_collector_stop(struct fp_mb_collector *c)
 	}
 }
 
-void fp_mb_collector_metrics(struct fp_mb_collector *c, struct fp_batch *b, const char *site,
-			     const char *host, int64_t ts_ns)
+static void collector_metrics(void *inst, struct fp_batch *b, const char *site, const char *host,
+			      int64_t ts_ns)
 {
+	struct fp_mb_collector *c = inst;
 	size_t i;
 
 	for (i = 0; i < c->ndevs; i++) {
@@ -609,13 +614,14 @@ void fp_mb_collector_metrics(struct fp_mb_collector *c, struct fp_batch *b, cons
 	}
 }
 
-void fp_mb_collector_free(struct fp_mb_collector *c)
+static void collector_free(void *inst)
 {
+	struct fp_mb_collector *c = inst;
 	size_t i;
 
 	if (!c)
 		return;
-	fp_mb_collector_stop(c);
+	collector_stop(c);
 	for (i = 0; i < c->nconns; i++) {
 		conn_close(&c->conns[i]);
 		free(c->conns[i].key);
@@ -634,3 +640,19 @@ void fp_mb_collector_free(struct fp_mb_collector *c)
 	pthread_cond_destroy(&c->cond);
 	free(c);
 }
+
+const struct fp_collector_ops fp_modbus_collector = {
+	.group = "modbus",
+	.parse = fp_mb_config_parse,
+	.free_config = fp_mb_config_free,
+	.describe = fp_mb_config_describe,
+	.create = collector_new,
+	.start = collector_start,
+	.gather = collector_gather,
+	.stop = collector_stop,
+	.metrics = collector_metrics,
+	.destroy = collector_free,
+	.status_field = "polls",
+	.status_what = "device polls",
+	.status_failed = "poll_errors",
+};

@@ -13,24 +13,12 @@
 #ifndef FP_MB_COLLECTOR_H
 #define FP_MB_COLLECTOR_H
 
-#include "conf.h"
-#include "mb_config.h"
-#include "point.h"
-
-struct fp_mb_collector;
-
 #include "collector.h"
+#include "mb_config.h"
 
-/* cfg is borrowed and must outlive the collector. */
-struct fp_mb_collector *fp_mb_collector_new(const struct fp_mb_config *mc,
-					    const struct fp_config *cfg, fp_push_fn push,
-					    void *arg);
-int fp_mb_collector_start(struct fp_mb_collector *c);
-/* Polls every device once, in the calling thread (--test, --once). */
-void fp_mb_collector_gather(struct fp_mb_collector *c, struct fp_batch *out);
-void fp_mb_collector_stop(struct fp_mb_collector *c);
-void fp_mb_collector_metrics(struct fp_mb_collector *c, struct fp_batch *b, const char *site,
-			     const char *host, int64_t ts_ns);
-void fp_mb_collector_free(struct fp_mb_collector *c);
+/* The Modbus collector: config fp_mb_config_parse (a struct fp_mb_config),
+ * instance a struct fp_mb_collector (its config is borrowed and must
+ * outlive it). */
+extern const struct fp_collector_ops fp_modbus_collector;
 
 #endif

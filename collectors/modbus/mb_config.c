@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "csv.h"
-#include "roles.h"
 #include "util.h"
 
 /* Device-level defaults a profile may set and a device may override. */
@@ -55,8 +54,9 @@ static void dev_free(struct fp_mb_device_cfg *d)
 	free(d->tags);
 }
 
-void fp_mb_config_free(struct fp_mb_config *c)
+void fp_mb_config_free(void *mc)
 {
+	struct fp_mb_config *c = mc;
 	size_t i;
 
 	if (!c)
@@ -719,7 +719,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "url", "%s", msg);
 	if (fp_cfg_get_int(e, g, "unit_id", 0, 255, &unit) >= 0)
 		d->unit_id = (int)unit;
-	fp_cfg_get_role(e, g, "role", &d->role);
+	fp_cfg_get_role(e, g, "role", cfg->role_name, &d->role);
 	if (!d->role)
 		d->role = fp_xstrdup("other");
 	fp_cfg_get_duration(e, g, "interval", 100, 86400000, &d->interval_ms);
@@ -815,8 +815,8 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	}
 }
 
-struct fp_mb_config *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,
-					struct fp_cfg_errors *e)
+void *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,
+			 struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = { "devices", "profiles_dir", NULL };
 	struct fp_mb_config *mc = fp_xcalloc(1, sizeof(*mc));
@@ -855,8 +855,9 @@ struct fp_mb_config *fp_mb_config_parse(const config_setting_t *g, const struct 
 	return mc;
 }
 
-void fp_mb_config_describe(const struct fp_mb_config *c, FILE *f)
+void fp_mb_config_describe(const void *mc, FILE *f)
 {
+	const struct fp_mb_config *c = mc;
 	size_t i, k;
 
 	for (i = 0; i < c->ndevs; i++) {

@@ -52,15 +52,16 @@ struct fp_mb_config {
 	char *profiles_dir;
 };
 
-/* Parses the modbus group; problems go to errs.  Returns NULL when the
+/* Parses the modbus group; problems go to errs.  Returns a struct
+ * fp_mb_config (void *: the collector ops' signature), NULL when the
  * group had errors. */
-struct fp_mb_config *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,
-					struct fp_cfg_errors *errs);
-void fp_mb_config_free(struct fp_mb_config *c);
+void *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,
+			 struct fp_cfg_errors *errs);
+void fp_mb_config_free(void *mc); /* a struct fp_mb_config; accepts NULL */
 /* The connection key of a device ("tcp://host:port" or the tty path):
  * devices with the same key share one connection and its thread. */
 char *fp_mb_conn_key(const struct fp_mb_device_cfg *d);
 /* Prints each device's request plan (--check-config -v). */
-void fp_mb_config_describe(const struct fp_mb_config *c, FILE *f);
+void fp_mb_config_describe(const void *mc, FILE *f);
 
 #endif

@@ -8,15 +8,17 @@
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "mq_loop.h"
-#include "roles.h"
+#include "mq_parse.h"
 #include "util.h"
 
 struct mq_broker_cfg {
@@ -55,8 +57,9 @@ static void sub_free(struct fp_mq_sub *s)
 	free((char *)s->own.time_path);
 }
 
-void fp_mq_config_free(struct fp_mq_config *c)
+static void config_free(void *mc)
 {
+	struct fp_mq_config *c = mc;
 	size_t i, k;
 
 	if (!c)
@@ -99,8 +102,8 @@ static int parse_url(struct mq_broker_cfg *b)
 	return fp_parse_host_port(h, b->port, &b->host, &b->port);
 }
 
-static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct fp_cfg_errors *e,
-		      int64_t max_payload)
+static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
+		      const struct fp_config *cfg, struct fp_cfg_errors *e, int64_t max_payload)
 {
 	static const char *const keys[] = {
 		"topic", "qos", "format", "template", "role", "field", "scale", "fields",
@@ -137,7 +140,7 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g, struct
 		fp_cfg_report(e, g, "format", "is required (value, json, tasmota, shelly-gen1, "
 			      "shelly-gen2, lifecycle, emission-factor)");
 	s->format = fmt >= 0 ? (enum fp_mq_format)fmt : FP_MQ_VALUE;
-	fp_cfg_get_role(e, g, "role", &s->role);
+	fp_cfg_get_role(e, g, "role", cfg->role_name, &s->role);
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
 	s->max_payload = (size_t)mp;
 	fp_cfg_get_string(e, g, "template", &tmpl);
@@ -284,12 +287,12 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	} else {
 		int k, n = config_setting_length(subs);
 		for (k = 0; k < n; k++)
-			parse_sub(b, config_setting_get_elem(subs, (unsigned)k), e, (int64_t)mp);
+			parse_sub(b, config_setting_get_elem(subs, (unsigned)k), cfg, e, (int64_t)mp);
 	}
 }
 
-struct fp_mq_config *fp_mq_config_parse(const config_setting_t *g, const struct fp_config *cfg,
-					struct fp_cfg_errors *e)
+static void *config_parse(const config_setting_t *g, const struct fp_config *cfg,
+			  struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = { "brokers", NULL };
 	struct fp_mq_config *mc = fp_xcalloc(1, sizeof(*mc));
@@ -298,7 +301,7 @@ struct fp_mq_config *fp_mq_config_parse(const config_setting_t *g, const struct 
 
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		fp_cfg_errors_add(e, g, NULL, "expected a group { brokers = ( ... ); }");
-		fp_mq_config_free(mc);
+		config_free(mc);
 		return NULL;
 	}
 	fp_cfg_check_keys(e, g, keys);
@@ -309,14 +312,15 @@ struct fp_mq_config *fp_mq_config_parse(const config_setting_t *g, const struct 
 		for (int i = 0; i < config_setting_length(l); i++)
 			parse_broker(mc, config_setting_get_elem(l, (unsigned)i), cfg, e);
 	if (e->n > before) {
-		fp_mq_config_free(mc);
+		config_free(mc);
 		return NULL;
 	}
 	return mc;
 }
 
-void fp_mq_config_describe(const struct fp_mq_config *c, FILE *f)
+static void config_describe(const void *mc, FILE *f)
 {
+	const struct fp_mq_config *c = mc;
 	static const char *const formats[] = {
 		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
 		"emission-factor",
@@ -437,9 +441,10 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	}
 }
 
-struct fp_mq_collector *fp_mq_collector_new(const struct fp_mq_config *mc,
-					    const struct fp_config *cfg, fp_push_fn push, void *arg)
+static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_fn push,
+			   void *arg)
 {
+	const struct fp_mq_config *mc = cc;
 	struct fp_mq_collector *c = fp_xcalloc(1, sizeof(*c));
 	size_t i;
 
@@ -566,16 +571,20 @@ static int start_broker(struct mq_broker_rt *b)
 	return 0;
 }
 
-int fp_mq_collector_start(struct fp_mq_collector *c)
+static int collector_start(void *inst)
 {
+	struct fp_mq_collector *c = inst;
+
 	for (size_t i = 0; i < c->n; i++)
 		if (start_broker(&c->b[i]) < 0)
 			return -1;
 	return 0;
 }
 
-void fp_mq_collector_stop(struct fp_mq_collector *c)
+static void collector_stop(void *inst)
 {
+	struct fp_mq_collector *c = inst;
+
 	for (size_t i = 0; i < c->n; i++) {
 		struct mq_broker_rt *b = &c->b[i];
 		if (!b->mosq)
@@ -590,9 +599,11 @@ void fp_mq_collector_stop(struct fp_mq_collector *c)
 	}
 }
 
-void fp_mq_collector_metrics(struct fp_mq_collector *c, struct fp_batch *bt, const char *site,
-			     const char *host, int64_t ts_ns)
+static void collector_metrics(void *inst, struct fp_batch *bt, const char *site, const char *host,
+			      int64_t ts_ns)
 {
+	struct fp_mq_collector *c = inst;
+
 	for (size_t i = 0; i < c->n; i++) {
 		struct mq_broker_rt *b = &c->b[i];
 		struct fp_point *p = fp_batch_add(bt, "footprintd", ts_ns);
@@ -632,11 +643,13 @@ void fp_mq_collector_metrics(struct fp_mq_collector *c, struct fp_batch *bt, con
 	}
 }
 
-void fp_mq_collector_free(struct fp_mq_collector *c)
+static void collector_free(void *inst)
 {
+	struct fp_mq_collector *c = inst;
+
 	if (!c)
 		return;
-	fp_mq_collector_stop(c);
+	collector_stop(c);
 	for (size_t i = 0; i < c->n; i++)
 		free(c->b[i].subs);
 	free(c->b);
@@ -646,3 +659,18 @@ void fp_mq_collector_free(struct fp_mq_collector *c)
 		mosquitto_lib_cleanup();
 	pthread_mutex_unlock(&lib_lock);
 }
+
+const struct fp_collector_ops fp_mqtt_collector = {
+	.group = "mqtt",
+	.parse = config_parse,
+	.free_config = config_free,
+	.describe = config_describe,
+	.create = collector_new,
+	.start = collector_start,
+	.gather = NULL, /* push: listens (--test-wait) */
+	.stop = collector_stop,
+	.metrics = collector_metrics,
+	.destroy = collector_free,
+	.status_field = "mqtt_messages",
+	.status_what = "MQTT messages",
+};

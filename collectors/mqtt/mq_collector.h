@@ -16,27 +16,9 @@
 #ifndef FP_MQ_COLLECTOR_H
 #define FP_MQ_COLLECTOR_H
 
-#include <libconfig.h>
-#include <stdio.h>
-
 #include "collector.h"
-#include "conf.h"
-#include "mq_parse.h"
 
-struct fp_mq_config;
-
-struct fp_mq_config *fp_mq_config_parse(const config_setting_t *g, const struct fp_config *cfg,
-					struct fp_cfg_errors *errs);
-void fp_mq_config_free(struct fp_mq_config *c);
-void fp_mq_config_describe(const struct fp_mq_config *c, FILE *f);
-
-struct fp_mq_collector;
-struct fp_mq_collector *fp_mq_collector_new(const struct fp_mq_config *mc,
-					    const struct fp_config *cfg, fp_push_fn push, void *arg);
-int fp_mq_collector_start(struct fp_mq_collector *c);
-void fp_mq_collector_stop(struct fp_mq_collector *c);
-void fp_mq_collector_metrics(struct fp_mq_collector *c, struct fp_batch *b, const char *site,
-			     const char *host, int64_t ts_ns);
-void fp_mq_collector_free(struct fp_mq_collector *c);
+/* The MQTT collector: its config and instance are its own. */
+extern const struct fp_collector_ops fp_mqtt_collector;
 
 #endif

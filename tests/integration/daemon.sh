@@ -29,6 +29,33 @@ out=$("$FPD" -c "$top_srcdir/examples/footprintd.conf" --check-config 2>&1); rc=
 echo "$out" | sed 's/^/# /'
 check "examples/footprintd.conf passes --check-config" [ "$rc" -eq 0 ]
 
+# 2b. -v describes every output like the collectors, InfluxDB ones too,
+#     and never prints a secret read from password_file or token_file.
+printf 'pw-%s-secret\n' "$$" > "$tmp/pw"
+printf 'tok-%s-secret\n' "$$" > "$tmp/tok"
+cat > "$tmp/outs.conf" <<EOC
+agent: { state_dir = "$tmp/state"; };
+outputs: {
+  file = ( { name = "lp"; path = "out.lp"; precision = "ms"; } );
+  influxdb = ( { name = "db1"; url = "http://127.0.0.1:8086"; database = "energy";
+                 username = "writer"; password_file = "$tmp/pw"; },
+               { url = "https://influx.example:8086"; api = "v2"; org = "o"; bucket = "b";
+                 token_file = "$tmp/tok"; } );
+};
+EOC
+out=$("$FPD" -c "$tmp/outs.conf" --check-config -v 2>&1); rc=$?
+echo "$out" > "$tmp/v.out"
+echo "$out" | grep '^ *outputs\|^  ' | sed 's/^/# /'
+check "--check-config -v accepts two InfluxDB outputs" [ "$rc" -eq 0 ]
+check "-v describes the file output" \
+	grep -q '^outputs.file\[0\]: name="lp" path="out.lp" precision=ms fsync=false$' <<<"$out"
+check "-v describes a v1 InfluxDB output: url, database, password_file set" \
+	grep -q '^outputs.influxdb\[0\]: name="db1" url="http://127.0.0.1:8086" api=v1 database="energy" username="writer" password_file=set$' <<<"$out"
+check "-v describes a v2 InfluxDB output with its default name" \
+	grep -q '^outputs.influxdb\[1\]: name="influxdb1" url="https://influx.example:8086" api=v2 org="o" bucket="b" token_file=set$' <<<"$out"
+check "-v prints neither the password nor the token" \
+	both grep -q "^outputs.influxdb" "$tmp/v.out" -- not grep -q "pw-$$-secret\|tok-$$-secret" "$tmp/v.out"
+
 # 3. --test prints line protocol and writes no output.
 cat > "$tmp/good.conf" <<EOC
 agent: {

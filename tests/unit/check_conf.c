@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "fp_check.h"
+#include "output.h"
 #include "util.h"
 
 static char path[64];
@@ -49,6 +50,20 @@ static int has_error(const struct fp_cfg_errors *e, int line, const char *needle
 	return 0;
 }
 
+/* What --check-config -v prints after "outputs.<type>[i]: name=..."
+ * for the i-th output; caller frees. */
+static char *describe_output(const struct fp_config *c, size_t i)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	c->outputs[i].ops->describe(c->outputs[i].oc, f);
+	fclose(f);
+	return text;
+}
+
 static void dump(const struct fp_cfg_errors *e)
 {
 	size_t i;
@@ -60,10 +75,16 @@ START_TEST(test_conf_defaults)
 {
 	struct fp_config c;
 
+	char *d;
+
 	fp_config_defaults(&c);
 	ck_assert_int_eq(c.interval_ms, 10000);
-	ck_assert_uint_eq(c.nfiles, 1);
-	ck_assert_str_eq(c.files[0].path, "footprint.lp");
+	ck_assert_uint_eq(c.noutputs, 1);
+	ck_assert_str_eq(c.outputs[0].ops->type, "file");
+	ck_assert_str_eq(c.outputs[0].name, "file");
+	d = describe_output(&c, 0);
+	ck_assert_str_eq(d, " path=\"footprint.lp\" precision=ns fsync=false\n");
+	free(d);
 	ck_assert(c.round_interval);
 	ck_assert_str_eq(c.timezone, "UTC");
 	fp_config_free(&c);
@@ -74,6 +95,7 @@ START_TEST(test_conf_valid)
 {
 	struct fp_config c;
 	struct fp_cfg_errors e;
+	char *d;
 
 	ck_assert_int_eq(load_text("agent: {\n  site = \"dc 1\";\n  interval = \"1m30s\";\n"
 				   "  queue_max = 5000;\n  log_level = \"debug\";\n}\n"
@@ -82,9 +104,11 @@ START_TEST(test_conf_valid)
 	ck_assert_str_eq(c.site, "dc 1");
 	ck_assert_int_eq(c.interval_ms, 90000);
 	ck_assert_uint_eq(c.queue_max, 5000);
-	ck_assert_uint_eq(c.nfiles, 1);
-	ck_assert_str_eq(c.files[0].name, "out");
-	ck_assert_int_eq(c.files[0].precision, FP_PREC_S);
+	ck_assert_uint_eq(c.noutputs, 1);
+	ck_assert_str_eq(c.outputs[0].name, "out");
+	d = describe_output(&c, 0);
+	ck_assert_str_eq(d, " path=\"-\" precision=s fsync=false\n");
+	free(d);
 	fp_cfg_errors_reset(&e);
 	fp_config_free(&c);
 }
@@ -211,6 +235,47 @@ START_TEST(test_conf_include_reports_included_file)
 	ck_assert(strncmp(e.msgs[0], inc, strlen(inc)) == 0);
 	ck_assert(strstr(e.msgs[0], ":2: agent.bogus: unknown key") != NULL);
 	unlink(inc);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+/* Outputs of both types: names unique across them, "<type><index>" by
+ * default; -v describes each without its secret. */
+START_TEST(test_conf_outputs_names_and_describe)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	char secret[64], text[600], *d;
+	FILE *f;
+	int n;
+
+	snprintf(secret, sizeof(secret), "/tmp/fp-check-secret-%d", (int)getpid());
+	f = fopen(secret, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("s3cr3t-value\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text),
+		 "outputs: {\n"
+		 "  file = ( { name = \"a\"; path = \"x.lp\"; } );\n"
+		 "  influxdb = ( { url = \"http://127.0.0.1:8086\"; database = \"db1\";\n"
+		 "                 username = \"u\"; password_file = \"%s\"; },\n"
+		 "               { name = \"a\"; url = \"http://h\"; database = \"d\"; } );\n"
+		 "};\n", secret);
+	n = load_text(text, &c, &e);
+	dump(&e);
+	ck_assert_int_eq(n, 1);
+	ck_assert(has_error(&e, 5, "outputs.influxdb.[1].name: 'a' is used by another output") ||
+		  has_error(&e, 5, "outputs.influxdb[1].name: 'a' is used by another output"));
+	ck_assert_uint_eq(c.noutputs, 3);
+	ck_assert_str_eq(c.outputs[1].ops->type, "influxdb");
+	ck_assert_str_eq(c.outputs[1].name, "influxdb0");
+	d = describe_output(&c, 1);
+	ck_assert_msg(strstr(d, " url=\"http://127.0.0.1:8086\" api=v1 database=\"db1\"") == d, "%s", d);
+	ck_assert_msg(strstr(d, "password_file=set") != NULL, "%s", d);
+	ck_assert_msg(strstr(d, "s3cr3t") == NULL, "%s", d);
+	free(d);
+	unlink(secret);
 	fp_cfg_errors_reset(&e);
 	fp_config_free(&c);
 }
@@ -438,6 +503,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(errs, test_conf_include_reports_included_file);
 	tcase_add_test(errs, test_conf_missing_file);
 	tcase_add_test(errs, test_conf_names_one_rule);
+	tcase_add_test(errs, test_conf_outputs_names_and_describe);
 	tcase_add_test(core, test_util_name_valid);
 	tcase_add_test(core, test_util_host_port);
 	tcase_add_test(core, test_util_mkdirs_and_secret);
