@@ -1,4 +1,4 @@
-/* cli.c - footprint: the command-line companion (reports, inventory). */
+/* footprint.c - footprint: the command-line companion (reports, inventory). */
 #include "config.h"
 
 #include <getopt.h>

@@ -80,7 +80,7 @@ time_t fp_parse_date(const char *s);
 
 /* ---- indicators ---- */
 
-/* The quantities a site's boundaries define (DESIGN 5, role tags). */
+/* The quantities a site's boundaries define (the roles: README, "Meters and roles"). */
 enum fp_qty {
 	FP_Q_FACILITY,   /* E_DC, kWh (electricity + fuels converted) */
 	FP_Q_IT,         /* E_IT, kWh */

@@ -24,6 +24,7 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 		    char *err, size_t errlen)
 {
 	char buf[64];
+	int64_t cat;
 	time_t a, b, m, ms, me;
 	size_t cap = 0;
 
@@ -35,7 +36,11 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 	if (fp_ledger_get_meta(l, "timezone", r->timezone, sizeof(r->timezone)) < 0)
 		snprintf(r->timezone, sizeof(r->timezone), "UTC");
 	fp_ledger_get_meta(l, "region", r->region, sizeof(r->region));
-	r->pue_category = fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 ? atoi(buf) : 1;
+	/* written by the agent from its configuration: 1, 2 or 3 */
+	r->pue_category = 1;
+	if (fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 &&
+	    fp_parse_int64(buf, 1, 3, &cat) == 0)
+		r->pue_category = (int)cat;
 	setenv("TZ", r->timezone, 1);
 	tzset();
 	a = fp_parse_date(from);
