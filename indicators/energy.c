@@ -162,16 +162,6 @@ const char *const fp_qty_units[FP_NQTY] = {
 	"kWh", "bit",
 };
 
-int fp_qty_from_name(const char *s)
-{
-	int i;
-
-	for (i = 0; i < FP_NQTY; i++)
-		if (s && strcmp(s, fp_qty_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 struct fp_ratio fp_ratio(double num, double den, double coverage)
 {
 	struct fp_ratio r = { false, 0, num, den, coverage };

@@ -101,7 +101,6 @@ enum fp_qty {
 
 extern const char *const fp_qty_names[FP_NQTY];
 extern const char *const fp_qty_units[FP_NQTY];
-int fp_qty_from_name(const char *s); /* -1 if unknown */
 
 struct fp_qsum {
 	bool present;   /* at least one meter is configured for it */

@@ -769,13 +769,52 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	fputs("</table>\n", o);
 }
 
+/* The charts: monthly PUE, energy by role, renewable share. */
+static void html_charts(const struct fp_report *r, FILE *o)
+{
+	struct series *sr = fp_xcalloc(4, sizeof(*sr));
+	size_t i, n = r->nmonths < 400 ? r->nmonths : 400;
+
+	sr[0].name = "PUE";
+	sr[0].color = "#3465a4";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->months[i].k.pue.value;
+		sr[0].defined[i] = r->months[i].k.pue.defined;
+	}
+	svg_bars(o, "PUE by month", "-", r, sr, 1, false);
+	{
+		static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING,
+						  FP_Q_OTHER };
+		static const char *const col[] = { "#3465a4", "#73d216", "#edd400", "#888a85" };
+		size_t j;
+		memset(sr, 0, 4 * sizeof(*sr));
+		for (j = 0; j < 4; j++) {
+			sr[j].name = fp_qty_names[qs[j]];
+			sr[j].color = col[j];
+			for (i = 0; i < n; i++) {
+				sr[j].v[i] = r->months[i].s.q[qs[j]].value;
+				sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
+			}
+		}
+		svg_bars(o, "Energy by role", "kWh", r, sr, 4, true);
+	}
+	memset(sr, 0, sizeof(*sr));
+	sr[0].name = "REF";
+	sr[0].color = "#4e9a06";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->months[i].k.ref.value;
+		sr[0].defined[i] = r->months[i].k.ref.defined;
+	}
+	svg_bars(o, "Renewable energy factor by month", "share of E_DC", r, sr, 1, false);
+	free(sr);
+}
+
 static void html(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
 	const struct fp_window_sums *s = &r->total.s;
-	struct series *sr = fp_xcalloc(4, sizeof(*sr));
 	char b1[64], b2[64], b3[64];
-	size_t i, n = r->nmonths < 400 ? r->nmonths : 400;
+	size_t i;
 	int q;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -800,38 +839,7 @@ static void html(const struct fp_report *r, FILE *o)
 		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or boundary "
 		      "error; reported as computed, not clamped.</p>\n", o);
 
-	/* charts: monthly PUE, energy by role, renewable share */
-	sr[0].name = "PUE";
-	sr[0].color = "#3465a4";
-	for (i = 0; i < n; i++) {
-		sr[0].v[i] = r->months[i].k.pue.value;
-		sr[0].defined[i] = r->months[i].k.pue.defined;
-	}
-	svg_bars(o, "PUE by month", "-", r, sr, 1, false);
-	{
-		static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING, FP_Q_OTHER };
-		static const char *const col[] = { "#3465a4", "#73d216", "#edd400", "#888a85" };
-		size_t j;
-		memset(sr, 0, 4 * sizeof(*sr));
-		for (j = 0; j < 4; j++) {
-			sr[j].name = fp_qty_names[qs[j]];
-			sr[j].color = col[j];
-			for (i = 0; i < n; i++) {
-				sr[j].v[i] = r->months[i].s.q[qs[j]].value;
-				sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
-			}
-		}
-		svg_bars(o, "Energy by role", "kWh", r, sr, 4, true);
-	}
-	memset(sr, 0, sizeof(*sr));
-	sr[0].name = "REF";
-	sr[0].color = "#4e9a06";
-	for (i = 0; i < n; i++) {
-		sr[0].v[i] = r->months[i].k.ref.value;
-		sr[0].defined[i] = r->months[i].k.ref.defined;
-	}
-	svg_bars(o, "Renewable energy factor by month", "share of E_DC", r, sr, 1, false);
-	free(sr);
+	html_charts(r, o);
 
 	fputs("<h2>Indicators</h2>\n<table><tr><th>Indicator</th><th>Value</th><th>Unit</th>"
 	      "<th>Coverage</th></tr>\n", o);
