@@ -829,7 +829,7 @@ static void ewaste_point(struct ew_ctx *c, const char *category)
 	fp_point_float(p, "projected_kg_12m", e.projected_kg_12m);
 	fp_point_float(p, "embodied_co2e_kg", e.embodied_co2e_kg);
 	/* A year: the cohort model of that year's e-waste generated
-	 * (REFERENCE 5.3, mid-year pdf), from the commissioning history. */
+	 * (the UNU/EU mid-year pdf method), from the commissioning history. */
 	if (!strcmp(c->window, "1y")) {
 		double pom[300], m = 0;
 		struct tm tm;

@@ -17,7 +17,7 @@
 #include "util.h"
 
 #define INV_SCHEMA "1"
-#define YEAR_S (8760.0 * 3600) /* a year of life or age: 365 days (REFERENCE 6.3) */
+#define YEAR_S (8760.0 * 3600) /* a year of life or age: 365 days */
 
 struct fp_inventory {
 	sqlite3 *db;

@@ -96,7 +96,7 @@ void fp_report_free(struct fp_report *r)
 	r->nmonths = 0;
 	free(r->ew);
 	r->ew = NULL;
-	r->new = 0;
+	r->nrows = 0;
 	free(r->ewm);
 	r->ewm = NULL;
 	r->newm = 0;
@@ -118,8 +118,8 @@ static void ew_add(struct ew_build *b, const char *cat)
 	time_t now = time(NULL), at = r->total.to < now ? r->total.to : now;
 	struct tm tm;
 
-	fp_xgrow((void **)&r->ew, &b->cap, r->new + 1, sizeof(*r->ew));
-	x = &r->ew[r->new++];
+	fp_xgrow((void **)&r->ew, &b->cap, r->nrows + 1, sizeof(*r->ew));
+	x = &r->ew[r->nrows++];
 	memset(x, 0, sizeof(*x));
 	snprintf(x->category, sizeof(x->category), "%s", cat ? cat : "all");
 	snprintf(x->desc, sizeof(x->desc), "%s", c ? c->desc : cat ? "" : "all categories");
@@ -129,7 +129,7 @@ static void ew_add(struct ew_build *b, const char *cat)
 	}
 	/* The cohort model for the calendar year the period ends in: the
 	 * mass commissioned each year since 1990 through the category's
-	 * Weibull (REFERENCE 5.3, mid-year pdf). */
+	 * Weibull (the UNU/EU mid-year pdf method). */
 	{
 		time_t last = r->total.to - 1;
 		localtime_r(&last, &tm);
@@ -142,7 +142,7 @@ static void ew_add(struct ew_build *b, const char *cat)
 			x->ewg_model_kg = fp_ewg_midyear(pom, 1990, n, x->ewg_year, c->shape, c->scale);
 	} else {
 		size_t i;
-		for (i = 0; i + 1 < r->new; i++)
+		for (i = 0; i + 1 < r->nrows; i++)
 			x->ewg_model_kg += r->ew[i].ewg_model_kg;
 	}
 }
@@ -259,7 +259,7 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 		   "| Category | Installed units | Installed kg | Commissioned kg | Decommissioned kg | "
 		   "Reused kg | Refurbished kg | Recycled kg (documented) | Disposed kg | "
 		   "Documented rate | Reuse rate |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s %s | %.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n",
 			r->ew[i].category, r->ew[i].desc, e->installed_units,
@@ -272,7 +272,7 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 	fprintf(o, "\n| Category | Past expected life (units) | Mean age (years) | Projected e-waste, "
 		   "next 12 months (kg) | Embodied CO2e amortised (kg) | Modelled e-waste generated (kg, year) |\n"
 		   "|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s | %.0f | %s | %s | %s | %s (%d) |\n", r->ew[i].category,
 			e->beyond_lifespan_units, fmt_num(b[0], 64, e->mean_age_y, 2),
@@ -490,7 +490,7 @@ static json_object *jewaste(const struct fp_report *r)
 		    *months = json_object_new_array();
 	size_t i;
 
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		json_object *c = jew(&r->ew[i].e);
 		json_object_object_add(c, "category", json_object_new_string(r->ew[i].category));
 		json_object_object_add(c, "description", json_object_new_string(r->ew[i].desc));
@@ -633,7 +633,7 @@ static void csv(const struct fp_report *r, FILE *o)
 	for (i = 0; i < r->nmonths; i++)
 		csv_row(o, &r->months[i], r->has_inventory,
 			r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
-	csv_row(o, &r->total, r->has_inventory, r->has_inventory && r->new ? &r->ew[r->new - 1].e : NULL);
+	csv_row(o, &r->total, r->has_inventory, r->has_inventory && r->nrows ? &r->ew[r->nrows - 1].e : NULL);
 }
 
 
@@ -748,7 +748,7 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	      "<th>Recycled kg (documented)</th><th>Disposed kg</th><th>Documented rate</th>"
 	      "<th>Reuse rate</th><th>Past expected life</th><th>Projected 12 months kg</th>"
 	      "<th>Embodied CO2e kg</th></tr>\n", o);
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fputs("<tr><td>", o);
 		esc(o, r->ew[i].category);
