@@ -286,6 +286,52 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 		   "history (README).\n");
 }
 
+/* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
+static void md_eu(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64];
+
+	fprintf(o,
+		"\n## EU Delegated Regulation 2024/1364 (Annex II and III)\n\n"
+		"[V]: the field is named in a public source; [R]: symbol recalled, check against "
+		"the Official Journal text before submitting.\n\n"
+		"| Field | Symbol | Value | Unit |\n|---|---|---|---|\n");
+	fprintf(o, "| Total energy consumption | E_DC [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_FACILITY].value, 1));
+	fprintf(o, "| Energy consumption of IT equipment | E_IT [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_IT].value, 1));
+	fprintf(o, "| Backup-generator energy | E_BG [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_FUEL].value, 1));
+	fprintf(o, "| Total water input | W_IN [V] | %s | m3 |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_WATER].value, 1));
+	fprintf(o, "| Waste heat reused | E_REUSE [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_REUSE].value, 1));
+	fprintf(o, "| Renewable energy consumption | E_RES-TOT [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), k->e_ren_kwh, 1));
+	fprintf(o, "| of which Guarantees of Origin | E_RES-GO [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->go_kwh, 1));
+	fprintf(o, "| of which PPAs | E_RES-PPA [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->ppa_kwh, 1));
+	fprintf(o, "| of which on-site | E_RES-OS [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 1));
+	fprintf(o, "| Power usage effectiveness | PUE [V] | %s | - |\n",
+		fmt_ratio(b1, sizeof(b1), &k->pue, 3));
+	fprintf(o, "| Water usage effectiveness | WUE [V] | %s | L/kWh |\n",
+		fmt_ratio(b1, sizeof(b1), &k->wue_l_per_kwh, 3));
+	fprintf(o, "| Energy reuse factor | ERF [V] | %s | - |\n",
+		fmt_ratio(b1, sizeof(b1), &k->erf, 3));
+	fprintf(o, "| Renewable energy factor | REF [V] | %s | - |\n",
+		fmt_ratio(b1, sizeof(b1), &k->ref, 3));
+	fprintf(o,
+		"\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
+		"set points, ICT capacity, data traffic): complete them by hand.%s\n",
+		r->calendar_year
+			? ""
+			: " The regulation reports a whole calendar year; this period is not one.");
+}
+
 static void md(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
@@ -361,35 +407,7 @@ static void md(const struct fp_report *r, FILE *o)
 			fmt_pct(b8, sizeof(b8), p->k.coverage));
 	}
 
-	fprintf(o, "\n## EU Delegated Regulation 2024/1364 (Annex II and III)\n\n"
-		   "[V]: the field is named in a public source; [R]: symbol recalled, check against "
-		   "the Official Journal text before submitting.\n\n"
-		   "| Field | Symbol | Value | Unit |\n|---|---|---|---|\n");
-	fprintf(o, "| Total energy consumption | E_DC [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_FACILITY].value, 1));
-	fprintf(o, "| Energy consumption of IT equipment | E_IT [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_IT].value, 1));
-	fprintf(o, "| Backup-generator energy | E_BG [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_FUEL].value, 1));
-	fprintf(o, "| Total water input | W_IN [V] | %s | m3 |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_WATER].value, 1));
-	fprintf(o, "| Waste heat reused | E_REUSE [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_REUSE].value, 1));
-	fprintf(o, "| Renewable energy consumption | E_RES-TOT [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), k->e_ren_kwh, 1));
-	fprintf(o, "| of which Guarantees of Origin | E_RES-GO [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->go_kwh, 1));
-	fprintf(o, "| of which PPAs | E_RES-PPA [R] | %s | kWh |\n", fmt_num(b1, sizeof(b1), s->ppa_kwh, 1));
-	fprintf(o, "| of which on-site | E_RES-OS [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 1));
-	fprintf(o, "| Power usage effectiveness | PUE [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->pue, 3));
-	fprintf(o, "| Water usage effectiveness | WUE [V] | %s | L/kWh |\n",
-		fmt_ratio(b1, sizeof(b1), &k->wue_l_per_kwh, 3));
-	fprintf(o, "| Energy reuse factor | ERF [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->erf, 3));
-	fprintf(o, "| Renewable energy factor | REF [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->ref, 3));
-	fprintf(o, "\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
-		   "set points, ICT capacity, data traffic): complete them by hand.%s\n",
-		   r->calendar_year ? "" : " The regulation reports a whole calendar year; this period is not one.");
+	md_eu(r, o);
 	md_ewaste(r, o);
 	fprintf(o, "\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
 		   "replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
@@ -809,6 +827,34 @@ static void html_charts(const struct fp_report *r, FILE *o)
 	free(sr);
 }
 
+/* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
+static void html_eu(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64], b2[64], b3[64];
+
+	fprintf(o,
+		"<h2>EU Delegated Regulation 2024/1364</h2>\n<p>[V]: named in a public source; "
+		"[R]: symbol recalled, check against the Official Journal text.</p>\n<table>"
+		"<tr><th>Field</th><th>Value</th><th>Unit</th></tr>\n"
+		"<tr><td>E_DC [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>E_IT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>E_BG [R]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>W_IN [V]</td><td class=\"n\">%.1f</td><td>m3</td></tr>\n"
+		"<tr><td>E_REUSE [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>E_RES-TOT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n",
+		s->q[FP_Q_FACILITY].value, s->q[FP_Q_IT].value, s->q[FP_Q_FUEL].value,
+		s->q[FP_Q_WATER].value, s->q[FP_Q_REUSE].value, k->e_ren_kwh);
+	fprintf(o,
+		"<tr><td>PUE [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n"
+		"<tr><td>WUE [V]</td><td class=\"n\">%s</td><td>L/kWh</td></tr>\n"
+		"<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
+		fmt_ratio(b1, sizeof(b1), &k->pue, 3),
+		fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
+		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
+}
+
 static void html(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
@@ -893,22 +939,7 @@ static void html(const struct fp_report *r, FILE *o)
 			fmt_ratio(c4, sizeof(c4), &p->k.ref, 4), fmt_pct(c5, sizeof(c5), p->k.coverage));
 	}
 	fputs("</table>\n", o);
-	fprintf(o, "<h2>EU Delegated Regulation 2024/1364</h2>\n<p>[V]: named in a public source; "
-		   "[R]: symbol recalled, check against the Official Journal text.</p>\n<table>"
-		   "<tr><th>Field</th><th>Value</th><th>Unit</th></tr>\n"
-		   "<tr><td>E_DC [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>E_IT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>E_BG [R]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>W_IN [V]</td><td class=\"n\">%.1f</td><td>m3</td></tr>\n"
-		   "<tr><td>E_REUSE [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>E_RES-TOT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n",
-		s->q[FP_Q_FACILITY].value, s->q[FP_Q_IT].value, s->q[FP_Q_FUEL].value,
-		s->q[FP_Q_WATER].value, s->q[FP_Q_REUSE].value, k->e_ren_kwh);
-	fprintf(o, "<tr><td>PUE [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n"
-		   "<tr><td>WUE [V]</td><td class=\"n\">%s</td><td>L/kWh</td></tr>\n"
-		   "<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
-		fmt_ratio(b1, sizeof(b1), &k->pue, 3), fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
-		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
+	html_eu(r, o);
 	html_ewaste(r, o);
 	fprintf(o, "<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
 		   "<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
