@@ -1,4 +1,4 @@
-/* cli.c - footprint: the command-line companion (reports, inventory). */
+/* footprint.c - footprint: the command-line companion (reports, inventory). */
 #include "config.h"
 
 #include <getopt.h>
@@ -149,7 +149,17 @@ static int64_t parse_time(const char *s)
 	return t < 0 ? -1 : (int64_t)t;
 }
 
-static int cmd_assets(int argc, char **argv)
+/* The options of footprint assets (one set for every subcommand). */
+struct assets_opts {
+	const char *sub, *state, *site, *asset, *event, *when, *id, *catfile, *profile;
+	const char *file; /* import */
+	struct fp_inv_event e;
+	bool json;
+};
+
+/* Parses the command line into o: -1 when the command goes on, else the
+ * exit status (help, or an error already printed). */
+static int assets_parse(int argc, char **argv, struct assets_opts *o)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
@@ -170,14 +180,8 @@ static int cmd_assets(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sub, *state = NULL, *site = NULL, *asset = NULL, *event = NULL, *when = NULL;
-	const char *id = NULL, *catfile = NULL, *profile = "NLFB";
-	struct fp_inv_event e;
-	struct fp_inventory *v;
-	struct fp_categories cats;
-	char err[512], why[300], *path, eid[400];
-	bool json = false;
-	int c, rc = 1;
+	const char *sub;
+	int c;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -188,53 +192,56 @@ static int cmd_assets(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	memset(&e, 0, sizeof(e));
-	e.mass_kg = e.embodied_co2e_kg = e.expected_life_y = -1;
+	memset(o, 0, sizeof(*o));
+	o->sub = sub;
+	o->profile = "NLFB";
+	o->e.mass_kg = o->e.embodied_co2e_kg = o->e.expected_life_y = -1;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		char *end = NULL;
 		double *num = NULL;
 		switch (c) {
-		case 's': state = optarg; break;
-		case 'S': site = optarg; break;
-		case 'a': asset = optarg; break;
-		case 'e': event = optarg; break;
-		case 't': when = optarg; break;
-		case 'i': id = optarg; break;
-		case 'c': e.category = optarg; break;
-		case 'M': e.model = optarg; break;
-		case 'd': e.destination = optarg; break;
-		case 'C': catfile = optarg; break;
-		case 'P': profile = optarg; break;
-		case 'm': num = &e.mass_kg; break;
-		case 'l': num = &e.expected_life_y; break;
-		case 'E': num = &e.embodied_co2e_kg; break;
+		case 's': o->state = optarg; break;
+		case 'S': o->site = optarg; break;
+		case 'a': o->asset = optarg; break;
+		case 'e': o->event = optarg; break;
+		case 't': o->when = optarg; break;
+		case 'i': o->id = optarg; break;
+		case 'c': o->e.category = optarg; break;
+		case 'M': o->e.model = optarg; break;
+		case 'd': o->e.destination = optarg; break;
+		case 'C': o->catfile = optarg; break;
+		case 'P': o->profile = optarg; break;
+		case 'm': num = &o->e.mass_kg; break;
+		case 'l': num = &o->e.expected_life_y; break;
+		case 'E': num = &o->e.embodied_co2e_kg; break;
 		case 'F':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
 				fprintf(stderr, "footprint assets: --format is text or json\n");
 				return 1;
 			}
-			json = !strcmp(optarg, "json");
+			o->json = !strcmp(optarg, "json");
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			return 1;
+		case 'h': usage(stdout); return 0;
+		default: return 1;
 		}
-		if (num && ((*num = strtod(optarg, &end)), end == optarg || *end || !isfinite(*num) ||
-			    *num < 0 || *num > 1e9)) {
-			fprintf(stderr, "footprint assets: '%s' is not a number from 0 to 1e9\n", optarg);
+		if (num &&
+		    ((*num = strtod(optarg, &end)),
+		     end == optarg || *end || !isfinite(*num) || *num < 0 || *num > 1e9)) {
+			fprintf(stderr, "footprint assets: '%s' is not a number from 0 to 1e9\n",
+				optarg);
 			return 1;
 		}
 	}
-	if (!state) {
+	if (!o->state) {
 		fprintf(stderr, "footprint assets: --state DIR is required\n");
 		return 1;
 	}
 	if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "events") &&
 	    strcmp(sub, "event")) {
-		fprintf(stderr, "footprint assets: unknown command '%s' (import, list, events, event)\n", sub);
+		fprintf(stderr,
+			"footprint assets: unknown command '%s' (import, list, events, event)\n",
+			sub);
 		return 1;
 	}
 	if (!strcmp(sub, "import") && optind != argc - 1) {
@@ -245,76 +252,112 @@ static int cmd_assets(int argc, char **argv)
 		fprintf(stderr, "footprint assets: unexpected argument '%s'\n", argv[optind]);
 		return 1;
 	}
-	path = fp_xasprintf("%s/inventory.db", state);
-	v = fp_inv_open(path, !strcmp(sub, "list") || !strcmp(sub, "events"), err, sizeof(err));
+	if (!strcmp(sub, "import"))
+		o->file = argv[optind];
+	return -1;
+}
+
+/* The agent's category table (with its config overrides), else the
+ * installed one, or --categories.  0, or -1 (printed; cats not held). */
+static int assets_categories(struct fp_inventory *v, const struct assets_opts *o,
+			     struct fp_categories *cats)
+{
+	const char *catfile = o->catfile;
+	char err[512];
+
+	if (fp_inv_get_categories(v, cats) < 0 || !cats->n || catfile) {
+		bool had = cats->n > 0;
+		fp_categories_free(cats);
+		if (!catfile)
+			catfile = DATADIR "/footprint/ewaste-categories.csv";
+		if (fp_categories_load(cats, catfile, o->profile, err, sizeof(err)) < 0) {
+			fprintf(stderr, "footprint assets: %s\n", err);
+			return -1;
+		}
+		/* Kept with the inventory until the agent writes its own. */
+		if (!had)
+			fp_inv_set_categories(v, cats);
+	}
+	return 0;
+}
+
+/* footprint assets import FILE */
+static int assets_import(struct fp_inventory *v, const struct fp_categories *cats,
+			 const struct assets_opts *o)
+{
+	int n = fp_inv_import(v, cats, o->file, o->site, stderr);
+
+	if (n < 0)
+		return 1;
+	printf("%d assets imported\n", n);
+	return 0;
+}
+
+/* footprint assets event --asset ID --event E ... */
+static int assets_event(struct fp_inventory *v, const struct fp_categories *cats,
+			struct assets_opts *o)
+{
+	int64_t t = o->when ? parse_time(o->when) : (int64_t)time(NULL);
+	struct fp_inv_event *e = &o->e;
+	char why[300], eid[400];
+
+	if (!o->asset || !o->event || t < 0) {
+		if (!o->asset || !o->event)
+			fprintf(stderr,
+				"footprint assets event: --asset and --event are required\n");
+		else
+			fprintf(stderr,
+				"footprint assets event: --time '%s' is not YYYY-MM-DD or "
+				"YYYY-MM-DDTHH:MM:SSZ\n",
+				o->when);
+		return 1;
+	}
+	snprintf(eid, sizeof(eid), "cli:%s:%s:%lld", o->asset, o->event, (long long)t);
+	e->event_id = o->id ? o->id : eid;
+	e->asset_id = o->asset;
+	e->event = o->event;
+	e->t = t;
+	e->site = o->site;
+	e->source = "cli";
+	switch (fp_inv_apply(v, cats, e, why, sizeof(why))) {
+	case FP_INV_APPLIED:
+		printf("applied: %s %s (event %s)\n", o->asset, o->event, e->event_id);
+		return 0;
+	case FP_INV_DUPLICATE:
+		printf("duplicate: event %s was already applied\n", e->event_id);
+		return 0;
+	default: fprintf(stderr, "footprint assets event: rejected: %s\n", why); return 1;
+	}
+}
+
+static int cmd_assets(int argc, char **argv)
+{
+	struct assets_opts o;
+	struct fp_inventory *v;
+	struct fp_categories cats;
+	char err[512], *path;
+	int rc = assets_parse(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	path = fp_xasprintf("%s/inventory.db", o.state);
+	v = fp_inv_open(path, !strcmp(o.sub, "list") || !strcmp(o.sub, "events"), err, sizeof(err));
 	free(path);
 	if (!v) {
 		fprintf(stderr, "footprint assets: cannot open the inventory: %s\n", err);
 		return 1;
 	}
-	if (!strcmp(sub, "list")) {
-		rc = fp_inv_list(v, stdout, json) < 0;
-		goto out;
-	}
-	if (!strcmp(sub, "events")) {
-		rc = fp_inv_events(v, asset, stdout, json) < 0;
-		goto out;
-	}
-	/* The agent's category table (with its config overrides), else the
-	 * installed one. */
-	if (fp_inv_get_categories(v, &cats) < 0 || !cats.n || catfile) {
-		bool had = cats.n > 0;
-		fp_categories_free(&cats);
-		if (!catfile)
-			catfile = DATADIR "/footprint/ewaste-categories.csv";
-		if (fp_categories_load(&cats, catfile, profile, err, sizeof(err)) < 0) {
-			fprintf(stderr, "footprint assets: %s\n", err);
-			goto out;
-		}
-		/* Kept with the inventory until the agent writes its own. */
-		if (!had)
-			fp_inv_set_categories(v, &cats);
-	}
-	if (!strcmp(sub, "import")) {
-		int n = fp_inv_import(v, &cats, argv[optind], site, stderr);
-		if (n >= 0) {
-			printf("%d assets imported\n", n);
-			rc = 0;
-		}
+	if (!strcmp(o.sub, "list")) {
+		rc = fp_inv_list(v, stdout, o.json) < 0;
+	} else if (!strcmp(o.sub, "events")) {
+		rc = fp_inv_events(v, o.asset, stdout, o.json) < 0;
+	} else if (assets_categories(v, &o, &cats) < 0) {
+		rc = 1;
 	} else {
-		int64_t t = when ? parse_time(when) : (int64_t)time(NULL);
-		if (!asset || !event || t < 0) {
-			if (!asset || !event)
-				fprintf(stderr, "footprint assets event: --asset and --event are required\n");
-			else
-				fprintf(stderr, "footprint assets event: --time '%s' is not YYYY-MM-DD or "
-					"YYYY-MM-DDTHH:MM:SSZ\n", when);
-			fp_categories_free(&cats);
-			goto out;
-		}
-		snprintf(eid, sizeof(eid), "cli:%s:%s:%lld", asset, event, (long long)t);
-		e.event_id = id ? id : eid;
-		e.asset_id = asset;
-		e.event = event;
-		e.t = t;
-		e.site = site;
-		e.source = "cli";
-		switch (fp_inv_apply(v, &cats, &e, why, sizeof(why))) {
-		case FP_INV_APPLIED:
-			printf("applied: %s %s (event %s)\n", asset, event, e.event_id);
-			rc = 0;
-			break;
-		case FP_INV_DUPLICATE:
-			printf("duplicate: event %s was already applied\n", e.event_id);
-			rc = 0;
-			break;
-		default:
-			fprintf(stderr, "footprint assets event: rejected: %s\n", why);
-			break;
-		}
+		rc = !strcmp(o.sub, "import") ? assets_import(v, &cats, &o)
+					      : assets_event(v, &cats, &o);
+		fp_categories_free(&cats);
 	}
-	fp_categories_free(&cats);
-out:
 	fp_inv_close(v);
 	return rc;
 }

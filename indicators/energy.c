@@ -1,4 +1,4 @@
-/* energy.c - meter steps, calendar windows and indicators (REFERENCE.md). */
+/* energy.c - meter steps, calendar windows and indicators (see energy.h). */
 #include "config.h"
 
 #include "energy.h"
@@ -42,7 +42,7 @@ struct fp_step fp_meter_step(const struct fp_meter_params *p, int64_t t0_ms, dou
 		}
 		return s;
 	}
-	/* A cumulative register (REFERENCE 1.1): a decrease is a wrap only
+	/* A cumulative register: a decrease is a wrap only
 	 * when the register has a modulus and the wrapped delta is plausible;
 	 * otherwise the meter was reset or replaced and cur is a new baseline. */
 	d = v1 - v0;
@@ -161,16 +161,6 @@ const char *const fp_qty_units[FP_NQTY] = {
 	"kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "m3", "kWh",
 	"kWh", "bit",
 };
-
-int fp_qty_from_name(const char *s)
-{
-	int i;
-
-	for (i = 0; i < FP_NQTY; i++)
-		if (s && strcmp(s, fp_qty_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 struct fp_ratio fp_ratio(double num, double den, double coverage)
 {

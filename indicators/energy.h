@@ -1,11 +1,11 @@
 /* energy.h - the arithmetic of the energy indicators, free of I/O.
  *
  * Three pieces, each a pure function of its inputs so that every worked
- * example of REFERENCE.md is a unit test:
+ * example is a unit test (tests/unit/check_energy.c):
  *
  *  - meter steps: from two readings of one meter (a cumulative register
  *    or a power value) to the amount in between, with counter wrap,
- *    resets/replacements (the plausibility rule of REFERENCE 1.1) and gaps;
+ *    resets/replacements (a wrap only when the increase is plausible) and gaps;
  *  - calendar windows (hour, day, month, year) in the process's time zone
  *    (TZ), DST-correct: a window is [start, end) in epoch seconds;
  *  - indicators from the sums of one window: always sums first, then
@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 
-/* EN 50600-4 conversion factors (REFERENCE 1, item 4), kWh per unit. */
+/* EN 50600-4 conversion factors, kWh per unit. */
 #define FP_KWH_PER_L_DIESEL 9.9
 #define FP_KWH_PER_M3_GAS 10.5
 #define FP_KWH_PER_KG_HYDROGEN 38.9
@@ -80,7 +80,7 @@ time_t fp_parse_date(const char *s);
 
 /* ---- indicators ---- */
 
-/* The quantities a site's boundaries define (DESIGN 5, role tags). */
+/* The quantities a site's boundaries define (the roles: README, "Meters and roles"). */
 enum fp_qty {
 	FP_Q_FACILITY,   /* E_DC, kWh (electricity + fuels converted) */
 	FP_Q_IT,         /* E_IT, kWh */
@@ -101,7 +101,6 @@ enum fp_qty {
 
 extern const char *const fp_qty_names[FP_NQTY];
 extern const char *const fp_qty_units[FP_NQTY];
-int fp_qty_from_name(const char *s); /* -1 if unknown */
 
 struct fp_qsum {
 	bool present;   /* at least one meter is configured for it */

@@ -1,4 +1,5 @@
-/* ewaste.h - the arithmetic of the e-waste indicators (REFERENCE 5, 6.3).
+/* ewaste.h - the arithmetic of the e-waste indicators (README, "Inventory
+ * and e-waste indicators").
  *
  * The category table (UNU-KEY, average weight, Weibull lifespan) comes
  * from a versioned data file, data/ewaste-categories.csv, installed as
@@ -45,17 +46,17 @@ double fp_weibull_mean(double a, double b);
 double fp_retire_within(double age, double years, double a, double b);
 
 /* E-waste generated in year n from placed-on-market masses pom[i] of years
- * year0 + i (i < n_years), REFERENCE 5.3: the mid-year pdf method (the
- * EU/UNU tool's, the one footprint reports) or the CDF-difference method. */
+ * year0 + i (i < n_years): the mid-year pdf method (the EU/UNU tool's,
+ * the one footprint reports) or the CDF-difference method. */
 double fp_ewg_midyear(const double *pom, int year0, int n_years, int n, double a, double b);
 double fp_ewg_cdf(const double *pom, int year0, int n_years, int n, double a, double b);
 
-/* Straight-line amortisation (REFERENCE 6.3): the share of te over the
+/* Straight-line amortisation: the share of te over the
  * hours of [from, to) that fall inside [start, start + life) and before
  * end (early retirement: nothing after it).  Times in seconds. */
 double fp_amortise(double te, double life_h, double start, double end, double from, double to);
 
-/* Collection rate = documented / e-waste generated (REFERENCE 5.2);
+/* Collection rate = documented / e-waste generated;
  * the EU WEEE Art. 7 form divides by the mean of the n preceding years'
  * placed-on-market.  -1 when undefined. */
 double fp_ew_rate(double documented, double generated);

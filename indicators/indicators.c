@@ -516,7 +516,6 @@ static void apply_asset_events(struct fp_ind *x)
 	x->naev = x->aevcap = 0;
 }
 
-/* Turns the pending readings into ledger rows, in one transaction. */
 /* The config snapshot in the ledger (what the report says it was built
  * with). */
 static int write_meta(struct fp_ind *x)
@@ -532,6 +531,72 @@ static int write_meta(struct fp_ind *x)
 	return rc ? -1 : 0;
 }
 
+/* Counts one reading into the ledger (in the open transaction): 0, or
+ * -1 when the ledger failed (the meter moves on all the same; the caller
+ * rolls back and restores the meters). */
+static int count_sample(struct fp_ind *x, const struct sample *s)
+{
+	struct meter *m = &x->meters[s->meter];
+	struct fp_step st;
+	const char *kind;
+	int rc = 0;
+
+	x->samples++;
+	if (!m->has_last) {
+		m->has_last = m->dirty = true;
+		m->last_t = s->t_ms;
+		m->last_v = s->v;
+		x->steps[FP_STEP_FIRST]++;
+		return 0;
+	}
+	st = fp_meter_step(&m->p, m->last_t, m->last_v, s->t_ms, s->v);
+	x->steps[st.kind]++;
+	kind = fp_step_name(st.kind);
+	switch (st.kind) {
+	case FP_STEP_BACKWARDS: return 0; /* older than what is counted: ignored */
+	case FP_STEP_MEASURED:
+		rc = fp_ledger_spread(x->ledger, m->name, m->last_t, s->t_ms, st.amount, false);
+		break;
+	case FP_STEP_WRAPPED:
+		rc = fp_ledger_spread(x->ledger, m->name, m->last_t, s->t_ms, st.amount, false);
+		if (rc == 0)
+			rc = fp_ledger_event(x->ledger, s->t_ms, m->name, kind, st.amount,
+					     m->last_t);
+		break;
+	case FP_STEP_ESTIMATED:
+		rc = fp_ledger_spread(x->ledger, m->name, m->last_t, s->t_ms, st.amount, true);
+		if (rc == 0)
+			rc = fp_ledger_event(x->ledger, s->t_ms, m->name, kind, st.amount,
+					     m->last_t);
+		break;
+	case FP_STEP_GAP:
+		rc = fp_ledger_event(x->ledger, s->t_ms, m->name, kind, st.unattributed, m->last_t);
+		fp_log(LOG_INFO,
+		       "indicators: meter %s: no reading for %.0f s (max_gap %.0f s): "
+		       "that time counts as missing",
+		       m->name, (double)(s->t_ms - m->last_t) / 1000,
+		       (double)m->p.max_gap_ms / 1000);
+		break;
+	case FP_STEP_RESET:
+		rc = fp_ledger_event(x->ledger, s->t_ms, m->name, kind, s->v - m->last_v,
+				     m->last_t);
+		fp_log(LOG_WARNING,
+		       "indicators: meter %s went from %.10g to %.10g: a reset or a "
+		       "new meter; counting restarts from the new value",
+		       m->name, m->last_v, s->v);
+		break;
+	default: break;
+	}
+	if (st.kind == FP_STEP_MEASURED || st.kind == FP_STEP_WRAPPED ||
+	    st.kind == FP_STEP_ESTIMATED)
+		mark_span(x, m->last_t, s->t_ms);
+	m->last_t = s->t_ms;
+	m->last_v = s->v;
+	m->dirty = true;
+	return rc;
+}
+
+/* Turns the pending readings into ledger rows, in one transaction. */
 static void process(struct fp_ind *x)
 {
 	struct sample *batch;
@@ -560,68 +625,8 @@ static void process(struct fp_ind *x)
 	}
 	if (x->meta_pending)
 		rc = write_meta(x);
-	for (i = 0; i < n && rc == 0; i++) {
-		struct meter *m;
-		struct fp_step st;
-		const char *kind;
-
-		m = &x->meters[batch[i].meter];
-		x->samples++;
-		if (!m->has_last) {
-			m->has_last = m->dirty = true;
-			m->last_t = batch[i].t_ms;
-			m->last_v = batch[i].v;
-			x->steps[FP_STEP_FIRST]++;
-			continue;
-		}
-		st = fp_meter_step(&m->p, m->last_t, m->last_v, batch[i].t_ms, batch[i].v);
-		x->steps[st.kind]++;
-		kind = fp_step_name(st.kind);
-		switch (st.kind) {
-		case FP_STEP_BACKWARDS:
-			continue; /* older than what is counted: ignored */
-		case FP_STEP_MEASURED:
-			rc = fp_ledger_spread(x->ledger, m->name, m->last_t, batch[i].t_ms, st.amount,
-					      false);
-			break;
-		case FP_STEP_WRAPPED:
-			rc = fp_ledger_spread(x->ledger, m->name, m->last_t, batch[i].t_ms, st.amount,
-					      false);
-			if (rc == 0)
-				rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, st.amount,
-						     m->last_t);
-			break;
-		case FP_STEP_ESTIMATED:
-			rc = fp_ledger_spread(x->ledger, m->name, m->last_t, batch[i].t_ms, st.amount,
-					      true);
-			if (rc == 0)
-				rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, st.amount,
-						     m->last_t);
-			break;
-		case FP_STEP_GAP:
-			rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, st.unattributed,
-					     m->last_t);
-			fp_log(LOG_INFO, "indicators: meter %s: no reading for %.0f s (max_gap %.0f s): "
-			       "that time counts as missing", m->name,
-			       (double)(batch[i].t_ms - m->last_t) / 1000, (double)m->p.max_gap_ms / 1000);
-			break;
-		case FP_STEP_RESET:
-			rc = fp_ledger_event(x->ledger, batch[i].t_ms, m->name, kind, batch[i].v - m->last_v,
-					     m->last_t);
-			fp_log(LOG_WARNING, "indicators: meter %s went from %.10g to %.10g: a reset or a "
-			       "new meter; counting restarts from the new value", m->name, m->last_v,
-			       batch[i].v);
-			break;
-		default:
-			break;
-		}
-		if (st.kind == FP_STEP_MEASURED || st.kind == FP_STEP_WRAPPED ||
-		    st.kind == FP_STEP_ESTIMATED)
-			mark_span(x, m->last_t, batch[i].t_ms);
-		m->last_t = batch[i].t_ms;
-		m->last_v = batch[i].v;
-		m->dirty = true;
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = count_sample(x, &batch[i]);
 	for (i = 0; i < x->nfo && rc == 0; i++) {
 		const struct factor_override *o = &x->fo[i];
 		rc = fp_ledger_override_factor(x->ledger, o->region, o->year, o->method, o->kg,
@@ -824,7 +829,7 @@ static void ewaste_point(struct ew_ctx *c, const char *category)
 	fp_point_float(p, "projected_kg_12m", e.projected_kg_12m);
 	fp_point_float(p, "embodied_co2e_kg", e.embodied_co2e_kg);
 	/* A year: the cohort model of that year's e-waste generated
-	 * (REFERENCE 5.3, mid-year pdf), from the commissioning history. */
+	 * (the UNU/EU mid-year pdf method), from the commissioning history. */
 	if (!strcmp(c->window, "1y")) {
 		double pom[300], m = 0;
 		struct tm tm;

@@ -17,7 +17,7 @@
 #include "util.h"
 
 #define INV_SCHEMA "1"
-#define YEAR_S (8760.0 * 3600) /* a year of life or age: 365 days (REFERENCE 6.3) */
+#define YEAR_S (8760.0 * 3600) /* a year of life or age: 365 days */
 
 struct fp_inventory {
 	sqlite3 *db;
@@ -588,6 +588,30 @@ static int keep_row(struct fp_inventory *v, const struct fp_categories *cats, co
 	return 0;
 }
 
+/* The columns of one JSON asset into val: strings as they are, numbers
+ * printed into nums, anything else a value keep_row refuses. */
+static void json_values(json_object *o, const char **val, char (*nums)[64])
+{
+	json_object *x;
+	int k;
+
+	for (k = 0; columns[k]; k++) {
+		val[k] = NULL;
+		if (!json_object_object_get_ex(o, columns[k], &x) ||
+		    json_object_is_type(x, json_type_null))
+			continue;
+		if (json_object_is_type(x, json_type_double) ||
+		    json_object_is_type(x, json_type_int)) {
+			snprintf(nums[k], sizeof(nums[k]), "%.17g", json_object_get_double(x));
+			val[k] = nums[k];
+		} else if (json_object_is_type(x, json_type_string)) {
+			val[k] = json_object_get_string(x);
+		} else {
+			val[k] = "(not a string or number)";
+		}
+	}
+}
+
 int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, const char *name,
 		      const char *text, size_t len, const char *site, FILE *errs)
 {
@@ -621,7 +645,7 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 			return -1;
 		}
 		for (i = 0; i < json_object_array_length(doc); i++) {
-			json_object *o = json_object_array_get_idx(doc, i), *x;
+			json_object *o = json_object_array_get_idx(doc, i);
 			const char *val[FP_ARRAY_SIZE(columns)];
 			char nums[FP_ARRAY_SIZE(columns)][64];
 			struct row r;
@@ -632,19 +656,7 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 				bad = 1;
 				continue;
 			}
-			for (k = 0; columns[k]; k++) {
-				val[k] = NULL;
-				if (!json_object_object_get_ex(o, columns[k], &x) || json_object_is_type(x, json_type_null))
-					continue;
-				if (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int)) {
-					snprintf(nums[k], sizeof(nums[k]), "%.17g", json_object_get_double(x));
-					val[k] = nums[k];
-				} else if (json_object_is_type(x, json_type_string)) {
-					val[k] = json_object_get_string(x);
-				} else {
-					val[k] = "(not a string or number)";
-				}
-			}
+			json_values(o, val, nums);
 			bad |= keep_row(v, cats, name, val, &r, &rows, &n, &cap, errs);
 		}
 		json_object_put(doc);

@@ -30,7 +30,7 @@ struct fp_inventory *fp_inv_open(const char *path, bool read_only, char *err, si
 void fp_inv_close(struct fp_inventory *v);
 const char *fp_inv_error(struct fp_inventory *v);
 
-/* One lifecycle event (DESIGN 6); absent numbers are < 0, absent strings
+/* One lifecycle event (README, "Lifecycle events"); absent numbers are < 0, absent strings
  * NULL.  t is seconds since the epoch. */
 struct fp_inv_event {
 	const char *event_id, *asset_id, *event, *category, *model, *destination, *site, *source;

@@ -78,6 +78,7 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 	struct fp_ledger *l = fp_xcalloc(1, sizeof(*l));
 	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	char ver[32];
+	int64_t schema_ver;
 
 	if (sqlite3_open_v2(path, &l->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
@@ -100,7 +101,7 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 		snprintf(l->err, sizeof(l->err), "not a footprint ledger");
 		goto fail;
 	}
-	if (atoi(ver) != LEDGER_SCHEMA) {
+	if (fp_parse_int64(ver, LEDGER_SCHEMA, LEDGER_SCHEMA, &schema_ver) < 0) {
 		snprintf(l->err, sizeof(l->err), "ledger schema %s, this version reads %d", ver,
 			 LEDGER_SCHEMA);
 		goto fail;

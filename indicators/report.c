@@ -24,6 +24,7 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 		    char *err, size_t errlen)
 {
 	char buf[64];
+	int64_t cat;
 	time_t a, b, m, ms, me;
 	size_t cap = 0;
 
@@ -35,7 +36,11 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 	if (fp_ledger_get_meta(l, "timezone", r->timezone, sizeof(r->timezone)) < 0)
 		snprintf(r->timezone, sizeof(r->timezone), "UTC");
 	fp_ledger_get_meta(l, "region", r->region, sizeof(r->region));
-	r->pue_category = fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 ? atoi(buf) : 1;
+	/* written by the agent from its configuration: 1, 2 or 3 */
+	r->pue_category = 1;
+	if (fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 &&
+	    fp_parse_int64(buf, 1, 3, &cat) == 0)
+		r->pue_category = (int)cat;
 	setenv("TZ", r->timezone, 1);
 	tzset();
 	a = fp_parse_date(from);
@@ -91,7 +96,7 @@ void fp_report_free(struct fp_report *r)
 	r->nmonths = 0;
 	free(r->ew);
 	r->ew = NULL;
-	r->new = 0;
+	r->nrows = 0;
 	free(r->ewm);
 	r->ewm = NULL;
 	r->newm = 0;
@@ -113,8 +118,8 @@ static void ew_add(struct ew_build *b, const char *cat)
 	time_t now = time(NULL), at = r->total.to < now ? r->total.to : now;
 	struct tm tm;
 
-	fp_xgrow((void **)&r->ew, &b->cap, r->new + 1, sizeof(*r->ew));
-	x = &r->ew[r->new++];
+	fp_xgrow((void **)&r->ew, &b->cap, r->nrows + 1, sizeof(*r->ew));
+	x = &r->ew[r->nrows++];
 	memset(x, 0, sizeof(*x));
 	snprintf(x->category, sizeof(x->category), "%s", cat ? cat : "all");
 	snprintf(x->desc, sizeof(x->desc), "%s", c ? c->desc : cat ? "" : "all categories");
@@ -124,7 +129,7 @@ static void ew_add(struct ew_build *b, const char *cat)
 	}
 	/* The cohort model for the calendar year the period ends in: the
 	 * mass commissioned each year since 1990 through the category's
-	 * Weibull (REFERENCE 5.3, mid-year pdf). */
+	 * Weibull (the UNU/EU mid-year pdf method). */
 	{
 		time_t last = r->total.to - 1;
 		localtime_r(&last, &tm);
@@ -137,7 +142,7 @@ static void ew_add(struct ew_build *b, const char *cat)
 			x->ewg_model_kg = fp_ewg_midyear(pom, 1990, n, x->ewg_year, c->shape, c->scale);
 	} else {
 		size_t i;
-		for (i = 0; i + 1 < r->new; i++)
+		for (i = 0; i + 1 < r->nrows; i++)
 			x->ewg_model_kg += r->ew[i].ewg_model_kg;
 	}
 }
@@ -254,7 +259,7 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 		   "| Category | Installed units | Installed kg | Commissioned kg | Decommissioned kg | "
 		   "Reused kg | Refurbished kg | Recycled kg (documented) | Disposed kg | "
 		   "Documented rate | Reuse rate |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s %s | %.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n",
 			r->ew[i].category, r->ew[i].desc, e->installed_units,
@@ -267,7 +272,7 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 	fprintf(o, "\n| Category | Past expected life (units) | Mean age (years) | Projected e-waste, "
 		   "next 12 months (kg) | Embodied CO2e amortised (kg) | Modelled e-waste generated (kg, year) |\n"
 		   "|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s | %.0f | %s | %s | %s | %s (%d) |\n", r->ew[i].category,
 			e->beyond_lifespan_units, fmt_num(b[0], 64, e->mean_age_y, 2),
@@ -279,6 +284,52 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 		   "decommissioned). The projection sums mass x P(retire within a year | age) over the "
 		   "installed base; the model is the UNU/EU cohort estimate from the commissioning "
 		   "history (README).\n");
+}
+
+/* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
+static void md_eu(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64];
+
+	fprintf(o,
+		"\n## EU Delegated Regulation 2024/1364 (Annex II and III)\n\n"
+		"[V]: the field is named in a public source; [R]: symbol recalled, check against "
+		"the Official Journal text before submitting.\n\n"
+		"| Field | Symbol | Value | Unit |\n|---|---|---|---|\n");
+	fprintf(o, "| Total energy consumption | E_DC [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_FACILITY].value, 1));
+	fprintf(o, "| Energy consumption of IT equipment | E_IT [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_IT].value, 1));
+	fprintf(o, "| Backup-generator energy | E_BG [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_FUEL].value, 1));
+	fprintf(o, "| Total water input | W_IN [V] | %s | m3 |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_WATER].value, 1));
+	fprintf(o, "| Waste heat reused | E_REUSE [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_REUSE].value, 1));
+	fprintf(o, "| Renewable energy consumption | E_RES-TOT [V] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), k->e_ren_kwh, 1));
+	fprintf(o, "| of which Guarantees of Origin | E_RES-GO [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->go_kwh, 1));
+	fprintf(o, "| of which PPAs | E_RES-PPA [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->ppa_kwh, 1));
+	fprintf(o, "| of which on-site | E_RES-OS [R] | %s | kWh |\n",
+		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 1));
+	fprintf(o, "| Power usage effectiveness | PUE [V] | %s | - |\n",
+		fmt_ratio(b1, sizeof(b1), &k->pue, 3));
+	fprintf(o, "| Water usage effectiveness | WUE [V] | %s | L/kWh |\n",
+		fmt_ratio(b1, sizeof(b1), &k->wue_l_per_kwh, 3));
+	fprintf(o, "| Energy reuse factor | ERF [V] | %s | - |\n",
+		fmt_ratio(b1, sizeof(b1), &k->erf, 3));
+	fprintf(o, "| Renewable energy factor | REF [V] | %s | - |\n",
+		fmt_ratio(b1, sizeof(b1), &k->ref, 3));
+	fprintf(o,
+		"\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
+		"set points, ICT capacity, data traffic): complete them by hand.%s\n",
+		r->calendar_year
+			? ""
+			: " The regulation reports a whole calendar year; this period is not one.");
 }
 
 static void md(const struct fp_report *r, FILE *o)
@@ -356,35 +407,7 @@ static void md(const struct fp_report *r, FILE *o)
 			fmt_pct(b8, sizeof(b8), p->k.coverage));
 	}
 
-	fprintf(o, "\n## EU Delegated Regulation 2024/1364 (Annex II and III)\n\n"
-		   "[V]: the field is named in a public source; [R]: symbol recalled, check against "
-		   "the Official Journal text before submitting.\n\n"
-		   "| Field | Symbol | Value | Unit |\n|---|---|---|---|\n");
-	fprintf(o, "| Total energy consumption | E_DC [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_FACILITY].value, 1));
-	fprintf(o, "| Energy consumption of IT equipment | E_IT [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_IT].value, 1));
-	fprintf(o, "| Backup-generator energy | E_BG [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_FUEL].value, 1));
-	fprintf(o, "| Total water input | W_IN [V] | %s | m3 |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_WATER].value, 1));
-	fprintf(o, "| Waste heat reused | E_REUSE [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_REUSE].value, 1));
-	fprintf(o, "| Renewable energy consumption | E_RES-TOT [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), k->e_ren_kwh, 1));
-	fprintf(o, "| of which Guarantees of Origin | E_RES-GO [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->go_kwh, 1));
-	fprintf(o, "| of which PPAs | E_RES-PPA [R] | %s | kWh |\n", fmt_num(b1, sizeof(b1), s->ppa_kwh, 1));
-	fprintf(o, "| of which on-site | E_RES-OS [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 1));
-	fprintf(o, "| Power usage effectiveness | PUE [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->pue, 3));
-	fprintf(o, "| Water usage effectiveness | WUE [V] | %s | L/kWh |\n",
-		fmt_ratio(b1, sizeof(b1), &k->wue_l_per_kwh, 3));
-	fprintf(o, "| Energy reuse factor | ERF [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->erf, 3));
-	fprintf(o, "| Renewable energy factor | REF [V] | %s | - |\n", fmt_ratio(b1, sizeof(b1), &k->ref, 3));
-	fprintf(o, "\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
-		   "set points, ICT capacity, data traffic): complete them by hand.%s\n",
-		   r->calendar_year ? "" : " The regulation reports a whole calendar year; this period is not one.");
+	md_eu(r, o);
 	md_ewaste(r, o);
 	fprintf(o, "\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
 		   "replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
@@ -485,7 +508,7 @@ static json_object *jewaste(const struct fp_report *r)
 		    *months = json_object_new_array();
 	size_t i;
 
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		json_object *c = jew(&r->ew[i].e);
 		json_object_object_add(c, "category", json_object_new_string(r->ew[i].category));
 		json_object_object_add(c, "description", json_object_new_string(r->ew[i].desc));
@@ -628,7 +651,7 @@ static void csv(const struct fp_report *r, FILE *o)
 	for (i = 0; i < r->nmonths; i++)
 		csv_row(o, &r->months[i], r->has_inventory,
 			r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
-	csv_row(o, &r->total, r->has_inventory, r->has_inventory && r->new ? &r->ew[r->new - 1].e : NULL);
+	csv_row(o, &r->total, r->has_inventory, r->has_inventory && r->nrows ? &r->ew[r->nrows - 1].e : NULL);
 }
 
 
@@ -743,7 +766,7 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	      "<th>Recycled kg (documented)</th><th>Disposed kg</th><th>Documented rate</th>"
 	      "<th>Reuse rate</th><th>Past expected life</th><th>Projected 12 months kg</th>"
 	      "<th>Embodied CO2e kg</th></tr>\n", o);
-	for (i = 0; i < r->new; i++) {
+	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fputs("<tr><td>", o);
 		esc(o, r->ew[i].category);
@@ -764,13 +787,80 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	fputs("</table>\n", o);
 }
 
+/* The charts: monthly PUE, energy by role, renewable share. */
+static void html_charts(const struct fp_report *r, FILE *o)
+{
+	struct series *sr = fp_xcalloc(4, sizeof(*sr));
+	size_t i, n = r->nmonths < 400 ? r->nmonths : 400;
+
+	sr[0].name = "PUE";
+	sr[0].color = "#3465a4";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->months[i].k.pue.value;
+		sr[0].defined[i] = r->months[i].k.pue.defined;
+	}
+	svg_bars(o, "PUE by month", "-", r, sr, 1, false);
+	{
+		static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING,
+						  FP_Q_OTHER };
+		static const char *const col[] = { "#3465a4", "#73d216", "#edd400", "#888a85" };
+		size_t j;
+		memset(sr, 0, 4 * sizeof(*sr));
+		for (j = 0; j < 4; j++) {
+			sr[j].name = fp_qty_names[qs[j]];
+			sr[j].color = col[j];
+			for (i = 0; i < n; i++) {
+				sr[j].v[i] = r->months[i].s.q[qs[j]].value;
+				sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
+			}
+		}
+		svg_bars(o, "Energy by role", "kWh", r, sr, 4, true);
+	}
+	memset(sr, 0, sizeof(*sr));
+	sr[0].name = "REF";
+	sr[0].color = "#4e9a06";
+	for (i = 0; i < n; i++) {
+		sr[0].v[i] = r->months[i].k.ref.value;
+		sr[0].defined[i] = r->months[i].k.ref.defined;
+	}
+	svg_bars(o, "Renewable energy factor by month", "share of E_DC", r, sr, 1, false);
+	free(sr);
+}
+
+/* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
+static void html_eu(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64], b2[64], b3[64];
+
+	fprintf(o,
+		"<h2>EU Delegated Regulation 2024/1364</h2>\n<p>[V]: named in a public source; "
+		"[R]: symbol recalled, check against the Official Journal text.</p>\n<table>"
+		"<tr><th>Field</th><th>Value</th><th>Unit</th></tr>\n"
+		"<tr><td>E_DC [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>E_IT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>E_BG [R]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>W_IN [V]</td><td class=\"n\">%.1f</td><td>m3</td></tr>\n"
+		"<tr><td>E_REUSE [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
+		"<tr><td>E_RES-TOT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n",
+		s->q[FP_Q_FACILITY].value, s->q[FP_Q_IT].value, s->q[FP_Q_FUEL].value,
+		s->q[FP_Q_WATER].value, s->q[FP_Q_REUSE].value, k->e_ren_kwh);
+	fprintf(o,
+		"<tr><td>PUE [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n"
+		"<tr><td>WUE [V]</td><td class=\"n\">%s</td><td>L/kWh</td></tr>\n"
+		"<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
+		fmt_ratio(b1, sizeof(b1), &k->pue, 3),
+		fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
+		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
+}
+
 static void html(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
 	const struct fp_window_sums *s = &r->total.s;
-	struct series *sr = fp_xcalloc(4, sizeof(*sr));
 	char b1[64], b2[64], b3[64];
-	size_t i, n = r->nmonths < 400 ? r->nmonths : 400;
+	size_t i;
 	int q;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -795,38 +885,7 @@ static void html(const struct fp_report *r, FILE *o)
 		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or boundary "
 		      "error; reported as computed, not clamped.</p>\n", o);
 
-	/* charts: monthly PUE, energy by role, renewable share */
-	sr[0].name = "PUE";
-	sr[0].color = "#3465a4";
-	for (i = 0; i < n; i++) {
-		sr[0].v[i] = r->months[i].k.pue.value;
-		sr[0].defined[i] = r->months[i].k.pue.defined;
-	}
-	svg_bars(o, "PUE by month", "-", r, sr, 1, false);
-	{
-		static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING, FP_Q_OTHER };
-		static const char *const col[] = { "#3465a4", "#73d216", "#edd400", "#888a85" };
-		size_t j;
-		memset(sr, 0, 4 * sizeof(*sr));
-		for (j = 0; j < 4; j++) {
-			sr[j].name = fp_qty_names[qs[j]];
-			sr[j].color = col[j];
-			for (i = 0; i < n; i++) {
-				sr[j].v[i] = r->months[i].s.q[qs[j]].value;
-				sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
-			}
-		}
-		svg_bars(o, "Energy by role", "kWh", r, sr, 4, true);
-	}
-	memset(sr, 0, sizeof(*sr));
-	sr[0].name = "REF";
-	sr[0].color = "#4e9a06";
-	for (i = 0; i < n; i++) {
-		sr[0].v[i] = r->months[i].k.ref.value;
-		sr[0].defined[i] = r->months[i].k.ref.defined;
-	}
-	svg_bars(o, "Renewable energy factor by month", "share of E_DC", r, sr, 1, false);
-	free(sr);
+	html_charts(r, o);
 
 	fputs("<h2>Indicators</h2>\n<table><tr><th>Indicator</th><th>Value</th><th>Unit</th>"
 	      "<th>Coverage</th></tr>\n", o);
@@ -880,22 +939,7 @@ static void html(const struct fp_report *r, FILE *o)
 			fmt_ratio(c4, sizeof(c4), &p->k.ref, 4), fmt_pct(c5, sizeof(c5), p->k.coverage));
 	}
 	fputs("</table>\n", o);
-	fprintf(o, "<h2>EU Delegated Regulation 2024/1364</h2>\n<p>[V]: named in a public source; "
-		   "[R]: symbol recalled, check against the Official Journal text.</p>\n<table>"
-		   "<tr><th>Field</th><th>Value</th><th>Unit</th></tr>\n"
-		   "<tr><td>E_DC [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>E_IT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>E_BG [R]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>W_IN [V]</td><td class=\"n\">%.1f</td><td>m3</td></tr>\n"
-		   "<tr><td>E_REUSE [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		   "<tr><td>E_RES-TOT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n",
-		s->q[FP_Q_FACILITY].value, s->q[FP_Q_IT].value, s->q[FP_Q_FUEL].value,
-		s->q[FP_Q_WATER].value, s->q[FP_Q_REUSE].value, k->e_ren_kwh);
-	fprintf(o, "<tr><td>PUE [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n"
-		   "<tr><td>WUE [V]</td><td class=\"n\">%s</td><td>L/kWh</td></tr>\n"
-		   "<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
-		fmt_ratio(b1, sizeof(b1), &k->pue, 3), fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
-		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
+	html_eu(r, o);
 	html_ewaste(r, o);
 	fprintf(o, "<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
 		   "<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"

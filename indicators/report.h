@@ -50,8 +50,8 @@ struct fp_report {
 	struct fp_ledger_events events;
 	/* e-waste (when the state has an inventory) */
 	bool has_inventory;
-	struct fp_report_ew *ew;
-	size_t new;
+	struct fp_report_ew *ew; /* one row per category, then "all" */
+	size_t nrows;
 	struct fp_report_ew_month *ewm;
 	size_t newm;
 };

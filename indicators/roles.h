@@ -1,4 +1,4 @@
-/* roles.h - the meter roles (DESIGN section 5): which quantities a
+/* roles.h - the meter roles (README, "Meters and roles"): which quantities a
  * meter of the role adds to, the counter field it reads by default, and
  * the units it may be in. */
 #ifndef FP_ROLES_H

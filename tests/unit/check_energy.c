@@ -1,5 +1,5 @@
-/* check_energy.c - the energy indicators: every worked example of
- * REFERENCE.md, meter steps, calendar windows, the ledger and the engine. */
+/* check_energy.c - the energy indicators: the worked examples (the TV
+ * vectors), meter steps, calendar windows, the ledger and the engine. */
 #include "config.h"
 
 #include <math.h>
@@ -15,7 +15,7 @@
 #include "ledger.h"
 #include "util.h"
 
-/* REFERENCE 0: relative tolerance 1e-9 where the output is given in full. */
+/* Relative tolerance 1e-9 where the expected value is given in full. */
 #define ck_rel(a, b) ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-9 * fabs((double)(b)) + 1e-12, \
 				   "%.12g != %.12g", (double)(a), (double)(b))
 
@@ -234,7 +234,7 @@ START_TEST(test_counter_wrap_and_reset)
 	struct fp_meter_params p = { FP_METER_COUNTER, 4294967296.0, 500000, 0, 300000, false };
 	struct fp_step s;
 
-	/* REFERENCE 1.1: 32-bit Wh register, 4 294 960 000 -> 5 000 =
+	/* A 32-bit Wh register, 4 294 960 000 -> 5 000 =
 	 * 12 296 Wh, plausible over 2 minutes at up to 500 kW. */
 	s = fp_meter_step(&p, 0, 4294960000.0, 120000, 5000);
 	ck_assert_int_eq(s.kind, FP_STEP_WRAPPED);

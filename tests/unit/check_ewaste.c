@@ -1,4 +1,4 @@
-/* check_ewaste.c - e-waste arithmetic (REFERENCE 5 and 6.3 vectors), the
+/* check_ewaste.c - e-waste arithmetic (the TV vectors), the
  * CSV reader, the inventory's state machine, import and indicators. */
 #include "config.h"
 
@@ -29,7 +29,7 @@ START_TEST(test_tv_wb)
 	/* TV-WB-1: W(2024), mid-year pdf and CDF-difference methods */
 	ck_near(fp_ewg_midyear(pom, 2020, 5, 2024, 1.46, 7.78), 5.5970376, 1e-7);
 	ck_near(fp_ewg_cdf(pom, 2020, 5, 2024, 1.46, 7.78), 5.5183345, 1e-7);
-	/* Means (REFERENCE 5.3 checked values) */
+	/* Means (checked values) */
 	ck_near(fp_weibull_mean(1.46, 7.78), 7.0477, 1e-4);
 	ck_near(fp_weibull_mean(1.60, 6.57), 5.8905, 1e-4);
 }
