@@ -8,6 +8,7 @@ libfpcore_a_SOURCES = \
 	%D%/cfg.c %D%/cfg.h \
 	%D%/conf.c %D%/conf.h \
 	%D%/csv.c %D%/csv.h \
+	%D%/lineproto.c %D%/lineproto.h \
 	%D%/log.c %D%/log.h \
 	%D%/notify.c %D%/notify.h \
 	%D%/output.c %D%/output.h \

@@ -679,6 +679,71 @@ static bool ranges_overlap(const struct fp_mb_field *a, const struct fp_mb_field
 	return a->address < b->address + b->count && b->address < a->address + a->count;
 }
 
+/* The device's own tags: strings, none of the tags the agent sets. */
+static void parse_tags(struct fp_cfg_errors *e, const config_setting_t *g,
+		       struct fp_mb_device_cfg *d)
+{
+	const config_setting_t *tags = config_setting_get_member(g, "tags");
+	int n;
+
+	if (!tags)
+		return;
+	if (config_setting_type(tags) != CONFIG_TYPE_GROUP) {
+		fp_cfg_report(e, g, "tags", "expected a group { key = \"value\"; ... }");
+		return;
+	}
+	n = config_setting_length(tags);
+	d->tags = fp_xcalloc((size_t)n + 1, sizeof(*d->tags));
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *t = config_setting_get_elem(tags, (unsigned)k);
+		const char *key = config_setting_name(t);
+		if (config_setting_type(t) != CONFIG_TYPE_STRING) {
+			fp_cfg_errors_add(e, t, NULL, "a tag value must be a string");
+			continue;
+		}
+		if (!strcmp(key, "site") || !strcmp(key, "device") || !strcmp(key, "role") ||
+		    !strcmp(key, "source") || !strcmp(key, "phase")) {
+			fp_cfg_errors_add(e, t, NULL, "'%s' is set by the agent", key);
+			continue;
+		}
+		d->tags[d->ntags].key = fp_xstrdup(key);
+		d->tags[d->ntags].val = fp_xstrdup(config_setting_get_string(t));
+		d->ntags++;
+	}
+}
+
+/* The fields of a parsed device: something to read, each within the
+ * request limits, no two overlapping, none read twice. */
+static void check_fields(struct fp_cfg_errors *e, const config_setting_t *g,
+			 const struct fp_mb_device_cfg *d)
+{
+	size_t i, j;
+
+	if (d->nfields == 0 && !d->sunspec)
+		fp_cfg_report(e, g, d->profile ? "profile" : "registers", "no register to read");
+	for (i = 0; i < d->nfields; i++) {
+		const struct fp_mb_field *a = &d->fields[i];
+		bool bits = a->table == FP_MB_COIL || a->table == FP_MB_DISCRETE;
+		if (a->count > (bits ? d->limits.max_bits : d->limits.max_registers))
+			fp_cfg_report(e, g, "max_registers", "field '%s' spans %u registers, more than %u",
+				      a->field, a->count, d->limits.max_registers);
+		for (j = i + 1; j < d->nfields; j++) {
+			const struct fp_mb_field *b = &d->fields[j];
+			if (ranges_overlap(a, b))
+				fp_cfg_report(e, g, d->profile ? "profile" : "registers",
+					      "'%s' (line %d) and '%s' (line %d) overlap in the %s table at %u",
+					      a->field, a->line, b->field, b->line, fp_mb_table_name(a->table),
+					      b->address);
+			else if (!strcmp(a->field, b->field) &&
+				 !((a->phase && b->phase && strcmp(a->phase, b->phase)) ||
+				   (!a->phase != !b->phase)))
+				fp_cfg_report(e, g, d->profile ? "profile" : "registers",
+					      "field '%s' is read twice (lines %d and %d)", a->field,
+					      a->line, b->line);
+		}
+	}
+}
+
 static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 			 const struct fp_config *cfg, struct fp_cfg_errors *e)
 {
@@ -689,10 +754,10 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	};
 	struct fp_mb_device_cfg *d;
 	struct defaults df = { FP_MB_HOLDING, FP_MB_ABCD, 0, { 125, 2000, 0, false } };
-	size_t before = e->n, cap = 0, i, j;
+	size_t before = e->n, cap = 0, i;
 	int64_t unit = 1;
 	char msg[256];
-	const config_setting_t *regs, *tags;
+	const config_setting_t *regs;
 
 	fp_xgrow((void **)&mc->devs, &mc->cap, mc->ndevs + 1, sizeof(*mc->devs));
 	d = &mc->devs[mc->ndevs++];
@@ -725,31 +790,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	fp_cfg_get_duration(e, g, "interval", 100, 86400000, &d->interval_ms);
 	fp_cfg_get_duration(e, g, "timeout", 10, 60000, &d->timeout_ms);
 	fp_cfg_get_duration(e, g, "pause", 0, 10000, &d->pause_ms);
-	tags = config_setting_get_member(g, "tags");
-	if (tags) {
-		if (config_setting_type(tags) != CONFIG_TYPE_GROUP) {
-			fp_cfg_report(e, g, "tags", "expected a group { key = \"value\"; ... }");
-		} else {
-			int n = config_setting_length(tags);
-			d->tags = fp_xcalloc((size_t)n + 1, sizeof(*d->tags));
-			for (int k = 0; k < n; k++) {
-				const config_setting_t *t = config_setting_get_elem(tags, (unsigned)k);
-				const char *key = config_setting_name(t);
-				if (config_setting_type(t) != CONFIG_TYPE_STRING) {
-					fp_cfg_errors_add(e, t, NULL, "a tag value must be a string");
-					continue;
-				}
-				if (!strcmp(key, "site") || !strcmp(key, "device") || !strcmp(key, "role") ||
-				    !strcmp(key, "source") || !strcmp(key, "phase")) {
-					fp_cfg_errors_add(e, t, NULL, "'%s' is set by the agent", key);
-					continue;
-				}
-				d->tags[d->ntags].key = fp_xstrdup(key);
-				d->tags[d->ntags].val = fp_xstrdup(config_setting_get_string(t));
-				d->ntags++;
-			}
-		}
-	}
+	parse_tags(e, g, d);
 	/* Device keys first apply to its inline registers; a profile brings
 	 * its own defaults, which the device's keys then override. */
 	fp_cfg_get_string(e, g, "profile", &d->profile);
@@ -790,29 +831,7 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	}
 	if (e->n > before)
 		return;
-	if (d->nfields == 0 && !d->sunspec)
-		fp_cfg_report(e, g, d->profile ? "profile" : "registers", "no register to read");
-	for (i = 0; i < d->nfields; i++) {
-		const struct fp_mb_field *a = &d->fields[i];
-		bool bits = a->table == FP_MB_COIL || a->table == FP_MB_DISCRETE;
-		if (a->count > (bits ? d->limits.max_bits : d->limits.max_registers))
-			fp_cfg_report(e, g, "max_registers", "field '%s' spans %u registers, more than %u",
-				      a->field, a->count, d->limits.max_registers);
-		for (j = i + 1; j < d->nfields; j++) {
-			const struct fp_mb_field *b = &d->fields[j];
-			if (ranges_overlap(a, b))
-				fp_cfg_report(e, g, d->profile ? "profile" : "registers",
-					      "'%s' (line %d) and '%s' (line %d) overlap in the %s table at %u",
-					      a->field, a->line, b->field, b->line, fp_mb_table_name(a->table),
-					      b->address);
-			else if (!strcmp(a->field, b->field) &&
-				 !((a->phase && b->phase && strcmp(a->phase, b->phase)) ||
-				   (!a->phase != !b->phase)))
-				fp_cfg_report(e, g, d->profile ? "profile" : "registers",
-					      "field '%s' is read twice (lines %d and %d)", a->field,
-					      a->line, b->line);
-		}
-	}
+	check_fields(e, g, d);
 }
 
 void *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,

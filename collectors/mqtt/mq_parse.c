@@ -523,6 +523,59 @@ static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_obj
 	return 1;
 }
 
+/* The first rule whose filter matches and whose template fits, or NULL. */
+static const struct fp_mq_rule *find_rule(const struct fp_mq_sub *s, const char *topic)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrules; i++) {
+		const struct fp_mq_rule *c = s->rules ? &s->rules[i] : &s->own;
+		if (c->filter && !topic_matches(c->filter, topic))
+			continue;
+		if (c->tmpl && s->rules) {
+			struct fp_batch t;
+			bool fits;
+			fp_batch_init(&t);
+			fits = fp_mq_template(c->tmpl, topic, fp_batch_add(&t, "m", 0));
+			fp_batch_reset(&t);
+			if (!fits)
+				continue;
+		}
+		return c;
+	}
+	return NULL;
+}
+
+/* Parses the whole payload as one JSON document (strict, UTF-8, bounded
+ * depth, nothing but white space after it).  NULL with *why on error. */
+static json_object *parse_json(const char *payload, size_t len, const char **why)
+{
+	json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+	enum json_tokener_error err;
+	json_object *doc;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	doc = json_tokener_parse_ex(tok, payload, (int)len);
+	err = json_tokener_get_error(tok);
+	if (doc && tok->char_offset < (int)len) {
+		/* trailing bytes after the document */
+		size_t k;
+		for (k = (size_t)tok->char_offset; k < len && isspace((unsigned char)payload[k]); k++)
+			;
+		if (k < len)
+			err = json_tokener_error_parse_unexpected;
+	}
+	json_tokener_free(tok);
+	if (!doc || err != json_tokener_success) {
+		json_object_put(doc);
+		*why = err == json_tokener_error_depth ? "JSON nested too deeply"
+			: err == json_tokener_continue ? "JSON cut short"
+						       : "not valid JSON (or not UTF-8)";
+		return NULL;
+	}
+	return doc;
+}
+
 int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
 		const char *payload, size_t len, int64_t now_ns, struct fp_batch *out,
 		const char **why)
@@ -540,47 +593,13 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
 		*why = "payload larger than max_payload";
 		return -1;
 	}
-	/* The first rule whose filter matches and whose template fits. */
-	for (i = 0; i < s->nrules; i++) {
-		const struct fp_mq_rule *c = s->rules ? &s->rules[i] : &s->own;
-		if (c->filter && !topic_matches(c->filter, topic))
-			continue;
-		if (c->tmpl && s->rules) {
-			struct fp_batch t;
-			bool fits;
-			fp_batch_init(&t);
-			fits = fp_mq_template(c->tmpl, topic, fp_batch_add(&t, "m", 0));
-			fp_batch_reset(&t);
-			if (!fits)
-				continue;
-		}
-		r = c;
-		break;
-	}
+	r = find_rule(s, topic);
 	if (!r)
 		return 0;
 	if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION || r->json) {
-		json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-		enum json_tokener_error err;
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-		doc = json_tokener_parse_ex(tok, payload, (int)len);
-		err = json_tokener_get_error(tok);
-		if (doc && tok->char_offset < (int)len) {
-			/* trailing bytes after the document */
-			size_t k;
-			for (k = (size_t)tok->char_offset; k < len && isspace((unsigned char)payload[k]); k++)
-				;
-			if (k < len)
-				err = json_tokener_error_parse_unexpected;
-		}
-		json_tokener_free(tok);
-		if (!doc || err != json_tokener_success) {
-			json_object_put(doc);
-			*why = err == json_tokener_error_depth ? "JSON nested too deeply"
-				: err == json_tokener_continue ? "JSON cut short"
-							       : "not valid JSON (or not UTF-8)";
+		doc = parse_json(payload, len, why);
+		if (!doc)
 			return -1;
-		}
 	}
 	if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION) {
 		int n = s->format == FP_MQ_LIFECYCLE ? parse_lifecycle(s, site, doc, out, why)

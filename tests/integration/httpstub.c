@@ -262,7 +262,15 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'p': port_file = optarg; break;
 		case 'd': dir = optarg; break;
-		case 'r': retry_after = atoi(optarg); break;
+		case 'r': {
+			int64_t v;
+			if (fp_parse_int64(optarg, 0, 86400, &v) < 0) {
+				fprintf(stderr, "httpstub: -r: '%s' is not 0-86400\n", optarg);
+				return 2;
+			}
+			retry_after = (int)v;
+			break;
+		}
 		case 'f': forward = optarg; break;
 		case 's': {
 			char *s = fp_xstrdup(optarg), *tok, *save = NULL;

@@ -76,7 +76,7 @@ static int drain(struct fp_spool *s, int from, bool commit)
 		}
 		ck_assert_uint_le(np, 7);
 		for (p = b.data; p && (p = strstr(p, "seq=")) != NULL; p += 4) {
-			ck_assert_int_eq(atoi(p + 4), next);
+			ck_assert_int_eq(strtol(p + 4, NULL, 10), next);
 			next++;
 		}
 		fp_buf_reset(&b);
@@ -137,7 +137,7 @@ static int first_seq(const struct fp_buf *b)
 {
 	const char *p = b->data ? strstr(b->data, "seq=") : NULL;
 
-	return p ? atoi(p + 4) : -1;
+	return p ? (int)strtol(p + 4, NULL, 10) : -1;
 }
 
 START_TEST(test_spool_peek_from)
