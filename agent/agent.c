@@ -189,9 +189,11 @@ void fp_agent_push(void *agent, struct fp_batch *b)
 	pthread_mutex_lock(&a->lock);
 	while (!atomic_load(&a->stopping) && saturated(a)) {
 		if (!waited)
-			fp_complain(&a->bp_log, LOG_WARNING, "agent: every output is full: the "
-				    "collectors wait (nothing is dropped; pushed messages stay "
-				    "unacknowledged at their source); counted in backpressure_waits");
+			fp_complain(
+				&a->bp_log, LOG_WARNING,
+				"agent: every output is full: the "
+				"collectors wait (nothing is dropped; pushed messages stay "
+				"unacknowledged at their source); counted in backpressure_waits");
 		waited = true;
 		a->backpressure_waits++;
 		fp_mono_deadline(&dl, 100);
@@ -219,7 +221,8 @@ size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 		skipped = 0;
 		np[pr] = fp_lp_encode_batch(&buf[pr], b, pr, &skipped);
 		if (np[pr] < 0) {
-			fp_log(LOG_ERR, "agent: a batch of %zu points is too large to encode", b->n);
+			fp_log(LOG_ERR, "agent: a batch of %zu points is too large to encode",
+			       b->n);
 			np[pr] = 0;
 		}
 		n = np[pr];
@@ -298,14 +301,16 @@ void fp_agent_status(struct fp_agent *a, char *buf, size_t len)
 	for (i = 0; i < a->noutputs; i++)
 		fp_output_metrics(a->outputs[i], &outs, c->site, c->hostname, 0);
 	for (i = 0; i < a->ncollectors; i++)
-		a->collectors[i].ops->metrics(a->collectors[i].inst, &cols, c->site, c->hostname, 0);
+		a->collectors[i].ops->metrics(a->collectors[i].inst, &cols, c->site, c->hostname,
+					      0);
 	/* Every collector type's count, configured or not. */
 	for (i = 0; fp_collectors[i]; i++) {
 		const struct fp_collector_ops *ops = fp_collectors[i];
 		if (!ops->status_field || n >= len)
 			continue;
 		n += (size_t)snprintf(buf + n, len - n, "%lld %s",
-				      (long long)sum_field(&cols, ops->status_field), ops->status_what);
+				      (long long)sum_field(&cols, ops->status_field),
+				      ops->status_what);
 		if (ops->status_failed && n < len)
 			n += (size_t)snprintf(buf + n, len - n, " (%lld failed)",
 					      (long long)sum_field(&cols, ops->status_failed));

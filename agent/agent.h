@@ -26,7 +26,7 @@ struct fp_agent {
 	size_t noutputs;
 	struct fp_collector *collectors; /* one per configured collector (owned) */
 	size_t ncollectors;
-	struct fp_ind *ind;  /* the indicator engine (NULL in dry runs) */
+	struct fp_ind *ind;   /* the indicator engine (NULL in dry runs) */
 	pthread_mutex_t lock; /* dispatch from the collectors' threads */
 	pthread_cond_t room;  /* backpressure: waits for an output with room */
 	atomic_bool stopping;

@@ -33,14 +33,16 @@ void fp_cfg_errors_add(struct fp_cfg_errors *e, const config_setting_t *s, const
 	/* libconfig names an included file as written in @include, relative
 	 * to the include folder: report the path a user can open. */
 	if (file && file[0] != '/' && s->config && config_get_include_dir(s->config) &&
-	    strcmp(file, s->config->root && config_setting_source_file(s->config->root)
-			     ? config_setting_source_file(s->config->root) : "") != 0)
+	    strcmp(file,
+		   s->config->root && config_setting_source_file(s->config->root)
+			   ? config_setting_source_file(s->config->root)
+			   : "") != 0)
 		file = incpath = fp_xasprintf("%s/%s", config_get_include_dir(s->config), file);
 	if (!s && !key)
 		full = fp_xstrdup(msg);
 	else
 		full = fp_xasprintf("%s:%u: %s%s%s", file ? file : "(config)", line, key ? key : "",
-			    key && *key ? ": " : "", msg);
+				    key && *key ? ": " : "", msg);
 	free(msg);
 	free(path);
 	free(incpath);
@@ -154,14 +156,22 @@ void fp_cfg_report(struct fp_cfg_errors *e, const config_setting_t *g, const cha
 const char *fp_cfg_type_name(int t)
 {
 	switch (t) {
-	case CONFIG_TYPE_GROUP: return "a group";
-	case CONFIG_TYPE_INT: return "an integer";
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a number";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array";
-	case CONFIG_TYPE_LIST: return "a list";
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+		return "an integer";
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
 	}
 	return "something else";
 }
@@ -231,15 +241,16 @@ int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const 
 	return 1;
 }
 
-int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-		   int64_t min, int64_t max, int64_t *out)
+int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key, int64_t min,
+		   int64_t max, int64_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 	long long v;
 
 	if (!s)
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
 		report(e, g, key, "expected an integer, got %s", type_name(config_setting_type(s)));
 		return -1;
 	}
@@ -288,7 +299,8 @@ int fp_cfg_get_bool(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 	if (!s)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		report(e, g, key, "expected true or false, got %s", type_name(config_setting_type(s)));
+		report(e, g, key, "expected true or false, got %s",
+		       type_name(config_setting_type(s)));
 		return -1;
 	}
 	*out = config_setting_get_bool(s) != 0;
@@ -299,13 +311,15 @@ int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, cons
 			int64_t min_ms, int64_t max_ms, int64_t *out_ms)
 {
 	int rc;
-	const char *str = string_of(e, g, key, "a duration string such as \"10s\" or \"500ms\"", &rc);
+	const char *str = string_of(e, g, key, "a duration string such as \"10s\" or \"500ms\"",
+				    &rc);
 	int64_t v;
 
 	if (!str)
 		return rc;
 	if (fp_parse_duration_ms(str, &v) < 0) {
-		report(e, g, key, "'%s' is not a duration (use ms, s, m, h or d, e.g. \"10s\")", str);
+		report(e, g, key, "'%s' is not a duration (use ms, s, m, h or d, e.g. \"10s\")",
+		       str);
 		return -1;
 	}
 	if (v < min_ms || v > max_ms) {
@@ -327,8 +341,8 @@ int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 	if (!str)
 		return rc;
 	if (fp_parse_size(str, &v) < 0) {
-		report(e, g, key, "'%s' is not a size (use B, kB, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
-		       str);
+		report(e, g, key,
+		       "'%s' is not a size (use B, kB, KB, MB, GB, TB, KiB, MiB, GiB or TiB)", str);
 		return -1;
 	}
 	if (v < min || v > max) {

@@ -55,8 +55,8 @@ int fp_cfg_check_keys(struct fp_cfg_errors *e, const config_setting_t *group,
  * 0 if absent (value untouched), -1 if present but invalid (reported). */
 int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		      char **out); /* *out replaced by an owned copy */
-int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
-		   int64_t min, int64_t max, int64_t *out);
+int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key, int64_t min,
+		   int64_t max, int64_t *out);
 int fp_cfg_get_float(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		     double min, double max, double *out);
 int fp_cfg_get_bool(struct fp_cfg_errors *e, const config_setting_t *g, const char *key, bool *out);

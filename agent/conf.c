@@ -70,7 +70,8 @@ void fp_config_defaults(struct fp_config *c)
 	c->site = fp_xstrdup(c->hostname);
 	c->interval_ms = 10000;
 	c->round_interval = true;
-	c->state_dir = fp_xstrdup(sd && *sd && !strchr(sd, ':') ? sd : LOCALSTATEDIR "/lib/footprint");
+	c->state_dir = fp_xstrdup(sd && *sd && !strchr(sd, ':') ? sd
+								: LOCALSTATEDIR "/lib/footprint");
 	c->timezone = fp_xstrdup("UTC");
 	c->log_level = LOG_INFO;
 	c->queue_max = 100000;
@@ -106,8 +107,9 @@ void fp_config_free(struct fp_config *c)
 static void load_agent(struct fp_config *c, const config_setting_t *g, struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = {
-		"site", "hostname", "interval", "round_interval", "state_dir", "timezone",
-		"log_level", "queue_max", "self_metrics", "shutdown_timeout", NULL,
+		"site",		"hostname",	    "interval",	 "round_interval",
+		"state_dir",	"timezone",	    "log_level", "queue_max",
+		"self_metrics", "shutdown_timeout", NULL,
 	};
 	static const char *const levels[] = {
 		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug", NULL,
@@ -133,7 +135,8 @@ static void load_agent(struct fp_config *c, const config_setting_t *g, struct fp
 		char *zf = fp_xasprintf("/usr/share/zoneinfo/%s", c->timezone);
 		if (strcmp(c->timezone, "UTC") != 0 &&
 		    (strstr(c->timezone, "..") || c->timezone[0] == '/' || access(zf, R_OK) != 0))
-			report(e, g, "timezone", "'%s' is not a known time zone (see /usr/share/zoneinfo)",
+			report(e, g, "timezone",
+			       "'%s' is not a known time zone (see /usr/share/zoneinfo)",
 			       c->timezone);
 		free(zf);
 	}
@@ -174,7 +177,8 @@ static void load_output_list(struct fp_config *c, const struct fp_output_ops *op
 		if (!name)
 			name = fp_xasprintf("%s%d", ops->type, i);
 		else if (!fp_name_valid(name))
-			report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", name);
+			report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .",
+			       name);
 		for (k = 0; k < c->noutputs; k++)
 			if (strcmp(c->outputs[k].name, name) == 0)
 				report(e, g, "name", "'%s' is used by another output", name);
@@ -259,8 +263,8 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	}
 	if (config_read_file(&c->lc, path) != CONFIG_TRUE) {
 		const char *f = config_error_file(&c->lc);
-		char *m = fp_xasprintf("%s:%d: %s", f ? f : path,
-				       config_error_line(&c->lc), config_error_text(&c->lc));
+		char *m = fp_xasprintf("%s:%d: %s", f ? f : path, config_error_line(&c->lc),
+				       config_error_text(&c->lc));
 		fp_xgrow((void **)&e->msgs, &e->cap, e->n + 1, sizeof(*e->msgs));
 		e->msgs[e->n++] = m;
 		return -EINVAL;
@@ -290,7 +294,8 @@ int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *e)
 	struct stat st;
 	size_t before = e->n;
 	const config_setting_t *agent = c->lc_valid
-		? config_setting_get_member(config_root_setting(&c->lc), "agent") : NULL;
+		? config_setting_get_member(config_root_setting(&c->lc), "agent")
+		: NULL;
 	const config_setting_t *at = agent ? where(agent, "state_dir") : NULL;
 	const char *file = c->file ? c->file : "(defaults)";
 
@@ -300,8 +305,10 @@ int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *e)
 				fp_cfg_errors_add(e, at, "agent.state_dir",
 						  "'%s' is not a writable directory", c->state_dir);
 			else
-				fp_cfg_errors_add(e, NULL, NULL, "%s: agent.state_dir: '%s' is not a writable directory",
-						  file, c->state_dir);
+				fp_cfg_errors_add(
+					e, NULL, NULL,
+					"%s: agent.state_dir: '%s' is not a writable directory",
+					file, c->state_dir);
 		}
 	} else {
 		char *parent = fp_xstrdup(c->state_dir), *slash = strrchr(parent, '/');
@@ -319,9 +326,10 @@ int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *e)
 						  "'%s' does not exist and cannot be created",
 						  c->state_dir);
 			else
-				fp_cfg_errors_add(e, NULL, NULL,
-						  "%s: agent.state_dir: '%s' does not exist and cannot be created",
-						  file, c->state_dir);
+				fp_cfg_errors_add(
+					e, NULL, NULL,
+					"%s: agent.state_dir: '%s' does not exist and cannot be created",
+					file, c->state_dir);
 		}
 		free(parent);
 	}

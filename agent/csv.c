@@ -121,7 +121,8 @@ int fp_csv_next(const char *s, size_t len, size_t *pos, int *line, struct fp_csv
 			if (!was_quoted) {
 				while (a < n && (v[a] == ' ' || v[a] == '\t'))
 					a++;
-				while (n > a && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+				while (n > a &&
+				       (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
 					n--;
 			}
 			r->f[r->n] = fp_xmalloc(n - a + 1);

@@ -487,7 +487,8 @@ static int parse_line(const char *s, size_t end, enum fp_precision prec, struct 
 			size_t q = i + 1;
 			fp_buf_init(&sb, end);
 			while (q < end && s[q] != '"') {
-				if (s[q] == '\\' && q + 1 < end && (s[q + 1] == '"' || s[q + 1] == '\\'))
+				if (s[q] == '\\' && q + 1 < end &&
+				    (s[q + 1] == '"' || s[q + 1] == '\\'))
 					q++;
 				fp_buf_addc(&sb, s[q]);
 				q++;

@@ -76,9 +76,10 @@ static void print_settings(const struct fp_config *c)
 	printf("agent.site = \"%s\"\nagent.hostname = \"%s\"\nagent.interval = %lldms\n"
 	       "agent.round_interval = %s\nagent.state_dir = \"%s\"\nagent.timezone = \"%s\"\n"
 	       "agent.queue_max = %llu\nagent.self_metrics = %s\nagent.shutdown_timeout = %lldms\n",
-	       c->site, c->hostname, (long long)c->interval_ms, c->round_interval ? "true" : "false",
-	       c->state_dir, c->timezone, (unsigned long long)c->queue_max,
-	       c->self_metrics ? "true" : "false", (long long)c->shutdown_timeout_ms);
+	       c->site, c->hostname, (long long)c->interval_ms,
+	       c->round_interval ? "true" : "false", c->state_dir, c->timezone,
+	       (unsigned long long)c->queue_max, c->self_metrics ? "true" : "false",
+	       (long long)c->shutdown_timeout_ms);
 	for (i = 0; i < c->noutputs; i++) {
 		const struct fp_output_cfg *o = &c->outputs[i];
 		size_t k, nth = 0;
@@ -149,9 +150,11 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 			struct fp_agent *na;
 
 			fp_notify("RELOADING=1");
-			fp_log(LOG_NOTICE, "agent: SIGHUP: reloading %s", path ? path : "(defaults)");
+			fp_log(LOG_NOTICE, "agent: SIGHUP: reloading %s",
+			       path ? path : "(defaults)");
 			if (load(nc, path, false, false) < 0) {
-				fp_log(LOG_ERR, "agent: the new configuration has errors; "
+				fp_log(LOG_ERR,
+				       "agent: the new configuration has errors; "
 				       "keeping the running one");
 				free(nc);
 				fp_notify("READY=1\nSTATUS=reload refused: configuration errors");
@@ -171,7 +174,8 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 				na = NULL;
 			}
 			if (!na) {
-				fp_log(LOG_ERR, "agent: the new configuration cannot start; "
+				fp_log(LOG_ERR,
+				       "agent: the new configuration cannot start; "
 				       "going back to the running one");
 				fp_config_free(nc);
 				free(nc);
@@ -179,7 +183,8 @@ static int run_loop(struct fp_config **cfgp, const char *path)
 				apply_timezone((*cfgp)->timezone);
 				a = fp_agent_new(*cfgp, false);
 				if (!a || fp_agent_start(a, false) < 0) {
-					fp_log(LOG_CRIT, "agent: the previous configuration cannot "
+					fp_log(LOG_CRIT,
+					       "agent: the previous configuration cannot "
 					       "start again either; exiting");
 					return 1;
 				}
@@ -240,8 +245,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TEST_WAIT:
 			if (fp_parse_int64(optarg, 0, 86400, &o->test_wait) < 0) {
-				fprintf(stderr, "footprintd: --test-wait: '%s' is not a number of "
-					"seconds (0-86400)\n", optarg);
+				fprintf(stderr,
+					"footprintd: --test-wait: '%s' is not a number of "
+					"seconds (0-86400)\n",
+					optarg);
 				return 1;
 			}
 			break;
@@ -268,7 +275,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return 1;
 	}
 	if ((o->check + o->test + o->once) > 1) {
-		fprintf(stderr, "footprintd: --check-config, --test and --once exclude each other\n");
+		fprintf(stderr,
+			"footprintd: --check-config, --test and --once exclude each other\n");
 		return 1;
 	}
 	if (o->test_wait > 0 && !o->test) {
@@ -327,7 +335,8 @@ static int run_once(struct fp_config *cfg, const struct options *o, const sigset
 		fp_agent_stop(a, cfg->shutdown_timeout_ms);
 		lost = points_lost(a, cfg);
 		if (lost > 0) {
-			fp_log(LOG_ERR, "--once: %lld points could not be written", (long long)lost);
+			fp_log(LOG_ERR, "--once: %lld points could not be written",
+			       (long long)lost);
 			rc = 1;
 		}
 	}

@@ -32,7 +32,7 @@
 struct fp_output;
 
 struct fp_output_ops {
-	const char *type; /* its list in the outputs group: outputs.<type> = ( ... ) */
+	const char *type;	 /* its list in the outputs group: outputs.<type> = ( ... ) */
 	const char *const *keys; /* the keys of one element, "name" included */
 	/* Parses the type's settings of one element g (a group whose keys and
 	 * name the loader has checked); problems go to errs.  Returns the

@@ -78,7 +78,8 @@ int fp_sched_run_due(struct fp_sched *s, int64_t mono_now)
 			continue;
 		/* Next deadline first, so fn may change the interval. */
 		if (t->align)
-			t->next_ns = fp_sched_deadline(mono_now, fp_real_ns(), t->interval_ns, true);
+			t->next_ns = fp_sched_deadline(mono_now, fp_real_ns(), t->interval_ns,
+						       true);
 		else {
 			t->next_ns += t->interval_ns;
 			if (t->next_ns <= mono_now) /* fell behind: skip, don't bunch */

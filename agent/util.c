@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "log.h"
 
@@ -223,10 +223,17 @@ int fp_parse_size(const char *s, uint64_t *bytes)
 		const char *u;
 		uint64_t mul;
 	} units[] = {
-		{ "", 1 }, { "B", 1 },
-		{ "kB", 1000ULL }, { "KB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
+		{ "", 1 },
+		{ "B", 1 },
+		{ "kB", 1000ULL },
+		{ "KB", 1000ULL },
+		{ "MB", 1000000ULL },
+		{ "GB", 1000000000ULL },
 		{ "TB", 1000000000000ULL },
-		{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 }, { "GiB", 1ULL << 30 }, { "TiB", 1ULL << 40 },
+		{ "KiB", 1ULL << 10 },
+		{ "MiB", 1ULL << 20 },
+		{ "GiB", 1ULL << 30 },
+		{ "TiB", 1ULL << 40 },
 	};
 	char *end;
 	unsigned long long v;
@@ -301,8 +308,8 @@ int fp_parse_host_port(const char *s, int default_port, char **host, int *port)
 	}
 	if (!hl || memchr(h, '/', hl))
 		return -EINVAL;
-	if (colon && (!isdigit((unsigned char)colon[1]) ||
-		      fp_parse_int64(colon + 1, 1, 65535, &v) < 0))
+	if (colon &&
+	    (!isdigit((unsigned char)colon[1]) || fp_parse_int64(colon + 1, 1, 65535, &v) < 0))
 		return -ERANGE;
 	*host = fp_xasprintf("%.*s", (int)hl, h);
 	*port = (int)v;
@@ -323,7 +330,9 @@ int fp_mkdirs(const char *path, mode_t mode)
 		if (mkdir(p, mode) != 0) {
 			rc = -errno;
 			if (rc == -EEXIST)
-				rc = stat(p, &st) != 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+				rc = stat(p, &st) != 0	      ? -errno
+					: S_ISDIR(st.st_mode) ? 0
+							      : -ENOTDIR;
 			if (rc < 0)
 				break;
 		}

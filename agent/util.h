@@ -33,8 +33,8 @@ struct fp_buf {
 };
 
 void fp_buf_init(struct fp_buf *b, size_t max);
-void fp_buf_reset(struct fp_buf *b);   /* frees the memory */
-void fp_buf_clear(struct fp_buf *b);   /* keeps the memory, len = 0 */
+void fp_buf_reset(struct fp_buf *b); /* frees the memory */
+void fp_buf_clear(struct fp_buf *b); /* keeps the memory, len = 0 */
 int fp_buf_add(struct fp_buf *b, const void *p, size_t n);
 int fp_buf_addc(struct fp_buf *b, char c);
 int fp_buf_adds(struct fp_buf *b, const char *s);
@@ -51,8 +51,8 @@ int fp_parse_size(const char *s, uint64_t *bytes);
 /* Strict decimal integer: the whole string, no blanks, in [min, max]. */
 int fp_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
-int64_t fp_mono_ns(void);   /* CLOCK_MONOTONIC */
-int64_t fp_real_ns(void);   /* CLOCK_REALTIME, nanoseconds since the epoch */
+int64_t fp_mono_ns(void); /* CLOCK_MONOTONIC */
+int64_t fp_real_ns(void); /* CLOCK_REALTIME, nanoseconds since the epoch */
 struct timespec;
 /* *ts = CLOCK_MONOTONIC now + ms, for condition variables on that clock. */
 void fp_mono_deadline(struct timespec *ts, int64_t ms);

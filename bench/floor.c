@@ -62,8 +62,8 @@ int main(void)
 #ifdef HAVE_SYSTEMD
 	sd_notify(0, "STATUS=floor");
 #endif
-	printf("floor: loaded %ld rss %ld pss %ld anon %ld\n", loaded, field("/proc/self/status", "VmRSS:"),
-	       field("/proc/self/smaps_rollup", "Pss:"),
+	printf("floor: loaded %ld rss %ld pss %ld anon %ld\n", loaded,
+	       field("/proc/self/status", "VmRSS:"), field("/proc/self/smaps_rollup", "Pss:"),
 	       field("/proc/self/smaps_rollup", "Anonymous:"));
 	deflateEnd(&z);
 	json_object_put(j);

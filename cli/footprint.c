@@ -2,14 +2,14 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
-#include <unistd.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "inventory.h"
 #include "ledger.h"
@@ -58,16 +58,27 @@ static int cmd_report(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': state = optarg; break;
-		case 'f': from = optarg; break;
-		case 't': to = optarg; break;
-		case 'S': site = optarg; break;
-		case 'o': output = optarg; break;
+		case 's':
+			state = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'S':
+			site = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
 		case 'F':
 			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
 				;
 			if (!formats[i]) {
-				fprintf(stderr, "footprint report: --format %s: use md, json, csv or html\n",
+				fprintf(stderr,
+					"footprint report: --format %s: use md, json, csv or html\n",
 					optarg);
 				return 1;
 			}
@@ -157,6 +168,37 @@ struct assets_opts {
 	bool json;
 };
 
+/* What the options of every subcommand need: the state folder, a known
+ * subcommand, its arguments.  -1 when the command goes on, else 1
+ * (printed). */
+static int assets_check(int argc, char **argv, struct assets_opts *o)
+{
+	const char *sub = o->sub;
+
+	if (!o->state) {
+		fprintf(stderr, "footprint assets: --state DIR is required\n");
+		return 1;
+	}
+	if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "events") &&
+	    strcmp(sub, "event")) {
+		fprintf(stderr,
+			"footprint assets: unknown command '%s' (import, list, events, event)\n",
+			sub);
+		return 1;
+	}
+	if (!strcmp(sub, "import") && optind != argc - 1) {
+		fprintf(stderr, "footprint assets import: one FILE (CSV or JSON)\n");
+		return 1;
+	}
+	if (strcmp(sub, "import") && optind != argc) {
+		fprintf(stderr, "footprint assets: unexpected argument '%s'\n", argv[optind]);
+		return 1;
+	}
+	if (!strcmp(sub, "import"))
+		o->file = argv[optind];
+	return -1;
+}
+
 /* Parses the command line into o: -1 when the command goes on, else the
  * exit status (help, or an error already printed). */
 static int assets_parse(int argc, char **argv, struct assets_opts *o)
@@ -201,20 +243,48 @@ static int assets_parse(int argc, char **argv, struct assets_opts *o)
 		char *end = NULL;
 		double *num = NULL;
 		switch (c) {
-		case 's': o->state = optarg; break;
-		case 'S': o->site = optarg; break;
-		case 'a': o->asset = optarg; break;
-		case 'e': o->event = optarg; break;
-		case 't': o->when = optarg; break;
-		case 'i': o->id = optarg; break;
-		case 'c': o->e.category = optarg; break;
-		case 'M': o->e.model = optarg; break;
-		case 'd': o->e.destination = optarg; break;
-		case 'C': o->catfile = optarg; break;
-		case 'P': o->profile = optarg; break;
-		case 'm': num = &o->e.mass_kg; break;
-		case 'l': num = &o->e.expected_life_y; break;
-		case 'E': num = &o->e.embodied_co2e_kg; break;
+		case 's':
+			o->state = optarg;
+			break;
+		case 'S':
+			o->site = optarg;
+			break;
+		case 'a':
+			o->asset = optarg;
+			break;
+		case 'e':
+			o->event = optarg;
+			break;
+		case 't':
+			o->when = optarg;
+			break;
+		case 'i':
+			o->id = optarg;
+			break;
+		case 'c':
+			o->e.category = optarg;
+			break;
+		case 'M':
+			o->e.model = optarg;
+			break;
+		case 'd':
+			o->e.destination = optarg;
+			break;
+		case 'C':
+			o->catfile = optarg;
+			break;
+		case 'P':
+			o->profile = optarg;
+			break;
+		case 'm':
+			num = &o->e.mass_kg;
+			break;
+		case 'l':
+			num = &o->e.expected_life_y;
+			break;
+		case 'E':
+			num = &o->e.embodied_co2e_kg;
+			break;
 		case 'F':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
 				fprintf(stderr, "footprint assets: --format is text or json\n");
@@ -222,8 +292,11 @@ static int assets_parse(int argc, char **argv, struct assets_opts *o)
 			}
 			o->json = !strcmp(optarg, "json");
 			break;
-		case 'h': usage(stdout); return 0;
-		default: return 1;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return 1;
 		}
 		if (num &&
 		    ((*num = strtod(optarg, &end)),
@@ -233,28 +306,7 @@ static int assets_parse(int argc, char **argv, struct assets_opts *o)
 			return 1;
 		}
 	}
-	if (!o->state) {
-		fprintf(stderr, "footprint assets: --state DIR is required\n");
-		return 1;
-	}
-	if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "events") &&
-	    strcmp(sub, "event")) {
-		fprintf(stderr,
-			"footprint assets: unknown command '%s' (import, list, events, event)\n",
-			sub);
-		return 1;
-	}
-	if (!strcmp(sub, "import") && optind != argc - 1) {
-		fprintf(stderr, "footprint assets import: one FILE (CSV or JSON)\n");
-		return 1;
-	}
-	if (strcmp(sub, "import") && optind != argc) {
-		fprintf(stderr, "footprint assets: unexpected argument '%s'\n", argv[optind]);
-		return 1;
-	}
-	if (!strcmp(sub, "import"))
-		o->file = argv[optind];
-	return -1;
+	return assets_check(argc, argv, o);
 }
 
 /* The agent's category table (with its config overrides), else the
@@ -326,7 +378,9 @@ static int assets_event(struct fp_inventory *v, const struct fp_categories *cats
 	case FP_INV_DUPLICATE:
 		printf("duplicate: event %s was already applied\n", e->event_id);
 		return 0;
-	default: fprintf(stderr, "footprint assets event: rejected: %s\n", why); return 1;
+	default:
+		fprintf(stderr, "footprint assets event: rejected: %s\n", why);
+		return 1;
 	}
 }
 
@@ -372,7 +426,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") ||
+	    !strcmp(argv[1], "version")) {
 		printf("footprint %s\n", PACKAGE_VERSION);
 		return 0;
 	}

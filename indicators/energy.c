@@ -12,8 +12,8 @@
 
 const char *fp_step_name(enum fp_step_kind k)
 {
-	static const char *const n[] = { "first", "measured", "wrapped", "estimated",
-					 "gap", "reset", "backwards" };
+	static const char *const n[] = { "first", "measured", "wrapped",  "estimated",
+					 "gap",	  "reset",    "backwards" };
 	return (unsigned)k < FP_ARRAY_SIZE(n) ? n[k] : "?";
 }
 
@@ -31,7 +31,7 @@ struct fp_step fp_meter_step(const struct fp_meter_params *p, int64_t t0_ms, dou
 	if (p->kind == FP_METER_RATE) {
 		/* Trapezoid; a negative rate (export) counts as nothing. */
 		d = (fmax(v0, 0) + fmax(v1, 0)) / 2 * (double)(t1_ms - t0_ms) / 1000 *
-		    p->rate_scale;
+			p->rate_scale;
 		if (!gap) {
 			s.amount = d;
 		} else if (p->interpolate) {
@@ -152,14 +152,14 @@ time_t fp_parse_date(const char *s)
 /* ---- indicators ---- */
 
 const char *const fp_qty_names[FP_NQTY] = {
-	"facility", "it", "cooling", "lighting", "other", "grid", "renewable_onsite",
-	"reuse", "cooling_heat", "fuel", "water", "telecom_equipment", "telecom_site",
-	"data_volume",
+	"facility",	    "it",	   "cooling",	   "lighting", "other", "grid",
+	"renewable_onsite", "reuse",	   "cooling_heat", "fuel",     "water", "telecom_equipment",
+	"telecom_site",	    "data_volume",
 };
 
 const char *const fp_qty_units[FP_NQTY] = {
-	"kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "m3", "kWh",
-	"kWh", "bit",
+	"kWh", "kWh", "kWh", "kWh", "kWh", "kWh", "kWh",
+	"kWh", "kWh", "kWh", "m3",  "kWh", "kWh", "bit",
 };
 
 struct fp_ratio fp_ratio(double num, double den, double coverage)

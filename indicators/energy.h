@@ -29,35 +29,35 @@
 
 enum fp_meter_kind {
 	FP_METER_COUNTER, /* a cumulative register: amount = cur - prev */
-	FP_METER_RATE,    /* a rate (power): amount = trapezoid over time */
+	FP_METER_RATE,	  /* a rate (power): amount = trapezoid over time */
 };
 
 struct fp_meter_params {
 	enum fp_meter_kind kind;
-	double modulus;   /* counters: the value at which the register wraps to 0
+	double modulus;	    /* counters: the value at which the register wraps to 0
 			   * (2^bits x scale), 0 = never wraps */
-	double max_rate;  /* plausibility: largest increase per hour, in the
+	double max_rate;    /* plausibility: largest increase per hour, in the
 			   * meter's unit (kW for a kWh register); 0 = no bound */
-	double rate_scale; /* rate meters: amount per (rate unit x second),
+	double rate_scale;  /* rate meters: amount per (rate unit x second),
 			    * e.g. 1/3.6e6 for W -> kWh */
 	int64_t max_gap_ms; /* longer intervals are gaps */
 	bool interpolate;   /* a gap's amount is kept, flagged estimated */
 };
 
 enum fp_step_kind {
-	FP_STEP_FIRST,    /* no previous reading: a new baseline */
-	FP_STEP_MEASURED, /* amount over [prev, cur] is measured */
-	FP_STEP_WRAPPED,  /* measured, across a register wrap */
-	FP_STEP_ESTIMATED,/* a gap, amount interpolated (interpolate = true) */
-	FP_STEP_GAP,      /* a gap: the amount is missing (not attributed) */
-	FP_STEP_RESET,    /* reset or replacement: new baseline, amount missing */
-	FP_STEP_BACKWARDS,/* the reading is not newer than the previous one */
+	FP_STEP_FIRST,	   /* no previous reading: a new baseline */
+	FP_STEP_MEASURED,  /* amount over [prev, cur] is measured */
+	FP_STEP_WRAPPED,   /* measured, across a register wrap */
+	FP_STEP_ESTIMATED, /* a gap, amount interpolated (interpolate = true) */
+	FP_STEP_GAP,	   /* a gap: the amount is missing (not attributed) */
+	FP_STEP_RESET,	   /* reset or replacement: new baseline, amount missing */
+	FP_STEP_BACKWARDS, /* the reading is not newer than the previous one */
 };
 
 struct fp_step {
 	enum fp_step_kind kind;
-	double amount;      /* attributed to [t0, t1] (measured or estimated) */
-	double unattributed;/* a gap's amount that is not attributed */
+	double amount;	     /* attributed to [t0, t1] (measured or estimated) */
+	double unattributed; /* a gap's amount that is not attributed */
 };
 
 /* One step of a meter from (t0_ms, v0) to (t1_ms, v1). */
@@ -82,20 +82,20 @@ time_t fp_parse_date(const char *s);
 
 /* The quantities a site's boundaries define (the roles: README, "Meters and roles"). */
 enum fp_qty {
-	FP_Q_FACILITY,   /* E_DC, kWh (electricity + fuels converted) */
-	FP_Q_IT,         /* E_IT, kWh */
+	FP_Q_FACILITY, /* E_DC, kWh (electricity + fuels converted) */
+	FP_Q_IT,       /* E_IT, kWh */
 	FP_Q_COOLING,
 	FP_Q_LIGHTING,
 	FP_Q_OTHER,
-	FP_Q_GRID,       /* grid electricity bought (Scope 2), kWh */
-	FP_Q_RENEWABLE_ONSITE, /* on-site renewable generation consumed, kWh */
-	FP_Q_REUSE,      /* E_REUSE, heat exported and reused, kWh */
-	FP_Q_COOLING_HEAT, /* Q_removed by the cooling system, kWh thermal */
-	FP_Q_FUEL,       /* fuels, converted to kWh */
-	FP_Q_WATER,      /* W_IN, m3 */
+	FP_Q_GRID,		/* grid electricity bought (Scope 2), kWh */
+	FP_Q_RENEWABLE_ONSITE,	/* on-site renewable generation consumed, kWh */
+	FP_Q_REUSE,		/* E_REUSE, heat exported and reused, kWh */
+	FP_Q_COOLING_HEAT,	/* Q_removed by the cooling system, kWh thermal */
+	FP_Q_FUEL,		/* fuels, converted to kWh */
+	FP_Q_WATER,		/* W_IN, m3 */
 	FP_Q_TELECOM_EQUIPMENT, /* kWh */
-	FP_Q_TELECOM_SITE,      /* kWh */
-	FP_Q_DATA_VOLUME,       /* bit */
+	FP_Q_TELECOM_SITE,	/* kWh */
+	FP_Q_DATA_VOLUME,	/* bit */
 	FP_NQTY
 };
 
@@ -103,8 +103,8 @@ extern const char *const fp_qty_names[FP_NQTY];
 extern const char *const fp_qty_units[FP_NQTY];
 
 struct fp_qsum {
-	bool present;   /* at least one meter is configured for it */
-	double value;   /* measured + estimated */
+	bool present;	  /* at least one meter is configured for it */
+	double value;	  /* measured + estimated */
 	double estimated; /* the estimated part */
 	double coverage;  /* 0..1: the least-covered member meter's */
 };
@@ -134,7 +134,7 @@ struct fp_ratio {
 struct fp_kpis {
 	struct fp_ratio pue, dcie, ref, erf, ere, cer, cue_location, cue_market, wue_l_per_kwh;
 	struct fp_ratio see, ee_bit_per_j;
-	bool ref_capped; /* renewable over E_DC, capped at 1 */
+	bool ref_capped;  /* renewable over E_DC, capped at 1 */
 	double e_ren_kwh; /* on-site + GO + PPA */
 	bool co2e_location_defined, co2e_market_defined;
 	double co2e_location_kg, co2e_market_kg;

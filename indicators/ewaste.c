@@ -119,8 +119,8 @@ static int num(const char *s, double *v)
 	return *end || errno || !isfinite(*v) || *v < 0 ? -1 : 0;
 }
 
-int fp_categories_load(struct fp_categories *t, const char *path, const char *profile,
-		       char *err, size_t errlen)
+int fp_categories_load(struct fp_categories *t, const char *path, const char *profile, char *err,
+		       size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	struct fp_csv_rec hdr = { 0 }, r = { 0 };
@@ -177,7 +177,8 @@ int fp_categories_load(struct fp_categories *t, const char *path, const char *pr
 		}
 		memset(&c, 0, sizeof(c));
 		if (!r.f[ck][0] || strlen(r.f[ck]) >= sizeof(c.key)) {
-			snprintf(err, errlen, "%s:%d: unu_key must be 1-7 characters", path, r.line);
+			snprintf(err, errlen, "%s:%d: unu_key must be 1-7 characters", path,
+				 r.line);
 			goto fail;
 		}
 		snprintf(c.key, sizeof(c.key), "%s", r.f[ck]);
@@ -187,8 +188,10 @@ int fp_categories_load(struct fp_categories *t, const char *path, const char *pr
 			snprintf(c.eu6, sizeof(c.eu6), "%s", r.f[ce]);
 		if (num(r.f[cw], &c.weight_kg) < 0 || num(r.f[cs], &c.shape) < 0 ||
 		    num(r.f[cc], &c.scale) < 0 || c.shape <= 0 || c.scale <= 0) {
-			snprintf(err, errlen, "%s:%d: weight_kg must be a number >= 0 (or empty), "
-				 "%s and %s numbers > 0", path, r.line, sname, cname);
+			snprintf(err, errlen,
+				 "%s:%d: weight_kg must be a number >= 0 (or empty), "
+				 "%s and %s numbers > 0",
+				 path, r.line, sname, cname);
 			goto fail;
 		}
 		fp_categories_set(t, &c);

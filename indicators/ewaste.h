@@ -13,25 +13,25 @@
 #include <stddef.h>
 
 struct fp_category {
-	char key[8];        /* UNU-KEY, e.g. "0307" */
+	char key[8]; /* UNU-KEY, e.g. "0307" */
 	char desc[96];
 	char eu6[4];
-	double weight_kg;   /* average per unit; 0 = unknown */
-	double shape, scale;/* Weibull, years */
+	double weight_kg;    /* average per unit; 0 = unknown */
+	double shape, scale; /* Weibull, years */
 };
 
 struct fp_categories {
 	struct fp_category *c;
 	size_t n, cap;
 	char version[32];
-	char profile[8];    /* "NLFB" or "IT" */
+	char profile[8]; /* "NLFB" or "IT" */
 };
 
 /* Loads the CSV table with the Weibull parameters of profile ("NLFB" or
  * "IT").  Problems are "FILE:LINE: reason" lines in err (first one);
  * returns 0 or -1. */
-int fp_categories_load(struct fp_categories *t, const char *path, const char *profile,
-		       char *err, size_t errlen);
+int fp_categories_load(struct fp_categories *t, const char *path, const char *profile, char *err,
+		       size_t errlen);
 /* Adds or replaces a row (config overrides). */
 void fp_categories_set(struct fp_categories *t, const struct fp_category *c);
 const struct fp_category *fp_category_find(const struct fp_categories *t, const char *key);

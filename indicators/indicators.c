@@ -23,8 +23,8 @@ struct meter {
 	char *name, *device, *role;
 	const struct fp_ind_meter_cfg *cfg; /* NULL for a meter found by role */
 	struct fp_meter_params p;
-	char *field;   /* NULL until the first reading decides it */
-	char *unit;    /* what the ledger stores: kwh for rate meters */
+	char *field; /* NULL until the first reading decides it */
+	char *unit;  /* what the ledger stores: kwh for rate meters */
 	bool has_last, dirty;
 	int64_t last_t;
 	double last_v;
@@ -74,7 +74,7 @@ struct fp_ind {
 	uint64_t ev_applied, ev_duplicate, ev_rejected, ev_dropped;
 	struct fp_complain ev_complain;
 	bool meters_changed;
-	bool meta_pending; /* the config snapshot is still to be written */
+	bool meta_pending;    /* the config snapshot is still to be written */
 	int64_t next_open_ms; /* without a ledger: when to try again */
 	uint64_t dropped, ignored_full;
 
@@ -133,7 +133,8 @@ static bool meter_decide(struct meter *m, const struct fp_point *p)
 		if (kind != FP_METER_RATE && r && fp_point_field(p, r->field)) {
 			field = r->field;
 			kind = FP_METER_COUNTER;
-		} else if (kind != FP_METER_RATE && r && r->field2 && fp_point_field(p, r->field2)) {
+		} else if (kind != FP_METER_RATE && r && r->field2 &&
+			   fp_point_field(p, r->field2)) {
 			field = r->field2;
 			kind = FP_METER_COUNTER;
 		} else if (kind != FP_METER_COUNTER && fp_point_field(p, "power_w")) {
@@ -147,7 +148,7 @@ static bool meter_decide(struct meter *m, const struct fp_point *p)
 	}
 	if (kind < 0)
 		kind = unit && (!strcmp(unit, "w") || !strcmp(unit, "kw")) ? FP_METER_RATE
-									     : FP_METER_COUNTER;
+									   : FP_METER_COUNTER;
 	if (!unit)
 		unit = kind == FP_METER_RATE ? "w" : r ? r->unit : "kwh";
 	m->field = fp_xstrdup(field);
@@ -206,8 +207,9 @@ static double field_value(const struct fp_field *f, bool *ok)
 static void observe_factor(struct fp_ind *x, const struct fp_point *p)
 {
 	const struct fp_field *y = fp_point_field(p, "year"), *k = fp_point_field(p, "kg_per_kwh"),
-			     *src = fp_point_field(p, "source");
-	const char *region = fp_point_tag_value(p, "region"), *method = fp_point_tag_value(p, "method");
+			      *src = fp_point_field(p, "source");
+	const char *region = fp_point_tag_value(p, "region"),
+		   *method = fp_point_tag_value(p, "method");
 	struct factor_override *o;
 
 	if (!y || y->type != FP_INT || !k || k->type != FP_FLOAT || !region || !method ||
@@ -313,7 +315,8 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 			observe_asset_event(x, p);
 			continue;
 		}
-		if (strcmp(p->measurement, "meter") != 0 || !(dev = fp_point_tag_value(p, "device")))
+		if (strcmp(p->measurement, "meter") != 0 ||
+		    !(dev = fp_point_tag_value(p, "device")))
 			continue;
 		/* A phase's reading is part of the meter's total, which comes as
 		 * its own point; a channel (a switch of a multi-channel plug) is
@@ -359,7 +362,7 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 		}
 		fp_xgrow((void **)&x->pending, &x->pcap, x->npending + 1, sizeof(*x->pending));
 		x->pending[x->npending++] = (struct sample){ (size_t)(m - x->meters),
-							      p->ts_ns / 1000000, v };
+							     p->ts_ns / 1000000, v };
 	}
 	pthread_mutex_unlock(&x->lock);
 }
@@ -382,7 +385,8 @@ static int write_boundaries(struct fp_ind *x)
 				struct meter *m = find_meter(x, mb->meter);
 				double f = 1;
 				if (m && m->unit)
-					f = fp_role_unit_factor((enum fp_qty)q, fp_role_find(m->role), m->unit);
+					f = fp_role_unit_factor((enum fp_qty)q,
+								fp_role_find(m->role), m->unit);
 				if (fp_ledger_add_boundary(x->ledger, fp_qty_names[q], mb->meter,
 							   mb->sign * f) < 0)
 					return -1;
@@ -394,16 +398,20 @@ static int write_boundaries(struct fp_ind *x)
 			double coef[FP_NQTY];
 			if (!m->unit || fp_role_members(m->role, m->unit, coef) < 0 || coef[q] == 0)
 				continue;
-			if (fp_ledger_add_boundary(x->ledger, fp_qty_names[q], m->name, coef[q]) < 0)
+			if (fp_ledger_add_boundary(x->ledger, fp_qty_names[q], m->name, coef[q]) <
+			    0)
 				return -1;
 		}
 	}
 	for (i = 0; i < ic->nzones; i++) {
 		const struct fp_ind_zone_cfg *z = &ic->zones[i];
 		for (j = 0; j < z->nit + z->ninfra; j++) {
-			const struct fp_ind_member *mb = j < z->nit ? &z->it[j] : &z->infra[j - z->nit];
+			const struct fp_ind_member *mb = j < z->nit ? &z->it[j]
+								    : &z->infra[j - z->nit];
 			struct meter *m = find_meter(x, mb->meter);
-			double f = m && m->unit ? fp_role_unit_factor(FP_Q_IT, fp_role_find(m->role), m->unit) : 1;
+			double f = m && m->unit
+				? fp_role_unit_factor(FP_Q_IT, fp_role_find(m->role), m->unit)
+				: 1;
 			if (fp_ledger_add_zone(x->ledger, z->name, j < z->nit ? "it" : "infra",
 					       mb->meter, mb->sign * f) < 0)
 				return -1;
@@ -488,9 +496,11 @@ static void apply_asset_events(struct fp_ind *x)
 
 	for (i = 0; i < x->naev; i++) {
 		const struct asset_ev *a = &x->aev[i];
-		struct fp_inv_event e = { a->event_id, a->asset_id, a->event, a->category, a->model,
-					  a->destination, x->cfg->site, "mqtt", a->t, a->mass_kg,
-					  a->embodied_co2e_kg, a->expected_life_y };
+		struct fp_inv_event e = {
+			a->event_id,	     a->asset_id,	a->event, a->category, a->model,
+			a->destination,	     x->cfg->site,	"mqtt",	  a->t,	       a->mass_kg,
+			a->embodied_co2e_kg, a->expected_life_y
+		};
 		switch (fp_inv_apply(x->inv, x->cats, &e, why, sizeof(why))) {
 		case FP_INV_APPLIED:
 			x->ev_applied++;
@@ -498,12 +508,14 @@ static void apply_asset_events(struct fp_ind *x)
 			break;
 		case FP_INV_DUPLICATE:
 			x->ev_duplicate++;
-			fp_log(LOG_DEBUG, "inventory: event %s is a duplicate: ignored", a->event_id);
+			fp_log(LOG_DEBUG, "inventory: event %s is a duplicate: ignored",
+			       a->event_id);
 			break;
 		case FP_INV_REJECTED:
 			x->ev_rejected++;
 			fp_log(LOG_WARNING, "inventory: event %s (%s of asset %s) rejected: %s",
-			       a->event_id ? a->event_id : "?", a->event, a->asset_id ? a->asset_id : "?", why);
+			       a->event_id ? a->event_id : "?", a->event,
+			       a->asset_id ? a->asset_id : "?", why);
 			break;
 		default:
 			x->ev_rejected++;
@@ -553,7 +565,8 @@ static int count_sample(struct fp_ind *x, const struct sample *s)
 	x->steps[st.kind]++;
 	kind = fp_step_name(st.kind);
 	switch (st.kind) {
-	case FP_STEP_BACKWARDS: return 0; /* older than what is counted: ignored */
+	case FP_STEP_BACKWARDS:
+		return 0; /* older than what is counted: ignored */
 	case FP_STEP_MEASURED:
 		rc = fp_ledger_spread(x->ledger, m->name, m->last_t, s->t_ms, st.amount, false);
 		break;
@@ -585,7 +598,8 @@ static int count_sample(struct fp_ind *x, const struct sample *s)
 		       "new meter; counting restarts from the new value",
 		       m->name, m->last_v, s->v);
 		break;
-	default: break;
+	default:
+		break;
 	}
 	if (st.kind == FP_STEP_MEASURED || st.kind == FP_STEP_WRAPPED ||
 	    st.kind == FP_STEP_ESTIMATED)
@@ -633,8 +647,10 @@ static void process(struct fp_ind *x)
 					       o->source, o->t_ms);
 		if (rc == 0) {
 			x->factor_overrides++;
-			fp_log(LOG_NOTICE, "indicators: emission factor %s %d %s set to %.6g kgCO2e/kWh "
-			       "over MQTT (%s)", o->region, o->year, o->method, o->kg, o->source);
+			fp_log(LOG_NOTICE,
+			       "indicators: emission factor %s %d %s set to %.6g kgCO2e/kWh "
+			       "over MQTT (%s)",
+			       o->region, o->year, o->method, o->kg, o->source);
 		}
 	}
 	for (i = 0; i < x->nmeters && rc == 0; i++) {
@@ -652,7 +668,8 @@ out:
 		/* The ledger is the truth: back to its last committed readings
 		 * (cumulative registers then lose nothing at all). */
 		x->ledger_errors++;
-		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s; %zu readings not counted",
+		fp_complain(&x->complain, LOG_ERR,
+			    "indicators: ledger: %s; %zu readings not counted",
 			    fp_ledger_error(x->ledger), n);
 		fp_ledger_rollback(x->ledger);
 		record_meter_state(x);
@@ -738,7 +755,10 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 		fp_point_tag(p, "site", site);
 		fp_point_tag(p, "role", fp_qty_names[q]);
 		fp_point_tag(p, "window", wn);
-		fp_point_float(p, q == FP_Q_WATER ? "m3" : q == FP_Q_DATA_VOLUME ? "bit" : "kwh",
+		fp_point_float(p,
+			       q == FP_Q_WATER		       ? "m3"
+				       : q == FP_Q_DATA_VOLUME ? "bit"
+							       : "kwh",
 			       s.q[q].value);
 		fp_point_float(p, "coverage", s.q[q].coverage);
 		fp_point_bool(p, "estimated", s.q[q].estimated != 0);
@@ -770,10 +790,11 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 	else
 		fp_batch_drop_last(b);
 	if (k.pue.defined && k.pue.value < 1)
-		fp_complain(&x->pue_warn, LOG_WARNING,
-			    "indicators: PUE %.4f < 1 for the %s window starting %lld: E_DC %.3f kWh "
-			    "< E_IT %.3f kWh, a metering or boundary error (not clamped)",
-			    k.pue.value, wn, (long long)ws, k.pue.num, k.pue.den);
+		fp_complain(
+			&x->pue_warn, LOG_WARNING,
+			"indicators: PUE %.4f < 1 for the %s window starting %lld: E_DC %.3f kWh "
+			"< E_IT %.3f kWh, a metering or boundary error (not clamped)",
+			k.pue.value, wn, (long long)ws, k.pue.num, k.pue.den);
 	if (k.see.defined || k.ee_bit_per_j.defined) {
 		p = fp_batch_add(b, "telecom", ts);
 		fp_point_tag(p, "site", site);
@@ -783,8 +804,9 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 		fp_point_float(p, "e_site_kwh", s.q[FP_Q_TELECOM_SITE].value);
 		if (s.q[FP_Q_TELECOM_EQUIPMENT].present)
 			fp_point_float(p, "e_equipment_kwh", s.q[FP_Q_TELECOM_EQUIPMENT].value);
-		fp_point_float(p, "coverage", fmin(s.q[FP_Q_TELECOM_SITE].coverage,
-						   k.see.defined ? k.see.coverage : 1));
+		fp_point_float(
+			p, "coverage",
+			fmin(s.q[FP_Q_TELECOM_SITE].coverage, k.see.defined ? k.see.coverage : 1));
 	}
 	return fp_ledger_zones(x->ledger, ws, we, now, zone_point, &zc);
 }
@@ -859,8 +881,9 @@ static void ewaste_cat(void *arg, const char *cat)
 static int ewaste_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w, time_t ws,
 			 time_t we, time_t now)
 {
-	struct ew_ctx c = { x, b, fp_window_names[w], ws, we, we < now ? we : now,
-			    (int64_t)ws * 1000000000LL, 0 };
+	struct ew_ctx c = {
+		x, b, fp_window_names[w], ws, we, we < now ? we : now, (int64_t)ws * 1000000000LL, 0
+	};
 
 	if (!x->inv || (w != FP_WIN_MONTH && w != FP_WIN_YEAR))
 		return 0;
@@ -912,7 +935,8 @@ static void write_windows(struct fp_ind *x)
 			add_win(&v, &n, &cap, (enum fp_window)w, ws);
 	}
 	if (x->dirty_overflow)
-		fp_log(LOG_NOTICE, "indicators: readings for more than %d hours arrived at once; "
+		fp_log(LOG_NOTICE,
+		       "indicators: readings for more than %d hours arrived at once; "
 		       "the windows of the first %d are written now (footprint report has them all)",
 		       DIRTY_MAX, DIRTY_MAX);
 	for (i = 0; i < x->ndirty; i++)
@@ -997,8 +1021,10 @@ static void open_inventory(struct fp_ind *x)
 	if (!vc->enabled)
 		return;
 	if (!vc->cats.n) {
-		fp_log(LOG_NOTICE, "inventory: no e-waste category table (%s): the inventory and the "
-		       "e-waste indicators are off; set inventory.categories_file", vc->categories_file);
+		fp_log(LOG_NOTICE,
+		       "inventory: no e-waste category table (%s): the inventory and the "
+		       "e-waste indicators are off; set inventory.categories_file",
+		       vc->categories_file);
 		return;
 	}
 	path = fp_xasprintf("%s/inventory.db", x->cfg->state_dir);
@@ -1028,8 +1054,10 @@ static bool open_ledger(struct fp_ind *x)
 	x->ledger = fp_ledger_open(path, false, x->ic->ledger_sync_full, err, sizeof(err));
 	free(path);
 	if (!x->ledger) {
-		fp_complain(&x->complain, LOG_ERR, "indicators: cannot open the ledger %s; trying "
-			    "again every 10 s", err);
+		fp_complain(&x->complain, LOG_ERR,
+			    "indicators: cannot open the ledger %s; trying "
+			    "again every 10 s",
+			    err);
 		return false;
 	}
 	rc = fp_ledger_begin(x->ledger);
@@ -1043,8 +1071,10 @@ static bool open_ledger(struct fp_ind *x)
 	if (rc == 0)
 		rc = fp_ledger_commit(x->ledger);
 	if (rc < 0) {
-		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s; writing it again every "
-			    "second", fp_ledger_error(x->ledger));
+		fp_complain(&x->complain, LOG_ERR,
+			    "indicators: ledger: %s; writing it again every "
+			    "second",
+			    fp_ledger_error(x->ledger));
 		fp_ledger_rollback(x->ledger);
 		x->meta_pending = true;
 	} else {

@@ -91,8 +91,8 @@ struct fp_indicators_cfg {
 
 struct fp_inventory_cfg {
 	bool enabled;
-	char *categories_file; /* default $(datadir)/footprint/ewaste-categories.csv */
-	char profile[8];       /* Weibull profile: NLFB (default) or IT */
+	char *categories_file;	   /* default $(datadir)/footprint/ewaste-categories.csv */
+	char profile[8];	   /* Weibull profile: NLFB (default) or IT */
 	struct fp_categories cats; /* loaded at config time, with the overrides */
 };
 
@@ -102,8 +102,7 @@ struct fp_inventory_cfg *fp_inventory_parse(const config_setting_t *g, struct fp
 void fp_inventory_cfg_free(struct fp_inventory_cfg *c);
 
 /* Parses the indicators group (g may be NULL: defaults). */
-struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
-					      struct fp_cfg_errors *e);
+struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g, struct fp_cfg_errors *e);
 void fp_indicators_cfg_free(struct fp_indicators_cfg *c);
 /* What --check-config -v prints: settings, meters, boundaries, factors. */
 void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f);

@@ -17,8 +17,8 @@
 
 /* ---- configuration ---- */
 
-static const char *const units[] = { "kwh", "wh", "mwh", "w", "kw", "l", "m3", "kg", "bit",
-				     "byte", NULL };
+static const char *const units[] = { "kwh", "wh", "mwh", "w",	 "kw", "l",
+				     "m3",  "kg", "bit", "byte", NULL };
 
 static int parse_members(const config_setting_t *g, const char *key, struct fp_cfg_errors *e,
 			 struct fp_ind_member **out, size_t *n)
@@ -37,7 +37,8 @@ static int parse_members(const config_setting_t *g, const char *key, struct fp_c
 	for (i = 0; i < cnt; i++) {
 		const char *v = config_setting_get_string_elem(s, i);
 		if (!v || !v[0] || (v[0] == '-' && !v[1])) {
-			fp_cfg_report(e, g, key, "element %d: expected a meter name (\"-name\" subtracts)", i);
+			fp_cfg_report(e, g, key,
+				      "element %d: expected a meter name (\"-name\" subtracts)", i);
 			continue;
 		}
 		(*out)[*n].sign = v[0] == '-' ? -1 : 1;
@@ -50,9 +51,10 @@ static int parse_members(const config_setting_t *g, const char *key, struct fp_c
 static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 			struct fp_ind_meter_cfg *m)
 {
-	static const char *const keys[] = { "name", "device", "role", "field", "kind", "unit",
-					    "counter_modulus", "max_rate", "max_gap", "interpolate",
-					    NULL };
+	static const char *const keys[] = {
+		"name",	    "device",  "role",	      "field", "kind", "unit", "counter_modulus",
+		"max_rate", "max_gap", "interpolate", NULL
+	};
 	static const char *const kinds[] = { "counter", "rate", NULL };
 	bool b;
 	int k;
@@ -83,8 +85,10 @@ static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 		m->interpolate = b;
 	if (m->unit && m->kind == FP_METER_RATE && strcmp(m->unit, "w") && strcmp(m->unit, "kw"))
 		fp_cfg_report(e, g, "unit", "a rate meter reads w or kw");
-	if (m->unit && m->kind == FP_METER_COUNTER && (!strcmp(m->unit, "w") || !strcmp(m->unit, "kw")))
-		fp_cfg_report(e, g, "unit", "a counter cannot be in %s (use kind = \"rate\")", m->unit);
+	if (m->unit && m->kind == FP_METER_COUNTER &&
+	    (!strcmp(m->unit, "w") || !strcmp(m->unit, "kw")))
+		fp_cfg_report(e, g, "unit", "a counter cannot be in %s (use kind = \"rate\")",
+			      m->unit);
 	if (!m->name && m->device)
 		m->name = fp_xstrdup(m->device);
 }
@@ -92,8 +96,9 @@ static void parse_meter(const config_setting_t *g, struct fp_cfg_errors *e,
 static void parse_factor(const config_setting_t *g, struct fp_cfg_errors *e,
 			 struct fp_ind_factor_cfg *f)
 {
-	static const char *const keys[] = { "region", "year", "method", "kg_per_kwh", "source",
-					    NULL };
+	static const char *const keys[] = {
+		"region", "year", "method", "kg_per_kwh", "source", NULL
+	};
 	static const char *const methods[] = { "location", "market", NULL };
 	int64_t y = 0;
 	int k;
@@ -163,13 +168,12 @@ static void parse_cert(const config_setting_t *g, struct fp_cfg_errors *e,
 	free(to);
 }
 
-struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
-					      struct fp_cfg_errors *e)
+struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g, struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = {
-		"enabled", "pue_category", "region", "interval", "max_gap", "interpolate",
-		"ledger_sync", "max_meters", "meters", "boundaries", "zones", "emission_factors",
-		"certificates", NULL,
+		"enabled",     "pue_category",	   "region",	   "interval", "max_gap",
+		"interpolate", "ledger_sync",	   "max_meters",   "meters",   "boundaries",
+		"zones",       "emission_factors", "certificates", NULL,
 	};
 	static const char *const syncs[] = { "full", "normal", NULL };
 	struct fp_indicators_cfg *c = fp_xcalloc(1, sizeof(*c));
@@ -209,12 +213,14 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 			n = config_setting_length(s);
 			c->meters = fp_xcalloc((size_t)n + 1, sizeof(*c->meters));
 			for (i = 0; i < n; i++)
-				parse_meter(config_setting_get_elem(s, i), e, &c->meters[c->nmeters++]);
+				parse_meter(config_setting_get_elem(s, i), e,
+					    &c->meters[c->nmeters++]);
 		}
 	}
 	if ((s = config_setting_get_member(g, "boundaries"))) {
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-			fp_cfg_report(e, g, "boundaries", "expected a group { facility = [...]; ... }");
+			fp_cfg_report(e, g, "boundaries",
+				      "expected a group { facility = [...]; ... }");
 		} else {
 			const char *qk[FP_NQTY + 1];
 			for (i = 0; i < FP_NQTY; i++)
@@ -231,7 +237,9 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 	if ((s = config_setting_get_member(g, "zones"))) {
 		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
 		if (!config_setting_is_list(s))
-			fp_cfg_report(e, g, "zones", "expected a list ( { name = ...; it = [...]; infra = [...]; } )");
+			fp_cfg_report(
+				e, g, "zones",
+				"expected a list ( { name = ...; it = [...]; infra = [...]; } )");
 		c->zones = fp_xcalloc((size_t)n + 1, sizeof(*c->zones));
 		for (i = 0; i < n; i++) {
 			static const char *const zk[] = { "name", "it", "infra", NULL };
@@ -253,7 +261,8 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 	if ((s = config_setting_get_member(g, "emission_factors"))) {
 		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
 		if (!config_setting_is_list(s))
-			fp_cfg_report(e, g, "emission_factors", "expected a list ( { region = ...; }, ... )");
+			fp_cfg_report(e, g, "emission_factors",
+				      "expected a list ( { region = ...; }, ... )");
 		c->factors = fp_xcalloc((size_t)n + 1, sizeof(*c->factors));
 		for (i = 0; i < n; i++)
 			parse_factor(config_setting_get_elem(s, i), e, &c->factors[c->nfactors++]);
@@ -261,13 +270,15 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g,
 	if ((s = config_setting_get_member(g, "certificates"))) {
 		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
 		if (!config_setting_is_list(s))
-			fp_cfg_report(e, g, "certificates", "expected a list ( { type = \"go\"; ... } )");
+			fp_cfg_report(e, g, "certificates",
+				      "expected a list ( { type = \"go\"; ... } )");
 		c->certs = fp_xcalloc((size_t)n + 1, sizeof(*c->certs));
 		for (i = 0; i < n; i++)
 			parse_cert(config_setting_get_elem(s, i), e, &c->certs[c->ncerts++]);
 	}
 	if (c->nfactors && !c->region)
-		fp_cfg_report(e, g, "region", "is required with emission_factors (the grid region "
+		fp_cfg_report(e, g, "region",
+			      "is required with emission_factors (the grid region "
 			      "whose factors apply)");
 	return c;
 }
@@ -289,16 +300,20 @@ void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f)
 		fprintf(f, "indicators: disabled\n");
 		return;
 	}
-	fprintf(f, "indicators: PUE category %d, region %s, windows every %lldms, max_gap %lldms%s, "
-		"ledger_sync %s\n", c->pue_category, c->region ? c->region : "(none)",
-		(long long)c->interval_ms, (long long)c->max_gap_ms,
-		c->interpolate ? " (gaps interpolated)" : "", c->ledger_sync_full ? "full" : "normal");
+	fprintf(f,
+		"indicators: PUE category %d, region %s, windows every %lldms, max_gap %lldms%s, "
+		"ledger_sync %s\n",
+		c->pue_category, c->region ? c->region : "(none)", (long long)c->interval_ms,
+		(long long)c->max_gap_ms, c->interpolate ? " (gaps interpolated)" : "",
+		c->ledger_sync_full ? "full" : "normal");
 	for (i = 0; i < c->nmeters; i++) {
 		const struct fp_ind_meter_cfg *m = &c->meters[i];
 		fprintf(f, "indicators: meter %s (device %s): role %s, field %s, kind %s, unit %s",
 			m->name, m->device, m->role ? m->role : "(from its points)",
 			m->field ? m->field : "(by role)",
-			m->kind < 0 ? "(by field)" : m->kind == FP_METER_RATE ? "rate" : "counter",
+			m->kind < 0			   ? "(by field)"
+				: m->kind == FP_METER_RATE ? "rate"
+							   : "counter",
 			m->unit ? m->unit : "(by role)");
 		if (m->modulus > 0)
 			fprintf(f, ", wraps at %.10g", m->modulus);
@@ -332,9 +347,11 @@ void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f)
 	for (i = 0; i < c->nfactors; i++)
 		fprintf(f, "indicators: emission factor %s %d %s: %.6g kgCO2e/kWh (%s)\n",
 			c->factors[i].region, c->factors[i].year, c->factors[i].method,
-			c->factors[i].kg_per_kwh, c->factors[i].source ? c->factors[i].source : "no source");
+			c->factors[i].kg_per_kwh,
+			c->factors[i].source ? c->factors[i].source : "no source");
 	for (i = 0; i < c->ncerts; i++)
-		fprintf(f, "indicators: certificate %s: %.10g kWh from %04ld-%02ld-%02ld to %04ld-%02ld-%02ld\n",
+		fprintf(f,
+			"indicators: certificate %s: %.10g kWh from %04ld-%02ld-%02ld to %04ld-%02ld-%02ld\n",
 			c->certs[i].type, c->certs[i].kwh, (long)c->certs[i].from / 10000,
 			(long)c->certs[i].from / 100 % 100, (long)c->certs[i].from % 100,
 			(long)c->certs[i].to / 10000, (long)c->certs[i].to / 100 % 100,
@@ -377,22 +394,25 @@ struct fp_inventory_cfg *fp_inventory_parse(const config_setting_t *g, struct fp
 		c->cats.n = 0;
 	}
 	if (g && (s = config_setting_get_member(g, "categories"))) {
-		static const char *const ck[] = { "unu_key", "description", "weight_kg", "shape",
-						  "scale", NULL };
+		static const char *const ck[] = { "unu_key", "description", "weight_kg",
+						  "shape",   "scale",	    NULL };
 		n = config_setting_is_list(s) ? config_setting_length(s) : 0;
 		if (!config_setting_is_list(s))
-			fp_cfg_report(e, g, "categories", "expected a list ( { unu_key = ...; }, ... )");
+			fp_cfg_report(e, g, "categories",
+				      "expected a list ( { unu_key = ...; }, ... )");
 		for (i = 0; i < n; i++) {
 			const config_setting_t *x = config_setting_get_elem(s, i);
 			const struct fp_category *old;
 			struct fp_category cat;
 			char *key = NULL, *desc = NULL;
 			if (config_setting_type(x) != CONFIG_TYPE_GROUP) {
-				fp_cfg_errors_add(e, x, NULL, "expected a group { unu_key = ...; }");
+				fp_cfg_errors_add(e, x, NULL,
+						  "expected a group { unu_key = ...; }");
 				continue;
 			}
 			fp_cfg_check_keys(e, x, ck);
-			if (fp_cfg_get_string(e, x, "unu_key", &key) <= 0 || !key[0] || strlen(key) > 7) {
+			if (fp_cfg_get_string(e, x, "unu_key", &key) <= 0 || !key[0] ||
+			    strlen(key) > 7) {
 				fp_cfg_report(e, x, "unu_key", "is required (1-7 characters)");
 				free(key);
 				continue;
@@ -407,7 +427,8 @@ struct fp_inventory_cfg *fp_inventory_parse(const config_setting_t *g, struct fp
 			fp_cfg_get_float(e, x, "shape", 0.01, 100, &cat.shape);
 			fp_cfg_get_float(e, x, "scale", 0.01, 1000, &cat.scale);
 			if (cat.shape <= 0 || cat.scale <= 0)
-				fp_cfg_report(e, x, "shape", "a new category needs shape and scale "
+				fp_cfg_report(e, x, "shape",
+					      "a new category needs shape and scale "
 					      "(Weibull, years)");
 			else
 				fp_categories_set(&c->cats, &cat);

@@ -41,8 +41,8 @@ static const char schema[] =
 	" weight_kg REAL, shape REAL, scale REAL);";
 
 static const char *const states[] = {
-	"ordered", "received", "in_service", "spare", "decommissioned",
-	"reused", "refurbished", "recycled", "disposed", NULL,
+	"ordered", "received",	  "in_service", "spare",    "decommissioned",
+	"reused",  "refurbished", "recycled",	"disposed", NULL,
 };
 
 static int state_index(const char *s)
@@ -61,13 +61,20 @@ static bool legal(int from, int to)
 	enum { ORD, REC, INS, SPA, DEC, REU, REF, RCY, DIS };
 
 	switch (from) {
-	case -1: return to == ORD || to == REC || to == INS;
-	case ORD: return to == REC;
-	case REC: return to == INS || to == SPA;
-	case INS: return to == SPA || to == DEC;
-	case SPA: return to == INS || to == DEC;
-	case DEC: return to >= REU && to <= DIS;
-	default: return false; /* final */
+	case -1:
+		return to == ORD || to == REC || to == INS;
+	case ORD:
+		return to == REC;
+	case REC:
+		return to == INS || to == SPA;
+	case INS:
+		return to == SPA || to == DEC;
+	case SPA:
+		return to == INS || to == DEC;
+	case DEC:
+		return to >= REU && to <= DIS;
+	default:
+		return false; /* final */
 	}
 }
 
@@ -110,23 +117,26 @@ struct fp_inventory *fp_inv_open(const char *path, bool read_only, char *err, si
 	bool ok = false;
 
 	if (sqlite3_open_v2(path, &v->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, v->db ? sqlite3_errmsg(v->db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path,
+			 v->db ? sqlite3_errmsg(v->db) : "cannot open");
 		fp_inv_close(v);
 		return NULL;
 	}
 	sqlite3_busy_timeout(v->db, 5000);
-	if (!read_only && (exec(v, "PRAGMA journal_mode=WAL") < 0 ||
-			   exec(v, "PRAGMA synchronous=FULL") < 0 || exec(v, schema) < 0 ||
-			   exec(v, "INSERT OR IGNORE INTO meta VALUES('schema', '" INV_SCHEMA "')") < 0))
+	if (!read_only &&
+	    (exec(v, "PRAGMA journal_mode=WAL") < 0 || exec(v, "PRAGMA synchronous=FULL") < 0 ||
+	     exec(v, schema) < 0 ||
+	     exec(v, "INSERT OR IGNORE INTO meta VALUES('schema', '" INV_SCHEMA "')") < 0))
 		goto fail;
-	if (sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) ==
-	    SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st,
+			       NULL) == SQLITE_OK) {
 		ok = sqlite3_step(st) == SQLITE_ROW &&
-		     !strcmp((const char *)sqlite3_column_text(st, 0), INV_SCHEMA);
+			!strcmp((const char *)sqlite3_column_text(st, 0), INV_SCHEMA);
 		sqlite3_finalize(st);
 	}
 	if (!ok) {
-		snprintf(v->err, sizeof(v->err), "not a footprint inventory (schema " INV_SCHEMA ")");
+		snprintf(v->err, sizeof(v->err),
+			 "not a footprint inventory (schema " INV_SCHEMA ")");
 		goto fail;
 	}
 	return v;
@@ -213,8 +223,8 @@ static void reject(struct fp_inventory *v, const struct fp_inv_event *e, const c
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(v->db, "INSERT INTO rejected VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db, "INSERT INTO rejected VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
+			       &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
 	bind_text_or_null(st, 2, e->event_id);
@@ -237,7 +247,8 @@ static int ensure_asset(struct fp_inventory *v, const struct fp_categories *cats
 	int rc;
 
 	*created = false;
-	if (sqlite3_prepare_v2(v->db, "SELECT 1 FROM asset WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db, "SELECT 1 FROM asset WHERE id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return fail(v, "asset");
 	sqlite3_bind_text(st, 1, e->asset_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -245,7 +256,8 @@ static int ensure_asset(struct fp_inventory *v, const struct fp_categories *cats
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (!e->category) {
-		snprintf(why, whylen, "unknown asset %s and the event has no category", e->asset_id);
+		snprintf(why, whylen, "unknown asset %s and the event has no category",
+			 e->asset_id);
 		return 1;
 	}
 	if (!(c = fp_category_find(cats, e->category))) {
@@ -253,15 +265,18 @@ static int ensure_asset(struct fp_inventory *v, const struct fp_categories *cats
 		return 1;
 	}
 	if (mass <= 0 && c->weight_kg <= 0) {
-		snprintf(why, whylen, "unknown asset %s: no mass_kg and category %s has no average weight",
+		snprintf(why, whylen,
+			 "unknown asset %s: no mass_kg and category %s has no average weight",
 			 e->asset_id, c->key);
 		return 1;
 	}
 	if (life <= 0)
 		life = fp_weibull_mean(c->shape, c->scale);
-	if (sqlite3_prepare_v2(v->db, "INSERT INTO asset(id, site, category, model, mass_kg,"
-				      " mass_estimated, expected_life_y, life_estimated, embodied_co2e_kg)"
-				      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db,
+			       "INSERT INTO asset(id, site, category, model, mass_kg,"
+			       " mass_estimated, expected_life_y, life_estimated, embodied_co2e_kg)"
+			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			       -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "asset");
 	sqlite3_bind_text(st, 1, e->asset_id, -1, SQLITE_STATIC);
 	bind_text_or_null(st, 2, e->site);
@@ -294,8 +309,10 @@ static int load_history(struct fp_inventory *v, const struct fp_inv_event *e, in
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(v->db, "SELECT event, t, destination FROM event WHERE asset_id = ?1"
-				      " ORDER BY t, received, rowid", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT event, t, destination FROM event WHERE asset_id = ?1"
+			       " ORDER BY t, received, rowid",
+			       -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "event");
 	sqlite3_bind_text(st, 1, e->asset_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -303,17 +320,20 @@ static int load_history(struct fp_inventory *v, const struct fp_inv_event *e, in
 		const char *d = (const char *)sqlite3_column_text(st, 2);
 		if (!placed && new_state >= 0 && t > e->t) {
 			fp_xgrow((void **)out, &cap, *n + 1, sizeof(**out));
-			(*out)[(*n)++] = (struct ev){ new_state, e->t, e->destination ? fp_xstrdup(e->destination) : NULL };
+			(*out)[(*n)++] = (struct ev){ new_state, e->t,
+						      e->destination ? fp_xstrdup(e->destination)
+								     : NULL };
 			placed = true;
 		}
 		fp_xgrow((void **)out, &cap, *n + 1, sizeof(**out));
-		(*out)[(*n)++] = (struct ev){ state_index((const char *)sqlite3_column_text(st, 0)), t,
-					      d ? fp_xstrdup(d) : NULL };
+		(*out)[(*n)++] = (struct ev){ state_index((const char *)sqlite3_column_text(st, 0)),
+					      t, d ? fp_xstrdup(d) : NULL };
 	}
 	sqlite3_finalize(st);
 	if (!placed && new_state >= 0) {
 		fp_xgrow((void **)out, &cap, *n + 1, sizeof(**out));
-		(*out)[(*n)++] = (struct ev){ new_state, e->t, e->destination ? fp_xstrdup(e->destination) : NULL };
+		(*out)[(*n)++] = (struct ev){ new_state, e->t,
+					      e->destination ? fp_xstrdup(e->destination) : NULL };
 	}
 	return 0;
 }
@@ -323,9 +343,12 @@ static int store_derived(struct fp_inventory *v, const char *asset, const struct
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(v->db, "UPDATE asset SET state = ?2, state_t = ?3, commissioned = ?4,"
-				      " decommissioned = ?5, final_event = ?6, final_t = ?7, destination = ?8"
-				      " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    v->db,
+		    "UPDATE asset SET state = ?2, state_t = ?3, commissioned = ?4,"
+		    " decommissioned = ?5, final_event = ?6, final_t = ?7, destination = ?8"
+		    " WHERE id = ?1",
+		    -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "asset");
 	sqlite3_bind_text(st, 1, asset, -1, SQLITE_STATIC);
 	bind_text_or_null(st, 2, d->state >= 0 ? states[d->state] : NULL);
@@ -380,8 +403,8 @@ static int apply_locked(struct fp_inventory *v, const struct fp_categories *cats
 		free_evs(evs, n);
 		return 1;
 	}
-	if (sqlite3_prepare_v2(v->db, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->db, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
+			       &st, NULL) != SQLITE_OK) {
 		free_evs(evs, n);
 		return fail(v, "event");
 	}
@@ -450,8 +473,8 @@ static int parse_num(const char *s, double *v)
 }
 
 static const char *const columns[] = {
-	"asset_id", "category", "model", "mass_kg", "commissioned", "state", "expected_life_y",
-	"embodied_co2e_kg", "site", NULL,
+	"asset_id",	   "category",	       "model", "mass_kg", "commissioned", "state",
+	"expected_life_y", "embodied_co2e_kg", "site",	NULL,
 };
 
 /* Validates one row given as column values (NULL = absent); problems go to
@@ -463,8 +486,13 @@ static int check_row(struct fp_inventory *v, const struct fp_categories *cats, c
 	sqlite3_stmt *st;
 	int bad = 0;
 
-#define BAD(...) do { fprintf(errs, "%s:%d: ", name, r->line); fprintf(errs, __VA_ARGS__); \
-		      fputc('\n', errs); bad = 1; } while (0)
+#define BAD(...)                                         \
+	do {                                             \
+		fprintf(errs, "%s:%d: ", name, r->line); \
+		fprintf(errs, __VA_ARGS__);              \
+		fputc('\n', errs);                       \
+		bad = 1;                                 \
+	} while (0)
 	if (!val[0] || !val[0][0] || strlen(val[0]) > 256)
 		BAD("asset_id is required (1-256 bytes)");
 	if (!val[1] || !(c = fp_category_find(cats, val[1])))
@@ -481,10 +509,13 @@ static int check_row(struct fp_inventory *v, const struct fp_categories *cats, c
 		BAD("commissioned '%s' is not a date YYYY-MM-DD", val[4]);
 		r->commissioned = 0; /* given, if wrong: no second complaint */
 	}
-	r->state = fp_xstrdup(val[5] && val[5][0] ? val[5] : r->commissioned >= 0 ? "in_service" : "received");
+	r->state = fp_xstrdup(val[5] && val[5][0]	     ? val[5]
+				      : r->commissioned >= 0 ? "in_service"
+							     : "received");
 	if (state_index(r->state) < 0 || state_index(r->state) > 3)
 		BAD("state '%s' must be ordered, received, in_service or spare", r->state);
-	else if ((!strcmp(r->state, "in_service") || !strcmp(r->state, "spare")) && r->commissioned < 0)
+	else if ((!strcmp(r->state, "in_service") || !strcmp(r->state, "spare")) &&
+		 r->commissioned < 0)
 		BAD("a %s asset needs its commissioned date", r->state);
 	if (parse_num(val[6], &r->life) < 0 || r->life == 0)
 		BAD("expected_life_y must be a number > 0 (or empty for the category's mean life)");
@@ -493,8 +524,9 @@ static int check_row(struct fp_inventory *v, const struct fp_categories *cats, c
 	r->id = fp_xstrdup(val[0] ? val[0] : "");
 	r->model = val[2] && val[2][0] ? fp_xstrdup(val[2]) : NULL;
 	r->site = val[8] && val[8][0] ? fp_xstrdup(val[8]) : NULL;
-	if (r->id[0] && sqlite3_prepare_v2(v->db, "SELECT 1 FROM asset WHERE id = ?1", -1, &st, NULL) ==
-	    SQLITE_OK) {
+	if (r->id[0] &&
+	    sqlite3_prepare_v2(v->db, "SELECT 1 FROM asset WHERE id = ?1", -1, &st, NULL) ==
+		    SQLITE_OK) {
 		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			BAD("asset %s is already in the inventory", r->id);
@@ -527,10 +559,19 @@ static int import_rows(struct fp_inventory *v, const struct fp_categories *cats,
 		struct row *r = &rows[i];
 		char eid[300];
 		int st = state_index(r->state), rc;
-		struct fp_inv_event e = { NULL, r->id, NULL, r->category, r->model, NULL,
-					  r->site ? r->site : site, "import",
-					  r->commissioned >= 0 ? (int64_t)r->commissioned : (int64_t)time(NULL),
-					  r->mass, r->te, r->life };
+		struct fp_inv_event e = { NULL,
+					  r->id,
+					  NULL,
+					  r->category,
+					  r->model,
+					  NULL,
+					  r->site ? r->site : site,
+					  "import",
+					  r->commissioned >= 0 ? (int64_t)r->commissioned
+							       : (int64_t)time(NULL),
+					  r->mass,
+					  r->te,
+					  r->life };
 		/* in_service at the commissioning date; a spare was in
 		 * service first, a second later. */
 		e.event = st == 3 ? "in_service" : states[st];
@@ -625,16 +666,20 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 		len -= 3;
 	}
 	/* JSON: an array of objects with the CSV's column names. */
-	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'); i++)
+	for (i = 0;
+	     i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r');
+	     i++)
 		;
 	if (i < len && text[i] == '{') {
-		fprintf(errs, "%s:1: a JSON object: the assets go in an array, [ { \"asset_id\": ... }, ... ]\n",
+		fprintf(errs,
+			"%s:1: a JSON object: the assets go in an array, [ { \"asset_id\": ... }, ... ]\n",
 			name);
 		return -1;
 	}
 	if (i < len && text[i] == '[') {
 		json_tokener *tok = json_tokener_new_ex(8);
-		json_object *doc = json_tokener_parse_ex(tok, text, (int)(len > 0x7fffffff ? 0x7fffffff : len));
+		json_object *doc = json_tokener_parse_ex(
+			tok, text, (int)(len > 0x7fffffff ? 0x7fffffff : len));
 		if (!doc || !json_object_is_type(doc, json_type_array)) {
 			enum json_tokener_error je = json_tokener_get_error(tok);
 			fprintf(errs, "%s:1: not a JSON array of assets: %s\n", name,
@@ -652,7 +697,8 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 			memset(&r, 0, sizeof(r));
 			r.line = (int)i + 1; /* the element number */
 			if (!json_object_is_type(o, json_type_object)) {
-				fprintf(errs, "%s:%d: element %zu is not an object\n", name, r.line, i);
+				fprintf(errs, "%s:%d: element %zu is not an object\n", name, r.line,
+					i);
 				bad = 1;
 				continue;
 			}
@@ -668,7 +714,8 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 		const char *why = NULL;
 
 		if (fp_csv_next(text, len, &pos, &line, &hdr, &why) != 1) {
-			fprintf(errs, "%s:%d: %s\n", name, line, why ? why : "empty: a header line is required");
+			fprintf(errs, "%s:%d: %s\n", name, line,
+				why ? why : "empty: a header line is required");
 			fp_csv_rec_free(&hdr);
 			return -1;
 		}
@@ -679,15 +726,16 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 			for (j = 0; columns[j] && strcasecmp(columns[j], hdr.f[k]); j++)
 				;
 			if (!columns[j]) {
-				fprintf(errs, "%s:%d: unknown column '%s' (columns: asset_id, category, model, "
+				fprintf(errs,
+					"%s:%d: unknown column '%s' (columns: asset_id, category, model, "
 					"mass_kg, commissioned, state, expected_life_y, embodied_co2e_kg, site)\n",
 					name, hdr.line, hdr.f[k]);
 				bad = 1;
 			}
 		}
 		if (map[0] < 0 || map[1] < 0) {
-			fprintf(errs, "%s:%d: the header needs the columns asset_id and category\n", name,
-				hdr.line);
+			fprintf(errs, "%s:%d: the header needs the columns asset_id and category\n",
+				name, hdr.line);
 			fp_csv_rec_free(&hdr);
 			return -1;
 		}
@@ -702,7 +750,8 @@ int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, 
 			}
 			r.line = rec.line;
 			if (rec.n != hdr.n) {
-				fprintf(errs, "%s:%d: %d columns, the header has %d\n", name, rec.line, rec.n, hdr.n);
+				fprintf(errs, "%s:%d: %d columns, the header has %d\n", name,
+					rec.line, rec.n, hdr.n);
 				bad = 1;
 				continue;
 			}
@@ -771,16 +820,18 @@ int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
 	sqlite3_stmt *st;
 	json_object *arr = json ? json_object_new_array() : NULL;
 
-	if (sqlite3_prepare_v2(v->db, "SELECT id, category, model, mass_kg, mass_estimated,"
-				      " expected_life_y, life_estimated, embodied_co2e_kg, state, state_t,"
-				      " commissioned, decommissioned, destination, site FROM asset ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		    v->db,
+		    "SELECT id, category, model, mass_kg, mass_estimated,"
+		    " expected_life_y, life_estimated, embodied_co2e_kg, state, state_t,"
+		    " commissioned, decommissioned, destination, site FROM asset ORDER BY id",
+		    -1, &st, NULL) != SQLITE_OK) {
 		json_object_put(arr);
 		return fail(v, "asset");
 	}
 	if (!json)
-		fprintf(out, "%-20s %-5s %-14s %9s %6s %-24s %s\n", "asset", "cat", "state", "mass_kg",
-			"life_y", "commissioned", "model");
+		fprintf(out, "%-20s %-5s %-14s %9s %6s %-24s %s\n", "asset", "cat", "state",
+			"mass_kg", "life_y", "commissioned", "model");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *cat = (const char *)sqlite3_column_text(st, 1);
@@ -791,38 +842,61 @@ int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
 		if (!json) {
 			fprintf(out, "%-20s %-5s %-14s %8.2f%s %6.2f %-24s %s\n", id, cat,
 				state ? state : "-", sqlite3_column_double(st, 3),
-				sqlite3_column_int(st, 4) ? "*" : " ", sqlite3_column_double(st, 5), c,
-				model ? model : "");
+				sqlite3_column_int(st, 4) ? "*" : " ", sqlite3_column_double(st, 5),
+				c, model ? model : "");
 			continue;
 		}
 		{
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "asset_id", json_object_new_string(id));
 			json_object_object_add(o, "category", json_object_new_string(cat));
-			json_object_object_add(o, "model", model ? json_object_new_string(model) : NULL);
-			json_object_object_add(o, "mass_kg", json_object_new_double(sqlite3_column_double(st, 3)));
-			json_object_object_add(o, "mass_estimated", json_object_new_boolean(sqlite3_column_int(st, 4)));
-			json_object_object_add(o, "expected_life_y", json_object_new_double(sqlite3_column_double(st, 5)));
-			json_object_object_add(o, "life_estimated", json_object_new_boolean(sqlite3_column_int(st, 6)));
-			json_object_object_add(o, "embodied_co2e_kg", sqlite3_column_type(st, 7) == SQLITE_NULL
-					       ? NULL : json_object_new_double(sqlite3_column_double(st, 7)));
-			json_object_object_add(o, "state", state ? json_object_new_string(state) : NULL);
-			json_object_object_add(o, "commissioned", sqlite3_column_type(st, 10) == SQLITE_NULL
-					       ? NULL : json_object_new_string(c));
+			json_object_object_add(o, "model",
+					       model ? json_object_new_string(model) : NULL);
+			json_object_object_add(
+				o, "mass_kg", json_object_new_double(sqlite3_column_double(st, 3)));
+			json_object_object_add(o, "mass_estimated",
+					       json_object_new_boolean(sqlite3_column_int(st, 4)));
+			json_object_object_add(
+				o, "expected_life_y",
+				json_object_new_double(sqlite3_column_double(st, 5)));
+			json_object_object_add(o, "life_estimated",
+					       json_object_new_boolean(sqlite3_column_int(st, 6)));
+			json_object_object_add(
+				o, "embodied_co2e_kg",
+				sqlite3_column_type(st, 7) == SQLITE_NULL
+					? NULL
+					: json_object_new_double(sqlite3_column_double(st, 7)));
+			json_object_object_add(o, "state",
+					       state ? json_object_new_string(state) : NULL);
+			json_object_object_add(o, "commissioned",
+					       sqlite3_column_type(st, 10) == SQLITE_NULL
+						       ? NULL
+						       : json_object_new_string(c));
 			fmt_time(c, sizeof(c), sqlite3_column_int64(st, 11));
-			json_object_object_add(o, "decommissioned", sqlite3_column_type(st, 11) == SQLITE_NULL
-					       ? NULL : json_object_new_string(c));
-			json_object_object_add(o, "destination", sqlite3_column_type(st, 12) == SQLITE_NULL
-					       ? NULL : json_object_new_string((const char *)sqlite3_column_text(st, 12)));
-			json_object_object_add(o, "site", sqlite3_column_type(st, 13) == SQLITE_NULL
-					       ? NULL : json_object_new_string((const char *)sqlite3_column_text(st, 13)));
+			json_object_object_add(o, "decommissioned",
+					       sqlite3_column_type(st, 11) == SQLITE_NULL
+						       ? NULL
+						       : json_object_new_string(c));
+			json_object_object_add(
+				o, "destination",
+				sqlite3_column_type(st, 12) == SQLITE_NULL
+					? NULL
+					: json_object_new_string(
+						  (const char *)sqlite3_column_text(st, 12)));
+			json_object_object_add(
+				o, "site",
+				sqlite3_column_type(st, 13) == SQLITE_NULL
+					? NULL
+					: json_object_new_string(
+						  (const char *)sqlite3_column_text(st, 13)));
 			json_object_array_add(arr, o);
 		}
 	}
 	sqlite3_finalize(st);
 	if (json) {
-		fprintf(out, "%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-								       JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(out, "%s\n",
+			json_object_to_json_string_ext(
+				arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	} else {
 		fprintf(out, "(* mass is the category's average weight)\n");
@@ -835,18 +909,20 @@ int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool 
 	sqlite3_stmt *st;
 	json_object *arr = json ? json_object_new_array() : NULL;
 
-	if (sqlite3_prepare_v2(v->db, "SELECT t, asset_id, event, event_id, destination, source,"
-				      " 'applied' FROM event WHERE ?1 IS NULL OR asset_id = ?1"
-				      " UNION ALL SELECT t, asset_id, event, event_id, reason, 'rejected',"
-				      " 'rejected' FROM rejected WHERE ?1 IS NULL OR asset_id = ?1"
-				      " ORDER BY 1, 2", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT t, asset_id, event, event_id, destination, source,"
+			       " 'applied' FROM event WHERE ?1 IS NULL OR asset_id = ?1"
+			       " UNION ALL SELECT t, asset_id, event, event_id, reason, 'rejected',"
+			       " 'rejected' FROM rejected WHERE ?1 IS NULL OR asset_id = ?1"
+			       " ORDER BY 1, 2",
+			       -1, &st, NULL) != SQLITE_OK) {
 		json_object_put(arr);
 		return fail(v, "event");
 	}
 	bind_text_or_null(st, 1, asset_id);
 	if (!json)
-		fprintf(out, "%-24s %-20s %-14s %-9s %-24s %s\n", "time", "asset", "event", "status",
-			"event_id", "destination / reason");
+		fprintf(out, "%-24s %-20s %-14s %-9s %-24s %s\n", "time", "asset", "event",
+			"status", "event_id", "destination / reason");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char t[40];
 		const char *s[6];
@@ -858,7 +934,8 @@ int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool 
 				s[k] = "";
 		}
 		if (!json) {
-			fprintf(out, "%-24s %-20s %-14s %-9s %-24s %s\n", t, s[0], s[1], s[5], s[2], s[3]);
+			fprintf(out, "%-24s %-20s %-14s %-9s %-24s %s\n", t, s[0], s[1], s[5], s[2],
+				s[3]);
 			continue;
 		}
 		{
@@ -868,17 +945,20 @@ int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool 
 			json_object_object_add(o, "event", json_object_new_string(s[1]));
 			json_object_object_add(o, "event_id", json_object_new_string(s[2]));
 			json_object_object_add(o, "status", json_object_new_string(s[5]));
-			json_object_object_add(o, !strcmp(s[5], "rejected") ? "reason" : "destination",
+			json_object_object_add(o,
+					       !strcmp(s[5], "rejected") ? "reason" : "destination",
 					       s[3][0] ? json_object_new_string(s[3]) : NULL);
 			if (strcmp(s[5], "rejected"))
-				json_object_object_add(o, "source", s[4][0] ? json_object_new_string(s[4]) : NULL);
+				json_object_object_add(
+					o, "source", s[4][0] ? json_object_new_string(s[4]) : NULL);
 			json_object_array_add(arr, o);
 		}
 	}
 	sqlite3_finalize(st);
 	if (json) {
-		fprintf(out, "%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-								       JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(out, "%s\n",
+			json_object_to_json_string_ext(
+				arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	}
 	return 0;
@@ -894,18 +974,23 @@ int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, cons
 	long nages = 0;
 
 	memset(o, 0, sizeof(*o));
-	if (sqlite3_prepare_v2(v->db, "SELECT id, category, mass_kg, expected_life_y, embodied_co2e_kg,"
-				      " commissioned, decommissioned, final_event, final_t, destination"
-				      " FROM asset WHERE ?1 IS NULL OR category = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT id, category, mass_kg, expected_life_y, embodied_co2e_kg,"
+			       " commissioned, decommissioned, final_event, final_t, destination"
+			       " FROM asset WHERE ?1 IS NULL OR category = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "asset");
-	if (sqlite3_prepare_v2(v->db, "SELECT event FROM event WHERE asset_id = ?1 AND t <= ?2"
-				      " ORDER BY t DESC, received DESC, rowid DESC LIMIT 1", -1, &es, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT event FROM event WHERE asset_id = ?1 AND t <= ?2"
+			       " ORDER BY t DESC, received DESC, rowid DESC LIMIT 1",
+			       -1, &es, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return fail(v, "event");
 	}
 	bind_text_or_null(st, 1, category);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const struct fp_category *c = fp_category_find(cats, (const char *)sqlite3_column_text(st, 1));
+		const struct fp_category *c = fp_category_find(
+			cats, (const char *)sqlite3_column_text(st, 1));
 		double mass = sqlite3_column_double(st, 2), life = sqlite3_column_double(st, 3);
 		bool has_te = sqlite3_column_type(st, 4) != SQLITE_NULL;
 		double te = sqlite3_column_double(st, 4);
@@ -936,8 +1021,10 @@ int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, cons
 		}
 		if (has_c && has_te && life > 0)
 			o->embodied_co2e_kg += fp_amortise(te, life * 8760, (double)com,
-							   has_d ? (double)dec : 0, (double)from, (double)to);
-		sqlite3_bind_text(es, 1, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+							   has_d ? (double)dec : 0, (double)from,
+							   (double)to);
+		sqlite3_bind_text(es, 1, (const char *)sqlite3_column_text(st, 0), -1,
+				  SQLITE_TRANSIENT);
 		sqlite3_bind_int64(es, 2, (int64_t)at);
 		if (sqlite3_step(es) == SQLITE_ROW)
 			state_at = (const char *)sqlite3_column_text(es, 0);
@@ -954,7 +1041,8 @@ int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, cons
 					/* The category's shape, scaled to the asset's own
 					 * expected life (the Weibull mean). */
 					double scale = life / tgamma(1 + 1 / c->shape);
-					o->projected_kg_12m += mass * fp_retire_within(age, 1, c->shape, scale);
+					o->projected_kg_12m += mass *
+						fp_retire_within(age, 1, c->shape, scale);
 				}
 			}
 		}
@@ -963,9 +1051,12 @@ int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, cons
 	sqlite3_finalize(st);
 	sqlite3_finalize(es);
 	o->mean_age_y = nages ? ages / (double)nages : 0;
-	o->documented_rate = o->decommissioned_kg > 0 ? o->recycled_documented_kg / o->decommissioned_kg : -1;
+	o->documented_rate = o->decommissioned_kg > 0
+		? o->recycled_documented_kg / o->decommissioned_kg
+		: -1;
 	o->reuse_rate = o->decommissioned_kg > 0
-		? (o->reused_kg + o->refurbished_kg) / o->decommissioned_kg : -1;
+		? (o->reused_kg + o->refurbished_kg) / o->decommissioned_kg
+		: -1;
 	return 0;
 }
 
@@ -973,8 +1064,8 @@ int fp_inv_categories(struct fp_inventory *v, void (*fn)(void *arg, const char *
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(v->db, "SELECT DISTINCT category FROM asset ORDER BY 1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db, "SELECT DISTINCT category FROM asset ORDER BY 1", -1, &st,
+			       NULL) != SQLITE_OK)
 		return fail(v, "asset");
 	while (sqlite3_step(st) == SQLITE_ROW)
 		fn(arg, (const char *)sqlite3_column_text(st, 0));
@@ -989,8 +1080,10 @@ int fp_inv_pom(struct fp_inventory *v, const char *category, int y0, int n, doub
 
 	for (i = 0; i < n; i++)
 		pom[i] = 0;
-	if (sqlite3_prepare_v2(v->db, "SELECT commissioned, mass_kg FROM asset WHERE commissioned"
-				      " IS NOT NULL AND (?1 IS NULL OR category = ?1)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT commissioned, mass_kg FROM asset WHERE commissioned"
+			       " IS NOT NULL AND (?1 IS NULL OR category = ?1)",
+			       -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "asset");
 	bind_text_or_null(st, 1, category);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1014,8 +1107,8 @@ int fp_inv_set_categories(struct fp_inventory *v, const struct fp_categories *ca
 		return -1;
 	if (exec(v, "DELETE FROM category") < 0)
 		goto fail;
-	if (sqlite3_prepare_v2(v->db, "INSERT INTO category VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->db, "INSERT INTO category VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
+			       &st, NULL) != SQLITE_OK) {
 		fail(v, "category");
 		goto fail;
 	}
@@ -1047,8 +1140,10 @@ int fp_inv_get_categories(struct fp_inventory *v, struct fp_categories *cats)
 	sqlite3_stmt *st;
 
 	memset(cats, 0, sizeof(*cats));
-	if (sqlite3_prepare_v2(v->db, "SELECT key, description, eu6, weight_kg, shape, scale"
-				      " FROM category", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(v->db,
+			       "SELECT key, description, eu6, weight_kg, shape, scale"
+			       " FROM category",
+			       -1, &st, NULL) != SQLITE_OK)
 		return fail(v, "category");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct fp_category c;

@@ -81,14 +81,16 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 	int64_t schema_ver;
 
 	if (sqlite3_open_v2(path, &l->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path,
+			 l->db ? sqlite3_errmsg(l->db) : "cannot open");
 		fp_ledger_close(l);
 		return NULL;
 	}
 	sqlite3_busy_timeout(l->db, 5000);
 	if (!read_only) {
 		if (exec(l, "PRAGMA journal_mode=WAL") < 0 ||
-		    exec(l, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") < 0 ||
+		    exec(l, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") <
+			    0 ||
 		    exec(l, schema) < 0)
 			goto fail;
 		if (fp_ledger_get_meta(l, "schema", ver, sizeof(ver)) < 0) {
@@ -106,15 +108,17 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 			 LEDGER_SCHEMA);
 		goto fail;
 	}
-	if (prep(l, &l->msum, "SELECT total(amount), total(estimated), total(measured_s)"
-			      " FROM hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3") < 0 ||
+	if (prep(l, &l->msum,
+		 "SELECT total(amount), total(estimated), total(measured_s)"
+		 " FROM hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3") < 0 ||
 	    prep(l, &l->mget, "SELECT t_ms, value FROM meter WHERE name = ?1") < 0)
 		goto fail;
 	if (!read_only &&
-	    (prep(l, &l->add, "INSERT INTO hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-			      " ON CONFLICT(meter, hour) DO UPDATE SET amount = amount + ?3,"
-			      " measured_s = measured_s + ?4, estimated = estimated + ?5,"
-			      " estimated_s = estimated_s + ?6") < 0 ||
+	    (prep(l, &l->add,
+		  "INSERT INTO hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+		  " ON CONFLICT(meter, hour) DO UPDATE SET amount = amount + ?3,"
+		  " measured_s = measured_s + ?4, estimated = estimated + ?5,"
+		  " estimated_s = estimated_s + ?6") < 0 ||
 	     prep(l, &l->mput, "INSERT OR REPLACE INTO meter VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
 	     prep(l, &l->ev, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5)") < 0))
 		goto fail;
@@ -178,7 +182,8 @@ static int run(struct fp_ledger *l, const char *sql, const char *types, ...)
 	va_start(ap, types);
 	for (i = 0; types[i]; i++) {
 		if (types[i] == 't')
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
+					  SQLITE_TRANSIENT);
 		else if (types[i] == 'd')
 			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
 		else
@@ -215,8 +220,9 @@ int fp_ledger_get_meta(struct fp_ledger *l, const char *key, char *buf, size_t l
 int fp_ledger_clear_config(struct fp_ledger *l)
 {
 	/* Run-time overrides (origin 'mqtt') outlive a restart. */
-	return exec(l, "DELETE FROM boundary; DELETE FROM zone;"
-		       " DELETE FROM factor WHERE origin = 'config'; DELETE FROM certificate;");
+	return exec(l,
+		    "DELETE FROM boundary; DELETE FROM zone;"
+		    " DELETE FROM factor WHERE origin = 'config'; DELETE FROM certificate;");
 }
 
 int fp_ledger_add_boundary(struct fp_ledger *l, const char *qty, const char *meter, double coef)
@@ -224,8 +230,8 @@ int fp_ledger_add_boundary(struct fp_ledger *l, const char *qty, const char *met
 	return run(l, "INSERT INTO boundary VALUES(?1, ?2, ?3)", "ttd", qty, meter, coef);
 }
 
-int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part,
-		       const char *meter, double coef)
+int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part, const char *meter,
+		       double coef)
 {
 	return run(l, "INSERT INTO zone VALUES(?1, ?2, ?3, ?4)", "tttd", zone, part, meter, coef);
 }
@@ -237,19 +243,19 @@ int fp_ledger_add_factor(struct fp_ledger *l, const char *region, int year, cons
 		   "titdt", region, (int64_t)year, method, kg_per_kwh, source ? source : "");
 }
 
-int fp_ledger_override_factor(struct fp_ledger *l, const char *region, int year,
-			      const char *method, double kg_per_kwh, const char *source,
-			      int64_t t_set)
+int fp_ledger_override_factor(struct fp_ledger *l, const char *region, int year, const char *method,
+			      double kg_per_kwh, const char *source, int64_t t_set)
 {
 	return run(l, "INSERT OR REPLACE INTO factor VALUES(?1, ?2, ?3, ?4, ?5, 'mqtt', ?6)",
-		   "titdti", region, (int64_t)year, method, kg_per_kwh, source ? source : "", t_set);
+		   "titdti", region, (int64_t)year, method, kg_per_kwh, source ? source : "",
+		   t_set);
 }
 
 int fp_ledger_add_certificate(struct fp_ledger *l, const char *type, time_t from, time_t to,
 			      double kwh)
 {
-	return run(l, "INSERT INTO certificate VALUES(?1, ?2, ?3, ?4)", "tiid", type,
-		   (int64_t)from, (int64_t)to, kwh);
+	return run(l, "INSERT INTO certificate VALUES(?1, ?2, ?3, ?4)", "tiid", type, (int64_t)from,
+		   (int64_t)to, kwh);
 }
 
 int fp_ledger_meter_get(struct fp_ledger *l, const char *meter, int64_t *t_ms, double *v)
@@ -270,8 +276,8 @@ int fp_ledger_meter_get(struct fp_ledger *l, const char *meter, int64_t *t_ms, d
 	return rc;
 }
 
-int fp_ledger_meter_put(struct fp_ledger *l, const char *meter, const char *role,
-			const char *unit, int64_t t_ms, double v)
+int fp_ledger_meter_put(struct fp_ledger *l, const char *meter, const char *role, const char *unit,
+			int64_t t_ms, double v)
 {
 	sqlite3_bind_text(l->mput, 1, meter, -1, SQLITE_STATIC);
 	sqlite3_bind_text(l->mput, 2, role, -1, SQLITE_STATIC);
@@ -331,8 +337,8 @@ int fp_ledger_event(struct fp_ledger *l, int64_t t_ms, const char *meter, const 
 
 /* One meter over [from, to): amount (measured + estimated), estimated,
  * measured seconds. */
-static int meter_sum(struct fp_ledger *l, const char *meter, time_t from, time_t to,
-		     double *amount, double *est, double *secs)
+static int meter_sum(struct fp_ledger *l, const char *meter, time_t from, time_t to, double *amount,
+		     double *est, double *secs)
 {
 	int rc;
 
@@ -395,7 +401,8 @@ static double certified(struct fp_ledger *l, const char *type, time_t from, time
 		return 0;
 	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		double a = (double)sqlite3_column_int64(st, 0), b = (double)sqlite3_column_int64(st, 1);
+		double a = (double)sqlite3_column_int64(st, 0),
+		       b = (double)sqlite3_column_int64(st, 1);
 		double lo = fmax(a, (double)from), hi = fmin(b, (double)to);
 		if (b > a && hi > lo)
 			kwh += sqlite3_column_double(st, 2) * (hi - lo) / (b - a);
@@ -411,8 +418,9 @@ static double factor(struct fp_ledger *l, const char *region, const char *method
 	sqlite3_stmt *st;
 	double f = -1;
 
-	if (prep(l, &st, "SELECT kg_per_kwh FROM factor WHERE region = ?1 AND method = ?2"
-			 " AND year <= ?3 ORDER BY year DESC, origin = 'mqtt' DESC LIMIT 1") < 0)
+	if (prep(l, &st,
+		 "SELECT kg_per_kwh FROM factor WHERE region = ?1 AND method = ?2"
+		 " AND year <= ?3 ORDER BY year DESC, origin = 'mqtt' DESC LIMIT 1") < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
@@ -457,16 +465,18 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		fp_window_of(FP_WIN_YEAR, a, &ys, &ye);
 		b = ye < to ? ye : to;
 		localtime_r(&a, &tm);
-		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1", "grid", NULL, a,
-				b, b < cov_to ? b : cov_to, &g) < 0)
+		if (members_sum(l, "SELECT meter, coef FROM boundary WHERE qty = ?1", "grid", NULL,
+				a, b, b < cov_to ? b : cov_to, &g) < 0)
 			return -1;
 		/* A year without a grid reading adds nothing (and needs no factor). */
 		if (!g.present || (g.coverage <= 0 && g.value == 0)) {
 			a = b;
 			continue;
 		}
-		fp_scope2(g.value, (certified(l, "go", a, b < cov_to ? b : cov_to) +
-				    certified(l, "ppa", a, b < cov_to ? b : cov_to)) * g.coverage,
+		fp_scope2(g.value,
+			  (certified(l, "go", a, b < cov_to ? b : cov_to) +
+			   certified(l, "ppa", a, b < cov_to ? b : cov_to)) *
+				  g.coverage,
 			  factor(l, region, "location", tm.tm_year + 1900),
 			  factor(l, region, "market", tm.tm_year + 1900), &loc, &mkt);
 		s->co2e_location_kg += loc; /* NAN stays NAN */
@@ -504,14 +514,14 @@ int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 	return rc == SQLITE_DONE ? 0 : fail(l, "zone");
 }
 
-int fp_ledger_event_counts(struct fp_ledger *l, time_t from, time_t to,
-			   struct fp_ledger_events *ev)
+int fp_ledger_event_counts(struct fp_ledger *l, time_t from, time_t to, struct fp_ledger_events *ev)
 {
 	sqlite3_stmt *st;
 
 	memset(ev, 0, sizeof(*ev));
-	if (prep(l, &st, "SELECT kind, count(*) FROM event WHERE t_ms >= ?1 AND t_ms < ?2"
-			 " GROUP BY kind") < 0)
+	if (prep(l, &st,
+		 "SELECT kind, count(*) FROM event WHERE t_ms >= ?1 AND t_ms < ?2"
+		 " GROUP BY kind") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)from * 1000);
 	sqlite3_bind_int64(st, 2, (int64_t)to * 1000);
@@ -541,7 +551,8 @@ int fp_ledger_known_meters(struct fp_ledger *l,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(arg, (const char *)sqlite3_column_text(st, 0),
-		   (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+		   (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(l, "meters");
 }

@@ -46,18 +46,17 @@ int fp_ledger_add_factor(struct fp_ledger *l, const char *region, int year, cons
 			 double kg_per_kwh, const char *source);
 /* A run-time override (MQTT): wins over the configured factor of the same
  * region, year and method, and outlives restarts. */
-int fp_ledger_override_factor(struct fp_ledger *l, const char *region, int year,
-			      const char *method, double kg_per_kwh, const char *source,
-			      int64_t t_set);
+int fp_ledger_override_factor(struct fp_ledger *l, const char *region, int year, const char *method,
+			      double kg_per_kwh, const char *source, int64_t t_set);
 int fp_ledger_add_certificate(struct fp_ledger *l, const char *type, time_t from, time_t to,
 			      double kwh);
-int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part,
-		       const char *meter, double coef);
+int fp_ledger_add_zone(struct fp_ledger *l, const char *zone, const char *part, const char *meter,
+		       double coef);
 
 /* A meter's last reading: 1 found, 0 none, -1 error. */
 int fp_ledger_meter_get(struct fp_ledger *l, const char *meter, int64_t *t_ms, double *v);
-int fp_ledger_meter_put(struct fp_ledger *l, const char *meter, const char *role,
-			const char *unit, int64_t t_ms, double v);
+int fp_ledger_meter_put(struct fp_ledger *l, const char *meter, const char *role, const char *unit,
+			int64_t t_ms, double v);
 /* Calls fn for every meter the ledger knows. */
 int fp_ledger_known_meters(struct fp_ledger *l,
 			   void (*fn)(void *arg, const char *name, const char *role,

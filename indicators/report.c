@@ -54,7 +54,8 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 		return -1;
 	}
 	if (b - a > (time_t)100 * 366 * 86400) {
-		snprintf(err, errlen, "--from %s --to %s: a report covers at most 100 years", from, to);
+		snprintf(err, errlen, "--from %s --to %s: a report covers at most 100 years", from,
+			 to);
 		return -1;
 	}
 	fp_window_of(FP_WIN_DAY, b, &ms, &b); /* inclusive: to the end of that day */
@@ -139,7 +140,8 @@ static void ew_add(struct ew_build *b, const char *cat)
 		double pom[300];
 		int n = x->ewg_year - 1990 + 1;
 		if (n > 0 && n <= 300 && fp_inv_pom(b->v, cat, 1990, n, pom) == 0)
-			x->ewg_model_kg = fp_ewg_midyear(pom, 1990, n, x->ewg_year, c->shape, c->scale);
+			x->ewg_model_kg = fp_ewg_midyear(pom, 1990, n, x->ewg_year, c->shape,
+							 c->scale);
 	} else {
 		size_t i;
 		for (i = 0; i + 1 < r->nrows; i++)
@@ -254,36 +256,43 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 		fprintf(o, "No inventory in this state directory.\n");
 		return;
 	}
-	fprintf(o, "Installed base, ages and projections at the end of the period (or now); flows "
-		   "during the period.\n\n"
-		   "| Category | Installed units | Installed kg | Commissioned kg | Decommissioned kg | "
-		   "Reused kg | Refurbished kg | Recycled kg (documented) | Disposed kg | "
-		   "Documented rate | Reuse rate |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+	fprintf(o,
+		"Installed base, ages and projections at the end of the period (or now); flows "
+		"during the period.\n\n"
+		"| Category | Installed units | Installed kg | Commissioned kg | Decommissioned kg | "
+		"Reused kg | Refurbished kg | Recycled kg (documented) | Disposed kg | "
+		"Documented rate | Reuse rate |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s %s | %.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n",
 			r->ew[i].category, r->ew[i].desc, e->installed_units,
-			fmt_num(b[0], 64, e->installed_kg, 1), fmt_num(b[1], 64, e->commissioned_kg, 1),
-			fmt_num(b[2], 64, e->decommissioned_kg, 1), fmt_num(b[3], 64, e->reused_kg, 1),
-			fmt_num(b[4], 64, e->refurbished_kg, 1), fmt_num(b[5], 64, e->recycled_kg, 1),
-			fmt_num(b[6], 64, e->recycled_documented_kg, 1), fmt_num(b[7], 64, e->disposed_kg, 1),
+			fmt_num(b[0], 64, e->installed_kg, 1),
+			fmt_num(b[1], 64, e->commissioned_kg, 1),
+			fmt_num(b[2], 64, e->decommissioned_kg, 1),
+			fmt_num(b[3], 64, e->reused_kg, 1), fmt_num(b[4], 64, e->refurbished_kg, 1),
+			fmt_num(b[5], 64, e->recycled_kg, 1),
+			fmt_num(b[6], 64, e->recycled_documented_kg, 1),
+			fmt_num(b[7], 64, e->disposed_kg, 1),
 			fmt_rate(b[8], 64, e->documented_rate), fmt_rate(b[9], 64, e->reuse_rate));
 	}
-	fprintf(o, "\n| Category | Past expected life (units) | Mean age (years) | Projected e-waste, "
-		   "next 12 months (kg) | Embodied CO2e amortised (kg) | Modelled e-waste generated (kg, year) |\n"
-		   "|---|---|---|---|---|---|\n");
+	fprintf(o,
+		"\n| Category | Past expected life (units) | Mean age (years) | Projected e-waste, "
+		"next 12 months (kg) | Embodied CO2e amortised (kg) | Modelled e-waste generated (kg, year) |\n"
+		"|---|---|---|---|---|---|\n");
 	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s | %.0f | %s | %s | %s | %s (%d) |\n", r->ew[i].category,
 			e->beyond_lifespan_units, fmt_num(b[0], 64, e->mean_age_y, 2),
-			fmt_num(b[1], 64, e->projected_kg_12m, 1), fmt_num(b[2], 64, e->embodied_co2e_kg, 1),
+			fmt_num(b[1], 64, e->projected_kg_12m, 1),
+			fmt_num(b[2], 64, e->embodied_co2e_kg, 1),
 			fmt_num(b[3], 64, r->ew[i].ewg_model_kg, 1), r->ew[i].ewg_year);
 	}
-	fprintf(o, "\nDocumented rate = recycled with a named treatment facility / decommissioned; "
-		   "reuse rate = (reused + refurbished) / decommissioned (n/a when nothing was "
-		   "decommissioned). The projection sums mass x P(retire within a year | age) over the "
-		   "installed base; the model is the UNU/EU cohort estimate from the commissioning "
-		   "history (README).\n");
+	fprintf(o,
+		"\nDocumented rate = recycled with a named treatment facility / decommissioned; "
+		"reuse rate = (reused + refurbished) / decommissioned (n/a when nothing was "
+		"decommissioned). The projection sums mass x P(retire within a year | age) over the "
+		"installed base; the model is the UNU/EU cohort estimate from the commissioning "
+		"history (README).\n");
 }
 
 /* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
@@ -343,12 +352,14 @@ static void md(const struct fp_report *r, FILE *o)
 	fprintf(o, "# Environmental report: %s\n\n", r->site);
 	fprintf(o, "Period: %s to %s inclusive (%.0f hours, time zone %s)%s.  \n", r->from, r->to,
 		r->hours, r->timezone,
-		r->calendar_year ? ", a calendar year" : "; not a calendar year: the ratios are interim figures");
+		r->calendar_year ? ", a calendar year"
+				 : "; not a calendar year: the ratios are interim figures");
 	fprintf(o, "PUE category: %d. Grid region: %s. Data coverage: %s.\n\n", r->pue_category,
-		r->region[0] ? r->region : "(none configured)", fmt_pct(b1, sizeof(b1), k->coverage));
+		r->region[0] ? r->region : "(none configured)",
+		fmt_pct(b1, sizeof(b1), k->coverage));
 
 	fprintf(o, "## Indicators\n\n| Indicator | Value | Unit | Coverage |\n|---|---|---|---|\n");
-#define ROW(name, rr, prec, unit)                                                           \
+#define ROW(name, rr, prec, unit)                                                                 \
 	fprintf(o, "| %s | %s | %s | %s |\n", name, fmt_ratio(b1, sizeof(b1), &(rr), prec), unit, \
 		(rr).defined ? fmt_pct(b2, sizeof(b2), (rr).coverage) : "")
 	{
@@ -369,10 +380,12 @@ static void md(const struct fp_report *r, FILE *o)
 #undef ROW
 	fprintf(o, "\nA ratio whose denominator is zero or not metered is n/a, never 0.\n");
 	if (k->pue.defined && k->pue.value < 1)
-		fprintf(o, "\n**Data quality: PUE < 1** (E_DC < E_IT): a metering or boundary error; "
-			   "the value is reported as computed, not clamped.\n");
+		fprintf(o,
+			"\n**Data quality: PUE < 1** (E_DC < E_IT): a metering or boundary error; "
+			"the value is reported as computed, not clamped.\n");
 
-	fprintf(o, "\n## Energy and water\n\n| Quantity | Amount | Unit | Coverage |\n|---|---|---|---|\n");
+	fprintf(o,
+		"\n## Energy and water\n\n| Quantity | Amount | Unit | Coverage |\n|---|---|---|---|\n");
 	for (q = 0; q < FP_NQTY; q++)
 		md_qty(o, &r->total, (enum fp_qty)q, qty_labels[q]);
 
@@ -380,38 +393,52 @@ static void md(const struct fp_report *r, FILE *o)
 	fprintf(o, "| On-site generation consumed | %s |\n",
 		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 3));
 	fprintf(o, "| Guarantees of Origin (GO) | %s |\n", fmt_num(b1, sizeof(b1), s->go_kwh, 3));
-	fprintf(o, "| Power purchase agreements (PPA) | %s |\n", fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
+	fprintf(o, "| Power purchase agreements (PPA) | %s |\n",
+		fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
 	fprintf(o, "| **E_REN total** | %s |\n", fmt_num(b1, sizeof(b1), k->e_ren_kwh, 3));
 	if (k->ref_capped)
-		fprintf(o, "\nCertified and on-site renewable energy exceed E_DC: REF is capped at 1 "
-			   "(over-procurement is not consumption).\n");
+		fprintf(o,
+			"\nCertified and on-site renewable energy exceed E_DC: REF is capped at 1 "
+			"(over-procurement is not consumption).\n");
 
 	fprintf(o, "\n## Scope 2 emissions (GHG Protocol)\n\n| Method | kgCO2e |\n|---|---|\n");
-	fprintf(o, "| Location-based | %s |\n", k->co2e_location_defined
-		? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1) : "n/a (no grid meter or no factor)");
-	fprintf(o, "| Market-based | %s |\n", k->co2e_market_defined
-		? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1) : "n/a (no grid meter or no factor)");
+	fprintf(o, "| Location-based | %s |\n",
+		k->co2e_location_defined ? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1)
+					 : "n/a (no grid meter or no factor)");
+	fprintf(o, "| Market-based | %s |\n",
+		k->co2e_market_defined ? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1)
+				       : "n/a (no grid meter or no factor)");
 
-	fprintf(o, "\n## Monthly breakdown\n\n"
-		   "| Month | E_DC kWh | E_IT kWh | PUE | REF | WUE L/kWh | CO2e loc. kg | CO2e mkt. kg | Coverage |\n"
-		   "|---|---|---|---|---|---|---|---|---|\n");
+	fprintf(o,
+		"\n## Monthly breakdown\n\n"
+		"| Month | E_DC kWh | E_IT kWh | PUE | REF | WUE L/kWh | CO2e loc. kg | CO2e mkt. kg | Coverage |\n"
+		"|---|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < r->nmonths; i++) {
 		const struct fp_report_period *p = &r->months[i];
 		fprintf(o, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p->label,
-			p->s.q[FP_Q_FACILITY].present ? fmt_num(b1, sizeof(b1), p->s.q[FP_Q_FACILITY].value, 1) : "n/a",
-			p->s.q[FP_Q_IT].present ? fmt_num(b2, sizeof(b2), p->s.q[FP_Q_IT].value, 1) : "n/a",
-			fmt_ratio(b3, sizeof(b3), &p->k.pue, 4), fmt_ratio(b4, sizeof(b4), &p->k.ref, 4),
+			p->s.q[FP_Q_FACILITY].present
+				? fmt_num(b1, sizeof(b1), p->s.q[FP_Q_FACILITY].value, 1)
+				: "n/a",
+			p->s.q[FP_Q_IT].present ? fmt_num(b2, sizeof(b2), p->s.q[FP_Q_IT].value, 1)
+						: "n/a",
+			fmt_ratio(b3, sizeof(b3), &p->k.pue, 4),
+			fmt_ratio(b4, sizeof(b4), &p->k.ref, 4),
 			fmt_ratio(b5, sizeof(b5), &p->k.wue_l_per_kwh, 4),
-			p->k.co2e_location_defined ? fmt_num(b6, sizeof(b6), p->k.co2e_location_kg, 1) : "n/a",
-			p->k.co2e_market_defined ? fmt_num(b7, sizeof(b7), p->k.co2e_market_kg, 1) : "n/a",
+			p->k.co2e_location_defined
+				? fmt_num(b6, sizeof(b6), p->k.co2e_location_kg, 1)
+				: "n/a",
+			p->k.co2e_market_defined ? fmt_num(b7, sizeof(b7), p->k.co2e_market_kg, 1)
+						 : "n/a",
 			fmt_pct(b8, sizeof(b8), p->k.coverage));
 	}
 
 	md_eu(r, o);
 	md_ewaste(r, o);
-	fprintf(o, "\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
-		   "replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
-		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps, r->events.gaps);
+	fprintf(o,
+		"\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
+		"replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
+		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps,
+		r->events.gaps);
 }
 
 /* ---- JSON ---- */
@@ -473,8 +500,10 @@ static json_object *jperiod(const struct fp_report_period *p)
 			       json_object_new_double(p->s.q[FP_Q_RENEWABLE_ONSITE].value));
 	json_object_object_add(ren, "capped", json_object_new_boolean(k->ref_capped));
 	json_object_object_add(o, "renewable", ren);
-	json_object_object_add(s2, "location_kg", jnum_or_null(k->co2e_location_defined, k->co2e_location_kg));
-	json_object_object_add(s2, "market_kg", jnum_or_null(k->co2e_market_defined, k->co2e_market_kg));
+	json_object_object_add(s2, "location_kg",
+			       jnum_or_null(k->co2e_location_defined, k->co2e_location_kg));
+	json_object_object_add(s2, "market_kg",
+			       jnum_or_null(k->co2e_market_defined, k->co2e_market_kg));
 	json_object_object_add(o, "scope2", s2);
 	json_object_object_add(o, "coverage", json_object_new_double(k->coverage));
 	return o;
@@ -487,15 +516,19 @@ static json_object *jew(const struct fp_ewaste *e)
 	json_object_object_add(o, "installed_units", json_object_new_double(e->installed_units));
 	json_object_object_add(o, "installed_kg", json_object_new_double(e->installed_kg));
 	json_object_object_add(o, "commissioned_kg", json_object_new_double(e->commissioned_kg));
-	json_object_object_add(o, "decommissioned_kg", json_object_new_double(e->decommissioned_kg));
+	json_object_object_add(o, "decommissioned_kg",
+			       json_object_new_double(e->decommissioned_kg));
 	json_object_object_add(o, "reused_kg", json_object_new_double(e->reused_kg));
 	json_object_object_add(o, "refurbished_kg", json_object_new_double(e->refurbished_kg));
 	json_object_object_add(o, "recycled_kg", json_object_new_double(e->recycled_kg));
-	json_object_object_add(o, "recycled_documented_kg", json_object_new_double(e->recycled_documented_kg));
+	json_object_object_add(o, "recycled_documented_kg",
+			       json_object_new_double(e->recycled_documented_kg));
 	json_object_object_add(o, "disposed_kg", json_object_new_double(e->disposed_kg));
-	json_object_object_add(o, "documented_rate", jnum_or_null(e->documented_rate >= 0, e->documented_rate));
+	json_object_object_add(o, "documented_rate",
+			       jnum_or_null(e->documented_rate >= 0, e->documented_rate));
 	json_object_object_add(o, "reuse_rate", jnum_or_null(e->reuse_rate >= 0, e->reuse_rate));
-	json_object_object_add(o, "beyond_lifespan_units", json_object_new_double(e->beyond_lifespan_units));
+	json_object_object_add(o, "beyond_lifespan_units",
+			       json_object_new_double(e->beyond_lifespan_units));
 	json_object_object_add(o, "mean_age_y", json_object_new_double(e->mean_age_y));
 	json_object_object_add(o, "projected_kg_12m", json_object_new_double(e->projected_kg_12m));
 	json_object_object_add(o, "embodied_co2e_kg", json_object_new_double(e->embodied_co2e_kg));
@@ -513,7 +546,8 @@ static json_object *jewaste(const struct fp_report *r)
 		json_object_object_add(c, "category", json_object_new_string(r->ew[i].category));
 		json_object_object_add(c, "description", json_object_new_string(r->ew[i].desc));
 		json_object_object_add(c, "ewg_model_year", json_object_new_int(r->ew[i].ewg_year));
-		json_object_object_add(c, "ewg_model_kg", json_object_new_double(r->ew[i].ewg_model_kg));
+		json_object_object_add(c, "ewg_model_kg",
+				       json_object_new_double(r->ew[i].ewg_model_kg));
 		json_object_array_add(cats, c);
 	}
 	for (i = 0; i < r->newm; i++) {
@@ -541,7 +575,8 @@ static void json(const struct fp_report *r, FILE *out)
 	json_object_object_add(o, "hours", json_object_new_double(r->hours));
 	json_object_object_add(o, "calendar_year", json_object_new_boolean(r->calendar_year));
 	json_object_object_add(o, "pue_category", json_object_new_int(r->pue_category));
-	json_object_object_add(o, "region", r->region[0] ? json_object_new_string(r->region) : NULL);
+	json_object_object_add(o, "region",
+			       r->region[0] ? json_object_new_string(r->region) : NULL);
 	json_object_object_add(o, "total", jperiod(&r->total));
 	for (i = 0; i < r->nmonths; i++) {
 		json_object *m = jperiod(&r->months[i]);
@@ -554,7 +589,8 @@ static void json(const struct fp_report *r, FILE *out)
 	json_object_object_add(dq, "resets", json_object_new_int64(r->events.resets));
 	json_object_object_add(dq, "wraps", json_object_new_int64(r->events.wraps));
 	json_object_object_add(dq, "gaps", json_object_new_int64(r->events.gaps));
-	json_object_object_add(dq, "pue_below_1", json_object_new_boolean(k->pue.defined && k->pue.value < 1));
+	json_object_object_add(dq, "pue_below_1",
+			       json_object_new_boolean(k->pue.defined && k->pue.value < 1));
 	json_object_object_add(o, "data_quality", dq);
 	eu = json_object_new_object();
 	json_object_object_add(eu, "E_DC_kWh", json_object_new_double(s->q[FP_Q_FACILITY].value));
@@ -565,9 +601,11 @@ static void json(const struct fp_report *r, FILE *out)
 	json_object_object_add(eu, "E_RES_TOT_kWh", json_object_new_double(k->e_ren_kwh));
 	json_object_object_add(eu, "E_RES_GO_kWh", json_object_new_double(s->go_kwh));
 	json_object_object_add(eu, "E_RES_PPA_kWh", json_object_new_double(s->ppa_kwh));
-	json_object_object_add(eu, "E_RES_OS_kWh", json_object_new_double(s->q[FP_Q_RENEWABLE_ONSITE].value));
+	json_object_object_add(eu, "E_RES_OS_kWh",
+			       json_object_new_double(s->q[FP_Q_RENEWABLE_ONSITE].value));
 	json_object_object_add(eu, "PUE", jnum_or_null(k->pue.defined, k->pue.value));
-	json_object_object_add(eu, "WUE_L_per_kWh", jnum_or_null(k->wue_l_per_kwh.defined, k->wue_l_per_kwh.value));
+	json_object_object_add(eu, "WUE_L_per_kWh",
+			       jnum_or_null(k->wue_l_per_kwh.defined, k->wue_l_per_kwh.value));
 	json_object_object_add(eu, "ERF", jnum_or_null(k->erf.defined, k->erf.value));
 	json_object_object_add(eu, "REF", jnum_or_null(k->ref.defined, k->ref.value));
 	json_object_object_add(eu, "calendar_year", json_object_new_boolean(r->calendar_year));
@@ -575,8 +613,9 @@ static void json(const struct fp_report *r, FILE *out)
 			       json_object_new_string("E_BG, E_RES_GO, E_RES_PPA, E_RES_OS"));
 	json_object_object_add(o, "eu_2024_1364", eu);
 	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -642,18 +681,20 @@ static void csv(const struct fp_report *r, FILE *o)
 	size_t i;
 
 	fputs("period,e_dc_kwh,e_it_kwh,pue,dcie,ref,erf,wue_l_per_kwh,cue_location,"
-	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage", o);
+	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage",
+	      o);
 	if (r->has_inventory)
 		fputs(",installed_units,installed_kg,commissioned_kg,decommissioned_kg,reused_kg,"
 		      "recycled_kg,recycled_documented_kg,disposed_kg,documented_rate,reuse_rate,"
-		      "projected_kg_12m,embodied_co2e_kg,beyond_lifespan_units,mean_age_y", o);
+		      "projected_kg_12m,embodied_co2e_kg,beyond_lifespan_units,mean_age_y",
+		      o);
 	fputc('\n', o);
 	for (i = 0; i < r->nmonths; i++)
 		csv_row(o, &r->months[i], r->has_inventory,
 			r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
-	csv_row(o, &r->total, r->has_inventory, r->has_inventory && r->nrows ? &r->ew[r->nrows - 1].e : NULL);
+	csv_row(o, &r->total, r->has_inventory,
+		r->has_inventory && r->nrows ? &r->ew[r->nrows - 1].e : NULL);
 }
-
 
 /* ---- HTML: one self-contained file, inline CSS and SVG, no script ---- */
 
@@ -661,12 +702,23 @@ static void esc(FILE *o, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", o); break;
-		case '<': fputs("&lt;", o); break;
-		case '>': fputs("&gt;", o); break;
-		case '"': fputs("&quot;", o); break;
-		case '\'': fputs("&#39;", o); break;
-		default: fputc(*s, o);
+		case '&':
+			fputs("&amp;", o);
+			break;
+		case '<':
+			fputs("&lt;", o);
+			break;
+		case '>':
+			fputs("&gt;", o);
+			break;
+		case '"':
+			fputs("&quot;", o);
+			break;
+		case '\'':
+			fputs("&#39;", o);
+			break;
+		default:
+			fputc(*s, o);
 		}
 	}
 }
@@ -695,15 +747,20 @@ static void svg_bars(FILE *o, const char *title, const char *unit, const struct 
 	}
 	if (max <= 0)
 		max = 1;
-	fprintf(o, "<figure><svg role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">"
-		   "<title>", W, H, W, H);
+	fprintf(o,
+		"<figure><svg role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">"
+		"<title>",
+		W, H, W, H);
 	esc(o, title);
 	fprintf(o, "</title><text x=\"%.0f\" y=\"18\" class=\"t\">", L);
 	esc(o, title);
 	fprintf(o, " (%s)</text>", unit);
-	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>", L, H - B, W - 10, H - B);
-	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">%.4g</text>", L - 4, T + 4, max);
-	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">0</text>", L - 4, H - B);
+	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>", L, H - B,
+		W - 10, H - B);
+	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">%.4g</text>", L - 4,
+		T + 4, max);
+	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">0</text>", L - 4,
+		H - B);
 	bw = fmin((W - L - 20) / (double)(n ? n : 1), 80);
 	for (i = 0; i < n; i++) {
 		double base = H - B, gx = L + 10 + bw * (double)i;
@@ -713,29 +770,36 @@ static void svg_bars(FILE *o, const char *title, const char *unit, const struct 
 				continue;
 			h = fmax(sr[j].v[i], 0) / max * (H - B - T);
 			x = stacked ? gx : gx + w * (double)j;
-			fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-				   "<title>%s %s: %.6g</title></rect>",
-				x, (stacked ? base : H - B) - h, w, h, sr[j].color, r->months[i].label,
-				sr[j].name, sr[j].v[i]);
+			fprintf(o,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+				"<title>%s %s: %.6g</title></rect>",
+				x, (stacked ? base : H - B) - h, w, h, sr[j].color,
+				r->months[i].label, sr[j].name, sr[j].v[i]);
 			if (stacked)
 				base -= h;
 		}
-		fprintf(o, "<text x=\"%.1f\" y=\"%.0f\" class=\"l\" text-anchor=\"middle\">%s</text>",
+		fprintf(o,
+			"<text x=\"%.1f\" y=\"%.0f\" class=\"l\" text-anchor=\"middle\">%s</text>",
 			gx + bw * 0.35, H - B + 16, r->months[i].label);
 	}
 	for (j = 0; j < ns; j++)
-		fprintf(o, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			   "<text x=\"%.0f\" y=\"%.0f\" class=\"l\">%s</text>",
-			L + 130 * (double)j, H - 14, sr[j].color, L + 14 + 130 * (double)j, H - 5, sr[j].name);
+		fprintf(o,
+			"<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			"<text x=\"%.0f\" y=\"%.0f\" class=\"l\">%s</text>",
+			L + 130 * (double)j, H - 14, sr[j].color, L + 14 + 130 * (double)j, H - 5,
+			sr[j].name);
 	fputs("</svg></figure>\n", o);
 }
 
-static void html_kpi(FILE *o, const char *name, const struct fp_ratio *r, int prec, const char *unit)
+static void html_kpi(FILE *o, const char *name, const struct fp_ratio *r, int prec,
+		     const char *unit)
 {
 	char b[64], c[64];
 
-	fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", name,
-		fmt_ratio(b, sizeof(b), r, prec), unit, r->defined ? fmt_pct(c, sizeof(c), r->coverage) : "");
+	fprintf(o,
+		"<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n",
+		name, fmt_ratio(b, sizeof(b), r, prec), unit,
+		r->defined ? fmt_pct(c, sizeof(c), r->coverage) : "");
 }
 
 static void html_ewaste(const struct fp_report *r, FILE *o)
@@ -765,24 +829,29 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	      "<th>Commissioned kg</th><th>Decommissioned kg</th><th>Reused + refurbished kg</th>"
 	      "<th>Recycled kg (documented)</th><th>Disposed kg</th><th>Documented rate</th>"
 	      "<th>Reuse rate</th><th>Past expected life</th><th>Projected 12 months kg</th>"
-	      "<th>Embodied CO2e kg</th></tr>\n", o);
+	      "<th>Embodied CO2e kg</th></tr>\n",
+	      o);
 	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fputs("<tr><td>", o);
 		esc(o, r->ew[i].category);
 		fputc(' ', o);
 		esc(o, r->ew[i].desc);
-		fprintf(o, "</td><td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			   "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s (%s)</td>"
-			   "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			   "<td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+		fprintf(o,
+			"</td><td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s (%s)</td>"
+			"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			"<td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
 			e->installed_units, fmt_num(b[0], 64, e->installed_kg, 1),
-			fmt_num(b[1], 64, e->commissioned_kg, 1), fmt_num(b[2], 64, e->decommissioned_kg, 1),
+			fmt_num(b[1], 64, e->commissioned_kg, 1),
+			fmt_num(b[2], 64, e->decommissioned_kg, 1),
 			fmt_num(b[3], 64, e->reused_kg + e->refurbished_kg, 1),
-			fmt_num(b[4], 64, e->recycled_kg, 1), fmt_num(b[5], 64, e->recycled_documented_kg, 1),
-			fmt_num(b[6], 64, e->disposed_kg, 1), fmt_rate(b[7], 64, e->documented_rate),
-			fmt_rate(b[8], 64, e->reuse_rate), e->beyond_lifespan_units,
-			fmt_num(b[9], 64, e->projected_kg_12m, 1), fmt_num(b[10], 64, e->embodied_co2e_kg, 1));
+			fmt_num(b[4], 64, e->recycled_kg, 1),
+			fmt_num(b[5], 64, e->recycled_documented_kg, 1),
+			fmt_num(b[6], 64, e->disposed_kg, 1),
+			fmt_rate(b[7], 64, e->documented_rate), fmt_rate(b[8], 64, e->reuse_rate),
+			e->beyond_lifespan_units, fmt_num(b[9], 64, e->projected_kg_12m, 1),
+			fmt_num(b[10], 64, e->embodied_co2e_kg, 1));
 	}
 	fputs("</table>\n", o);
 }
@@ -865,7 +934,8 @@ static void html(const struct fp_report *r, FILE *o)
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-	      "style-src 'unsafe-inline'\">\n<title>Environmental report: ", o);
+	      "style-src 'unsafe-inline'\">\n<title>Environmental report: ",
+	      o);
 	esc(o, r->site);
 	fputs("</title>\n<style>\n"
 	      "body{font-family:sans-serif;margin:2em auto;max-width:60em;color:#222}\n"
@@ -873,22 +943,28 @@ static void html(const struct fp_report *r, FILE *o)
 	      "th{background:#eee;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 	      ".t{font-size:14px;font-weight:bold}.l{font-size:11px}.ax{stroke:#444}\n"
 	      ".warn{background:#fee;border:1px solid #c00;padding:.5em}figure{margin:1em 0}\n"
-	      "</style></head><body>\n<h1>Environmental report: ", o);
+	      "</style></head><body>\n<h1>Environmental report: ",
+	      o);
 	esc(o, r->site);
-	fprintf(o, "</h1>\n<p>Period %s to %s inclusive (%.0f hours, time zone ", r->from, r->to, r->hours);
+	fprintf(o, "</h1>\n<p>Period %s to %s inclusive (%.0f hours, time zone ", r->from, r->to,
+		r->hours);
 	esc(o, r->timezone);
-	fprintf(o, ")%s. PUE category %d. Grid region ", r->calendar_year ? ", a calendar year"
-		: "; not a calendar year: the ratios are interim figures", r->pue_category);
+	fprintf(o, ")%s. PUE category %d. Grid region ",
+		r->calendar_year ? ", a calendar year"
+				 : "; not a calendar year: the ratios are interim figures",
+		r->pue_category);
 	esc(o, r->region[0] ? r->region : "(none configured)");
 	fprintf(o, ". Data coverage %s.</p>\n", fmt_pct(b1, sizeof(b1), k->coverage));
 	if (k->pue.defined && k->pue.value < 1)
 		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or boundary "
-		      "error; reported as computed, not clamped.</p>\n", o);
+		      "error; reported as computed, not clamped.</p>\n",
+		      o);
 
 	html_charts(r, o);
 
 	fputs("<h2>Indicators</h2>\n<table><tr><th>Indicator</th><th>Value</th><th>Unit</th>"
-	      "<th>Coverage</th></tr>\n", o);
+	      "<th>Coverage</th></tr>\n",
+	      o);
 	snprintf(b3, sizeof(b3), "PUE%d = E_DC / E_IT", r->pue_category);
 	html_kpi(o, b3, &k->pue, 4, "-");
 	html_kpi(o, "DCiE = E_IT / E_DC", &k->dcie, 4, "-");
@@ -901,50 +977,63 @@ static void html(const struct fp_report *r, FILE *o)
 	html_kpi(o, "CUE (market-based)", &k->cue_market, 4, "kgCO2e/kWh");
 	html_kpi(o, "SEE = E_telecom_equipment / E_site", &k->see, 4, "-");
 	html_kpi(o, "EE = data volume / site energy", &k->ee_bit_per_j, 1, "bit/J");
-	fputs("</table>\n<p>A ratio whose denominator is zero or not metered is n/a, never 0.</p>\n", o);
+	fputs("</table>\n<p>A ratio whose denominator is zero or not metered is n/a, never 0.</p>\n",
+	      o);
 
 	fputs("<h2>Energy and water</h2>\n<table><tr><th>Quantity</th><th>Amount</th><th>Unit</th>"
-	      "<th>Estimated</th><th>Coverage</th></tr>\n", o);
+	      "<th>Estimated</th><th>Coverage</th></tr>\n",
+	      o);
 	for (q = 0; q < FP_NQTY; q++) {
 		const struct fp_qsum *x = &s->q[q];
 		if (!x->present)
 			continue;
-		fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td>"
-			   "<td class=\"n\">%s</td></tr>\n", qty_labels[q], fmt_num(b1, sizeof(b1), x->value, 3),
-			fp_qty_units[q], fmt_num(b2, sizeof(b2), x->estimated, 3),
+		fprintf(o,
+			"<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td>"
+			"<td class=\"n\">%s</td></tr>\n",
+			qty_labels[q], fmt_num(b1, sizeof(b1), x->value, 3), fp_qty_units[q],
+			fmt_num(b2, sizeof(b2), x->estimated, 3),
 			fmt_pct(b3, sizeof(b3), x->coverage));
 	}
 	fputs("</table>\n", o);
-	fprintf(o, "<h2>Renewable energy and Scope 2</h2>\n<table>"
-		   "<tr><td>On-site generation consumed</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
+	fprintf(o,
+		"<h2>Renewable energy and Scope 2</h2>\n<table>"
+		"<tr><td>On-site generation consumed</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
 		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 3));
 	fprintf(o, "<tr><td>Guarantees of Origin</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
 		fmt_num(b1, sizeof(b1), s->go_kwh, 3));
 	fprintf(o, "<tr><td>PPAs</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
 		fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
-	fprintf(o, "<tr><td>Scope 2 location-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n",
+	fprintf(o,
+		"<tr><td>Scope 2 location-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n",
 		k->co2e_location_defined ? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1) : "n/a");
-	fprintf(o, "<tr><td>Scope 2 market-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n</table>\n",
+	fprintf(o,
+		"<tr><td>Scope 2 market-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n</table>\n",
 		k->co2e_market_defined ? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1) : "n/a");
 
 	fputs("<h2>Monthly breakdown</h2>\n<table><tr><th>Month</th><th>E_DC kWh</th><th>E_IT kWh</th>"
-	      "<th>PUE</th><th>REF</th><th>Coverage</th></tr>\n", o);
+	      "<th>PUE</th><th>REF</th><th>Coverage</th></tr>\n",
+	      o);
 	for (i = 0; i < r->nmonths; i++) {
 		const struct fp_report_period *p = &r->months[i];
 		char c1[64], c2[64], c3[64], c4[64], c5[64];
-		fprintf(o, "<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			   "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n", p->label,
-			fmt_num(c1, sizeof(c1), p->s.q[FP_Q_FACILITY].value, 1),
-			fmt_num(c2, sizeof(c2), p->s.q[FP_Q_IT].value, 1), fmt_ratio(c3, sizeof(c3), &p->k.pue, 4),
-			fmt_ratio(c4, sizeof(c4), &p->k.ref, 4), fmt_pct(c5, sizeof(c5), p->k.coverage));
+		fprintf(o,
+			"<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			"<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+			p->label, fmt_num(c1, sizeof(c1), p->s.q[FP_Q_FACILITY].value, 1),
+			fmt_num(c2, sizeof(c2), p->s.q[FP_Q_IT].value, 1),
+			fmt_ratio(c3, sizeof(c3), &p->k.pue, 4),
+			fmt_ratio(c4, sizeof(c4), &p->k.ref, 4),
+			fmt_pct(c5, sizeof(c5), p->k.coverage));
 	}
 	fputs("</table>\n", o);
 	html_eu(r, o);
 	html_ewaste(r, o);
-	fprintf(o, "<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
-		   "<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
-		   "<li>Gaps longer than max_gap (missing): %ld</li></ul>\n</body></html>\n",
-		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps, r->events.gaps);
+	fprintf(o,
+		"<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
+		"<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
+		"<li>Gaps longer than max_gap (missing): %ld</li></ul>\n</body></html>\n",
+		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps,
+		r->events.gaps);
 }
 
 int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out)

@@ -30,8 +30,8 @@ struct fp_report_ew {
 	char category[8];
 	char desc[96];
 	struct fp_ewaste e;
-	int ewg_year;         /* the calendar year of the cohort model */
-	double ewg_model_kg;  /* e-waste generated that year, Weibull mid-year pdf */
+	int ewg_year;	     /* the calendar year of the cohort model */
+	double ewg_model_kg; /* e-waste generated that year, Weibull mid-year pdf */
 };
 
 struct fp_report_ew_month {

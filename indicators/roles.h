@@ -11,10 +11,10 @@
 
 struct fp_role {
 	const char *name;
-	enum fp_qty q1, q2;       /* quantities it belongs to (q2 = q1 if one) */
+	enum fp_qty q1, q2;	  /* quantities it belongs to (q2 = q1 if one) */
 	const char *field, *unit; /* default reading */
-	double kwh_per_unit;      /* fuels: conversion into E_DC */
-	const char *field2;       /* the next choice (an inverter's production) */
+	double kwh_per_unit;	  /* fuels: conversion into E_DC */
+	const char *field2;	  /* the next choice (an inverter's production) */
 };
 
 /* NULL for an unknown (or NULL) name. */

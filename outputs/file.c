@@ -59,8 +59,8 @@ static int open_file(struct fp_output *o, struct file_priv *p)
 	p->fd = open(p->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (p->fd < 0) {
 		int e = errno;
-		fp_complain(&p->limiter, LOG_ERR, "output[%s]: cannot open %s: %s", o->name, p->path,
-			    strerror(e));
+		fp_complain(&p->limiter, LOG_ERR, "output[%s]: cannot open %s: %s", o->name,
+			    p->path, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -86,7 +86,8 @@ static int write_chunk(struct fp_output *o, struct file_priv *p, const struct fp
 			if (off && p->fd != STDOUT_FILENO) {
 				off_t end = lseek(p->fd, 0, SEEK_END);
 				if (end >= (off_t)off && ftruncate(p->fd, end - (off_t)off) != 0)
-					fp_log(LOG_ERR, "output[%s]: cannot cut a partial write: %s",
+					fp_log(LOG_ERR,
+					       "output[%s]: cannot cut a partial write: %s",
 					       o->name, strerror(errno));
 			}
 			return -e;
@@ -168,13 +169,15 @@ static void *writer(void *arg)
 		c = gather(p, c);
 		t0 = fp_mono_ns();
 		rc = write_chunk(o, p, c);
-		atomic_fetch_add(&p->write_time_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
+		atomic_fetch_add(&p->write_time_ms,
+				 (unsigned long long)((fp_mono_ns() - t0) / 1000000));
 		if (rc == 0) {
 			atomic_fetch_add(&p->points_written, c->npoints);
 			fp_queue_done(&p->q, c->npoints);
 			fp_chunk_free(c);
 			if (backoff != RETRY_MIN_MS)
-				fp_release(&p->limiter, LOG_NOTICE, "output[%s]: writing again", o->name);
+				fp_release(&p->limiter, LOG_NOTICE, "output[%s]: writing again",
+					   o->name);
 			backoff = RETRY_MIN_MS;
 			continue;
 		}
@@ -183,7 +186,8 @@ static void *writer(void *arg)
 			    o->name, p->path, strerror(-rc));
 		if (atomic_load(&p->stopping) && fp_mono_ns() >= atomic_load(&p->deadline_ns)) {
 			atomic_fetch_add(&p->points_dropped, c->npoints);
-			fp_log(LOG_ERR, "output[%s]: shutting down: %zu points could not be written",
+			fp_log(LOG_ERR,
+			       "output[%s]: shutting down: %zu points could not be written",
 			       o->name, c->npoints);
 			fp_queue_done(&p->q, c->npoints);
 			fp_chunk_free(c);
@@ -225,9 +229,10 @@ static void file_submit(struct fp_output *o, const char *data, size_t len, size_
 	c = fp_chunk_new(d, len, npoints);
 	if (fp_queue_push(&p->q, c) < 0) {
 		unsigned long long all = atomic_fetch_add(&p->points_dropped, npoints) + npoints;
-		fp_complain(&p->lim_drop, LOG_WARNING, "output[%s]: queue full (%zu points), %zu "
-			    "points dropped (%llu in all, counted in points_dropped)", o->name,
-			    p->q.max_points, npoints, all);
+		fp_complain(&p->lim_drop, LOG_WARNING,
+			    "output[%s]: queue full (%zu points), %zu "
+			    "points dropped (%llu in all, counted in points_dropped)",
+			    o->name, p->q.max_points, npoints, all);
 		fp_chunk_free(c);
 	}
 }

@@ -221,8 +221,10 @@ static int setup_curl(struct fp_output *o, struct influx_priv *p)
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
 	}
 	if (c->insecure_skip_verify) {
-		fp_log(LOG_WARNING, "output[%s]: insecure_skip_verify: the server's TLS certificate "
-		       "and host name are NOT checked", o->name);
+		fp_log(LOG_WARNING,
+		       "output[%s]: insecure_skip_verify: the server's TLS certificate "
+		       "and host name are NOT checked",
+		       o->name);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
@@ -240,7 +242,8 @@ static int gzip_body(struct influx_priv *p, const char *data, size_t len, struct
 
 	if (!p->zs_ready) {
 		memset(zs, 0, sizeof(*zs));
-		if (deflateInit2(zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		if (deflateInit2(zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+		    Z_OK)
 			return -ENOMEM;
 		p->zs_ready = true;
 	} else if (deflateReset(zs) != Z_OK) {
@@ -428,9 +431,9 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 	}
 	if (cc != CURLE_OK) {
 		atomic_fetch_add(&p->err_network, 1);
-		fp_complain(&p->lim_write, LOG_WARNING, "output[%s]: %s: %s; %zu points kept for retry",
-			    o->name, p->cfg.url, p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc),
-			    npoints);
+		fp_complain(&p->lim_write, LOG_WARNING,
+			    "output[%s]: %s: %s; %zu points kept for retry", o->name, p->cfg.url,
+			    p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc), npoints);
 		return RES_RETRY;
 	}
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
@@ -440,19 +443,21 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 		*rejected = count_rejected(p->resp.data, npoints);
 		atomic_fetch_add(&p->err_client, 1);
 		fp_complain(&p->lim_reject, LOG_WARNING,
-			    "output[%s]: HTTP %ld: %zu of %zu points rejected: %.600s", o->name, code,
-			    *rejected, npoints, p->resp.data ? p->resp.data : "");
+			    "output[%s]: HTTP %ld: %zu of %zu points rejected: %.600s", o->name,
+			    code, *rejected, npoints, p->resp.data ? p->resp.data : "");
 		return RES_REJECTED;
 	}
 	if (code == 413)
 		return RES_TOO_LARGE;
-	if (code == 401 || code == 403 || code == 404 || (code >= 400 && code < 500 && code != 429)) {
+	if (code == 401 || code == 403 || code == 404 ||
+	    (code >= 400 && code < 500 && code != 429)) {
 		atomic_fetch_add(&p->err_auth, 1);
-		fp_complain(&p->lim_write, LOG_ERR,
-			    "output[%s]: HTTP %ld from %s (%s): %zu points kept; check the credentials, "
-			    "database or bucket; retrying every %llds: %.300s", o->name, code,
-			    p->cfg.url, code == 404 ? "not found" : "refused", npoints,
-			    (long long)(p->cfg.retry_max_ms / 1000), p->resp.data ? p->resp.data : "");
+		fp_complain(
+			&p->lim_write, LOG_ERR,
+			"output[%s]: HTTP %ld from %s (%s): %zu points kept; check the credentials, "
+			"database or bucket; retrying every %llds: %.300s",
+			o->name, code, p->cfg.url, code == 404 ? "not found" : "refused", npoints,
+			(long long)(p->cfg.retry_max_ms / 1000), p->resp.data ? p->resp.data : "");
 		return RES_AUTH;
 	}
 	r = RES_RETRY;
@@ -496,7 +501,8 @@ static enum result send_lines(struct fp_output *o, struct influx_priv *p, const 
 	}
 	for (i = 0; i < cut; i++)
 		n1 += data[i] == '\n';
-	fp_log(LOG_NOTICE, "output[%s]: HTTP 413: splitting a batch of %zu points", o->name, npoints);
+	fp_log(LOG_NOTICE, "output[%s]: HTTP 413: splitting a batch of %zu points", o->name,
+	       npoints);
 	{
 		size_t r1 = 0, r2 = 0;
 		/* The halves are compressed again (gz NULL). */
@@ -546,7 +552,7 @@ struct sender_state {
 	int64_t backoff;       /* the next failure's pause */
 	int64_t first_pending; /* when the oldest pending spooled point was seen */
 	int64_t last_sync, last_memq;
-	bool failing;   /* the last request failed (logged once) */
+	bool failing;	/* the last request failed (logged once) */
 	bool memq_turn; /* the last batch came from memory: the spool's turn */
 };
 
@@ -592,11 +598,12 @@ static struct fp_chunk *take_memory(struct influx_priv *p, struct sender_state *
 	struct fp_chunk *mc = NULL;
 	size_t mq = fp_queue_points(&p->memq);
 
-	if (mq && (stop || mq >= (size_t)p->cfg.batch_size ||
-		   now - st->last_memq >= p->cfg.flush_interval_ms * 1000000LL) &&
+	if (mq &&
+	    (stop || mq >= (size_t)p->cfg.batch_size ||
+	     now - st->last_memq >= p->cfg.flush_interval_ms * 1000000LL) &&
 	    (!st->memq_turn || !(p->next_ready || fp_spool_wait(p->spool, 0) > 0))) {
-		mc = fp_chunk_join(fp_queue_take(&p->memq, MAX_BODY / 2,
-						 (size_t)p->cfg.batch_size));
+		mc = fp_chunk_join(
+			fp_queue_take(&p->memq, MAX_BODY / 2, (size_t)p->cfg.batch_size));
 		st->last_memq = now;
 	}
 	st->memq_turn = mc != NULL;
@@ -632,8 +639,8 @@ static int spool_batch(struct influx_priv *p, struct sender_state *st, bool stop
 		st->first_pending = now;
 	if (!stop && pending < (uint64_t)p->cfg.batch_size &&
 	    now - st->first_pending < p->cfg.flush_interval_ms * 1000000LL) {
-		int64_t left = (p->cfg.flush_interval_ms * 1000000LL -
-				(now - st->first_pending)) / 1000000;
+		int64_t left = (p->cfg.flush_interval_ms * 1000000LL - (now - st->first_pending)) /
+			1000000;
 		pause_ms(p, left > 200 ? 200 : (left > 0 ? left : 1));
 		return 0;
 	}
@@ -694,7 +701,7 @@ static void failed(struct influx_priv *p, struct sender_state *st, enum result r
 		wait = st->backoff;
 		if (p->retry_after_ms >= 0)
 			wait = p->retry_after_ms > p->cfg.retry_max_ms ? p->cfg.retry_max_ms
-								: p->retry_after_ms;
+								       : p->retry_after_ms;
 		st->backoff = next_backoff(p, st->backoff);
 	}
 	pause_ms(p, wait);
@@ -785,14 +792,16 @@ static void influx_submit(struct fp_output *o, const char *data, size_t len, siz
 	}
 	fp_complain(&p->lim_spool, LOG_ERR,
 		    "output[%s]: cannot write the spool %s: %s; holding points in memory "
-		    "(at most %zu)", o->name, p->spool_dir, strerror(-rc), p->memq.max_points);
+		    "(at most %zu)",
+		    o->name, p->spool_dir, strerror(-rc), p->memq.max_points);
 	d = fp_xmalloc(len + 1);
 	memcpy(d, data, len);
 	d[len] = '\0';
 	c = fp_chunk_new(d, len, npoints);
 	if (fp_queue_push(&p->memq, c) < 0) {
 		unsigned long long all = atomic_fetch_add(&p->points_dropped, npoints) + npoints;
-		fp_complain(&p->lim_drop, LOG_ERR, "output[%s]: spool unwritable and memory queue "
+		fp_complain(&p->lim_drop, LOG_ERR,
+			    "output[%s]: spool unwritable and memory queue "
 			    "full: %zu points dropped (%llu in all, counted in points_dropped)",
 			    o->name, npoints, all);
 		fp_chunk_free(c);
@@ -824,8 +833,10 @@ static void influx_stop(struct fp_output *o, int64_t timeout_ms)
 		struct fp_spool_stats st;
 		fp_spool_stats(p->spool, &st);
 		if (st.pending_points)
-			fp_log(LOG_NOTICE, "output[%s]: %" PRIu64 " points stay in the spool for the "
-			       "next start", o->name, st.pending_points);
+			fp_log(LOG_NOTICE,
+			       "output[%s]: %" PRIu64 " points stay in the spool for the "
+			       "next start",
+			       o->name, st.pending_points);
 		p->last = st;
 	}
 	fp_spool_close(p->spool);
@@ -895,8 +906,7 @@ static bool influx_saturated(struct fp_output *o)
 	return fp_queue_load(&p->memq) >= p->memq.max_points;
 }
 
-static struct fp_output *influx_create(const void *oc, const char *name,
-				       const struct fp_config *c)
+static struct fp_output *influx_create(const void *oc, const char *name, const struct fp_config *c)
 {
 	const struct fp_influx_output_cfg *cfg = oc;
 	struct influx_priv *p = fp_xcalloc(1, sizeof(*p));
@@ -913,10 +923,30 @@ static struct fp_output *influx_create(const void *oc, const char *name,
 }
 
 static const char *const influx_keys[] = {
-	"name", "url", "api", "database", "retention_policy", "username", "password_file",
-	"org", "bucket", "token_file", "batch_size", "flush_interval", "gzip", "timeout",
-	"connect_timeout", "ca_file", "cert_file", "key_file", "insecure_skip_verify",
-	"spool_max", "fsync", "fsync_interval", "retry_max", NULL,
+	"name",
+	"url",
+	"api",
+	"database",
+	"retention_policy",
+	"username",
+	"password_file",
+	"org",
+	"bucket",
+	"token_file",
+	"batch_size",
+	"flush_interval",
+	"gzip",
+	"timeout",
+	"connect_timeout",
+	"ca_file",
+	"cert_file",
+	"key_file",
+	"insecure_skip_verify",
+	"spool_max",
+	"fsync",
+	"fsync_interval",
+	"retry_max",
+	NULL,
 };
 
 const struct fp_output_ops fp_influxdb_output = {

@@ -53,7 +53,8 @@ void *fp_influx_cfg_parse(const config_setting_t *g, const struct fp_config *c,
 		if (!x->database)
 			fp_cfg_report(e, g, "database", "is required with api = \"v1\"");
 		if (x->org || x->bucket || config_setting_get_member(g, "token_file"))
-			fp_cfg_report(e, g, "api", "org, bucket and token_file belong to api = \"v2\"");
+			fp_cfg_report(e, g, "api",
+				      "org, bucket and token_file belong to api = \"v2\"");
 		if (config_setting_get_member(g, "password_file") && !x->username)
 			fp_cfg_report(e, g, "username", "is required with password_file");
 	} else {
@@ -63,8 +64,9 @@ void *fp_influx_cfg_parse(const config_setting_t *g, const struct fp_config *c,
 			fp_cfg_report(e, g, "bucket", "is required with api = \"v2\"");
 		if (x->database || x->retention_policy || x->username ||
 		    config_setting_get_member(g, "password_file"))
-			fp_cfg_report(e, g, "api",
-				      "database, retention_policy, username and password_file belong to api = \"v1\"");
+			fp_cfg_report(
+				e, g, "api",
+				"database, retention_policy, username and password_file belong to api = \"v1\"");
 	}
 	fp_cfg_get_int(e, g, "batch_size", 1, 1000000, &x->batch_size);
 	fp_cfg_get_duration(e, g, "flush_interval", 10, 3600000, &x->flush_interval_ms);
@@ -160,11 +162,12 @@ void fp_influx_cfg_describe(const void *oc, FILE *f)
 		str(f, "bucket", x->bucket);
 		fprintf(f, " token_file=%s\n", x->token ? "set" : "unset");
 	}
-	fprintf(f, "  batch_size=%lld flush_interval=%lldms gzip=%s timeout=%lldms "
-		"connect_timeout=%lldms retry_max=%lldms\n", (long long)x->batch_size,
-		(long long)x->flush_interval_ms, x->gzip ? "true" : "false",
-		(long long)x->timeout_ms, (long long)x->connect_timeout_ms,
-		(long long)x->retry_max_ms);
+	fprintf(f,
+		"  batch_size=%lld flush_interval=%lldms gzip=%s timeout=%lldms "
+		"connect_timeout=%lldms retry_max=%lldms\n",
+		(long long)x->batch_size, (long long)x->flush_interval_ms,
+		x->gzip ? "true" : "false", (long long)x->timeout_ms,
+		(long long)x->connect_timeout_ms, (long long)x->retry_max_ms);
 	fprintf(f, "  spool_max=%llu fsync=%s fsync_interval=%lldms\n",
 		(unsigned long long)x->spool_max, syncs[x->fsync], (long long)x->fsync_interval_ms);
 	if (x->ca_file || x->cert_file || x->insecure_skip_verify) {
@@ -172,6 +175,7 @@ void fp_influx_cfg_describe(const void *oc, FILE *f)
 		str(f, "ca_file", x->ca_file);
 		str(f, "cert_file", x->cert_file);
 		str(f, "key_file", x->key_file);
-		fprintf(f, " insecure_skip_verify=%s\n", x->insecure_skip_verify ? "true" : "false");
+		fprintf(f, " insecure_skip_verify=%s\n",
+			x->insecure_skip_verify ? "true" : "false");
 	}
 }

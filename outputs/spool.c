@@ -115,7 +115,8 @@ static void fsync_dir(struct fp_spool *s)
 
 static int write_cursor(struct fp_spool *s, bool do_fsync)
 {
-	char *tmp = fp_xasprintf("%s/cursor.tmp", s->dir), *path = fp_xasprintf("%s/cursor", s->dir);
+	char *tmp = fp_xasprintf("%s/cursor.tmp", s->dir),
+	     *path = fp_xasprintf("%s/cursor", s->dir);
 	char line[96];
 	int fd, n, rc = 0;
 
@@ -200,8 +201,9 @@ static int recover_seg(struct fp_spool *s, struct seg *g, bool newest)
 		{
 			size_t next = resync(buf, off + 1, n);
 			s->st.corrupt_bytes += next - off;
-			fp_log(LOG_WARNING, "spool[%s]: %s: %zu damaged bytes at offset %zu skipped",
-			       s->dir, path, next - off, off);
+			fp_log(LOG_WARNING,
+			       "spool[%s]: %s: %zu damaged bytes at offset %zu skipped", s->dir,
+			       path, next - off, off);
 			off = next;
 		}
 	}
@@ -264,8 +266,7 @@ static uint64_t pending_points(struct fp_spool *s)
 	return p;
 }
 
-struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsync policy,
-			       int *err)
+struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsync policy, int *err)
 {
 	struct fp_spool *s;
 	DIR *d;
@@ -326,7 +327,8 @@ struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsyn
 	cf = fopen(cpath, "r");
 	if (cf) {
 		struct fp_spool_pos p;
-		if (fscanf(cf, "%" SCNu64 " %" SCNu64 " %" SCNu64, &p.seg, &p.off, &p.points) == 3) {
+		if (fscanf(cf, "%" SCNu64 " %" SCNu64 " %" SCNu64, &p.seg, &p.off, &p.points) ==
+		    3) {
 			struct seg *g = find_seg(s, p.seg);
 			if (g && p.off <= g->bytes && p.points <= g->points)
 				s->cur = p;
@@ -430,9 +432,10 @@ static void evict_oldest(struct fp_spool *s)
 	}
 	s->st.evicted_points += lost;
 	if (lost)
-		fp_log(LOG_WARNING, "spool[%s]: full (%" PRIu64 " bytes): evicted the oldest %" PRIu64
-		       " undelivered points (%" PRIu64 " evicted in all)", s->dir, s->max_bytes,
-		       lost, s->st.evicted_points);
+		fp_log(LOG_WARNING,
+		       "spool[%s]: full (%" PRIu64 " bytes): evicted the oldest %" PRIu64
+		       " undelivered points (%" PRIu64 " evicted in all)",
+		       s->dir, s->max_bytes, lost, s->st.evicted_points);
 }
 
 int fp_spool_append(struct fp_spool *s, const char *data, size_t len, uint32_t npoints)
@@ -447,8 +450,8 @@ int fp_spool_append(struct fp_spool *s, const char *data, size_t len, uint32_t n
 	if (len > FP_SPOOL_MAX_RECORD || rec > s->max_bytes)
 		return -EFBIG;
 	pthread_mutex_lock(&s->lock);
-	if (!s->nsegs || (s->segs[s->nsegs - 1].bytes > 0 &&
-			  s->segs[s->nsegs - 1].bytes + rec > s->seg_max))
+	if (!s->nsegs ||
+	    (s->segs[s->nsegs - 1].bytes > 0 && s->segs[s->nsegs - 1].bytes + rec > s->seg_max))
 		rc = rotate(s);
 	else
 		rc = open_newest(s);
@@ -575,7 +578,8 @@ int fp_spool_peek_from(struct fp_spool *s, const struct fp_spool_pos *from, size
 		} else {
 			rec = fp_xmalloc(FP_SPOOL_HDR + (size_t)len);
 			memcpy(rec, hdr, sizeof(hdr));
-			if (pread_all(s->rfd, rec + FP_SPOOL_HDR, len, pos.off + FP_SPOOL_HDR) < 0 ||
+			if (pread_all(s->rfd, rec + FP_SPOOL_HDR, len, pos.off + FP_SPOOL_HDR) <
+				    0 ||
 			    !fp_spool_check_record(rec, FP_SPOOL_HDR + (size_t)len, &np)) {
 				free(rec);
 				rec = NULL;
@@ -591,8 +595,10 @@ int fp_spool_peek_from(struct fp_spool *s, const struct fp_spool_pos *from, size
 				next = resync(buf, 1, n);
 			free(buf);
 			s->st.corrupt_bytes += next;
-			fp_log(LOG_WARNING, "spool[%s]: segment %" PRIu64 ": %zu damaged bytes at "
-			       "offset %" PRIu64 " skipped", s->dir, pos.seg, next, pos.off);
+			fp_log(LOG_WARNING,
+			       "spool[%s]: segment %" PRIu64 ": %zu damaged bytes at "
+			       "offset %" PRIu64 " skipped",
+			       s->dir, pos.seg, next, pos.off);
 			pos.off += next;
 			continue;
 		}

@@ -53,18 +53,17 @@ struct fp_spool_pos {
 };
 
 struct fp_spool_stats {
-	uint64_t bytes;          /* on disk, all segments */
+	uint64_t bytes;		 /* on disk, all segments */
 	uint64_t pending_points; /* appended, not yet committed */
 	uint64_t appended_points;
 	uint64_t evicted_points;
-	uint64_t corrupt_bytes;  /* skipped as damaged */
-	uint64_t append_errors;  /* appends that failed (disk full ...) */
+	uint64_t corrupt_bytes; /* skipped as damaged */
+	uint64_t append_errors; /* appends that failed (disk full ...) */
 };
 
 /* Opens (creating) the spool in dir, recovering what is there.  NULL with
  * -errno in *err. */
-struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsync policy,
-			       int *err);
+struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsync policy, int *err);
 void fp_spool_close(struct fp_spool *s);
 
 /* Appends one record.  0, or -errno (-ENOSPC, -EIO, -EFBIG when a record

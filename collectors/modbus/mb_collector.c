@@ -23,7 +23,7 @@ struct mb_dev {
 	const struct fp_mb_device_cfg *cfg;
 	struct fp_mb_field *fields; /* own copy: disabled flags change */
 	size_t nfields;
-	bool discovered;            /* SunSpec: the fields come from the device */
+	bool discovered; /* SunSpec: the fields come from the device */
 	struct fp_mb_block *blocks;
 	size_t nblocks;
 	int64_t next_ns;
@@ -67,8 +67,7 @@ static void replan(struct mb_dev *d)
 	d->nblocks = fp_mb_plan(d->fields, d->nfields, &d->cfg->limits, &d->blocks);
 }
 
-static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_fn push,
-			   void *arg)
+static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_fn push, void *arg)
 {
 	const struct fp_mb_config *mc = cc;
 	struct fp_mb_collector *c = fp_xcalloc(1, sizeof(*c));
@@ -132,7 +131,8 @@ static int conn_open(struct mb_conn *cn)
 			snprintf(port, sizeof(port), "%d", d->port);
 			cn->ctx = modbus_new_tcp_pi(d->host, port);
 		} else {
-			cn->ctx = modbus_new_rtu(d->tty, d->baud, d->parity, d->data_bits, d->stop_bits);
+			cn->ctx = modbus_new_rtu(d->tty, d->baud, d->parity, d->data_bits,
+						 d->stop_bits);
 		}
 		if (!cn->ctx)
 			return -errno;
@@ -181,7 +181,7 @@ static bool is_timeout(int e)
 static bool is_link_error(int e)
 {
 	return e == ECONNRESET || e == EPIPE || e == EBADF || e == ECONNREFUSED || e == ENOTCONN ||
-	       e == EIO;
+		e == EIO;
 }
 
 /* Reads one block; 0 or -errno.  Retries "busy" (exception 6) briefly. */
@@ -276,14 +276,15 @@ static int discover(struct mb_conn *cn, struct mb_dev *d)
 	d->nfields = fp_sunspec_fields(m, n, &d->fields, skipped, sizeof(skipped));
 	d->discovered = true;
 	replan(d);
-	fp_log(LOG_INFO, "modbus[%s]: unit %d: SunSpec at %u: %zu models, %zu fields in %zu requests",
+	fp_log(LOG_INFO,
+	       "modbus[%s]: unit %d: SunSpec at %u: %zu models, %zu fields in %zu requests",
 	       d->cfg->name, d->cfg->unit_id, base, n, d->nfields, d->nblocks);
 	for (i = 0; i < n; i++)
-		fp_log(LOG_DEBUG, "modbus[%s]: model %u at %u, L %u", d->cfg->name, m[i].id, m[i].addr,
-		       m[i].len);
+		fp_log(LOG_DEBUG, "modbus[%s]: model %u at %u, L %u", d->cfg->name, m[i].id,
+		       m[i].addr, m[i].len);
 	if (skipped[0])
-		fp_log(LOG_NOTICE, "modbus[%s]: SunSpec models skipped (not decoded): %s", d->cfg->name,
-		       skipped);
+		fp_log(LOG_NOTICE, "modbus[%s]: SunSpec models skipped (not decoded): %s",
+		       d->cfg->name, skipped);
 	return 0;
 }
 
@@ -304,9 +305,8 @@ static bool prepare(struct mb_conn *cn, struct mb_dev *d)
 }
 
 /* Decodes the fields of a block just read into vals (have marks them). */
-static void decode_block(const struct mb_dev *d, const struct fp_mb_block *b,
-			 const uint16_t *regs, const uint8_t *bits, struct fp_mb_value *vals,
-			 bool *have)
+static void decode_block(const struct mb_dev *d, const struct fp_mb_block *b, const uint16_t *regs,
+			 const uint8_t *bits, struct fp_mb_value *vals, bool *have)
 {
 	size_t k;
 
@@ -333,8 +333,9 @@ static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_m
 	}
 	if (is_timeout(e)) {
 		atomic_fetch_add(&d->errors_timeout, 1);
-		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: timeout after %lldms",
-			    dc->name, dc->unit_id, fp_mb_table_name(b->table), b->start,
+		fp_complain(&d->lim, LOG_WARNING,
+			    "modbus[%s]: unit %d: %s %u-%u: timeout after %lldms", dc->name,
+			    dc->unit_id, fp_mb_table_name(b->table), b->start,
 			    b->start + b->count - 1, (long long)dc->timeout_ms);
 		after_timeout(cn);
 		return true; /* a unit that does not answer: stop here, back off */
@@ -342,8 +343,8 @@ static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_m
 	if (e > MODBUS_ENOBASE && e < EMBXGTAR + 1) {
 		atomic_fetch_add(&d->errors_exception, 1);
 		fp_complain(&d->lim, LOG_WARNING, "modbus[%s]: unit %d: %s %u-%u: %s", dc->name,
-			    dc->unit_id, fp_mb_table_name(b->table), b->start, b->start + b->count - 1,
-			    modbus_strerror(e));
+			    dc->unit_id, fp_mb_table_name(b->table), b->start,
+			    b->start + b->count - 1, modbus_strerror(e));
 		return false;
 	}
 	if (is_link_error(e)) {
@@ -360,8 +361,8 @@ static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_m
 }
 
 /* Reads the device's blocks into vals/have; *ok and *failed count them. */
-static void read_blocks(struct mb_conn *cn, struct mb_dev *d, struct fp_mb_value *vals,
-			bool *have, size_t *ok, size_t *failed)
+static void read_blocks(struct mb_conn *cn, struct mb_dev *d, struct fp_mb_value *vals, bool *have,
+			size_t *ok, size_t *failed)
 {
 	uint16_t regs[125];
 	uint8_t bits[2000];
@@ -413,11 +414,20 @@ static void add_phase_fields(struct fp_point *pt, const struct mb_dev *d,
 		if (!sends(d, vals, have, i) || !same_phase(f->phase, phase))
 			continue;
 		switch (v->kind) {
-		case FP_MB_V_FLOAT: fp_point_float(pt, f->field, v->f); break;
-		case FP_MB_V_INT: fp_point_int(pt, f->field, v->i); break;
-		case FP_MB_V_BOOL: fp_point_bool(pt, f->field, v->b); break;
-		case FP_MB_V_STRING: fp_point_string(pt, f->field, v->s); break;
-		default: break;
+		case FP_MB_V_FLOAT:
+			fp_point_float(pt, f->field, v->f);
+			break;
+		case FP_MB_V_INT:
+			fp_point_int(pt, f->field, v->i);
+			break;
+		case FP_MB_V_BOOL:
+			fp_point_bool(pt, f->field, v->b);
+			break;
+		case FP_MB_V_STRING:
+			fp_point_string(pt, f->field, v->s);
+			break;
+		default:
+			break;
 		}
 	}
 }

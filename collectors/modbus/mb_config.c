@@ -81,8 +81,8 @@ static int parse_url(struct fp_mb_device_cfg *d, char *msg, size_t msglen)
 		if (rc == -ERANGE)
 			snprintf(msg, msglen, "'%s': the port must be 1-65535", u);
 		else if (rc < 0)
-			snprintf(msg, msglen, "'%s': expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]",
-				 u);
+			snprintf(msg, msglen,
+				 "'%s': expected tcp://HOST[:PORT] or tcp://[IPV6][:PORT]", u);
 		return rc < 0 ? -1 : 0;
 	}
 	if (strncmp(u, "rtu:", 4) == 0) {
@@ -121,7 +121,8 @@ static int parse_url(struct fp_mb_device_cfg *d, char *msg, size_t msglen)
 				continue;
 			}
 			if (fp_parse_int64(eq + 1, 0, 4000000, &v) < 0) {
-				snprintf(msg, msglen, "'%s': %s='%s' is not a number", u, tok, eq + 1);
+				snprintf(msg, msglen, "'%s': %s='%s' is not a number", u, tok,
+					 eq + 1);
 				free(params);
 				return -1;
 			}
@@ -134,8 +135,10 @@ static int parse_url(struct fp_mb_device_cfg *d, char *msg, size_t msglen)
 			else if (!strcmp(tok, "rs485") && v <= 1)
 				d->rs485 = v == 1;
 			else {
-				snprintf(msg, msglen, "'%s': %s=%s is not valid (baud>=50, data 5-8, stop 1-2, "
-					 "parity N/E/O, rs485 0/1)", u, tok, eq + 1);
+				snprintf(msg, msglen,
+					 "'%s': %s=%s is not valid (baud>=50, data 5-8, stop 1-2, "
+					 "parity N/E/O, rs485 0/1)",
+					 u, tok, eq + 1);
 				free(params);
 				return -1;
 			}
@@ -186,7 +189,8 @@ static const char *sentinels_finish(struct fp_mb_field *f, char *msg, size_t len
 	for (i = 0; i < f->nsentinels; i++) {
 		int64_t v = (int64_t)f->sentinel[i];
 		if (v < -(int64_t)(mask / 2) - 1 || v > (int64_t)mask) {
-			snprintf(msg, len, "sentinel %lld does not fit the %u bits of a %s (%lld to %llu)",
+			snprintf(msg, len,
+				 "sentinel %lld does not fit the %u bits of a %s (%lld to %llu)",
 				 (long long)v, bits, fp_mb_type_name(f->type),
 				 (long long)(-(int64_t)(mask / 2) - 1), (unsigned long long)mask);
 			return msg;
@@ -215,7 +219,8 @@ static const char *field_finish(struct fp_mb_field *f, int64_t addr, int base, i
 	if (f->bit >= 0 && (f->type != FP_MB_BOOL || bits))
 		return "bit applies to type = \"bool\" read from holding or input registers";
 	if (a < 0 || a + f->count - 1 > 65535) {
-		snprintf(msg, len, "address %lld (base %d) is outside 0-65535", (long long)addr, base);
+		snprintf(msg, len, "address %lld (base %d) is outside 0-65535", (long long)addr,
+			 base);
 		return msg;
 	}
 	f->address = (uint16_t)a;
@@ -224,7 +229,8 @@ static const char *field_finish(struct fp_mb_field *f, int64_t addr, int base, i
 	return sentinels_finish(f, msg, len);
 }
 
-static void parse_sentinels(struct fp_cfg_errors *e, const config_setting_t *g, struct fp_mb_field *f)
+static void parse_sentinels(struct fp_cfg_errors *e, const config_setting_t *g,
+			    struct fp_mb_field *f)
 {
 	const config_setting_t *s = config_setting_get_member(g, "sentinel");
 	int i, n;
@@ -232,8 +238,10 @@ static void parse_sentinels(struct fp_cfg_errors *e, const config_setting_t *g, 
 	if (!s)
 		return;
 	if (config_setting_is_scalar(s)) {
-		if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
-			fp_cfg_report(e, g, "sentinel", "expected an integer (the raw value), got %s",
+		if (config_setting_type(s) != CONFIG_TYPE_INT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT64) {
+			fp_cfg_report(e, g, "sentinel",
+				      "expected an integer (the raw value), got %s",
 				      fp_cfg_type_name(config_setting_type(s)));
 			return;
 		}
@@ -247,7 +255,8 @@ static void parse_sentinels(struct fp_cfg_errors *e, const config_setting_t *g, 
 	}
 	for (i = 0; i < n; i++) {
 		const config_setting_t *v = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_type(v) != CONFIG_TYPE_INT && config_setting_type(v) != CONFIG_TYPE_INT64) {
+		if (config_setting_type(v) != CONFIG_TYPE_INT &&
+		    config_setting_type(v) != CONFIG_TYPE_INT64) {
 			fp_cfg_report(e, g, "sentinel", "expected integers (raw values)");
 			return;
 		}
@@ -260,14 +269,14 @@ static int parse_register(struct fp_cfg_errors *e, const config_setting_t *g,
 			  const struct defaults *df, struct fp_mb_field *f)
 {
 	static const char *const keys[] = {
-		"field", "phase", "table", "address", "type", "order", "count", "bit", "scale",
-		"offset", "output", "sentinel", NULL,
+		"field", "phase", "table",  "address", "type",	   "order", "count",
+		"bit",	 "scale", "offset", "output",  "sentinel", NULL,
 	};
 	static const char *const tables[] = { "coil", "discrete", "holding", "input", NULL };
 	/* The types in enum fp_mb_type's order, then "bit", bool's alias. */
 	static const char *const types[] = {
-		"bool", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
-		"string", "bit", NULL,
+		"bool",	  "int16",   "uint16",	"int32",  "uint32", "int64",
+		"uint64", "float32", "float64", "string", "bit",    NULL,
 	};
 	static const char *const orders[] = { "ABCD", "CDAB", "BADC", "DCBA", NULL };
 	size_t before = e->n;
@@ -284,11 +293,14 @@ static int parse_register(struct fp_cfg_errors *e, const config_setting_t *g,
 	}
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "field", &f->field) == 0)
-		fp_cfg_report(e, g, "field", "is required (the output field name, e.g. \"power_w\")");
+		fp_cfg_report(e, g, "field",
+			      "is required (the output field name, e.g. \"power_w\")");
 	else if (f->field && !fp_name_valid(f->field))
-		fp_cfg_report(e, g, "field", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", f->field);
+		fp_cfg_report(e, g, "field", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .",
+			      f->field);
 	if (fp_cfg_get_string(e, g, "phase", &f->phase) > 0 && !phase_ok(f->phase))
-		fp_cfg_report(e, g, "phase", "'%s' must be 1-16 characters of A-Z a-z 0-9 _ - .", f->phase);
+		fp_cfg_report(e, g, "phase", "'%s' must be 1-16 characters of A-Z a-z 0-9 _ - .",
+			      f->phase);
 	if (fp_cfg_get_enum(e, g, "table", tables, &t) > 0)
 		f->table = (enum fp_mb_table)t;
 	if (fp_cfg_get_enum(e, g, "type", types, &t) > 0)
@@ -373,8 +385,8 @@ static int load_conf_profile(const char *path, struct fp_cfg_errors *e, struct d
 			     struct fp_mb_device_cfg *d, size_t *cap)
 {
 	static const char *const keys[] = {
-		"description", "table", "order", "address_base", "max_registers", "max_bits",
-		"max_gap", "single_request", "registers", NULL,
+		"description", "table",	  "order",	    "address_base", "max_registers",
+		"max_bits",    "max_gap", "single_request", "registers",    NULL,
 	};
 	config_t pc;
 	const config_setting_t *root, *l;
@@ -382,7 +394,8 @@ static int load_conf_profile(const char *path, struct fp_cfg_errors *e, struct d
 
 	config_init(&pc);
 	if (config_read_file(&pc, path) != CONFIG_TRUE) {
-		char *m = fp_xasprintf("%s:%d: %s", config_error_file(&pc) ? config_error_file(&pc) : path,
+		char *m = fp_xasprintf("%s:%d: %s",
+				       config_error_file(&pc) ? config_error_file(&pc) : path,
 				       config_error_line(&pc), config_error_text(&pc));
 		fp_xgrow((void **)&e->msgs, &e->cap, e->n + 1, sizeof(*e->msgs));
 		e->msgs[e->n++] = m;
@@ -419,13 +432,32 @@ static void csv_error(struct fp_cfg_errors *e, const char *path, int line, const
 }
 
 /* The columns of a .csv profile; a second name is an alias. */
-enum { C_ADDR, C_TYPE, C_NAME, C_FIELD, C_FC, C_TABLE, C_ORDER, C_SCALE, C_OFFSET, C_PHASE,
-       C_WORDS, NCOLS };
+enum {
+	C_ADDR,
+	C_TYPE,
+	C_NAME,
+	C_FIELD,
+	C_FC,
+	C_TABLE,
+	C_ORDER,
+	C_SCALE,
+	C_OFFSET,
+	C_PHASE,
+	C_WORDS,
+	NCOLS
+};
 static const char *const csv_cols[NCOLS][2] = {
-	[C_ADDR] = { "address" }, [C_TYPE] = { "type" }, [C_NAME] = { "name" },
-	[C_FIELD] = { "field" }, [C_FC] = { "fc" }, [C_TABLE] = { "table" },
-	[C_ORDER] = { "word_order", "order" }, [C_SCALE] = { "scale" }, [C_OFFSET] = { "offset" },
-	[C_PHASE] = { "phase" }, [C_WORDS] = { "words", "count" },
+	[C_ADDR] = { "address" },
+	[C_TYPE] = { "type" },
+	[C_NAME] = { "name" },
+	[C_FIELD] = { "field" },
+	[C_FC] = { "fc" },
+	[C_TABLE] = { "table" },
+	[C_ORDER] = { "word_order", "order" },
+	[C_SCALE] = { "scale" },
+	[C_OFFSET] = { "offset" },
+	[C_PHASE] = { "phase" },
+	[C_WORDS] = { "words", "count" },
 };
 
 /* A .csv profile being read (fp_csv_load's argument). */
@@ -435,8 +467,8 @@ struct csv_profile {
 	const struct defaults *df;
 	struct fp_mb_device_cfg *d;
 	size_t *cap;
-	int nh;          /* the header's columns; -1 before the header */
-	int col[NCOLS];  /* index of each column, -1 when absent */
+	int nh;		/* the header's columns; -1 before the header */
+	int col[NCOLS]; /* index of each column, -1 when absent */
 	int bad;
 };
 
@@ -459,7 +491,8 @@ static int csv_header(struct csv_profile *p, const struct fp_csv_rec *r)
 	}
 	if (p->col[C_ADDR] < 0 || p->col[C_TYPE] < 0 ||
 	    (p->col[C_NAME] < 0 && p->col[C_FIELD] < 0)) {
-		csv_error(p->e, p->path, r->line, "the header needs the columns address, type and "
+		csv_error(p->e, p->path, r->line,
+			  "the header needs the columns address, type and "
 			  "name (or field)");
 		return -1;
 	}
@@ -479,8 +512,10 @@ static int csv_where(const struct csv_profile *p, const struct fp_csv_rec *r,
 			csv_error(p->e, p->path, r->line, "fc: '%s' is not 1, 2, 3 or 4", s);
 			return -1;
 		}
-		fl->table = v == 1 ? FP_MB_COIL : v == 2 ? FP_MB_DISCRETE : v == 3 ? FP_MB_HOLDING
-										   : FP_MB_INPUT;
+		fl->table = v == 1 ? FP_MB_COIL
+			: v == 2   ? FP_MB_DISCRETE
+			: v == 3   ? FP_MB_HOLDING
+				   : FP_MB_INPUT;
 	}
 	if ((s = csv_val(p, r, C_TABLE))) {
 		t = fp_mb_table_from_name(s);
@@ -494,8 +529,8 @@ static int csv_where(const struct csv_profile *p, const struct fp_csv_rec *r,
 	if ((s = csv_val(p, r, C_ORDER))) {
 		t = fp_mb_order_from_name(s);
 		if (t < 0) {
-			csv_error(p->e, p->path, r->line, "order: '%s' is not ABCD, CDAB, BADC or DCBA",
-				  s);
+			csv_error(p->e, p->path, r->line,
+				  "order: '%s' is not ABCD, CDAB, BADC or DCBA", s);
 			return -1;
 		}
 		fl->order = (enum fp_mb_order)t;
@@ -504,8 +539,7 @@ static int csv_where(const struct csv_profile *p, const struct fp_csv_rec *r,
 }
 
 /* The number in column c (scale, offset) into *out when given; 0 or -1. */
-static int csv_number(const struct csv_profile *p, const struct fp_csv_rec *r, int c,
-		      double *out)
+static int csv_number(const struct csv_profile *p, const struct fp_csv_rec *r, int c, double *out)
 {
 	const char *s = csv_val(p, r, c);
 	char *end;
@@ -529,14 +563,18 @@ static int csv_names(const struct csv_profile *p, const struct fp_csv_rec *r,
 	if (!nm)
 		nm = p->col[C_NAME] >= 0 ? r->f[p->col[C_NAME]] : "";
 	if (!fp_name_valid(nm)) {
-		csv_error(p->e, p->path, r->line, "name: '%s' must be 1-64 characters of A-Z a-z "
-			  "0-9 _ - .", nm);
+		csv_error(p->e, p->path, r->line,
+			  "name: '%s' must be 1-64 characters of A-Z a-z "
+			  "0-9 _ - .",
+			  nm);
 		return -1;
 	}
 	fl->field = fp_xstrdup(nm);
 	if (ph && !phase_ok(ph)) {
-		csv_error(p->e, p->path, r->line, "phase: '%s' must be 1-16 characters of A-Z "
-			  "a-z 0-9 _ - .", ph);
+		csv_error(p->e, p->path, r->line,
+			  "phase: '%s' must be 1-16 characters of A-Z "
+			  "a-z 0-9 _ - .",
+			  ph);
 		return -1;
 	}
 	if (ph)
@@ -629,7 +667,8 @@ static int load_csv_profile(const char *path, struct fp_cfg_errors *e, const str
 	int lines = fp_csv_load(path, CSV_PROFILE_MAX, csv_row, &p);
 
 	if (lines == -EFBIG) {
-		csv_error(e, path, 0, "cannot read the profile: larger than %d bytes", CSV_PROFILE_MAX);
+		csv_error(e, path, 0, "cannot read the profile: larger than %d bytes",
+			  CSV_PROFILE_MAX);
 		return -1;
 	}
 	if (lines < 0 && lines != -ECANCELED) {
@@ -725,21 +764,23 @@ static void check_fields(struct fp_cfg_errors *e, const config_setting_t *g,
 		const struct fp_mb_field *a = &d->fields[i];
 		bool bits = a->table == FP_MB_COIL || a->table == FP_MB_DISCRETE;
 		if (a->count > (bits ? d->limits.max_bits : d->limits.max_registers))
-			fp_cfg_report(e, g, "max_registers", "field '%s' spans %u registers, more than %u",
-				      a->field, a->count, d->limits.max_registers);
+			fp_cfg_report(e, g, "max_registers",
+				      "field '%s' spans %u registers, more than %u", a->field,
+				      a->count, d->limits.max_registers);
 		for (j = i + 1; j < d->nfields; j++) {
 			const struct fp_mb_field *b = &d->fields[j];
 			if (ranges_overlap(a, b))
-				fp_cfg_report(e, g, d->profile ? "profile" : "registers",
-					      "'%s' (line %d) and '%s' (line %d) overlap in the %s table at %u",
-					      a->field, a->line, b->field, b->line, fp_mb_table_name(a->table),
-					      b->address);
+				fp_cfg_report(
+					e, g, d->profile ? "profile" : "registers",
+					"'%s' (line %d) and '%s' (line %d) overlap in the %s table at %u",
+					a->field, a->line, b->field, b->line,
+					fp_mb_table_name(a->table), b->address);
 			else if (!strcmp(a->field, b->field) &&
 				 !((a->phase && b->phase && strcmp(a->phase, b->phase)) ||
 				   (!a->phase != !b->phase)))
 				fp_cfg_report(e, g, d->profile ? "profile" : "registers",
-					      "field '%s' is read twice (lines %d and %d)", a->field,
-					      a->line, b->line);
+					      "field '%s' is read twice (lines %d and %d)",
+					      a->field, a->line, b->line);
 		}
 	}
 }
@@ -748,9 +789,9 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 			 const struct fp_config *cfg, struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = {
-		"name", "url", "unit_id", "profile", "registers", "role", "interval", "timeout",
-		"pause", "tags", "table", "order", "address_base", "max_registers", "max_bits",
-		"max_gap", "single_request", NULL,
+		"name",		"url",		 "unit_id",  "profile", "registers",	  "role",
+		"interval",	"timeout",	 "pause",    "tags",	"table",	  "order",
+		"address_base", "max_registers", "max_bits", "max_gap", "single_request", NULL,
 	};
 	struct fp_mb_device_cfg *d;
 	struct defaults df = { FP_MB_HOLDING, FP_MB_ABCD, 0, { 125, 2000, 0, false } };
@@ -773,13 +814,16 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	if (fp_cfg_get_string(e, g, "name", &d->name) == 0)
 		fp_cfg_report(e, g, "name", "is required");
 	else if (d->name && !fp_name_valid(d->name))
-		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", d->name);
+		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .",
+			      d->name);
 	for (i = 0; d->name && i + 1 < mc->ndevs; i++)
 		if (mc->devs[i].name && !strcmp(mc->devs[i].name, d->name))
-			fp_cfg_report(e, g, "name", "'%s' is already the name of the device at line %d",
-				      d->name, mc->devs[i].line);
+			fp_cfg_report(e, g, "name",
+				      "'%s' is already the name of the device at line %d", d->name,
+				      mc->devs[i].line);
 	if (fp_cfg_get_string(e, g, "url", &d->url) == 0)
-		fp_cfg_report(e, g, "url", "is required (tcp://HOST:PORT or rtu:/dev/ttyX?baud=...)");
+		fp_cfg_report(e, g, "url",
+			      "is required (tcp://HOST:PORT or rtu:/dev/ttyX?baud=...)");
 	else if (d->url && parse_url(d, msg, sizeof(msg)) < 0)
 		fp_cfg_report(e, g, "url", "%s", msg);
 	if (fp_cfg_get_int(e, g, "unit_id", 0, 255, &unit) >= 0)
@@ -810,8 +854,8 @@ static void parse_device(struct fp_mb_config *mc, const config_setting_t *g,
 	} else if (d->profile && !regs) {
 		char *path = find_profile(d->profile, mc->profiles_dir, cfg->file);
 		if (!path) {
-			fp_cfg_report(e, g, "profile", "'%s' not found (as %s/%s.conf or .csv)", d->profile,
-				      mc->profiles_dir, d->profile);
+			fp_cfg_report(e, g, "profile", "'%s' not found (as %s/%s.conf or .csv)",
+				      d->profile, mc->profiles_dir, d->profile);
 		} else {
 			struct defaults pd = df;
 			if (strstr(path, ".csv")) {
@@ -853,7 +897,8 @@ void *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,
 	if (fp_cfg_get_string(e, g, "profiles_dir", &mc->profiles_dir) > 0 &&
 	    mc->profiles_dir[0] != '/' && cfg->file && strchr(cfg->file, '/')) {
 		const char *slash = strrchr(cfg->file, '/');
-		char *abs = fp_xasprintf("%.*s/%s", (int)(slash - cfg->file), cfg->file, mc->profiles_dir);
+		char *abs = fp_xasprintf("%.*s/%s", (int)(slash - cfg->file), cfg->file,
+					 mc->profiles_dir);
 		free(mc->profiles_dir);
 		mc->profiles_dir = abs;
 	}
@@ -889,14 +934,18 @@ void fp_mb_config_describe(const void *mc, FILE *f)
 		for (k = 0; k < nb; k++)
 			regs += b[k].count;
 		if (d->sunspec) {
-			fprintf(f, "modbus device %s (%s unit %d): SunSpec, models found at the first poll "
-				"(probing holding registers 40000, 0, 50000)\n", d->name, key, d->unit_id);
+			fprintf(f,
+				"modbus device %s (%s unit %d): SunSpec, models found at the first poll "
+				"(probing holding registers 40000, 0, 50000)\n",
+				d->name, key, d->unit_id);
 			fp_mb_plan_free(b, nb);
 			free(key);
 			continue;
 		}
-		fprintf(f, "modbus device %s (%s unit %d, %zu fields): %zu requests touching %u "
-			"registers/bits\n", d->name, key, d->unit_id, d->nfields, nb, regs);
+		fprintf(f,
+			"modbus device %s (%s unit %d, %zu fields): %zu requests touching %u "
+			"registers/bits\n",
+			d->name, key, d->unit_id, d->nfields, nb, regs);
 		for (k = 0; k < nb; k++)
 			fprintf(f, "  %s %u-%u (%u) for %zu fields\n", fp_mb_table_name(b[k].table),
 				b[k].start, b[k].start + b[k].count - 1, b[k].count, b[k].nfields);

@@ -11,7 +11,8 @@
 #include "util.h"
 
 static const char *const type_names[] = {
-	"bool", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "string",
+	"bool",	 "int16",  "uint16",  "int32",	 "uint32",
+	"int64", "uint64", "float32", "float64", "string",
 };
 static const char *const order_names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
 static const char *const table_names[] = { "coil", "discrete", "holding", "input" };
@@ -176,7 +177,8 @@ void fp_mb_decode(const struct fp_mb_field *f, const uint16_t *regs, const uint8
 		uint8_t buf[2 * 127];
 		unsigned n = f->count > 127 ? 127 : f->count, len;
 		/* Strings: only the byte swap applies (pairs within words). */
-		be_bytes(regs, n, f->order == FP_MB_BADC || f->order == FP_MB_DCBA ? FP_MB_BADC : FP_MB_ABCD,
+		be_bytes(regs, n,
+			 f->order == FP_MB_BADC || f->order == FP_MB_DCBA ? FP_MB_BADC : FP_MB_ABCD,
 			 buf);
 		len = 2 * n;
 		while (len && (buf[len - 1] == 0 || buf[len - 1] == ' '))
@@ -275,8 +277,10 @@ size_t fp_mb_plan(const struct fp_mb_field *fields, size_t n, const struct fp_mb
 		if (cur && !lim->single && !f->solo && !fields[cur->fields[0]].solo &&
 		    cur->table == f->table && fields[cur->fields[0]].group == f->group &&
 		    f->address <= (uint32_t)cur->start + cur->count + lim->max_gap &&
-		    (end > (uint32_t)cur->start + cur->count ? end : (uint32_t)cur->start + cur->count) -
-				    cur->start <= maxn) {
+		    (end > (uint32_t)cur->start + cur->count ? end
+							     : (uint32_t)cur->start + cur->count) -
+				    cur->start <=
+			    maxn) {
 			uint32_t cend = (uint32_t)cur->start + cur->count;
 			if (end > cend)
 				cur->count = (uint16_t)(end - cur->start);

@@ -19,8 +19,15 @@
 enum fp_mb_table { FP_MB_COIL, FP_MB_DISCRETE, FP_MB_HOLDING, FP_MB_INPUT };
 enum fp_mb_type {
 	FP_MB_BOOL, /* a coil or discrete input, or one bit of a register */
-	FP_MB_INT16, FP_MB_UINT16, FP_MB_INT32, FP_MB_UINT32, FP_MB_INT64, FP_MB_UINT64,
-	FP_MB_FLOAT32, FP_MB_FLOAT64, FP_MB_STRING,
+	FP_MB_INT16,
+	FP_MB_UINT16,
+	FP_MB_INT32,
+	FP_MB_UINT32,
+	FP_MB_INT64,
+	FP_MB_UINT64,
+	FP_MB_FLOAT32,
+	FP_MB_FLOAT64,
+	FP_MB_STRING,
 };
 enum fp_mb_order { FP_MB_ABCD, FP_MB_CDAB, FP_MB_BADC, FP_MB_DCBA };
 enum fp_mb_out { FP_MB_OUT_AUTO, FP_MB_OUT_FLOAT, FP_MB_OUT_INT, FP_MB_OUT_BOOL, FP_MB_OUT_STRING };
@@ -28,28 +35,28 @@ enum fp_mb_out { FP_MB_OUT_AUTO, FP_MB_OUT_FLOAT, FP_MB_OUT_INT, FP_MB_OUT_BOOL,
 #define FP_MB_MAX_SENTINELS 4
 
 struct fp_mb_field {
-	char *field;   /* output field name (schema name where one exists) */
-	char *phase;   /* optional phase tag, NULL for none */
+	char *field; /* output field name (schema name where one exists) */
+	char *phase; /* optional phase tag, NULL for none */
 	enum fp_mb_table table;
 	uint16_t address; /* 0-based PDU address */
 	enum fp_mb_type type;
 	enum fp_mb_order order;
-	uint16_t count;   /* registers (or 1 bit) it spans; strings: configured */
-	int8_t bit;       /* FP_MB_BOOL from a register: bit 0..15, else -1 */
+	uint16_t count; /* registers (or 1 bit) it spans; strings: configured */
+	int8_t bit;	/* FP_MB_BOOL from a register: bit 0..15, else -1 */
 	double scale, offset;
 	enum fp_mb_out out;
 	uint64_t sentinel[FP_MB_MAX_SENTINELS]; /* raw values meaning "not available" */
 	size_t nsentinels;
-	bool nan_is_missing;                    /* floats: NaN/Inf produce no field */
-	int line;                               /* config line, for messages */
-	bool disabled;                          /* illegal address: dropped */
-	bool solo;                              /* read alone (its block failed) */
+	bool nan_is_missing; /* floats: NaN/Inf produce no field */
+	int line;	     /* config line, for messages */
+	bool disabled;	     /* illegal address: dropped */
+	bool solo;	     /* read alone (its block failed) */
 	/* SunSpec (mb_sunspec.c): the value is multiplied by 10^SF, SF being
 	 * field sf - 1 of the same device (0: none); hidden fields (the
 	 * scale factors) are read but not written; fields of different
 	 * groups never share a request (a model with its scale factors). */
 	uint16_t sf;
-	int8_t pow10;   /* and by 10^pow10 (a unit change), in the same step */
+	int8_t pow10; /* and by 10^pow10 (a unit change), in the same step */
 	bool hidden;
 	uint16_t group;
 };
@@ -64,9 +71,9 @@ struct fp_mb_value {
 };
 
 const char *fp_mb_type_name(enum fp_mb_type t);
-int fp_mb_type_from_name(const char *s);   /* -1 if unknown */
-int fp_mb_order_from_name(const char *s);  /* -1 if unknown */
-int fp_mb_table_from_name(const char *s);  /* "coil", "discrete", "holding", "input"; -1 */
+int fp_mb_type_from_name(const char *s);  /* -1 if unknown */
+int fp_mb_order_from_name(const char *s); /* -1 if unknown */
+int fp_mb_table_from_name(const char *s); /* "coil", "discrete", "holding", "input"; -1 */
 const char *fp_mb_table_name(enum fp_mb_table t);
 /* Registers a type spans (strings: 0, they carry their own count). */
 unsigned fp_mb_type_words(enum fp_mb_type t);
@@ -92,9 +99,9 @@ struct fp_mb_block {
 
 struct fp_mb_plan_limits {
 	unsigned max_registers; /* 1..125 */
-	unsigned max_bits;      /* 1..2000 */
-	unsigned max_gap;       /* registers (or bits) of hole allowed inside a request */
-	bool single;            /* one request per field */
+	unsigned max_bits;	/* 1..2000 */
+	unsigned max_gap;	/* registers (or bits) of hole allowed inside a request */
+	bool single;		/* one request per field */
 };
 
 /* Plans the requests for fields (skipping disabled ones).  Returns the

@@ -24,10 +24,22 @@ struct pt {
 	enum sentinel sent;
 };
 
-#define I16(o, f, ph, sf, sc) { o, FP_MB_INT16, 1, f, ph, sf, sc, S_I16 }
-#define U16(o, f, ph, sf, sc) { o, FP_MB_UINT16, 1, f, ph, sf, sc, S_U16 }
-#define ACC(o, f, ph, sf, sc) { o, FP_MB_UINT32, 2, f, ph, sf, sc, S_ACC32 }
-#define F32(o, f, ph, sc) { o, FP_MB_FLOAT32, 2, f, ph, -1, sc, S_NAN }
+#define I16(o, f, ph, sf, sc)                           \
+	{                                               \
+		o, FP_MB_INT16, 1, f, ph, sf, sc, S_I16 \
+	}
+#define U16(o, f, ph, sf, sc)                            \
+	{                                                \
+		o, FP_MB_UINT16, 1, f, ph, sf, sc, S_U16 \
+	}
+#define ACC(o, f, ph, sf, sc)                              \
+	{                                                  \
+		o, FP_MB_UINT32, 2, f, ph, sf, sc, S_ACC32 \
+	}
+#define F32(o, f, ph, sc)                                 \
+	{                                                 \
+		o, FP_MB_FLOAT32, 2, f, ph, -1, sc, S_NAN \
+	}
 
 /* Model 1: common. */
 static const struct pt common[] = {
@@ -38,32 +50,51 @@ static const struct pt common[] = {
 
 /* Models 201-204: meters (int16 with scale factors, acc32 energies). */
 static const struct pt meter[] = {
-	I16(2, "current_a", NULL, 6, 0), I16(3, "current_a", "L1", 6, 0),
-	I16(4, "current_a", "L2", 6, 0), I16(5, "current_a", "L3", 6, 0),
-	I16(7, "voltage_v", NULL, 15, 0), I16(8, "voltage_v", "L1", 15, 0),
-	I16(9, "voltage_v", "L2", 15, 0), I16(10, "voltage_v", "L3", 15, 0),
+	I16(2, "current_a", NULL, 6, 0),
+	I16(3, "current_a", "L1", 6, 0),
+	I16(4, "current_a", "L2", 6, 0),
+	I16(5, "current_a", "L3", 6, 0),
+	I16(7, "voltage_v", NULL, 15, 0),
+	I16(8, "voltage_v", "L1", 15, 0),
+	I16(9, "voltage_v", "L2", 15, 0),
+	I16(10, "voltage_v", "L3", 15, 0),
 	I16(16, "frequency_hz", NULL, 17, 0),
-	I16(18, "power_w", NULL, 22, 0), I16(19, "power_w", "L1", 22, 0),
-	I16(20, "power_w", "L2", 22, 0), I16(21, "power_w", "L3", 22, 0),
-	I16(23, "apparent_power_va", NULL, 27, 0), I16(24, "apparent_power_va", "L1", 27, 0),
-	I16(25, "apparent_power_va", "L2", 27, 0), I16(26, "apparent_power_va", "L3", 27, 0),
-	I16(28, "reactive_power_var", NULL, 32, 0), I16(29, "reactive_power_var", "L1", 32, 0),
-	I16(30, "reactive_power_var", "L2", 32, 0), I16(31, "reactive_power_var", "L3", 32, 0),
+	I16(18, "power_w", NULL, 22, 0),
+	I16(19, "power_w", "L1", 22, 0),
+	I16(20, "power_w", "L2", 22, 0),
+	I16(21, "power_w", "L3", 22, 0),
+	I16(23, "apparent_power_va", NULL, 27, 0),
+	I16(24, "apparent_power_va", "L1", 27, 0),
+	I16(25, "apparent_power_va", "L2", 27, 0),
+	I16(26, "apparent_power_va", "L3", 27, 0),
+	I16(28, "reactive_power_var", NULL, 32, 0),
+	I16(29, "reactive_power_var", "L1", 32, 0),
+	I16(30, "reactive_power_var", "L2", 32, 0),
+	I16(31, "reactive_power_var", "L3", 32, 0),
 	/* PF is in percent: x 0.01 for the schema's ratio */
-	I16(33, "power_factor", NULL, 37, -2), I16(34, "power_factor", "L1", 37, -2),
-	I16(35, "power_factor", "L2", 37, -2), I16(36, "power_factor", "L3", 37, -2),
-	ACC(38, "energy_export_kwh", NULL, 54, -3), ACC(40, "energy_export_kwh", "L1", 54, -3),
-	ACC(42, "energy_export_kwh", "L2", 54, -3), ACC(44, "energy_export_kwh", "L3", 54, -3),
-	ACC(46, "energy_import_kwh", NULL, 54, -3), ACC(48, "energy_import_kwh", "L1", 54, -3),
-	ACC(50, "energy_import_kwh", "L2", 54, -3), ACC(52, "energy_import_kwh", "L3", 54, -3),
+	I16(33, "power_factor", NULL, 37, -2),
+	I16(34, "power_factor", "L1", 37, -2),
+	I16(35, "power_factor", "L2", 37, -2),
+	I16(36, "power_factor", "L3", 37, -2),
+	ACC(38, "energy_export_kwh", NULL, 54, -3),
+	ACC(40, "energy_export_kwh", "L1", 54, -3),
+	ACC(42, "energy_export_kwh", "L2", 54, -3),
+	ACC(44, "energy_export_kwh", "L3", 54, -3),
+	ACC(46, "energy_import_kwh", NULL, 54, -3),
+	ACC(48, "energy_import_kwh", "L1", 54, -3),
+	ACC(50, "energy_import_kwh", "L2", 54, -3),
+	ACC(52, "energy_import_kwh", "L3", 54, -3),
 };
 
 /* Models 101-103: inverters, integer + scale factors.  WH is the AC
  * energy produced: exported by the inverter. */
 static const struct pt inverter[] = {
-	U16(2, "current_a", NULL, 6, 0), U16(3, "current_a", "L1", 6, 0),
-	U16(4, "current_a", "L2", 6, 0), U16(5, "current_a", "L3", 6, 0),
-	U16(10, "voltage_v", "L1", 13, 0), U16(11, "voltage_v", "L2", 13, 0),
+	U16(2, "current_a", NULL, 6, 0),
+	U16(3, "current_a", "L1", 6, 0),
+	U16(4, "current_a", "L2", 6, 0),
+	U16(5, "current_a", "L3", 6, 0),
+	U16(10, "voltage_v", "L1", 13, 0),
+	U16(11, "voltage_v", "L2", 13, 0),
 	U16(12, "voltage_v", "L3", 13, 0),
 	I16(14, "power_w", NULL, 15, 0),
 	U16(16, "frequency_hz", NULL, 17, 0),
@@ -78,13 +109,21 @@ static const struct pt inverter[] = {
 
 /* Models 111-113: inverters, float32. */
 static const struct pt inverter_float[] = {
-	F32(2, "current_a", NULL, 0), F32(4, "current_a", "L1", 0), F32(6, "current_a", "L2", 0),
+	F32(2, "current_a", NULL, 0),
+	F32(4, "current_a", "L1", 0),
+	F32(6, "current_a", "L2", 0),
 	F32(8, "current_a", "L3", 0),
-	F32(16, "voltage_v", "L1", 0), F32(18, "voltage_v", "L2", 0), F32(20, "voltage_v", "L3", 0),
-	F32(22, "power_w", NULL, 0), F32(24, "frequency_hz", NULL, 0),
-	F32(26, "apparent_power_va", NULL, 0), F32(28, "reactive_power_var", NULL, 0),
-	F32(30, "power_factor", NULL, -2), F32(32, "energy_export_kwh", NULL, -3),
-	F32(38, "dc_power_w", NULL, 0), F32(40, "temperature_c", NULL, 0),
+	F32(16, "voltage_v", "L1", 0),
+	F32(18, "voltage_v", "L2", 0),
+	F32(20, "voltage_v", "L3", 0),
+	F32(22, "power_w", NULL, 0),
+	F32(24, "frequency_hz", NULL, 0),
+	F32(26, "apparent_power_va", NULL, 0),
+	F32(28, "reactive_power_var", NULL, 0),
+	F32(30, "power_factor", NULL, -2),
+	F32(32, "energy_export_kwh", NULL, -3),
+	F32(38, "dc_power_w", NULL, 0),
+	F32(40, "temperature_c", NULL, 0),
 	{ 48, FP_MB_UINT16, 1, "state", NULL, -1, 0, S_U16 },
 };
 
@@ -104,7 +143,8 @@ int fp_sunspec_discover(fp_sunspec_read_fn rd, void *ctx, struct fp_sunspec_mode
 			break;
 	}
 	if (i == FP_ARRAY_SIZE(bases)) {
-		snprintf(why, whylen, "no SunSpec marker \"SunS\" at holding registers 40000, 0 or 50000");
+		snprintf(why, whylen,
+			 "no SunSpec marker \"SunS\" at holding registers 40000, 0 or 50000");
 		return -1;
 	}
 	*base = bases[i];
@@ -114,7 +154,8 @@ int fp_sunspec_discover(fp_sunspec_read_fn rd, void *ctx, struct fp_sunspec_mode
 			return *n ? 0 : -1;
 		}
 		if ((rc = rd(ctx, (uint16_t)addr, 2, r)) != 0) {
-			snprintf(why, whylen, "reading the model header at %u failed", (unsigned)addr);
+			snprintf(why, whylen, "reading the model header at %u failed",
+				 (unsigned)addr);
 			return -1;
 		}
 		if (r[0] == 0xFFFF || r[0] == 0)
@@ -148,20 +189,30 @@ static void add_field(struct fp_mb_field **out, size_t *n, size_t *cap, const ch
 	f->bit = -1;
 	f->scale = 1;
 	f->pow10 = (int8_t)pow10;
-	f->out = type == FP_MB_STRING ? FP_MB_OUT_STRING : !strcmp(name, "state") ? FP_MB_OUT_INT
-										   : FP_MB_OUT_FLOAT;
+	f->out = type == FP_MB_STRING	 ? FP_MB_OUT_STRING
+		: !strcmp(name, "state") ? FP_MB_OUT_INT
+					 : FP_MB_OUT_FLOAT;
 	f->group = group;
 	switch (sent) {
-	case S_I16: f->sentinel[f->nsentinels++] = 0x8000; break;
-	case S_U16: f->sentinel[f->nsentinels++] = 0xFFFF; break;
-	case S_ACC32: f->sentinel[f->nsentinels++] = 0; break;
-	case S_NAN: f->nan_is_missing = true; break;
-	default: break;
+	case S_I16:
+		f->sentinel[f->nsentinels++] = 0x8000;
+		break;
+	case S_U16:
+		f->sentinel[f->nsentinels++] = 0xFFFF;
+		break;
+	case S_ACC32:
+		f->sentinel[f->nsentinels++] = 0;
+		break;
+	case S_NAN:
+		f->nan_is_missing = true;
+		break;
+	default:
+		break;
 	}
 }
 
-size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n,
-			 struct fp_mb_field **out, char *skipped, size_t skippedlen)
+size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n, struct fp_mb_field **out,
+			 char *skipped, size_t skippedlen)
 {
 	size_t nf = 0, cap = 0, i, k, used = 0;
 	int device = 0;
@@ -191,8 +242,9 @@ size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n,
 			np = FP_ARRAY_SIZE(inverter_float);
 		} else {
 			if (used < skippedlen)
-				used += (size_t)snprintf(skipped + used, skippedlen - used, "%s%u (L %u at %u)",
-							 used ? ", " : "", m->id, m->len, m->addr);
+				used += (size_t)snprintf(skipped + used, skippedlen - used,
+							 "%s%u (L %u at %u)", used ? ", " : "",
+							 m->id, m->len, m->addr);
 			continue;
 		}
 		/* The second device of a chain (a meter behind an inverter)
@@ -203,7 +255,8 @@ size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n,
 			const struct pt *p = &pts[k];
 			char name[64];
 			size_t sfi = 0;
-			if (p->off + p->count > 2u + m->len || (uint32_t)m->addr + p->off + p->count > 65536)
+			if (p->off + p->count > 2u + m->len ||
+			    (uint32_t)m->addr + p->off + p->count > 65536)
 				continue; /* a shorter (older) model: no such point */
 			if (p->sf >= 0) {
 				/* the scale factor: one hidden field per model */
@@ -215,15 +268,16 @@ size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n,
 					if ((*out)[j].hidden && (*out)[j].address == a)
 						sfi = j + 1;
 				if (!sfi) {
-					add_field(out, &nf, &cap, "sf", NULL, a, FP_MB_INT16, 1, 0, S_I16, group);
+					add_field(out, &nf, &cap, "sf", NULL, a, FP_MB_INT16, 1, 0,
+						  S_I16, group);
 					(*out)[nf - 1].hidden = true;
 					(*out)[nf - 1].out = FP_MB_OUT_INT;
 					sfi = nf;
 				}
 			}
 			snprintf(name, sizeof(name), "%s%s", p->field, suffix);
-			add_field(out, &nf, &cap, name, p->phase, (uint16_t)(m->addr + p->off), p->type,
-				  p->count, p->pow10, p->sent, group);
+			add_field(out, &nf, &cap, name, p->phase, (uint16_t)(m->addr + p->off),
+				  p->type, p->count, p->pow10, p->sent, group);
 			(*out)[nf - 1].sf = (uint16_t)sfi;
 		}
 	}

@@ -35,8 +35,8 @@ int fp_sunspec_discover(fp_sunspec_read_fn rd, void *ctx, struct fp_sunspec_mode
 
 /* Builds the fields of the known models (caller frees with
  * fp_sunspec_fields_free).  Unknown models are listed in skipped. */
-size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n,
-			 struct fp_mb_field **out, char *skipped, size_t skippedlen);
+size_t fp_sunspec_fields(const struct fp_sunspec_model *models, size_t n, struct fp_mb_field **out,
+			 char *skipped, size_t skippedlen);
 void fp_sunspec_fields_free(struct fp_mb_field *f, size_t n);
 
 /* Applies the scale factors: vals[i] of a field with sf becomes

@@ -106,12 +106,12 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 		      const struct fp_config *cfg, struct fp_cfg_errors *e, int64_t max_payload)
 {
 	static const char *const keys[] = {
-		"topic", "qos", "format", "template", "role", "field", "scale", "fields",
-		"time_path", "time_format", "max_payload", NULL,
+		"topic", "qos",	   "format",	"template",    "role",	      "field",
+		"scale", "fields", "time_path", "time_format", "max_payload", NULL,
 	};
 	static const char *const formats[] = {
-		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
-		"emission-factor", NULL,
+		"value",       "json",	    "tasmota",	       "shelly-gen1",
+		"shelly-gen2", "lifecycle", "emission-factor", NULL,
 	};
 	static const char *const tfs[] = { "none", "rfc3339", "epoch_s", "epoch_ms", NULL };
 	struct fp_mq_sub *s;
@@ -137,7 +137,8 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 	if (fp_cfg_get_int(e, g, "qos", 0, 2, &qos) >= 0)
 		s->qos = (int)qos;
 	if (fp_cfg_get_enum(e, g, "format", formats, &fmt) == 0)
-		fp_cfg_report(e, g, "format", "is required (value, json, tasmota, shelly-gen1, "
+		fp_cfg_report(e, g, "format",
+			      "is required (value, json, tasmota, shelly-gen1, "
 			      "shelly-gen2, lifecycle, emission-factor)");
 	s->format = fmt >= 0 ? (enum fp_mq_format)fmt : FP_MQ_VALUE;
 	fp_cfg_get_role(e, g, "role", cfg->role_name, &s->role);
@@ -165,26 +166,33 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 	fl = config_setting_get_member(g, "fields");
 	if (s->format == FP_MQ_JSON) {
 		int i, n;
-		if (!fl || config_setting_type(fl) != CONFIG_TYPE_LIST || config_setting_length(fl) == 0) {
-			fp_cfg_report(e, g, "fields", "format = \"json\" needs a list of selectors "
+		if (!fl || config_setting_type(fl) != CONFIG_TYPE_LIST ||
+		    config_setting_length(fl) == 0) {
+			fp_cfg_report(e, g, "fields",
+				      "format = \"json\" needs a list of selectors "
 				      "( { path = \"ENERGY.Power\"; field = \"power_w\"; }, ... )");
 		} else {
-			static const char *const skeys[] = { "path", "field", "scale", "phase", NULL };
+			static const char *const skeys[] = { "path", "field", "scale", "phase",
+							     NULL };
 			n = config_setting_length(fl);
 			s->own_sels = fp_xcalloc((size_t)n, sizeof(*s->own_sels));
 			for (i = 0; i < n; i++) {
-				const config_setting_t *sg = config_setting_get_elem(fl, (unsigned)i);
+				const config_setting_t *sg = config_setting_get_elem(fl,
+										     (unsigned)i);
 				char *path = NULL, *f = NULL, *ph = NULL;
 				double scale = 1;
 				if (config_setting_type(sg) != CONFIG_TYPE_GROUP) {
-					fp_cfg_errors_add(e, sg, NULL, "expected { path = ...; field = ...; }");
+					fp_cfg_errors_add(e, sg, NULL,
+							  "expected { path = ...; field = ...; }");
 					continue;
 				}
 				fp_cfg_check_keys(e, sg, skeys);
 				if (fp_cfg_get_string(e, sg, "path", &path) == 0)
-					fp_cfg_report(e, sg, "path", "is required (e.g. \"ENERGY.Power\")");
+					fp_cfg_report(e, sg, "path",
+						      "is required (e.g. \"ENERGY.Power\")");
 				if (fp_cfg_get_string(e, sg, "field", &f) == 0)
-					fp_cfg_report(e, sg, "field", "is required (e.g. \"power_w\")");
+					fp_cfg_report(e, sg, "field",
+						      "is required (e.g. \"power_w\")");
 				fp_cfg_get_float(e, sg, "scale", -1e300, 1e300, &scale);
 				fp_cfg_get_string(e, sg, "phase", &ph);
 				s->own_sels[s->own.nsels].path = path;
@@ -200,9 +208,12 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 	}
 	if (s->format != FP_MQ_VALUE && config_setting_get_member(g, "field"))
 		fp_cfg_report(e, g, "field", "belongs to format = \"value\"");
-	if ((s->format == FP_MQ_TASMOTA || s->format == FP_MQ_SHELLY1 || s->format == FP_MQ_SHELLY2 ||
-	     s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION) && tmpl)
-		fp_cfg_report(e, g, "template", "the %s format has its own topics", formats[s->format]);
+	if ((s->format == FP_MQ_TASMOTA || s->format == FP_MQ_SHELLY1 ||
+	     s->format == FP_MQ_SHELLY2 || s->format == FP_MQ_LIFECYCLE ||
+	     s->format == FP_MQ_EMISSION) &&
+	    tmpl)
+		fp_cfg_report(e, g, "template", "the %s format has its own topics",
+			      formats[s->format]);
 	fp_mq_sub_set_preset(s);
 }
 
@@ -210,9 +221,10 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 			 const struct fp_config *cfg, struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = {
-		"name", "url", "client_id", "username", "password_file", "ca_file", "cert_file",
-		"key_file", "tls_insecure", "keepalive", "clean_session", "protocol",
-		"reconnect_min", "reconnect_max", "max_payload", "subscriptions", NULL,
+		"name",		 "url",	      "client_id",     "username",	"password_file",
+		"ca_file",	 "cert_file", "key_file",      "tls_insecure",	"keepalive",
+		"clean_session", "protocol",  "reconnect_min", "reconnect_max", "max_payload",
+		"subscriptions", NULL,
 	};
 	static const char *const protos[] = { "3.1.1", "5", NULL };
 	struct mq_broker_cfg *b;
@@ -238,7 +250,8 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	}
 	fp_cfg_check_keys(e, g, keys);
 	if (fp_cfg_get_string(e, g, "name", &b->name) > 0 && !fp_name_valid(b->name))
-		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .", b->name);
+		fp_cfg_report(e, g, "name", "'%s' must be 1-64 characters of A-Z a-z 0-9 _ - .",
+			      b->name);
 	if (!b->name) /* absent, or not a string (reported) */
 		b->name = fp_xasprintf("broker%zu", mc->n - 1);
 	for (i = 0; i + 1 < mc->n; i++)
@@ -247,7 +260,8 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	if (fp_cfg_get_string(e, g, "url", &b->url) == 0)
 		fp_cfg_report(e, g, "url", "is required (mqtt://HOST:PORT or mqtts://HOST:PORT)");
 	else if (b->url && parse_url(b) < 0)
-		fp_cfg_report(e, g, "url", "'%s' must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]", b->url);
+		fp_cfg_report(e, g, "url", "'%s' must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT]",
+			      b->url);
 	fp_cfg_get_string(e, g, "client_id", &b->client_id);
 	if (b->client_id && (strlen(b->client_id) == 0 || strlen(b->client_id) > 23 * 10))
 		fp_cfg_report(e, g, "client_id", "must be 1-230 characters");
@@ -276,18 +290,21 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "reconnect_max", "must not be below reconnect_min");
 	fp_cfg_get_bool(e, g, "clean_session", &b->clean_session);
 	if (!b->clean_session && !b->client_id)
-		fp_cfg_report(e, g, "clean_session", "a persistent session (clean_session = false) "
+		fp_cfg_report(e, g, "clean_session",
+			      "a persistent session (clean_session = false) "
 			      "needs a fixed client_id");
 	if (fp_cfg_get_enum(e, g, "protocol", protos, &pr) > 0)
 		b->protocol = pr == 0 ? 4 : 5;
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
 	subs = config_setting_get_member(g, "subscriptions");
-	if (!subs || config_setting_type(subs) != CONFIG_TYPE_LIST || config_setting_length(subs) == 0) {
+	if (!subs || config_setting_type(subs) != CONFIG_TYPE_LIST ||
+	    config_setting_length(subs) == 0) {
 		fp_cfg_report(e, g, "subscriptions", "a broker needs a list of subscriptions");
 	} else {
 		int k, n = config_setting_length(subs);
 		for (k = 0; k < n; k++)
-			parse_sub(b, config_setting_get_elem(subs, (unsigned)k), cfg, e, (int64_t)mp);
+			parse_sub(b, config_setting_get_elem(subs, (unsigned)k), cfg, e,
+				  (int64_t)mp);
 	}
 }
 
@@ -322,8 +339,8 @@ static void config_describe(const void *mc, FILE *f)
 {
 	const struct fp_mq_config *c = mc;
 	static const char *const formats[] = {
-		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
-		"emission-factor",
+		"value",       "json",	    "tasmota",	       "shelly-gen1",
+		"shelly-gen2", "lifecycle", "emission-factor",
 	};
 	for (size_t i = 0; i < c->n; i++) {
 		const struct mq_broker_cfg *b = &c->brokers[i];
@@ -421,17 +438,18 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 		const char *why = NULL;
 		int n;
 
-		if (mosquitto_topic_matches_sub(s->topic, msg->topic, &match) != MOSQ_ERR_SUCCESS || !match)
+		if (mosquitto_topic_matches_sub(s->topic, msg->topic, &match) != MOSQ_ERR_SUCCESS ||
+		    !match)
 			continue;
 		atomic_fetch_add(&rt->messages, 1);
 		atomic_fetch_add(&rt->bytes, (unsigned long long)msg->payloadlen);
 		fp_batch_init(&batch);
-		n = fp_mq_parse(s, b->owner->cfg->site, msg->topic, msg->payload, (size_t)msg->payloadlen,
-				fp_real_ns(), &batch, &why);
+		n = fp_mq_parse(s, b->owner->cfg->site, msg->topic, msg->payload,
+				(size_t)msg->payloadlen, fp_real_ns(), &batch, &why);
 		if (n < 0) {
 			atomic_fetch_add(&rt->malformed, 1);
-			fp_complain(&rt->lim, LOG_WARNING, "mqtt[%s]: %s: %s; message skipped", bc->name,
-				    msg->topic, why ? why : "malformed");
+			fp_complain(&rt->lim, LOG_WARNING, "mqtt[%s]: %s: %s; message skipped",
+				    bc->name, msg->topic, why ? why : "malformed");
 		} else if (n == 0) {
 			atomic_fetch_add(&rt->ignored, 1);
 		} else {
@@ -441,8 +459,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	}
 }
 
-static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_fn push,
-			   void *arg)
+static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_fn push, void *arg)
 {
 	const struct fp_mq_config *mc = cc;
 	struct fp_mq_collector *c = fp_xcalloc(1, sizeof(*c));
@@ -498,7 +515,8 @@ static void *broker_thread(void *arg)
 			if (mosquitto_disconnect(b->mosq) == MOSQ_ERR_SUCCESS)
 				for (int i = 0; i < 20 && mosquitto_want_write(b->mosq) &&
 				     fp_mq_loop_once(b->mosq, atomic_load(&b->connected), 50, 1) ==
-				     MOSQ_ERR_SUCCESS; i++)
+					     MOSQ_ERR_SUCCESS;
+				     i++)
 					;
 			break;
 		}
@@ -509,12 +527,14 @@ static void *broker_thread(void *arg)
 		}
 		/* a lost connection was logged by on_disconnect */
 		if (rc != MOSQ_ERR_CONN_LOST && rc != MOSQ_ERR_NO_CONN)
-			fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: %s: %s; connecting again in %"
-				    PRId64 " ms", bc->name, bc->url, rc == MOSQ_ERR_ERRNO ?
-				    strerror(errno) : mosquitto_strerror(rc), b->delay_ms);
+			fp_complain(&b->lim, LOG_WARNING,
+				    "mqtt[%s]: %s: %s; connecting again in %" PRId64 " ms",
+				    bc->name, bc->url,
+				    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc),
+				    b->delay_ms);
 		nap(b, b->delay_ms);
-		b->delay_ms = b->delay_ms * 2 > bc->reconnect_max_ms ? bc->reconnect_max_ms :
-			      b->delay_ms * 2;
+		b->delay_ms = b->delay_ms * 2 > bc->reconnect_max_ms ? bc->reconnect_max_ms
+								     : b->delay_ms * 2;
 		if (!atomic_load(&b->stop))
 			rc = mosquitto_reconnect_async(b->mosq);
 	}
@@ -528,7 +548,8 @@ static int start_broker(struct mq_broker_rt *b)
 
 	if (b->owner->cfg->test_mode) {
 		/* --test never takes over the daemon's persistent session. */
-		char *id = fp_xasprintf("%.200s-test-%d", bc->client_id ? bc->client_id : "footprintd",
+		char *id = fp_xasprintf("%.200s-test-%d",
+					bc->client_id ? bc->client_id : "footprintd",
 					(int)getpid());
 		b->mosq = mosquitto_new(id, true, b);
 		free(id);
@@ -551,12 +572,15 @@ static int start_broker(struct mq_broker_rt *b)
 		rc = mosquitto_tls_set(b->mosq, bc->ca_file, bc->ca_file ? NULL : "/etc/ssl/certs",
 				       bc->cert_file, bc->key_file, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
-			fp_log(LOG_ERR, "mqtt[%s]: TLS setup: %s", bc->name, mosquitto_strerror(rc));
+			fp_log(LOG_ERR, "mqtt[%s]: TLS setup: %s", bc->name,
+			       mosquitto_strerror(rc));
 			return -EINVAL;
 		}
 		if (bc->insecure) {
-			fp_log(LOG_WARNING, "mqtt[%s]: tls_insecure: the broker's host name is NOT "
-			       "checked", bc->name);
+			fp_log(LOG_WARNING,
+			       "mqtt[%s]: tls_insecure: the broker's host name is NOT "
+			       "checked",
+			       bc->name);
 			mosquitto_tls_insecure_set(b->mosq, true);
 		}
 	}
@@ -635,9 +659,11 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 			fp_point_tag(q, "site", site);
 			fp_point_tag(q, "host", host);
 			fp_point_tag(q, "component", sc);
-			fp_point_int(q, "mqtt_messages", (int64_t)atomic_load(&b->subs[k].messages));
+			fp_point_int(q, "mqtt_messages",
+				     (int64_t)atomic_load(&b->subs[k].messages));
 			fp_point_int(q, "mqtt_bytes", (int64_t)atomic_load(&b->subs[k].bytes));
-			fp_point_int(q, "mqtt_malformed", (int64_t)atomic_load(&b->subs[k].malformed));
+			fp_point_int(q, "mqtt_malformed",
+				     (int64_t)atomic_load(&b->subs[k].malformed));
 			fp_point_int(q, "mqtt_ignored", (int64_t)atomic_load(&b->subs[k].ignored));
 		}
 	}

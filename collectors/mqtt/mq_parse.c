@@ -19,78 +19,105 @@
 
 /* ---- presets, through the same selectors as the json format ---- */
 
-#define S(path, field, scale) { path, field, scale, NULL }
-#define SP(path, field, scale, phase) { path, field, scale, phase }
+#define S(path, field, scale)            \
+	{                                \
+		path, field, scale, NULL \
+	}
+#define SP(path, field, scale, phase)     \
+	{                                 \
+		path, field, scale, phase \
+	}
 
 static const struct fp_mq_selector tasmota_sensor[] = {
-	S("ENERGY.Total", "energy_import_kwh", 1), S("ENERGY.Power", "power_w", 1),
+	S("ENERGY.Total", "energy_import_kwh", 1),
+	S("ENERGY.Power", "power_w", 1),
 	S("ENERGY.ApparentPower", "apparent_power_va", 1),
-	S("ENERGY.ReactivePower", "reactive_power_var", 1), S("ENERGY.Factor", "power_factor", 1),
-	S("ENERGY.Voltage", "voltage_v", 1), S("ENERGY.Current", "current_a", 1),
+	S("ENERGY.ReactivePower", "reactive_power_var", 1),
+	S("ENERGY.Factor", "power_factor", 1),
+	S("ENERGY.Voltage", "voltage_v", 1),
+	S("ENERGY.Current", "current_a", 1),
 };
 static const struct fp_mq_selector tasmota_status[] = {
-	S("StatusSNS.ENERGY.Total", "energy_import_kwh", 1), S("StatusSNS.ENERGY.Power", "power_w", 1),
+	S("StatusSNS.ENERGY.Total", "energy_import_kwh", 1),
+	S("StatusSNS.ENERGY.Power", "power_w", 1),
 	S("StatusSNS.ENERGY.ApparentPower", "apparent_power_va", 1),
 	S("StatusSNS.ENERGY.ReactivePower", "reactive_power_var", 1),
-	S("StatusSNS.ENERGY.Factor", "power_factor", 1), S("StatusSNS.ENERGY.Voltage", "voltage_v", 1),
+	S("StatusSNS.ENERGY.Factor", "power_factor", 1),
+	S("StatusSNS.ENERGY.Voltage", "voltage_v", 1),
 	S("StatusSNS.ENERGY.Current", "current_a", 1),
 };
 static const struct fp_mq_rule tasmota_rules[] = {
-	{ "tele/+/SENSOR", "tele/{device}/SENSOR", true, tasmota_sensor, FP_ARRAY_SIZE(tasmota_sensor),
-	  NULL, FP_MQ_TIME_NONE },
+	{ "tele/+/SENSOR", "tele/{device}/SENSOR", true, tasmota_sensor,
+	  FP_ARRAY_SIZE(tasmota_sensor), NULL, FP_MQ_TIME_NONE },
 	{ "stat/+/STATUS10", "stat/{device}/STATUS10", true, tasmota_status,
 	  FP_ARRAY_SIZE(tasmota_status), NULL, FP_MQ_TIME_NONE },
 };
 
 static const struct fp_mq_selector sh1_power[] = { S(NULL, "power_w", 1) };
-static const struct fp_mq_selector sh1_energy_wmin[] = { S(NULL, "energy_import_kwh", 1.0 / 60000.0) };
+static const struct fp_mq_selector sh1_energy_wmin[] = { S(NULL, "energy_import_kwh",
+							   1.0 / 60000.0) };
 static const struct fp_mq_selector sh1_voltage[] = { S(NULL, "voltage_v", 1) };
 static const struct fp_mq_selector sh1_reactive[] = { S(NULL, "reactive_power_var", 1) };
 static const struct fp_mq_selector sh1_total_wh[] = { S(NULL, "energy_import_kwh", 0.001) };
 static const struct fp_mq_selector sh1_returned_wh[] = { S(NULL, "energy_export_kwh", 0.001) };
 static const struct fp_mq_rule shelly1_rules[] = {
-	{ "shellies/+/relay/+/power", "shellies/{device}/relay/{channel}/power", false, sh1_power, 1,
-	  NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/relay/+/power", "shellies/{device}/relay/{channel}/power", false, sh1_power,
+	  1, NULL, FP_MQ_TIME_NONE },
 	{ "shellies/+/relay/+/energy", "shellies/{device}/relay/{channel}/energy", false,
 	  sh1_energy_wmin, 1, NULL, FP_MQ_TIME_NONE },
-	{ "shellies/+/emeter/+/power", "shellies/{device}/emeter/{channel}/power", false, sh1_power, 1,
-	  NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/power", "shellies/{device}/emeter/{channel}/power", false, sh1_power,
+	  1, NULL, FP_MQ_TIME_NONE },
 	{ "shellies/+/emeter/+/voltage", "shellies/{device}/emeter/{channel}/voltage", false,
 	  sh1_voltage, 1, NULL, FP_MQ_TIME_NONE },
 	{ "shellies/+/emeter/+/reactive_power", "shellies/{device}/emeter/{channel}/reactive_power",
 	  false, sh1_reactive, 1, NULL, FP_MQ_TIME_NONE },
-	{ "shellies/+/emeter/+/total", "shellies/{device}/emeter/{channel}/total", false, sh1_total_wh,
-	  1, NULL, FP_MQ_TIME_NONE },
+	{ "shellies/+/emeter/+/total", "shellies/{device}/emeter/{channel}/total", false,
+	  sh1_total_wh, 1, NULL, FP_MQ_TIME_NONE },
 	{ "shellies/+/emeter/+/total_returned", "shellies/{device}/emeter/{channel}/total_returned",
 	  false, sh1_returned_wh, 1, NULL, FP_MQ_TIME_NONE },
 };
 
 static const struct fp_mq_selector sh2_switch[] = {
-	S("apower", "power_w", 1), S("voltage", "voltage_v", 1), S("current", "current_a", 1),
-	S("freq", "frequency_hz", 1), S("pf", "power_factor", 1),
-	S("aenergy.total", "energy_import_kwh", 0.001), S("ret_aenergy.total", "energy_export_kwh", 0.001),
+	S("apower", "power_w", 1),
+	S("voltage", "voltage_v", 1),
+	S("current", "current_a", 1),
+	S("freq", "frequency_hz", 1),
+	S("pf", "power_factor", 1),
+	S("aenergy.total", "energy_import_kwh", 0.001),
+	S("ret_aenergy.total", "energy_export_kwh", 0.001),
 };
 static const struct fp_mq_selector sh2_rpc[] = {
-	S("params.switch:0.apower", "power_w", 1), S("params.switch:0.voltage", "voltage_v", 1),
-	S("params.switch:0.current", "current_a", 1), S("params.switch:0.freq", "frequency_hz", 1),
+	S("params.switch:0.apower", "power_w", 1),
+	S("params.switch:0.voltage", "voltage_v", 1),
+	S("params.switch:0.current", "current_a", 1),
+	S("params.switch:0.freq", "frequency_hz", 1),
 	S("params.switch:0.pf", "power_factor", 1),
 	S("params.switch:0.aenergy.total", "energy_import_kwh", 0.001),
 	S("params.switch:0.ret_aenergy.total", "energy_export_kwh", 0.001),
 };
 static const struct fp_mq_selector sh2_em[] = {
-	S("total_act_power", "power_w", 1), S("total_aprt_power", "apparent_power_va", 1),
+	S("total_act_power", "power_w", 1),
+	S("total_aprt_power", "apparent_power_va", 1),
 	S("total_current", "current_a", 1),
-	SP("a_act_power", "power_w", 1, "A"), SP("b_act_power", "power_w", 1, "B"),
-	SP("c_act_power", "power_w", 1, "C"), SP("a_aprt_power", "apparent_power_va", 1, "A"),
-	SP("b_aprt_power", "apparent_power_va", 1, "B"), SP("c_aprt_power", "apparent_power_va", 1, "C"),
-	SP("a_voltage", "voltage_v", 1, "A"), SP("b_voltage", "voltage_v", 1, "B"),
-	SP("c_voltage", "voltage_v", 1, "C"), SP("a_current", "current_a", 1, "A"),
-	SP("b_current", "current_a", 1, "B"), SP("c_current", "current_a", 1, "C"),
-	SP("a_pf", "power_factor", 1, "A"), SP("b_pf", "power_factor", 1, "B"),
+	SP("a_act_power", "power_w", 1, "A"),
+	SP("b_act_power", "power_w", 1, "B"),
+	SP("c_act_power", "power_w", 1, "C"),
+	SP("a_aprt_power", "apparent_power_va", 1, "A"),
+	SP("b_aprt_power", "apparent_power_va", 1, "B"),
+	SP("c_aprt_power", "apparent_power_va", 1, "C"),
+	SP("a_voltage", "voltage_v", 1, "A"),
+	SP("b_voltage", "voltage_v", 1, "B"),
+	SP("c_voltage", "voltage_v", 1, "C"),
+	SP("a_current", "current_a", 1, "A"),
+	SP("b_current", "current_a", 1, "B"),
+	SP("c_current", "current_a", 1, "C"),
+	SP("a_pf", "power_factor", 1, "A"),
+	SP("b_pf", "power_factor", 1, "B"),
 	SP("c_pf", "power_factor", 1, "C"),
 };
 static const struct fp_mq_selector sh2_emdata[] = {
-	S("total_act", "energy_import_kwh", 0.001), S("total_act_ret", "energy_export_kwh", 0.001),
+	S("total_act", "energy_import_kwh", 0.001),
+	S("total_act_ret", "energy_export_kwh", 0.001),
 	SP("a_total_act_energy", "energy_import_kwh", 0.001, "A"),
 	SP("b_total_act_energy", "energy_import_kwh", 0.001, "B"),
 	SP("c_total_act_energy", "energy_import_kwh", 0.001, "C"),
@@ -112,8 +139,8 @@ static const struct fp_mq_rule shelly2_rules[] = {
 int fp_mq_format_from_name(const char *s)
 {
 	static const char *const names[] = {
-		"value", "json", "tasmota", "shelly-gen1", "shelly-gen2", "lifecycle",
-		"emission-factor",
+		"value",       "json",	    "tasmota",	       "shelly-gen1",
+		"shelly-gen2", "lifecycle", "emission-factor",
 	};
 	size_t i;
 
@@ -192,7 +219,8 @@ bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p)
 			const char *close = memchr(brace, '}', tl - pre);
 			char name[64], val[256];
 			size_t nl, vl;
-			if (!close || close != tmpl + tl - 1 || ol < pre || memcmp(tmpl, topic, pre))
+			if (!close || close != tmpl + tl - 1 || ol < pre ||
+			    memcmp(tmpl, topic, pre))
 				return false;
 			nl = (size_t)(close - brace - 1);
 			vl = ol - pre;
@@ -350,7 +378,8 @@ static int64_t time_of(json_object *doc, const struct fp_mq_rule *r, int64_t now
 		return now_ns; /* absent: the time of reception */
 	if (r->time_format == FP_MQ_TIME_RFC3339) {
 		int64_t t = json_object_is_type(o, json_type_string)
-			? fp_mq_rfc3339(json_object_get_string(o)) : -1;
+			? fp_mq_rfc3339(json_object_get_string(o))
+			: -1;
 		*bad = t < 0;
 		return t < 0 ? now_ns : t;
 	}
@@ -395,8 +424,8 @@ static struct fp_point *point_for(struct fp_batch *out, size_t first, const stru
 /* {"region": "FR", "year": 2026, "method": "location" | "market",
  *  "kg_per_kwh": 0.052, "source": "..."}: an emission factor that
  * overrides the configured one (the indicator engine takes the point). */
-static int parse_emission(const char *site, json_object *doc, int64_t now_ns,
-			  struct fp_batch *out, const char **why)
+static int parse_emission(const char *site, json_object *doc, int64_t now_ns, struct fp_batch *out,
+			  const char **why)
 {
 	json_object *reg, *yr, *me, *kg, *src = NULL;
 	const char *method;
@@ -407,10 +436,12 @@ static int parse_emission(const char *site, json_object *doc, int64_t now_ns,
 	    !json_object_object_get_ex(doc, "region", &reg) ||
 	    !json_object_is_type(reg, json_type_string) || !json_object_get_string(reg)[0] ||
 	    strlen(json_object_get_string(reg)) > 64 ||
-	    !json_object_object_get_ex(doc, "year", &yr) || !json_object_is_type(yr, json_type_int) ||
-	    !json_object_object_get_ex(doc, "method", &me) || !json_object_is_type(me, json_type_string) ||
-	    !json_object_object_get_ex(doc, "kg_per_kwh", &kg) || json_object_is_type(kg, json_type_string) ||
-	    !number_of(kg, &v)) {
+	    !json_object_object_get_ex(doc, "year", &yr) ||
+	    !json_object_is_type(yr, json_type_int) ||
+	    !json_object_object_get_ex(doc, "method", &me) ||
+	    !json_object_is_type(me, json_type_string) ||
+	    !json_object_object_get_ex(doc, "kg_per_kwh", &kg) ||
+	    json_object_is_type(kg, json_type_string) || !number_of(kg, &v)) {
 		*why = "an emission factor is {\"region\", \"year\", \"method\", \"kg_per_kwh\"[, \"source\"]}";
 		return -1;
 	}
@@ -424,7 +455,8 @@ static int parse_emission(const char *site, json_object *doc, int64_t now_ns,
 		*why = "year must be 1990-2200 and kg_per_kwh 0-10";
 		return -1;
 	}
-	if (json_object_object_get_ex(doc, "source", &src) && !json_object_is_type(src, json_type_string)) {
+	if (json_object_object_get_ex(doc, "source", &src) &&
+	    !json_object_is_type(src, json_type_string)) {
 		*why = "source must be a string";
 		return -1;
 	}
@@ -439,8 +471,8 @@ static int parse_emission(const char *site, json_object *doc, int64_t now_ns,
 }
 
 static const char *const events[] = {
-	"ordered", "received", "in_service", "spare", "decommissioned", "reused", "refurbished",
-	"recycled", "disposed", NULL,
+	"ordered", "received",	  "in_service", "spare",    "decommissioned",
+	"reused",  "refurbished", "recycled",	"disposed", NULL,
 };
 
 static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_object *doc,
@@ -481,7 +513,8 @@ static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_obj
 		return -1;
 	}
 	if (json_object_object_get_ex(doc, "category", &o)) {
-		if (!json_object_is_type(o, json_type_string) || strlen(json_object_get_string(o)) > 16) {
+		if (!json_object_is_type(o, json_type_string) ||
+		    strlen(json_object_get_string(o)) > 16) {
 			*why = "category must be a UNU-KEY string";
 			return -1;
 		}
@@ -496,12 +529,14 @@ static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_obj
 	json_object_object_get_ex(doc, "event_id", &o);
 	fp_point_string(p, "event_id", json_object_get_string(o));
 	{
-		static const char *const nums[] = { "mass_kg", "embodied_co2e_kg", "expected_life_y" };
+		static const char *const nums[] = { "mass_kg", "embodied_co2e_kg",
+						    "expected_life_y" };
 		static const char *const strs[] = { "model", "destination" };
 		for (i = 0; i < FP_ARRAY_SIZE(nums); i++) {
 			if (!json_object_object_get_ex(doc, nums[i], &o))
 				continue;
-			if (!number_of(o, &v) || v < 0 || json_object_is_type(o, json_type_string)) {
+			if (!number_of(o, &v) || v < 0 ||
+			    json_object_is_type(o, json_type_string)) {
 				*why = "mass_kg, embodied_co2e_kg and expected_life_y must be numbers >= 0";
 				fp_batch_drop_last(out);
 				return -1;
@@ -560,7 +595,8 @@ static json_object *parse_json(const char *payload, size_t len, const char **why
 	if (doc && tok->char_offset < (int)len) {
 		/* trailing bytes after the document */
 		size_t k;
-		for (k = (size_t)tok->char_offset; k < len && isspace((unsigned char)payload[k]); k++)
+		for (k = (size_t)tok->char_offset; k < len && isspace((unsigned char)payload[k]);
+		     k++)
 			;
 		if (k < len)
 			err = json_tokener_error_parse_unexpected;
@@ -576,9 +612,8 @@ static json_object *parse_json(const char *payload, size_t len, const char **why
 	return doc;
 }
 
-int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
-		const char *payload, size_t len, int64_t now_ns, struct fp_batch *out,
-		const char **why)
+int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, const char *payload,
+		size_t len, int64_t now_ns, struct fp_batch *out, const char **why)
 {
 	const struct fp_mq_rule *r = NULL;
 	json_object *doc = NULL;
@@ -656,13 +691,14 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
 				for (k = 0; k < n && k < MAX_CHANNELS; k++) {
 					if (!number_of(json_object_array_get_idx(o, k), &v))
 						continue;
-					fp_point_float(point_for(out, first, base, sel->phase, (int)k + 1),
-						       sel->field, v * sel->scale);
+					fp_point_float(
+						point_for(out, first, base, sel->phase, (int)k + 1),
+						sel->field, v * sel->scale);
 					nfields++;
 				}
 			} else if (number_of(o, &v)) {
-				fp_point_float(point_for(out, first, base, sel->phase, 0), sel->field,
-					       v * sel->scale);
+				fp_point_float(point_for(out, first, base, sel->phase, 0),
+					       sel->field, v * sel->scale);
 				nfields++;
 			}
 			/* a field missing in a message is simply absent */

@@ -14,7 +14,12 @@
 #include "point.h"
 
 enum fp_mq_format {
-	FP_MQ_VALUE, FP_MQ_JSON, FP_MQ_TASMOTA, FP_MQ_SHELLY1, FP_MQ_SHELLY2, FP_MQ_LIFECYCLE,
+	FP_MQ_VALUE,
+	FP_MQ_JSON,
+	FP_MQ_TASMOTA,
+	FP_MQ_SHELLY1,
+	FP_MQ_SHELLY2,
+	FP_MQ_LIFECYCLE,
 	FP_MQ_EMISSION, /* an emission factor for the indicators (run-time override) */
 };
 enum fp_mq_time { FP_MQ_TIME_NONE, FP_MQ_TIME_RFC3339, FP_MQ_TIME_EPOCH_S, FP_MQ_TIME_EPOCH_MS };
@@ -29,8 +34,8 @@ struct fp_mq_selector {
 /* One rule: messages whose topic matches filter use this template (tags
  * from topic levels) and these selectors. */
 struct fp_mq_rule {
-	const char *filter;   /* MQTT filter; NULL: every topic of the subscription */
-	const char *tmpl;     /* e.g. "tele/{device}/SENSOR"; NULL: device = topic */
+	const char *filter; /* MQTT filter; NULL: every topic of the subscription */
+	const char *tmpl;   /* e.g. "tele/{device}/SENSOR"; NULL: device = topic */
 	bool json;
 	const struct fp_mq_selector *sels;
 	size_t nsels;
@@ -66,9 +71,8 @@ bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p);
 /* Parses one message.  Returns the number of points added to out (> 0),
  * 0 when no rule applies to the topic (ignored), or -1 when the message is
  * malformed (*why says how, static text). */
-int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic,
-		const char *payload, size_t len, int64_t now_ns, struct fp_batch *out,
-		const char **why);
+int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, const char *payload,
+		size_t len, int64_t now_ns, struct fp_batch *out, const char **why);
 
 /* RFC 3339 "2025-03-14T10:25:00Z", "...+01:00", fractions allowed ->
  * ns since the epoch; -1 if invalid. */

@@ -33,8 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fwrite(data, 1, size, f);
 	fclose(f);
 	f = fopen(conf, "w");
-	fprintf(f, "modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:1\"; "
-		   "profile = \"%s\"; } ); };\n", csv);
+	fprintf(f,
+		"modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:1\"; "
+		"profile = \"%s\"; } ); };\n",
+		csv);
 	fclose(f);
 	fp_config_defaults(&c);
 	fp_config_load(&c, conf, &e);

@@ -66,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int parsed = fp_lp_parse(buf.data, buf.len, FP_PREC_NS, &out, &bad);
 		if (parsed != written) {
 			/* a line was split, lost or injected */
-			fprintf(stderr, "encoded %d points, parsed %d (bad line %zu):\n%.*s\n", written,
-				parsed, bad, (int)buf.len, buf.data);
+			fprintf(stderr, "encoded %d points, parsed %d (bad line %zu):\n%.*s\n",
+				written, parsed, bad, (int)buf.len, buf.data);
 			abort();
 		}
 		for (i = 0; i < out.n; i++)

@@ -48,7 +48,8 @@ static void sunspec(const uint8_t *data, size_t size)
 
 	sp_data = data;
 	sp_size = size;
-	if (fp_sunspec_discover(sp_read, NULL, m, FP_SUNSPEC_MAX_MODELS, &n, &base, why, sizeof(why)) < 0)
+	if (fp_sunspec_discover(sp_read, NULL, m, FP_SUNSPEC_MAX_MODELS, &n, &base, why,
+				sizeof(why)) < 0)
 		return;
 	nf = fp_sunspec_fields(m, n, &f, skipped, sizeof(skipped));
 	v = calloc(nf ? nf : 1, sizeof(*v));
@@ -93,8 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f[i].table <= FP_MB_DISCRETE)
 			f[i].type = FP_MB_BOOL;
 		f[i].count = f[i].type == FP_MB_STRING ? (uint16_t)(1 + c % 125)
-			: f[i].table <= FP_MB_DISCRETE ? 1 : (uint16_t)fp_mb_type_words(f[i].type);
-		f[i].bit = f[i].type == FP_MB_BOOL && f[i].table > FP_MB_DISCRETE ? (int8_t)(c % 16) : -1;
+			: f[i].table <= FP_MB_DISCRETE ? 1
+						       : (uint16_t)fp_mb_type_words(f[i].type);
+		f[i].bit = f[i].type == FP_MB_BOOL && f[i].table > FP_MB_DISCRETE ? (int8_t)(c % 16)
+										  : -1;
 		f[i].scale = (c & 1) ? 0.1 : 1;
 		f[i].out = (enum fp_mb_out)(c % 4);
 		f[i].sentinel[0] = c;

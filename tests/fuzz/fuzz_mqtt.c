@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct fp_mq_selector sels[] = {
-		{ "a.b[1].c", "power_w", 1, NULL }, { "x", "energy_import_kwh", 0.001, "L1" },
+		{ "a.b[1].c", "power_w", 1, NULL },
+		{ "x", "energy_import_kwh", 0.001, "L1" },
 		{ "arr", "current_a", 1, NULL },
 	};
 	struct fp_mq_sub s;

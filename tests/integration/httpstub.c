@@ -201,10 +201,12 @@ static void serve(int fd)
 			if (!strncasecmp(h, "Content-Length:", 15))
 				clen = strtol(h + 15, NULL, 10);
 			else if (!strncasecmp(h, "Content-Encoding:", 17)) {
-				snprintf(r.encoding, sizeof(r.encoding), "%s", h + 17 + strspn(h + 17, " "));
+				snprintf(r.encoding, sizeof(r.encoding), "%s",
+					 h + 17 + strspn(h + 17, " "));
 				r.gzip = strstr(h, "gzip") != NULL;
 			} else if (!strncasecmp(h, "Authorization:", 14))
-				snprintf(r.auth, sizeof(r.auth), "%s", h + 14 + strspn(h + 14, " "));
+				snprintf(r.auth, sizeof(r.auth), "%s",
+					 h + 14 + strspn(h + 14, " "));
 		}
 		if (n < 0)
 			return;
@@ -227,12 +229,13 @@ static void serve(int fd)
 		free(r.body);
 		if (code >= 400 && !resp.len)
 			fp_buf_printf(&resp, "{\"error\":\"stub says %ld\"}", code);
-		n = snprintf(head, sizeof(head),
-			     "HTTP/1.1 %ld X\r\nContent-Length: %zu\r\nContent-Type: application/json\r\n%s\r\n",
-			     code, resp.len,
-			     (code == 429 || code == 503) && retry_after >= 0
-				     ? (snprintf(h, sizeof(h), "Retry-After: %d\r\n", retry_after), h)
-				     : "");
+		n = snprintf(
+			head, sizeof(head),
+			"HTTP/1.1 %ld X\r\nContent-Length: %zu\r\nContent-Type: application/json\r\n%s\r\n",
+			code, resp.len,
+			(code == 429 || code == 503) && retry_after >= 0
+				? (snprintf(h, sizeof(h), "Retry-After: %d\r\n", retry_after), h)
+				: "");
 		if (write(fd, head, (size_t)n) != n ||
 		    (resp.len && write(fd, resp.data, resp.len) != (ssize_t)resp.len)) {
 			fp_buf_reset(&resp);
@@ -260,8 +263,12 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'p': port_file = optarg; break;
-		case 'd': dir = optarg; break;
+		case 'p':
+			port_file = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
 		case 'r': {
 			int64_t v;
 			if (fp_parse_int64(optarg, 0, 86400, &v) < 0) {
@@ -271,7 +278,9 @@ int main(int argc, char **argv)
 			retry_after = (int)v;
 			break;
 		}
-		case 'f': forward = optarg; break;
+		case 'f':
+			forward = optarg;
+			break;
 		case 's': {
 			char *s = fp_xstrdup(optarg), *tok, *save = NULL;
 			for (tok = strtok_r(s, ",", &save); tok && nstatus < 64;
@@ -280,7 +289,8 @@ int main(int argc, char **argv)
 			free(s);
 			break;
 		}
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (!port_file || !dir)

@@ -6,10 +6,10 @@
 #include "config.h"
 
 #include <curl/curl.h>
-#include <json-c/json.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <json-c/json.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +38,32 @@ static void tap(int ok, const char *fmt, ...)
 
 /* Strings with every character line protocol treats specially, and text. */
 static const char *const nasty[] = {
-	"plain", "with space", "com,ma", "eq=ual", "dq\"uote", "sq'uote", "back\\slash",
-	"bs\\,comma", "bs\\ space", "bs\\=eq", "two\\\\bs", "bs\\\"dq", " lead", "trail ",
-	",", "=", "\"", "a,b=c d\"e\\f", "é ü ß", "日本語 データセンター", "emoji 🌍⚡", "tab-less ok",
-	"PUE 1.4 / DCiE 71%", "{json:[1]}", "#hash", "x#y",
+	"plain",
+	"with space",
+	"com,ma",
+	"eq=ual",
+	"dq\"uote",
+	"sq'uote",
+	"back\\slash",
+	"bs\\,comma",
+	"bs\\ space",
+	"bs\\=eq",
+	"two\\\\bs",
+	"bs\\\"dq",
+	" lead",
+	"trail ",
+	",",
+	"=",
+	"\"",
+	"a,b=c d\"e\\f",
+	"é ü ß",
+	"日本語 データセンター",
+	"emoji 🌍⚡",
+	"tab-less ok",
+	"PUE 1.4 / DCiE 71%",
+	"{json:[1]}",
+	"#hash",
+	"x#y",
 };
 #define NN (sizeof(nasty) / sizeof(nasty[0]))
 
@@ -51,7 +73,8 @@ static const struct {
 } replaced[] = {
 	{ "new\nline", "new line", "new line" },
 	{ "cr\rlf\r\n", "cr lf  ", "cr lf  " },
-	{ "inject\nevil,site=x n=1i 1\n", "inject evil,site=x n=1i 1 ", "inject evil,site=x n=1i 1 " },
+	{ "inject\nevil,site=x n=1i 1\n", "inject evil,site=x n=1i 1 ",
+	  "inject evil,site=x n=1i 1 " },
 	{ "trail\\", "trail_", "trail\\" },
 	{ "bad\xff utf8", "bad\xef\xbf\xbd utf8", "bad\xef\xbf\xbd utf8" },
 };
@@ -129,8 +152,8 @@ static int column(json_object *series, const char *name)
 	json_object *cols;
 	size_t i;
 
-	if (!series || !json_object_object_get_ex(json_object_array_get_idx(series, 0), "columns",
-						  &cols))
+	if (!series ||
+	    !json_object_object_get_ex(json_object_array_get_idx(series, 0), "columns", &cols))
 		return -1;
 	for (i = 0; i < json_object_array_length(cols); i++)
 		if (!strcmp(json_object_get_string(json_object_array_get_idx(cols, i)), name))
@@ -189,8 +212,18 @@ static const char *str_back(size_t i)
 int main(int argc, char **argv)
 {
 	static const double floats[] = {
-		0.1, 1.0 / 3.0, 1e-300, 5e-324, 1.7976931348623157e308, -2.5, 123456789.123456789,
-		0.30000000000000004, 1e21, 1.4, 2.2250738585072014e-308, -1e-7,
+		0.1,
+		1.0 / 3.0,
+		1e-300,
+		5e-324,
+		1.7976931348623157e308,
+		-2.5,
+		123456789.123456789,
+		0.30000000000000004,
+		1e21,
+		1.4,
+		2.2250738585072014e-308,
+		-1e-7,
 	};
 	const size_t N = NN + NR, NF = sizeof(floats) / sizeof(floats[0]);
 	const char **want;
@@ -289,16 +322,19 @@ int main(int argc, char **argv)
 	series = query("SELECT * FROM \"tagvals\"", &root);
 	vals = values_of(series, 0);
 	{
-		int cs = column(series, "site"), cd = column(series, "device"), cn = column(series, "n");
+		int cs = column(series, "site"), cd = column(series, "device"),
+		    cn = column(series, "n");
 		size_t len = vals ? json_object_array_length(vals) : 0, bad = 0;
 		for (i = 0; i < len; i++) {
 			json_object *row = json_object_array_get_idx(vals, i);
 			int64_t n = json_object_get_int64(json_object_array_get_idx(row, cn));
 			const char *s = json_object_get_string(json_object_array_get_idx(row, cs));
 			const char *d = json_object_get_string(json_object_array_get_idx(row, cd));
-			if (n < 0 || (size_t)n >= N || !s || !d || strcmp(s, name_back((size_t)n)) ||
+			if (n < 0 || (size_t)n >= N || !s || !d ||
+			    strcmp(s, name_back((size_t)n)) ||
 			    strcmp(d, name_back(N - 1 - (size_t)n))) {
-				printf("# row %zu: site '%s' device '%s'\n", i, s ? s : "", d ? d : "");
+				printf("# row %zu: site '%s' device '%s'\n", i, s ? s : "",
+				       d ? d : "");
 				bad++;
 			}
 		}
@@ -322,7 +358,8 @@ int main(int argc, char **argv)
 				bad++;
 			}
 		}
-		tap(len == N && bad == 0, "string field values come back byte-identical (%zu)", len);
+		tap(len == N && bad == 0, "string field values come back byte-identical (%zu)",
+		    len);
 	}
 	json_object_put(root);
 
@@ -345,8 +382,8 @@ int main(int argc, char **argv)
 				bad++;
 			}
 		}
-		tap(len == NF && bad == 0, "floats round-trip bit-exact, int64 and booleans exact (%zu)",
-		    len);
+		tap(len == NF && bad == 0,
+		    "floats round-trip bit-exact, int64 and booleans exact (%zu)", len);
 	}
 	json_object_put(root);
 
@@ -357,10 +394,12 @@ int main(int argc, char **argv)
 		for (k = 0; series && k < json_object_array_length(series); k++) {
 			json_object *v = values_of(series, k);
 			json_object *row = v ? json_object_array_get_idx(v, 0) : NULL;
-			total += row ? (size_t)json_object_get_int64(json_object_array_get_idx(row, 1)) : 0;
+			total += row
+				? (size_t)json_object_get_int64(json_object_array_get_idx(row, 1))
+				: 0;
 		}
-		tap(total == 2 * N, "no newline split a line or injected a point (%zu of %zu)", total,
-		    2 * N);
+		tap(total == 2 * N, "no newline split a line or injected a point (%zu of %zu)",
+		    total, 2 * N);
 	}
 	json_object_put(root);
 

@@ -53,22 +53,36 @@ int main(int argc, char **argv)
 	fp_log_init(LOG_INFO);
 	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': conf = optarg; break;
-		case 'n': n = strtoll(optarg, NULL, 10); break;
-		case 's': start = strtoll(optarg, NULL, 10); break;
-		case 'k': per = strtoll(optarg, NULL, 10); break;
-		case 't': tick = strtoll(optarg, NULL, 10); break;
-		case 'i': use_stdin = 1; break;
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			n = strtoll(optarg, NULL, 10);
+			break;
+		case 's':
+			start = strtoll(optarg, NULL, 10);
+			break;
+		case 'k':
+			per = strtoll(optarg, NULL, 10);
+			break;
+		case 't':
+			tick = strtoll(optarg, NULL, 10);
+			break;
+		case 'i':
+			use_stdin = 1;
+			break;
 		case 'p':
 			pfd = open(optarg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			if (pfd < 0)
 				return 2;
 			break;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (!conf || per < 1) {
-		fprintf(stderr, "usage: outdrive -c CONF [--points N] [--start S] [--per-tick K] "
+		fprintf(stderr,
+			"usage: outdrive -c CONF [--points N] [--start S] [--per-tick K] "
 			"[--tick-ms T] [--stdin]\n");
 		return 2;
 	}
@@ -113,7 +127,8 @@ int main(int argc, char **argv)
 				return 1;
 		}
 		if (tick > 0) {
-			struct timespec ts = { (time_t)(tick / 1000), (long)(tick % 1000) * 1000000L };
+			struct timespec ts = { (time_t)(tick / 1000),
+					       (long)(tick % 1000) * 1000000L };
 			nanosleep(&ts, NULL);
 		}
 	}

@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 	mosquitto_threaded_set(m, true);
 	mosquitto_connect_callback_set(m, on_connect);
 	mosquitto_message_callback_set(m, on_message);
-	if (mosquitto_connect(m, "127.0.0.1", (int)strtol(argv[1], NULL, 10), 30) != MOSQ_ERR_SUCCESS)
+	if (mosquitto_connect(m, "127.0.0.1", (int)strtol(argv[1], NULL, 10), 30) !=
+	    MOSQ_ERR_SUCCESS)
 		return 1;
 	{
 		time_t end = time(NULL) + 3;

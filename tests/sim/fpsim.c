@@ -35,17 +35,17 @@
  * requests with it.  Exits on SIGTERM/SIGINT. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <modbus.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -70,13 +70,13 @@ struct unit {
 	int busy, delay_ms;
 	unsigned long long requests; /* received, for --count-file */
 	double power, energy_kwh, export_kwh, water_m3, kvarh;
-	double p_now; /* power with its noise, this refresh */
+	double p_now;			/* power with its noise, this refresh */
 	double energy0, ramp, reset_at; /* known trajectory (ramp > 0) */
 	int64_t t0_ns;
-	int sunspec;           /* 1 meter 203, 2 inverter 103, 3 inverter 113 */
-	unsigned ss_base;      /* where "SunS" is */
-	bool ss_l65;           /* the older common model length */
-	unsigned ss_model;     /* the measurement model's ID register */
+	int sunspec;	   /* 1 meter 203, 2 inverter 103, 3 inverter 113 */
+	unsigned ss_base;  /* where "SunS" is */
+	bool ss_l65;	   /* the older common model length */
+	unsigned ss_model; /* the measurement model's ID register */
 	int64_t last_ns;
 };
 
@@ -127,7 +127,7 @@ static double noise(double amp)
 static void put(struct unit *u, const struct fp_mb_field *f, double v)
 {
 	uint16_t *regs = f->table == FP_MB_HOLDING ? u->map->tab_registers
-						  : u->map->tab_input_registers;
+						   : u->map->tab_input_registers;
 	unsigned n = fp_mb_type_words(f->type), i;
 	double raw = (v - f->offset) / (f->scale != 0 ? f->scale : 1);
 	uint64_t bitsv = 0;
@@ -144,7 +144,7 @@ static void put(struct unit *u, const struct fp_mb_field *f, double v)
 		if (v != 0)
 			regs[f->address] |= (uint16_t)(1u << (f->bit >= 0 ? f->bit : 0));
 		else
-			regs[f->address] &= (uint16_t)~(1u << (f->bit >= 0 ? f->bit : 0));
+			regs[f->address] &= (uint16_t) ~(1u << (f->bit >= 0 ? f->bit : 0));
 		return;
 	}
 	if (f->type == FP_MB_STRING) {
@@ -152,17 +152,30 @@ static void put(struct unit *u, const struct fp_mb_field *f, double v)
 		for (i = 0; i < f->count; i++) {
 			uint8_t a = (uint8_t)(2 * i < strlen(s) ? s[2 * i] : 0);
 			uint8_t b = (uint8_t)(2 * i + 1 < strlen(s) ? s[2 * i + 1] : 0);
-			regs[f->address + i] = byte_swap ? (uint16_t)(b << 8 | a) : (uint16_t)(a << 8 | b);
+			regs[f->address + i] = byte_swap ? (uint16_t)(b << 8 | a)
+							 : (uint16_t)(a << 8 | b);
 		}
 		return;
 	}
 	switch (f->type) {
-	case FP_MB_INT16: bitsv = (uint16_t)(int16_t)llround(raw); break;
-	case FP_MB_UINT16: bitsv = (uint16_t)llround(raw); break;
-	case FP_MB_INT32: bitsv = (uint32_t)(int32_t)llround(raw); break;
-	case FP_MB_UINT32: bitsv = (uint32_t)llround(raw); break;
-	case FP_MB_INT64: bitsv = (uint64_t)llround(raw); break;
-	case FP_MB_UINT64: bitsv = (uint64_t)llround(raw); break;
+	case FP_MB_INT16:
+		bitsv = (uint16_t)(int16_t)llround(raw);
+		break;
+	case FP_MB_UINT16:
+		bitsv = (uint16_t)llround(raw);
+		break;
+	case FP_MB_INT32:
+		bitsv = (uint32_t)(int32_t)llround(raw);
+		break;
+	case FP_MB_UINT32:
+		bitsv = (uint32_t)llround(raw);
+		break;
+	case FP_MB_INT64:
+		bitsv = (uint64_t)llround(raw);
+		break;
+	case FP_MB_UINT64:
+		bitsv = (uint64_t)llround(raw);
+		break;
 	case FP_MB_FLOAT32: {
 		float x = (float)raw;
 		uint32_t b32;
@@ -286,7 +299,11 @@ static void sunspec_layout(struct unit *u)
 	r[a] = 1;
 	r[a + 1] = (uint16_t)l1;
 	ss_str(r + a + 2, "fpsim", 16);
-	ss_str(r + a + 18, u->sunspec == 1 ? "Meter 203" : u->sunspec == 2 ? "Inverter 103" : "Inverter 113", 16);
+	ss_str(r + a + 18,
+	       u->sunspec == 1		 ? "Meter 203"
+		       : u->sunspec == 2 ? "Inverter 103"
+					 : "Inverter 113",
+	       16);
 	snprintf(sn, sizeof(sn), "FP%04d", u->id);
 	ss_str(r + a + 50, sn, 16);
 	a += 2 + l1;
@@ -317,36 +334,36 @@ static void sunspec_values(struct unit *u)
 	uint32_t whi = (uint32_t)llround(wh);
 
 	if (u->sunspec == 1) {
-		r[6] = (uint16_t)-2;               /* A_SF */
+		r[6] = (uint16_t)-2; /* A_SF */
 		r[2] = (uint16_t)llround(amps * 100);
 		for (int k = 0; k < 3; k++)
 			r[3 + k] = (uint16_t)llround(amps / 3 * 100);
-		r[15] = (uint16_t)-1;              /* V_SF */
+		r[15] = (uint16_t)-1; /* V_SF */
 		r[7] = 2300;
 		for (int k = 0; k < 3; k++)
 			r[8 + k] = 2300;
 		/* PPV (line-to-line) left "not implemented" */
-		r[17] = (uint16_t)-2;              /* Hz_SF */
+		r[17] = (uint16_t)-2; /* Hz_SF */
 		r[16] = 5000;
-		r[22] = 1;                         /* W_SF: tens of watts */
+		r[22] = 1; /* W_SF: tens of watts */
 		r[18] = (uint16_t)(int16_t)llround(p / 10);
 		for (int k = 0; k < 3; k++)
 			r[19 + k] = (uint16_t)(int16_t)llround(p / 30);
 		r[27] = 1;
 		r[23] = (uint16_t)(int16_t)llround(p / 0.97 / 10);
-		r[37] = (uint16_t)-1;              /* PF_SF: percent x 10 */
+		r[37] = (uint16_t)-1; /* PF_SF: percent x 10 */
 		r[33] = 970;
-		for (int k = 40; k < 46; k++)      /* per-phase energies: acc32 */
-			r[k] = 0;                  /* "not implemented" is 0 */
+		for (int k = 40; k < 46; k++) /* per-phase energies: acc32 */
+			r[k] = 0;	      /* "not implemented" is 0 */
 		for (int k = 48; k < 54; k++)
 			r[k] = 0;
-		r[54] = 0;                         /* TotWh_SF */
+		r[54] = 0; /* TotWh_SF */
 		r[46] = (uint16_t)(whi >> 16);
 		r[47] = (uint16_t)whi;
 		r[38] = 0;
-		r[39] = 1500;                      /* exported: 1.5 kWh */
+		r[39] = 1500; /* exported: 1.5 kWh */
 	} else if (u->sunspec == 2) {
-		for (int k = 3; k <= 12; k++)      /* uint16 points: 0xFFFF */
+		for (int k = 3; k <= 12; k++) /* uint16 points: 0xFFFF */
 			r[k] = 0xFFFF;
 		r[6] = (uint16_t)-2;
 		r[2] = (uint16_t)llround(amps * 100);
@@ -361,8 +378,8 @@ static void sunspec_values(struct unit *u)
 		r[26] = 0;
 		r[24] = (uint16_t)(whi >> 16);
 		r[25] = (uint16_t)whi;
-		r[37] = (uint16_t)-1;              /* Tmp_SF; TmpCab left 0x8000 */
-		r[38] = 4;                         /* St: MPPT */
+		r[37] = (uint16_t)-1; /* Tmp_SF; TmpCab left 0x8000 */
+		r[38] = 4;	      /* St: MPPT */
 	} else {
 		ss_f32(r + 2, amps);
 		ss_f32(r + 16, 230);
@@ -413,7 +430,8 @@ static int load_unit(struct unit *u, const char *spec)
 	u->energy_kwh = 12345.0 + u->id;
 	u->export_kwh = 1.5;
 	u->water_m3 = 100;
-	for (tok = opts ? strtok_r(opts, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = opts ? strtok_r(opts, ",", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "dead"))
 			u->dead = true;
 		else if (!strcmp(tok, "loose"))
@@ -437,8 +455,7 @@ static int load_unit(struct unit *u, const char *spec)
 		else if (!strncmp(tok, "base=", 5)) {
 			u->ss_base = (unsigned)num("base", tok + 5);
 			has_base = true;
-		}
-		else if (!strcmp(tok, "common65"))
+		} else if (!strcmp(tok, "common65"))
 			u->ss_l65 = true;
 		else {
 			fprintf(stderr, "fpsim: unknown unit option '%s'\n", tok);
@@ -447,13 +464,16 @@ static int load_unit(struct unit *u, const char *spec)
 	}
 	u->energy0 = u->energy_kwh;
 	u->t0_ns = fp_mono_ns();
-	u->sunspec = !strcmp(u->profile, "sunspec-meter") ? 1 : !strcmp(u->profile, "sunspec-inverter")
-		? 2 : !strcmp(u->profile, "sunspec-inverter-float") ? 3 : 0;
+	u->sunspec = !strcmp(u->profile, "sunspec-meter")	? 1
+		: !strcmp(u->profile, "sunspec-inverter")	? 2
+		: !strcmp(u->profile, "sunspec-inverter-float") ? 3
+								: 0;
 	if (u->sunspec) {
 		if (!has_base)
 			u->ss_base = 40000;
 		if (u->ss_base > 65000) {
-			fprintf(stderr, "fpsim: base=%u leaves no room for the chain\n", u->ss_base);
+			fprintf(stderr, "fpsim: base=%u leaves no room for the chain\n",
+				u->ss_base);
 			return -1;
 		}
 		u->map = modbus_mapping_new(0, 0, 65536, 0);
@@ -551,7 +571,8 @@ static int answer(modbus_t *ctx, uint8_t *q, int len)
 			bool cov = fc <= 2 ? u->covered_bit[fc == 2][addr + i]
 					   : u->covered_reg[fc == 4][addr + i];
 			if (!cov) {
-				modbus_reply_exception(ctx, q, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
+				modbus_reply_exception(ctx, q,
+						       MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
 				return 0;
 			}
 		}
@@ -583,7 +604,8 @@ static int serve_tcp(const char *hostport, const char *port_file)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		FILE *f;
-		if (getsockname(ls, (struct sockaddr *)&ss, &sl) == 0 && (f = fopen(port_file, "w"))) {
+		if (getsockname(ls, (struct sockaddr *)&ss, &sl) == 0 &&
+		    (f = fopen(port_file, "w"))) {
 			fprintf(f, "%d\n", ntohs(((struct sockaddr_in *)&ss)->sin_port));
 			fclose(f);
 		}
@@ -699,8 +721,7 @@ static int serve_rtu(const char *spec)
 		if (n == 0)
 			continue;
 		n += read_within(fd, q + 1, 7, 50);
-		if (n < 8 || q[1] < 1 || q[1] > 4 ||
-		    crc16(q, 6) != (uint16_t)(q[6] | q[7] << 8)) {
+		if (n < 8 || q[1] < 1 || q[1] > 4 || crc16(q, 6) != (uint16_t)(q[6] | q[7] << 8)) {
 			/* garbage or a frame we do not serve: resynchronise on
 			 * the line's silence */
 			while (read_within(fd, q, sizeof(q), 20) > 0)
@@ -738,22 +759,38 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 't': tcp = optarg; break;
-		case 'r': rtu = optarg; break;
-		case 'p': port_file = optarg; break;
-		case 'd': profiles_dir = optarg; break;
+		case 't':
+			tcp = optarg;
+			break;
+		case 'r':
+			rtu = optarg;
+			break;
+		case 'p':
+			port_file = optarg;
+			break;
+		case 'd':
+			profiles_dir = optarg;
+			break;
 		case 'u':
 			if (nspec < MAX_UNITS)
 				specs[nspec++] = optarg;
 			break;
-		case 'f': frozen = true; break;
-		case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'c': count_file = optarg; break;
-		default: return 2;
+		case 'f':
+			frozen = true;
+			break;
+		case 's':
+			seed = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			count_file = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if ((!tcp && !rtu) || nspec == 0) {
-		fprintf(stderr, "usage: fpsim --tcp HOST:PORT|--rtu DEV[:BAUD] --unit ID:PROFILE[,opts]...\n");
+		fprintf(stderr,
+			"usage: fpsim --tcp HOST:PORT|--rtu DEV[:BAUD] --unit ID:PROFILE[,opts]...\n");
 		return 2;
 	}
 	for (i = 0; i < nspec; i++)

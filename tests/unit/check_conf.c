@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "fp_check.h"
@@ -97,10 +97,13 @@ START_TEST(test_conf_valid)
 	struct fp_cfg_errors e;
 	char *d;
 
-	ck_assert_int_eq(load_text("agent: {\n  site = \"dc 1\";\n  interval = \"1m30s\";\n"
-				   "  queue_max = 5000;\n  log_level = \"debug\";\n}\n"
-				   "outputs: { file = ( { name = \"out\"; path = \"-\"; precision = \"s\"; } ); };\n",
-				   &c, &e), 0);
+	ck_assert_int_eq(
+		load_text(
+			"agent: {\n  site = \"dc 1\";\n  interval = \"1m30s\";\n"
+			"  queue_max = 5000;\n  log_level = \"debug\";\n}\n"
+			"outputs: { file = ( { name = \"out\"; path = \"-\"; precision = \"s\"; } ); };\n",
+			&c, &e),
+		0);
 	ck_assert_str_eq(c.site, "dc 1");
 	ck_assert_int_eq(c.interval_ms, 90000);
 	ck_assert_uint_eq(c.queue_max, 5000);
@@ -154,17 +157,18 @@ START_TEST(test_conf_bad_values)
 {
 	struct fp_config c;
 	struct fp_cfg_errors e;
-	int n = load_text("agent: {\n"
-			  "  interval = 10;\n"
-			  "  shutdown_timeout = \"ten\";\n"
-			  "  queue_max = 5;\n"
-			  "  log_level = \"loud\";\n"
-			  "  timezone = \"Mars/Olympus\";\n"
-			  "  round_interval = \"yes\";\n"
-			  "};\n"
-			  "outputs: { file = ( { path = 3; precision = \"h\"; }, { name = \"a b\"; path = \"x\"; } ); };\n"
-			  "inventory: { weibull_profile = \"XX\"; };\n",
-			  &c, &e);
+	int n = load_text(
+		"agent: {\n"
+		"  interval = 10;\n"
+		"  shutdown_timeout = \"ten\";\n"
+		"  queue_max = 5;\n"
+		"  log_level = \"loud\";\n"
+		"  timezone = \"Mars/Olympus\";\n"
+		"  round_interval = \"yes\";\n"
+		"};\n"
+		"outputs: { file = ( { path = 3; precision = \"h\"; }, { name = \"a b\"; path = \"x\"; } ); };\n"
+		"inventory: { weibull_profile = \"XX\"; };\n",
+		&c, &e);
 
 	dump(&e);
 	ck_assert(has_error(&e, 2, "expected a duration string"));
@@ -191,15 +195,16 @@ START_TEST(test_conf_roles_tls_files_ranges)
 	struct fp_config c;
 	struct fp_cfg_errors e;
 	size_t i;
-	int n = load_text("modbus: { devices = (\n"
-			  "  { name = \"u\"; url = \"tcp://127.0.0.1:502\"; role = \"ups\";\n"
-			  "    registers = ( { field = \"p\"; address = 0; } ); } ); };\n"
-			  "mqtt: { brokers = ( { url = \"mqtts://127.0.0.1:8883\";\n"
-			  "  cert_file = \"/nonexistent/c.pem\"; key_file = \"/nonexistent/k.pem\";\n"
-			  "  subscriptions = ( { topic = \"a/#\"; format = \"value\"; field = \"power_w\"; role = \"itt\"; } ); } ); };\n"
-			  "indicators: { region = \"FR\"; emission_factors = (\n"
-			  "  { region = \"FR\"; year = 1980; method = \"location\"; kg_per_kwh = 11.0; } ); };\n",
-			  &c, &e);
+	int n = load_text(
+		"modbus: { devices = (\n"
+		"  { name = \"u\"; url = \"tcp://127.0.0.1:502\"; role = \"ups\";\n"
+		"    registers = ( { field = \"p\"; address = 0; } ); } ); };\n"
+		"mqtt: { brokers = ( { url = \"mqtts://127.0.0.1:8883\";\n"
+		"  cert_file = \"/nonexistent/c.pem\"; key_file = \"/nonexistent/k.pem\";\n"
+		"  subscriptions = ( { topic = \"a/#\"; format = \"value\"; field = \"power_w\"; role = \"itt\"; } ); } ); };\n"
+		"indicators: { region = \"FR\"; emission_factors = (\n"
+		"  { region = \"FR\"; year = 1980; method = \"location\"; kg_per_kwh = 11.0; } ); };\n",
+		&c, &e);
 
 	dump(&e);
 	ck_assert(has_error(&e, 2, "role: 'ups' is not an indicator role (one of: facility, it,"));
@@ -261,7 +266,8 @@ START_TEST(test_conf_outputs_names_and_describe)
 		 "  influxdb = ( { url = \"http://127.0.0.1:8086\"; database = \"db1\";\n"
 		 "                 username = \"u\"; password_file = \"%s\"; },\n"
 		 "               { name = \"a\"; url = \"http://h\"; database = \"d\"; } );\n"
-		 "};\n", secret);
+		 "};\n",
+		 secret);
 	n = load_text(text, &c, &e);
 	dump(&e);
 	ck_assert_int_eq(n, 1);
@@ -271,7 +277,8 @@ START_TEST(test_conf_outputs_names_and_describe)
 	ck_assert_str_eq(c.outputs[1].ops->type, "influxdb");
 	ck_assert_str_eq(c.outputs[1].name, "influxdb0");
 	d = describe_output(&c, 1);
-	ck_assert_msg(strstr(d, " url=\"http://127.0.0.1:8086\" api=v1 database=\"db1\"") == d, "%s", d);
+	ck_assert_msg(strstr(d, " url=\"http://127.0.0.1:8086\" api=v1 database=\"db1\"") == d,
+		      "%s", d);
 	ck_assert_msg(strstr(d, "password_file=set") != NULL, "%s", d);
 	ck_assert_msg(strstr(d, "s3cr3t") == NULL, "%s", d);
 	free(d);
@@ -351,31 +358,33 @@ static void expect_errors(const char *text, const struct want *want)
  * not have is refused too, at its line; device names keep the rule. */
 START_TEST(test_conf_names_one_rule)
 {
-	expect_errors("mqtt: { brokers = (\n"
-		      "  { name = \"ok-1.b_2\"; url = \"mqtt://127.0.0.1\";\n"
-		      "    subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
-		      "  { name = \"bad name!\"; url = \"mqtt://[::1]:1883\";\n"
-		      "    subscriptions = ( { topic = \"b/#\"; format = \"tasmota\"; } ); } ); };\n"
-		      "modbus: { devices = (\n"
-		      "  { name = \"bad name!\"; url = \"tcp://127.0.0.1\";\n"
-		      "    registers = ( { field = \"p\"; address = 0; } ); } ); };\n",
-		      (const struct want[]){
-			      { 4, "mqtt.brokers[1].name: 'bad name!' must be 1-64 characters of "
-				   "A-Z a-z 0-9 _ - ." },
-			      { 7, "modbus.devices[0].name: 'bad name!' must be 1-64 characters of "
-				   "A-Z a-z 0-9 _ - ." },
-			      { 0, NULL } });
+	expect_errors(
+		"mqtt: { brokers = (\n"
+		"  { name = \"ok-1.b_2\"; url = \"mqtt://127.0.0.1\";\n"
+		"    subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
+		"  { name = \"bad name!\"; url = \"mqtt://[::1]:1883\";\n"
+		"    subscriptions = ( { topic = \"b/#\"; format = \"tasmota\"; } ); } ); };\n"
+		"modbus: { devices = (\n"
+		"  { name = \"bad name!\"; url = \"tcp://127.0.0.1\";\n"
+		"    registers = ( { field = \"p\"; address = 0; } ); } ); };\n",
+		(const struct want[]){
+			{ 4,
+			  "mqtt.brokers[1].name: 'bad name!' must be 1-64 characters of "
+			  "A-Z a-z 0-9 _ - ." },
+			{ 7,
+			  "modbus.devices[0].name: 'bad name!' must be 1-64 characters of "
+			  "A-Z a-z 0-9 _ - ." },
+			{ 0, NULL } });
 	/* A name that is not a string: reported, and the default name keeps
 	 * the duplicate check working. */
 	expect_errors("mqtt: { brokers = ( { name = 7; url = \"mqtt://h:1\";\n"
 		      "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); },\n"
 		      "  { name = 8; url = \"mqtt://[::1]x\";\n"
 		      "  subscriptions = ( { topic = \"a/#\"; format = \"tasmota\"; } ); } ); };\n",
-		      (const struct want[]){
-			      { 1, "name: expected a string" },
-			      { 3, "name: expected a string" },
-			      { 3, "'mqtt://[::1]x' must be mqtt://HOST[:PORT]" },
-			      { 0, NULL } });
+		      (const struct want[]){ { 1, "name: expected a string" },
+					     { 3, "name: expected a string" },
+					     { 3, "'mqtt://[::1]x' must be mqtt://HOST[:PORT]" },
+					     { 0, NULL } });
 }
 END_TEST
 
@@ -406,13 +415,13 @@ START_TEST(test_util_host_port)
 		const char *host;
 		int port;
 	} cases[] = {
-		{ "h.example", 0, "h.example", 99 },       /* no port: the default */
+		{ "h.example", 0, "h.example", 99 }, /* no port: the default */
 		{ "10.0.0.5:502", 0, "10.0.0.5", 502 },
 		{ "[::1]:1883", 0, "::1", 1883 },
 		{ "[fd00::5]", 0, "fd00::5", 99 },
 		{ "h:1", 0, "h", 1 },
 		{ "h:65535", 0, "h", 65535 },
-		{ "h:0", -ERANGE, NULL, 0 },               /* bad ports */
+		{ "h:0", -ERANGE, NULL, 0 }, /* bad ports */
 		{ "h:65536", -ERANGE, NULL, 0 },
 		{ "h:", -ERANGE, NULL, 0 },
 		{ "h:x1", -ERANGE, NULL, 0 },
@@ -420,13 +429,13 @@ START_TEST(test_util_host_port)
 		{ "h: 80", -ERANGE, NULL, 0 },
 		{ "h:80/", -ERANGE, NULL, 0 },
 		{ "[::1]:0", -ERANGE, NULL, 0 },
-		{ "", -EINVAL, NULL, 0 },                   /* empty hosts */
+		{ "", -EINVAL, NULL, 0 }, /* empty hosts */
 		{ ":80", -EINVAL, NULL, 0 },
 		{ "[]:80", -EINVAL, NULL, 0 },
-		{ "[::1", -EINVAL, NULL, 0 },               /* brackets */
+		{ "[::1", -EINVAL, NULL, 0 }, /* brackets */
 		{ "[::1]x", -EINVAL, NULL, 0 },
 		{ "[::1]80", -EINVAL, NULL, 0 },
-		{ "fd00::5", -EINVAL, NULL, 0 },            /* IPv6 needs them */
+		{ "fd00::5", -EINVAL, NULL, 0 }, /* IPv6 needs them */
 		{ "fd00::5:502", -EINVAL, NULL, 0 },
 		{ "h/x:80", -EINVAL, NULL, 0 },
 	};
@@ -457,19 +466,19 @@ START_TEST(test_util_mkdirs_and_secret)
 
 	snprintf(top, sizeof(top), "/tmp/fp-check-mkdirs-%d", (int)getpid());
 	snprintf(p, sizeof(p), "%s/a/b//c/", top);
-	ck_assert_int_eq(fp_mkdirs(p, 0700), 0);            /* nested */
+	ck_assert_int_eq(fp_mkdirs(p, 0700), 0); /* nested */
 	snprintf(p, sizeof(p), "%s/a/b/c", top);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert(S_ISDIR(st.st_mode));
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
-	ck_assert_int_eq(fp_mkdirs(p, 0700), 0);            /* existing */
+	ck_assert_int_eq(fp_mkdirs(p, 0700), 0); /* existing */
 	snprintf(p, sizeof(p), "%s/a/file", top);
 	f = fopen(p, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
-	ck_assert_int_eq(fp_mkdirs(p, 0700), -ENOTDIR);     /* a file is the path */
+	ck_assert_int_eq(fp_mkdirs(p, 0700), -ENOTDIR); /* a file is the path */
 	snprintf(p, sizeof(p), "%s/a/file/d", top);
-	ck_assert_int_eq(fp_mkdirs(p, 0700), -ENOTDIR);     /* a file in the way */
+	ck_assert_int_eq(fp_mkdirs(p, 0700), -ENOTDIR); /* a file in the way */
 	ck_assert_int_eq(fp_mkdirs("", 0700), -ENOENT);
 	ck_assert_int_eq(fp_mkdirs("/", 0700), 0);
 	snprintf(p, sizeof(p), "%s/a/file", top);

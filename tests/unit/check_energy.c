@@ -16,8 +16,9 @@
 #include "util.h"
 
 /* Relative tolerance 1e-9 where the expected value is given in full. */
-#define ck_rel(a, b) ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-9 * fabs((double)(b)) + 1e-12, \
-				   "%.12g != %.12g", (double)(a), (double)(b))
+#define ck_rel(a, b)                                                                       \
+	ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-9 * fabs((double)(b)) + 1e-12, \
+		      "%.12g != %.12g", (double)(a), (double)(b))
 
 static void tz(const char *zone)
 {
@@ -372,7 +373,8 @@ START_TEST(test_tv_pue_2_ledger_sum_then_divide)
 	}
 	ck_assert_int_eq(fp_ledger_commit(l), 0);
 	ck_assert_int_eq(fp_ledger_sums(l, fp_parse_date("2025-01-01"), fp_parse_date("2026-01-01"),
-					fp_parse_date("2026-01-01"), &s), 0);
+					fp_parse_date("2026-01-01"), &s),
+			 0);
 	fp_kpis_compute(&s, &k);
 	ck_rel(s.q[FP_Q_FACILITY].value, 1330000);
 	ck_rel(s.q[FP_Q_IT].value, 1016000);
@@ -532,8 +534,10 @@ static struct fp_config *engine_cfg(const char *dir, const char *extra)
 	char *path = fp_xasprintf("%s/f.conf", dir);
 	FILE *f = fopen(path, "w");
 
-	fprintf(f, "agent: { site = \"s1\"; state_dir = \"%s\"; };\n"
-		   "indicators: { max_gap = \"5m\"; %s };\n", dir, extra);
+	fprintf(f,
+		"agent: { site = \"s1\"; state_dir = \"%s\"; };\n"
+		"indicators: { max_gap = \"5m\"; %s };\n",
+		dir, extra);
 	fclose(f);
 	fp_config_defaults(c);
 	ck_assert_int_eq(fp_config_load(c, path, &e), 0);
@@ -563,7 +567,8 @@ START_TEST(test_engine_restart_loses_nothing)
 	/* Utility (kWh counter) and UPS output (power only) every 60 s for
 	 * the first half hour; a diesel generator burns 10 l. */
 	for (i = 0; i <= 30; i++) {
-		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh", 1000 + i * 2.0);
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh",
+			1000 + i * 2.0);
 		reading(&b, "ups", "it", h0 + i * 60, "power_w", 90000);
 	}
 	/* Per-phase readings are parts of the total: ignored. */
@@ -586,7 +591,8 @@ START_TEST(test_engine_restart_loses_nothing)
 	/* Back after 2 minutes (within max_gap): the counter's delta across
 	 * the restart is counted; then readings to the end of the hour. */
 	for (i = 32; i <= 60; i++) {
-		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh", 1000 + i * 2.0);
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh",
+			1000 + i * 2.0);
 		reading(&b, "ups", "it", h0 + i * 60, "power_w", 90000);
 	}
 	fp_ind_observe(x, &b);
@@ -631,8 +637,10 @@ START_TEST(test_engine_gap_is_missing_and_reset_counted)
 	time_t h0 = 1767225600;
 
 	tz("UTC");
-	c = engine_cfg(d, "meters = ( { device = \"m\"; role = \"facility\"; counter_modulus = 65536.0;"
-			  " max_rate = 10000.0; max_gap = \"15m\"; } );");
+	c = engine_cfg(
+		d,
+		"meters = ( { device = \"m\"; role = \"facility\"; counter_modulus = 65536.0;"
+		" max_rate = 10000.0; max_gap = \"15m\"; } );");
 	x = fp_ind_new(c, no_push, &pushed);
 	ck_assert_ptr_nonnull(x);
 	fp_batch_init(&b);
@@ -681,7 +689,8 @@ START_TEST(test_config_errors)
 	      "  boundaries = { facilty = [\"a\"]; };\n"
 	      "  emission_factors = ( { region = \"FR\"; year = 2026; method = \"location\"; kg_per_kwh = 0.05; } );\n"
 	      "  certificates = ( { type = \"go\"; from = \"2026-02-30\"; to = \"2026-12-31\"; kwh = 1.0; } );\n"
-	      "};\n", f);
+	      "};\n",
+	      f);
 	fclose(f);
 	fp_config_defaults(&c);
 	ck_assert_int_ne(fp_config_load(&c, path, &e), 0);

@@ -15,8 +15,9 @@
 #include "inventory.h"
 #include "util.h"
 
-#define ck_near(a, b, tol) ck_assert_msg(fabs((double)(a) - (double)(b)) <= (tol), \
-					 "%.12g != %.12g", (double)(a), (double)(b))
+#define ck_near(a, b, tol)                                                                     \
+	ck_assert_msg(fabs((double)(a) - (double)(b)) <= (tol), "%.12g != %.12g", (double)(a), \
+		      (double)(b))
 
 START_TEST(test_tv_wb)
 {
@@ -106,8 +107,9 @@ static void setup(void)
 	tzset();
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
 	dir = fp_xstrdup(tmpl);
-	ck_assert_msg(fp_categories_load(&cats, TOP_SRCDIR "/data/ewaste-categories.csv", "NLFB", err,
-					 sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(fp_categories_load(&cats, TOP_SRCDIR "/data/ewaste-categories.csv", "NLFB",
+					 err, sizeof(err)) == 0,
+		      "%s", err);
 }
 
 static void teardown(void)
@@ -134,8 +136,9 @@ static enum fp_inv_result ev(struct fp_inventory *v, const char *id, const char 
 			     const char *dest)
 {
 	char why[256];
-	struct fp_inv_event e = { id, asset, event, cat, NULL, dest, "s", "test",
-				  fp_parse_date(date), mass, -1, -1 };
+	struct fp_inv_event e = {
+		id, asset, event, cat, NULL, dest, "s", "test", fp_parse_date(date), mass, -1, -1
+	};
 	return fp_inv_apply(v, &cats, &e, why, sizeof(why));
 }
 
@@ -158,26 +161,39 @@ START_TEST(test_state_machine)
 	struct fp_inventory *v = inv();
 
 	/* an unknown asset needs a category */
-	ck_assert_int_eq(ev(v, "e0", "a1", "in_service", "2024-01-01", NULL, -1, NULL), FP_INV_REJECTED);
-	ck_assert_int_eq(ev(v, "e1", "a1", "ordered", "2024-01-01", "0307", 30, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e0", "a1", "in_service", "2024-01-01", NULL, -1, NULL),
+			 FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e1", "a1", "ordered", "2024-01-01", "0307", 30, NULL),
+			 FP_INV_APPLIED);
 	/* ordered -> in_service skips received: illegal */
-	ck_assert_int_eq(ev(v, "e2", "a1", "in_service", "2024-02-01", NULL, -1, NULL), FP_INV_REJECTED);
-	ck_assert_int_eq(ev(v, "e3", "a1", "received", "2024-01-15", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e2", "a1", "in_service", "2024-02-01", NULL, -1, NULL),
+			 FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e3", "a1", "received", "2024-01-15", NULL, -1, NULL),
+			 FP_INV_APPLIED);
 	/* a QoS 1 duplicate never counts twice */
-	ck_assert_int_eq(ev(v, "e3", "a1", "received", "2024-01-15", NULL, -1, NULL), FP_INV_DUPLICATE);
-	ck_assert_int_eq(ev(v, "e4", "a1", "in_service", "2024-02-01", NULL, -1, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "e5", "a1", "decommissioned", "2025-06-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e3", "a1", "received", "2024-01-15", NULL, -1, NULL),
+			 FP_INV_DUPLICATE);
+	ck_assert_int_eq(ev(v, "e4", "a1", "in_service", "2024-02-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e5", "a1", "decommissioned", "2025-06-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
 	/* late: a spare period placed by its own time, between them */
 	ck_assert_int_eq(ev(v, "e6", "a1", "spare", "2024-09-01", NULL, -1, NULL), FP_INV_APPLIED);
 	/* late and illegal where it falls: received after in_service */
-	ck_assert_int_eq(ev(v, "e7", "a1", "received", "2024-03-01", NULL, -1, NULL), FP_INV_REJECTED);
-	ck_assert_int_eq(ev(v, "e8", "a1", "recycled", "2025-07-01", NULL, -1, "ATF 42"), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e7", "a1", "received", "2024-03-01", NULL, -1, NULL),
+			 FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e8", "a1", "recycled", "2025-07-01", NULL, -1, "ATF 42"),
+			 FP_INV_APPLIED);
 	/* final */
-	ck_assert_int_eq(ev(v, "e9", "a1", "in_service", "2025-08-01", NULL, -1, NULL), FP_INV_REJECTED);
-	ck_assert_int_eq(ev(v, "e10", "a1", "exploded", "2025-08-01", NULL, -1, NULL), FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e9", "a1", "in_service", "2025-08-01", NULL, -1, NULL),
+			 FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e10", "a1", "exploded", "2025-08-01", NULL, -1, NULL),
+			 FP_INV_REJECTED);
 	/* no mass and a category without an average weight */
-	ck_assert_int_eq(ev(v, "e11", "pv1", "in_service", "2024-01-01", "0002", -1, NULL), FP_INV_REJECTED);
-	ck_assert_int_eq(ev(v, "e12", "pv1", "in_service", "2024-01-01", "0002", 20, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "e11", "pv1", "in_service", "2024-01-01", "0002", -1, NULL),
+			 FP_INV_REJECTED);
+	ck_assert_int_eq(ev(v, "e12", "pv1", "in_service", "2024-01-01", "0002", 20, NULL),
+			 FP_INV_APPLIED);
 	fp_inv_close(v);
 }
 END_TEST
@@ -195,16 +211,25 @@ START_TEST(test_indicators)
 	 * and recycled with a documented facility in 2024; s3 20 kg in 2024,
 	 * decommissioned and reused in 2024; s4 10 kg decommissioned 2024,
 	 * recycled without documentation. */
-	ck_assert_int_eq(ev(v, "1", "s1", "in_service", "2016-07-01", "0307", -1, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "2", "s2", "in_service", "2022-01-01", "0307", 30, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "3", "s2", "decommissioned", "2024-03-01", NULL, -1, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "4", "s2", "recycled", "2024-04-01", NULL, -1, "ATF 7"), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "5", "s3", "in_service", "2024-02-01", "0307", 20, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "6", "s3", "decommissioned", "2024-10-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "1", "s1", "in_service", "2016-07-01", "0307", -1, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "2", "s2", "in_service", "2022-01-01", "0307", 30, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "3", "s2", "decommissioned", "2024-03-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "4", "s2", "recycled", "2024-04-01", NULL, -1, "ATF 7"),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "5", "s3", "in_service", "2024-02-01", "0307", 20, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "6", "s3", "decommissioned", "2024-10-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
 	ck_assert_int_eq(ev(v, "7", "s3", "reused", "2024-11-01", NULL, -1, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "8", "s4", "in_service", "2020-01-01", "0307", 10, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "9", "s4", "decommissioned", "2024-05-01", NULL, -1, NULL), FP_INV_APPLIED);
-	ck_assert_int_eq(ev(v, "10", "s4", "recycled", "2024-06-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "8", "s4", "in_service", "2020-01-01", "0307", 10, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "9", "s4", "decommissioned", "2024-05-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "10", "s4", "recycled", "2024-06-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
 	ck_assert_int_eq(fp_inv_ewaste(v, &cats, "0307", y24, y25, y25, &e), 0);
 	ck_near(e.installed_units, 1, 0);
 	ck_near(e.installed_kg, 40, 1e-12);
@@ -222,8 +247,10 @@ START_TEST(test_indicators)
 	 * expected life (the category mean here: the category scale). */
 	a = 1.46;
 	sc = 7.78;
-	ck_near(e.projected_kg_12m, 40 * ((1 - exp(-pow((age + 1) / sc, a))) - (1 - exp(-pow(age / sc, a)))) /
-		exp(-pow(age / sc, a)), 1e-9);
+	ck_near(e.projected_kg_12m,
+		40 * ((1 - exp(-pow((age + 1) / sc, a))) - (1 - exp(-pow(age / sc, a)))) /
+			exp(-pow(age / sc, a)),
+		1e-9);
 	/* In 2025 nothing was decommissioned: the rates are undefined */
 	ck_assert_int_eq(fp_inv_ewaste(v, &cats, NULL, y25, y26, y26, &e), 0);
 	ck_assert(e.documented_rate < 0 && e.reuse_rate < 0);
@@ -245,7 +272,8 @@ START_TEST(test_import)
 	      "r2,9999,x,1,2021-01-01,\n"
 	      "r3,0307,x,-4,2021-02-30,in_service\n"
 	      "r1,0307,x,1,,received\n"
-	      "r5,0002,panel,,2021-01-01,spare\n", f);
+	      "r5,0002,panel,,2021-01-01,spare\n",
+	      f);
 	fclose(f);
 	e = open_memstream(&errs, &elen);
 	ck_assert_int_eq(fp_inv_import(v, &cats, bad, "s", e), -1);
@@ -265,7 +293,8 @@ START_TEST(test_import)
 	}
 	f = fopen(good, "w");
 	fputs("[{\"asset_id\":\"j1\",\"category\":\"0307\",\"mass_kg\":25,\"commissioned\":\"2023-05-01\"},"
-	      " {\"asset_id\":\"j2\",\"category\":\"0309\",\"state\":\"ordered\"}]", f);
+	      " {\"asset_id\":\"j2\",\"category\":\"0309\",\"state\":\"ordered\"}]",
+	      f);
 	fclose(f);
 	e = open_memstream(&errs, &elen);
 	ck_assert_int_eq(fp_inv_import(v, &cats, good, "s", e), 2);

@@ -54,7 +54,8 @@ END_TEST
 
 START_TEST(test_lineproto_escape_tag)
 {
-	ck_assert_str_eq(enc1("m", "k ,=\"", "v ,=\"", "f"), "m,k\\ \\,\\=\"=v\\ \\,\\=\" f=1i 1\n");
+	ck_assert_str_eq(enc1("m", "k ,=\"", "v ,=\"", "f"),
+			 "m,k\\ \\,\\=\"=v\\ \\,\\=\" f=1i 1\n");
 }
 END_TEST
 
@@ -83,7 +84,8 @@ END_TEST
 
 START_TEST(test_lineproto_control_chars)
 {
-	ck_assert_str_eq(enc1("m\nx", "k", "a\nb\rc\td", "f\n"), "m\\ x,k=a\\ b\\ c\\ d f\\ =1i 1\n");
+	ck_assert_str_eq(enc1("m\nx", "k", "a\nb\rc\td", "f\n"),
+			 "m\\ x,k=a\\ b\\ c\\ d f\\ =1i 1\n");
 	/* a backslash before a newline: the newline becomes an escaped space,
 	 * so the backslash must not stay before it (found by fuzzing) */
 	ck_assert_str_eq(enc1("m", "k", "a\\\nb", "f"), "m,k=a_\\ b f=1i 1\n");
@@ -100,8 +102,12 @@ START_TEST(test_lineproto_utf8)
 {
 	ck_assert_str_eq(enc1("é€", "k", "日本 ✓", "𝄞"), "é€,k=日本\\ ✓ 𝄞=1i 1\n");
 	/* Invalid bytes become U+FFFD; an overlong form too. */
-	ck_assert_str_eq(enc1("m", "k", "a\xff" "b\xc0\xaf", "f"),
-			 "m,k=a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd f=1i 1\n");
+	ck_assert_str_eq(enc1("m", "k",
+			      "a\xff"
+			      "b\xc0\xaf",
+			      "f"),
+			 "m,k=a\xef\xbf\xbd"
+			 "b\xef\xbf\xbd\xef\xbf\xbd f=1i 1\n");
 }
 END_TEST
 
@@ -141,8 +147,9 @@ START_TEST(test_lineproto_types)
 	fp_point_bool(p, "t", true);
 	fp_point_bool(p, "f", false);
 	fp_point_string(p, "s", "say \"hi\" \\ bye");
-	ck_assert_str_eq(enc(p), "m i=-9223372036854775808i,u=18446744073709551615u,t=true,"
-				 "f=false,s=\"say \\\"hi\\\" \\\\ bye\" 1700000000123456789\n");
+	ck_assert_str_eq(enc(p),
+			 "m i=-9223372036854775808i,u=18446744073709551615u,t=true,"
+			 "f=false,s=\"say \\\"hi\\\" \\\\ bye\" 1700000000123456789\n");
 	fp_batch_reset(&b);
 }
 END_TEST
@@ -181,8 +188,19 @@ END_TEST
 START_TEST(test_lineproto_float_roundtrip)
 {
 	static const double v[] = {
-		0.1, 1.0 / 3.0, 2.0 / 3.0, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, 123456789.123456789,
-		0.30000000000000004, 1e21, 4.35, 100.0, 2.2250738585072014e-308,
+		0.1,
+		1.0 / 3.0,
+		2.0 / 3.0,
+		1e-300,
+		5e-324,
+		1.7976931348623157e308,
+		-0.0,
+		123456789.123456789,
+		0.30000000000000004,
+		1e21,
+		4.35,
+		100.0,
+		2.2250738585072014e-308,
 	};
 	char buf[40];
 	size_t i;
@@ -205,7 +223,8 @@ START_TEST(test_lineproto_float_roundtrip)
 		if (!isfinite(d))
 			continue;
 		fp_lp_format_float(buf, d);
-		ck_assert_msg(memcmp(&(double){ strtod(buf, NULL) }, &d, sizeof(d)) == 0, "%s", buf);
+		ck_assert_msg(memcmp(&(double){ strtod(buf, NULL) }, &d, sizeof(d)) == 0, "%s",
+			      buf);
 	}
 }
 END_TEST
@@ -224,9 +243,23 @@ static void format_ref(char *buf, double v)
 
 START_TEST(test_lineproto_float_decimal)
 {
-	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12 };
-	static const double edge[] = { 1e-4, 9.9999999999999991e-05, 1e15, 999999999999999.0,
-		999999999999999.9, 0.5, 1, 0.1, 0.2, 0.3, 4.35, 230.1, 49.98, 1e14, 123456789012345.6 };
+	static const double p10[] = { 1,   1e1, 1e2, 1e3,  1e4,	 1e5, 1e6,
+				      1e7, 1e8, 1e9, 1e10, 1e11, 1e12 };
+	static const double edge[] = { 1e-4,
+				       9.9999999999999991e-05,
+				       1e15,
+				       999999999999999.0,
+				       999999999999999.9,
+				       0.5,
+				       1,
+				       0.1,
+				       0.2,
+				       0.3,
+				       4.35,
+				       230.1,
+				       49.98,
+				       1e14,
+				       123456789012345.6 };
 	char got[40], want[40];
 	unsigned seed = 777;
 	size_t i, n;
@@ -274,7 +307,8 @@ START_TEST(test_lineproto_int_extremes)
 	fp_point_int(p, "c", 0);
 	fp_point_uint(p, "d", UINT64_MAX);
 	ck_assert_int_eq(fp_lp_encode_point(&out, p, FP_PREC_NS), 1);
-	ck_assert_str_eq(out.data, "m a=-9223372036854775808i,b=9223372036854775807i,c=0i,"
+	ck_assert_str_eq(out.data,
+			 "m a=-9223372036854775808i,b=9223372036854775807i,c=0i,"
 			 "d=18446744073709551615u -5\n");
 	fp_buf_reset(&out);
 	fp_batch_reset(&b);
@@ -323,8 +357,9 @@ END_TEST
 START_TEST(test_lineproto_parse_roundtrip)
 {
 	static const char *const nasty[] = {
-		"plain", "sp ace", "com,ma", "eq=ual", "quo\"te", "back\\slash", "b\\,c", "b\\ c",
-		"b\\=c", "\\\\,", "é ü 日本", "a\\\"b", "x\\\\\\y", "=", ",", " ", "\"",
+		"plain",    "sp ace", "com,ma", "eq=ual", "quo\"te",  "back\\slash",
+		"b\\,c",    "b\\ c",  "b\\=c",	"\\\\,",  "é ü 日本", "a\\\"b",
+		"x\\\\\\y", "=",      ",",	" ",	  "\"",
 	};
 	size_t i, n = sizeof(nasty) / sizeof(nasty[0]);
 	struct fp_batch in, out;
@@ -403,8 +438,9 @@ END_TEST
 
 START_TEST(test_lineproto_parse_types_and_errors)
 {
-	static const char text[] = "# comment\n\nm,a=b i=-5i,u=7u,f=1.5,t=t,F=FALSE,s=\"x\\\"y\" 42\n"
-				   "m2 v=1\r\n";
+	static const char text[] =
+		"# comment\n\nm,a=b i=-5i,u=7u,f=1.5,t=t,F=FALSE,s=\"x\\\"y\" 42\n"
+		"m2 v=1\r\n";
 	struct fp_batch out;
 	size_t bad = 0;
 

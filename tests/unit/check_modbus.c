@@ -50,7 +50,10 @@ START_TEST(test_modbus_float32_all_orders)
 	static const uint8_t be[4] = { 0x43, 0x65, 0x19, 0x9a };
 	static const char *const names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
 	static const uint16_t expect_regs[4][2] = {
-		{ 0x4365, 0x199a }, { 0x199a, 0x4365 }, { 0x6543, 0x9a19 }, { 0x9a19, 0x6543 },
+		{ 0x4365, 0x199a },
+		{ 0x199a, 0x4365 },
+		{ 0x6543, 0x9a19 },
+		{ 0x9a19, 0x6543 },
 	};
 	int o;
 
@@ -81,8 +84,12 @@ START_TEST(test_modbus_integer_types_all_orders)
 		{ FP_MB_INT32, { 0xff, 0xfe, 0x1d, 0xc0 }, -123456 },
 		{ FP_MB_UINT32, { 0x12, 0x34, 0x56, 0x78 }, 305419896 },
 		{ FP_MB_INT64, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x85 }, -123 },
-		{ FP_MB_UINT64, { 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 }, 1108152157446.0 },
-		{ FP_MB_FLOAT64, { 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18 }, 3.141592653589793 },
+		{ FP_MB_UINT64,
+		  { 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06 },
+		  1108152157446.0 },
+		{ FP_MB_FLOAT64,
+		  { 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18 },
+		  3.141592653589793 },
 	};
 	size_t c;
 	int o;
@@ -95,8 +102,8 @@ START_TEST(test_modbus_integer_types_all_orders)
 			wire(cases[c].be, f.count, names[o], regs);
 			fp_mb_decode(&f, regs, NULL, &v);
 			ck_assert_int_eq(v.kind, FP_MB_V_FLOAT);
-			ck_assert_msg(v.f == cases[c].want, "%s %s: %.17g", fp_mb_type_name(cases[c].t),
-				      names[o], v.f);
+			ck_assert_msg(v.f == cases[c].want, "%s %s: %.17g",
+				      fp_mb_type_name(cases[c].t), names[o], v.f);
 		}
 	}
 }
@@ -228,17 +235,19 @@ START_TEST(test_modbus_config_sentinels_and_bit)
 		snprintf(csv, sizeof(csv), "/tmp/fp-check-modbus-%d.csv", (int)getpid());
 		fp = fopen(csv, "w");
 		ck_assert_ptr_nonnull(fp);
-		fputs("address,type,name,phase\n0,float32,voltage_v,L1\n2,float32,current_a,L 2\n", fp);
+		fputs("address,type,name,phase\n0,float32,voltage_v,L1\n2,float32,current_a,L 2\n",
+		      fp);
 		fclose(fp);
 		snprintf(text, sizeof(text),
 			 "modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:502\"; "
-			 "profile = \"%s\"; } ); };", csv);
+			 "profile = \"%s\"; } ); };",
+			 csv);
 		mc = parse_modbus(text, &errs);
 		unlink(csv);
 		ck_assert_ptr_null(mc);
 		ck_assert_int_ge(errs.n, 1);
-		ck_assert_msg(strstr(errs.msgs[0], ":3: phase: 'L 2' must be 1-16 characters"), "%s",
-			      errs.msgs[0]);
+		ck_assert_msg(strstr(errs.msgs[0], ":3: phase: 'L 2' must be 1-16 characters"),
+			      "%s", errs.msgs[0]);
 		fp_cfg_errors_reset(&errs);
 	}
 }
@@ -259,7 +268,8 @@ static struct fp_mb_config *parse_csv_profile(const char *text, struct fp_cfg_er
 	fclose(fp);
 	snprintf(conf, sizeof(conf),
 		 "modbus: { devices = ( { name = \"d\"; url = \"tcp://127.0.0.1:502\"; "
-		 "profile = \"%s\"; } ); };", csv);
+		 "profile = \"%s\"; } ); };",
+		 csv);
 	mc = parse_modbus(conf, errs);
 	unlink(csv);
 	return mc;
@@ -293,15 +303,14 @@ START_TEST(test_modbus_csv_profile_quoting)
 	const struct fp_mb_device_cfg *d;
 	char csv[64];
 
-	mc = parse_csv_profile(
-		"# comment, with \"quotes\"\n"
-		"address,description,type,name,phase\n"
-		"0,\"Voltage, L1-N\",float32,voltage_v,L1\n"
-		"6,\"Current \"\"L1\"\", in A\",float32,\"current_a\",\"L1\"\n"
-		"\"12\",\"Active power,\nall phases\",float32,power_w,\n"
-		"  # a comment between records\n"
-		"14 , \"\" , uint16 , \"status\" , \n",
-		&errs, csv, sizeof(csv));
+	mc = parse_csv_profile("# comment, with \"quotes\"\n"
+			       "address,description,type,name,phase\n"
+			       "0,\"Voltage, L1-N\",float32,voltage_v,L1\n"
+			       "6,\"Current \"\"L1\"\", in A\",float32,\"current_a\",\"L1\"\n"
+			       "\"12\",\"Active power,\nall phases\",float32,power_w,\n"
+			       "  # a comment between records\n"
+			       "14 , \"\" , uint16 , \"status\" , \n",
+			       &errs, csv, sizeof(csv));
 	ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
 	d = &mc->devs[0];
 	ck_assert_int_eq(d->nfields, 4);
@@ -336,11 +345,13 @@ START_TEST(test_modbus_csv_profile_quoting)
 			  (const char *const[]){ ":4: 3 columns, the header has 4",
 						 ":5: address: 'x4' is not a number 0-65535",
 						 ":6: a quoted field is not closed", NULL });
-	csv_profile_fails("# only a comment\n\n",
-			  (const char *const[]){ ":2: no header line (address,type,name,...)", NULL });
+	csv_profile_fails(
+		"# only a comment\n\n",
+		(const char *const[]){ ":2: no header line (address,type,name,...)", NULL });
 	csv_profile_fails("address,kind,name\n0,float32,a\n",
 			  (const char *const[]){ ":1: the header needs the columns address, type "
-						 "and name (or field)", NULL });
+						 "and name (or field)",
+						 NULL });
 }
 END_TEST
 
@@ -364,7 +375,8 @@ START_TEST(test_modbus_device_name_and_url)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(text, sizeof(text),
 			 "modbus: { devices = ( { name = \"%s\"; url = \"%s\"; registers = (\n"
-			 "  { field = \"p\"; address = 0; } ); } ); };", cases[i].name, cases[i].url);
+			 "  { field = \"p\"; address = 0; } ); } ); };",
+			 cases[i].name, cases[i].url);
 		mc = parse_modbus(text, &errs);
 		if (!cases[i].err) {
 			ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
@@ -425,8 +437,8 @@ static struct fp_mb_field at(enum fp_mb_table t, uint16_t a, enum fp_mb_type ty)
 START_TEST(test_modbus_plan_coalesces)
 {
 	struct fp_mb_field fs[] = {
-		at(FP_MB_INPUT, 4, FP_MB_FLOAT32), at(FP_MB_INPUT, 0, FP_MB_FLOAT32),
-		at(FP_MB_INPUT, 2, FP_MB_FLOAT32), at(FP_MB_INPUT, 10, FP_MB_FLOAT32),
+		at(FP_MB_INPUT, 4, FP_MB_FLOAT32),  at(FP_MB_INPUT, 0, FP_MB_FLOAT32),
+		at(FP_MB_INPUT, 2, FP_MB_FLOAT32),  at(FP_MB_INPUT, 10, FP_MB_FLOAT32),
 		at(FP_MB_HOLDING, 0, FP_MB_UINT16), at(FP_MB_COIL, 3, FP_MB_BOOL),
 		at(FP_MB_COIL, 1, FP_MB_BOOL),
 	};
@@ -544,24 +556,29 @@ START_TEST(test_sunspec_discovery_bases_and_lengths)
 
 	for (size_t b = 0; b < 3; b++) {
 		chain(bases[b], m1, 2);
-		ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+		ck_assert_int_eq(
+			fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			0);
 		ck_assert_uint_eq(base, bases[b]);
 		ck_assert_uint_eq(n, 2);
 		ck_assert_uint_eq(m[0].id, 1);
 		ck_assert_uint_eq(m[0].addr, bases[b] + 2);
 		ck_assert_uint_eq(m[1].id, 203);
-		ck_assert_uint_eq(m[1].addr, bases[b] + 2 + 2 + 66); /* advanced by the L it reports */
+		ck_assert_uint_eq(m[1].addr,
+				  bases[b] + 2 + 2 + 66); /* advanced by the L it reports */
 	}
 	/* the SolarEdge layout: common L 65, inverter 103, a meter behind it */
 	chain(40000, m2, 4);
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 0);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_uint_eq(m[1].addr, 40069);
 	ck_assert_uint_eq(m[2].addr, 40121);
 	ck_assert_uint_eq(m[3].addr, 40188);
 	/* unknown models are listed, not decoded */
 	chain(40000, m3, 4);
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 0);
 	ck_assert_uint_eq(n, 4);
 	{
 		struct fp_mb_field *f;
@@ -586,7 +603,8 @@ START_TEST(test_sunspec_discovery_failures)
 	/* no marker anywhere */
 	memset(readable, 1, sizeof(readable));
 	memset(space, 0, sizeof(space));
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), -1);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(why, "no SunSpec marker"));
 	/* a chain that never ends: 1000 models of length 0 - the guard */
 	chain(0, loop, 1);
@@ -596,13 +614,15 @@ START_TEST(test_sunspec_discovery_failures)
 		readable[a] = readable[a + 1] = true;
 	}
 	reads = 0;
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 0);
 	ck_assert_uint_eq(n, FP_SUNSPEC_MAX_MODELS);
 	ck_assert_int_le(reads, 4 + FP_SUNSPEC_MAX_MODELS);
 	/* a header that cannot be read mid-chain */
 	chain(40000, loop, 1);
 	readable[40070] = false;
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), -1);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 -1);
 	/* a chain running off the end of the register space */
 	memset(space, 0, sizeof(space));
 	memset(readable, 1, sizeof(readable));
@@ -611,7 +631,8 @@ START_TEST(test_sunspec_discovery_failures)
 	space[50002] = 1;
 	space[50003] = 65000;
 	space[40000] = 0;
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 0);
 	ck_assert_uint_eq(n, 1);
 }
 END_TEST
@@ -630,21 +651,22 @@ START_TEST(test_sunspec_scale_factors_and_sentinels)
 	bool var_seen = false;
 
 	chain(40000, m1, 2);
-	r = space + 40070; /* model 203 */
-	r[18] = 1234;                  /* W */
-	r[22] = 1;                     /* W_SF: x 10 */
-	r[33] = 970;                   /* PF, percent x 10 */
-	r[37] = (uint16_t)-1;          /* PF_SF */
-	r[46] = 0x0001;                /* TotWhImp 0x0001E240 = 123456 Wh */
+	r = space + 40070;    /* model 203 */
+	r[18] = 1234;	      /* W */
+	r[22] = 1;	      /* W_SF: x 10 */
+	r[33] = 970;	      /* PF, percent x 10 */
+	r[37] = (uint16_t)-1; /* PF_SF */
+	r[46] = 0x0001;	      /* TotWhImp 0x0001E240 = 123456 Wh */
 	r[47] = 0xE240;
 	r[54] = 0;
-	r[23] = 500;                   /* VA with VA_SF = 0x8000: unusable */
+	r[23] = 500; /* VA with VA_SF = 0x8000: unusable */
 	r[27] = 0x8000;
-	r[16] = 0x8000;                /* Hz "not implemented" */
+	r[16] = 0x8000; /* Hz "not implemented" */
 	r[17] = (uint16_t)-2;
-	r[28] = 100;                   /* VAR with an absurd SF */
+	r[28] = 100; /* VAR with an absurd SF */
 	r[32] = 40;
-	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)), 0);
+	ck_assert_int_eq(fp_sunspec_discover(space_read, NULL, m, 64, &n, &base, why, sizeof(why)),
+			 0);
 	nf = fp_sunspec_fields(m, n, &f, skipped, sizeof(skipped));
 	v = calloc(nf, sizeof(*v));
 	have = calloc(nf, sizeof(*have));
@@ -670,11 +692,11 @@ START_TEST(test_sunspec_scale_factors_and_sentinels)
 			var_seen = true;
 	}
 	ck_assert(pw == 12340);
-	ck_assert(pf == 0.97);         /* one step: 970 / 10^3 */
+	ck_assert(pf == 0.97); /* one step: 970 / 10^3 */
 	ck_assert(kwh == 123.456);
-	ck_assert(va == -1);           /* its SF is "not implemented" */
-	ck_assert(hz == -1);           /* the value is */
-	ck_assert(!var_seen);          /* an SF outside -10..10 */
+	ck_assert(va == -1);  /* its SF is "not implemented" */
+	ck_assert(hz == -1);  /* the value is */
+	ck_assert(!var_seen); /* an SF outside -10..10 */
 	/* every scale factor is in the same request as its values */
 	{
 		struct fp_mb_block *b;
@@ -685,7 +707,8 @@ START_TEST(test_sunspec_scale_factors_and_sentinels)
 				const struct fp_mb_field *x = &f[b[k].fields[j]];
 				if (x->sf) {
 					const struct fp_mb_field *s = &f[x->sf - 1];
-					ck_assert(s->address >= b[k].start && s->address < b[k].start + b[k].count);
+					ck_assert(s->address >= b[k].start &&
+						  s->address < b[k].start + b[k].count);
 				}
 			}
 		ck_assert_uint_eq(nb, 2); /* model 1, model 203: one request each */

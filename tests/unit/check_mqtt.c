@@ -51,14 +51,19 @@ START_TEST(test_mqtt_tasmota_single_and_array)
 		"\"ApparentPower\":226,\"ReactivePower\":72,\"Factor\":0.95,\"Voltage\":231,\"Current\":0.978}}",
 		&n, &why);
 	ck_assert_int_eq(n, 1);
-	ck_assert_str_eq(t, "meter,device=rack12-pdu-a,role=other,site=dc1,source=mqtt "
-			    "energy_import_kwh=1873.402,power_w=214,apparent_power_va=226,"
-			    "reactive_power_var=72,power_factor=0.95,voltage_v=231,current_a=0.978 1000\n");
+	ck_assert_str_eq(
+		t,
+		"meter,device=rack12-pdu-a,role=other,site=dc1,source=mqtt "
+		"energy_import_kwh=1873.402,power_w=214,apparent_power_va=226,"
+		"reactive_power_var=72,power_factor=0.95,voltage_v=231,current_a=0.978 1000\n");
 	t = run(&s, "tele/rack12-pdu-b/SENSOR",
-		"{\"ENERGY\":{\"Total\":[412.813,96.254],\"Power\":[108,26],\"Voltage\":229}}", &n, &why);
+		"{\"ENERGY\":{\"Total\":[412.813,96.254],\"Power\":[108,26],\"Voltage\":229}}", &n,
+		&why);
 	ck_assert_int_eq(n, 3); /* channels 1 and 2, and the shared voltage */
-	ck_assert_ptr_nonnull(strstr(t, "meter,channel=2,device=rack12-pdu-b,role=other,site=dc1,source=mqtt "
-					"energy_import_kwh=96.254,power_w=26 1000\n"));
+	ck_assert_ptr_nonnull(
+		strstr(t,
+		       "meter,channel=2,device=rack12-pdu-b,role=other,site=dc1,source=mqtt "
+		       "energy_import_kwh=96.254,power_w=26 1000\n"));
 	ck_assert_ptr_nonnull(strstr(t, "source=mqtt voltage_v=229 1000\n"));
 	/* LWT: not a telemetry topic of the preset: ignored, not malformed */
 	t = run(&s, "tele/rack12-pdu-a/LWT", "Online", &n, &why);
@@ -74,8 +79,10 @@ START_TEST(test_mqtt_shelly_gen1_watt_minutes)
 
 	t = run(&s, "shellies/shellyplug-s-C18B12/relay/0/energy", "3462871", &n, &why);
 	ck_assert_int_eq(n, 1);
-	ck_assert_str_eq(t, "meter,channel=0,device=shellyplug-s-C18B12,role=other,site=dc1,source=mqtt "
-			    "energy_import_kwh=57.71451666666667 1000\n");
+	ck_assert_str_eq(
+		t,
+		"meter,channel=0,device=shellyplug-s-C18B12,role=other,site=dc1,source=mqtt "
+		"energy_import_kwh=57.71451666666667 1000\n");
 	t = run(&s, "shellies/shellyem-B7E9A3/emeter/0/total", "9521483.6", &n, &why);
 	ck_assert_ptr_nonnull(strstr(t, "energy_import_kwh=9521.4836"));
 	t = run(&s, "shellies/shellyplug-s-C18B12/online", "true", &n, &why);
@@ -97,17 +104,21 @@ START_TEST(test_mqtt_shelly_gen2_status_rpc_em)
 		"\"aenergy\":{\"total\":48213.472,\"by_minute\":[1,2,3],\"minute_ts\":1741947900}}",
 		&n, &why);
 	ck_assert_int_eq(n, 1);
-	ck_assert_str_eq(t, "meter,channel=0,device=shellyplus1pm-a8032ab12345,role=other,site=dc1,"
-			    "source=mqtt power_w=412.6,voltage_v=231.4,current_a=1.852,frequency_hz=50,"
-			    "energy_import_kwh=48.213472 1000\n");
+	ck_assert_str_eq(
+		t,
+		"meter,channel=0,device=shellyplus1pm-a8032ab12345,role=other,site=dc1,"
+		"source=mqtt power_w=412.6,voltage_v=231.4,current_a=1.852,frequency_hz=50,"
+		"energy_import_kwh=48.213472 1000\n");
 	t = run(&s, "shellyplus1pm-a8032ab12345/events/rpc",
 		"{\"method\":\"NotifyStatus\",\"params\":{\"ts\":1741947960.21,\"switch:0\":{\"id\":0,\"apower\":398.1}}}",
 		&n, &why);
-	ck_assert_str_eq(t, "meter,device=shellyplus1pm-a8032ab12345,role=other,site=dc1,source=mqtt "
-			    "power_w=398.1 1741947960210000000\n");
+	ck_assert_str_eq(t,
+			 "meter,device=shellyplus1pm-a8032ab12345,role=other,site=dc1,source=mqtt "
+			 "power_w=398.1 1741947960210000000\n");
 	t = run(&s, "shellypro3em-3ce90e6f1a2b/status/em:0",
 		"{\"id\":0,\"a_act_power\":2790.5,\"b_act_power\":2652.1,\"c_act_power\":2946.7,"
-		"\"total_act_power\":8389.3}", &n, &why);
+		"\"total_act_power\":8389.3}",
+		&n, &why);
 	ck_assert_int_eq(n, 4);
 	ck_assert_ptr_nonnull(strstr(t, "phase=B,role=other,site=dc1,source=mqtt power_w=2652.1"));
 }
@@ -116,7 +127,8 @@ END_TEST
 START_TEST(test_mqtt_json_selectors_and_time)
 {
 	struct fp_mq_selector sels[] = {
-		{ "m.p[1]", "power_w", 1, NULL }, { "m.e", "energy_import_kwh", 0.001, NULL },
+		{ "m.p[1]", "power_w", 1, NULL },
+		{ "m.e", "energy_import_kwh", 0.001, NULL },
 	};
 	struct fp_mq_sub s;
 	const char *why, *t;
@@ -133,14 +145,19 @@ START_TEST(test_mqtt_json_selectors_and_time)
 	s.own.time_path = "t";
 	s.own.time_format = FP_MQ_TIME_RFC3339;
 	fp_mq_sub_set_preset(&s);
-	t = run(&s, "site/hall-1/pdu 7", "{\"m\":{\"p\":[1,250.5],\"e\":1500},\"t\":\"2025-03-14T10:25:00.5+01:00\"}",
-		&n, &why);
+	t = run(&s, "site/hall-1/pdu 7",
+		"{\"m\":{\"p\":[1,250.5],\"e\":1500},\"t\":\"2025-03-14T10:25:00.5+01:00\"}", &n,
+		&why);
 	ck_assert_int_eq(n, 1);
-	ck_assert_str_eq(t, "meter,device=pdu\\ 7,role=it,site=dc1,source=mqtt,zone=hall-1 power_w=250.5,"
-			    "energy_import_kwh=1.5 1741944300500000000\n");
+	ck_assert_str_eq(
+		t,
+		"meter,device=pdu\\ 7,role=it,site=dc1,source=mqtt,zone=hall-1 power_w=250.5,"
+		"energy_import_kwh=1.5 1741944300500000000\n");
 	/* a field missing in a message is simply absent */
 	t = run(&s, "site/hall-1/pdu7", "{\"m\":{\"e\":2000}}", &n, &why);
-	ck_assert_str_eq(t, "meter,device=pdu7,role=it,site=dc1,source=mqtt,zone=hall-1 energy_import_kwh=2 1000\n");
+	ck_assert_str_eq(
+		t,
+		"meter,device=pdu7,role=it,site=dc1,source=mqtt,zone=hall-1 energy_import_kwh=2 1000\n");
 	/* the topic does not fit the template */
 	run(&s, "site/hall-1", "{\"m\":{\"e\":1}}", &n, &why);
 	ck_assert_int_eq(n, -1);
@@ -186,20 +203,26 @@ START_TEST(test_mqtt_lifecycle)
 	t = run(&s, "assets/events",
 		"{\"event_id\":\"ev-1\",\"asset_id\":\"srv-0042\",\"event\":\"decommissioned\","
 		"\"time\":\"2025-03-14T10:25:00Z\",\"category\":\"0302\",\"mass_kg\":18.5,"
-		"\"destination\":\"recycler A\"}", &n, &why);
+		"\"destination\":\"recycler A\"}",
+		&n, &why);
 	ck_assert_int_eq(n, 1);
-	ck_assert_str_eq(t, "asset_event,category=0302,event=decommissioned,site=dc1 asset_id=\"srv-0042\","
-			    "event_id=\"ev-1\",mass_kg=18.5,destination=\"recycler A\" 1741947900000000000\n");
-	run(&s, "assets/events", "{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"stolen\",\"time\":\"2025-03-14T10:25:00Z\"}",
+	ck_assert_str_eq(
+		t,
+		"asset_event,category=0302,event=decommissioned,site=dc1 asset_id=\"srv-0042\","
+		"event_id=\"ev-1\",mass_kg=18.5,destination=\"recycler A\" 1741947900000000000\n");
+	run(&s, "assets/events",
+	    "{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"stolen\",\"time\":\"2025-03-14T10:25:00Z\"}",
 	    &n, &why);
 	ck_assert_int_eq(n, -1);
-	run(&s, "assets/events", "{\"asset_id\":\"a\",\"event\":\"spare\",\"time\":\"2025-03-14T10:25:00Z\"}",
+	run(&s, "assets/events",
+	    "{\"asset_id\":\"a\",\"event\":\"spare\",\"time\":\"2025-03-14T10:25:00Z\"}", &n, &why);
+	ck_assert_int_eq(n, -1);
+	run(&s, "assets/events",
+	    "{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"spare\",\"time\":\"2025-03-14 10:25\"}",
 	    &n, &why);
 	ck_assert_int_eq(n, -1);
-	run(&s, "assets/events", "{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"spare\",\"time\":\"2025-03-14 10:25\"}",
-	    &n, &why);
-	ck_assert_int_eq(n, -1);
-	run(&s, "assets/events", "{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"spare\",\"time\":\"2025-03-14T10:25:00Z\",\"mass_kg\":-1}",
+	run(&s, "assets/events",
+	    "{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"spare\",\"time\":\"2025-03-14T10:25:00Z\",\"mass_kg\":-1}",
 	    &n, &why);
 	ck_assert_int_eq(n, -1);
 }

@@ -88,8 +88,9 @@ START_TEST(test_queue_take_points_join)
 
 	fp_queue_init(&q, 100);
 	for (i = 1; i <= 3; i++)
-		ck_assert_int_eq(fp_queue_push(&q, fp_chunk_new(fp_xasprintf("m v=%zu %zu\n", i, i), 8,
-								i)), 0);
+		ck_assert_int_eq(
+			fp_queue_push(&q, fp_chunk_new(fp_xasprintf("m v=%zu %zu\n", i, i), 8, i)),
+			0);
 	l = fp_queue_take(&q, 1000, 3); /* 1 + 2 points fit, not 1 + 2 + 3 */
 	ck_assert_ptr_nonnull(l->next);
 	j = fp_chunk_join(l);

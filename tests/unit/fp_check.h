@@ -6,16 +6,16 @@
 #include <check.h>
 #include <stdlib.h>
 
-#define FP_CHECK_MAIN(suite_fn)                                   \
-	int main(void)                                            \
-	{                                                         \
-		SRunner *sr = srunner_create(suite_fn());         \
-		int nf;                                           \
-		srunner_set_tap(sr, "-");                         \
-		srunner_run_all(sr, CK_NORMAL);                   \
-		nf = srunner_ntests_failed(sr);                   \
-		srunner_free(sr);                                 \
-		return nf ? EXIT_FAILURE : EXIT_SUCCESS;          \
+#define FP_CHECK_MAIN(suite_fn)                           \
+	int main(void)                                    \
+	{                                                 \
+		SRunner *sr = srunner_create(suite_fn()); \
+		int nf;                                   \
+		srunner_set_tap(sr, "-");                 \
+		srunner_run_all(sr, CK_NORMAL);           \
+		nf = srunner_ntests_failed(sr);           \
+		srunner_free(sr);                         \
+		return nf ? EXIT_FAILURE : EXIT_SUCCESS;  \
 	}
 
 #endif
