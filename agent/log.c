@@ -32,25 +32,6 @@ void fp_log_set_level(int level)
 	max_level = level;
 }
 
-int fp_log_get_level(void)
-{
-	return max_level;
-}
-
-int fp_log_level_from_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(name, names[i]) == 0)
-			return (int)i;
-	if (strcasecmp(name, "warn") == 0)
-		return LOG_WARNING;
-	if (strcasecmp(name, "err") == 0)
-		return LOG_ERR;
-	return -1;
-}
-
 static void vlog(int prio, const char *fmt, va_list ap)
 {
 	char msg[1024];

@@ -13,9 +13,6 @@
 
 void fp_log_init(int max_level);
 void fp_log_set_level(int max_level);
-int fp_log_get_level(void);
-/* "error", "warning", "notice", "info", "debug" -> LOG_*; -1 if unknown. */
-int fp_log_level_from_name(const char *name);
 
 void fp_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

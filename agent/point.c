@@ -55,16 +55,6 @@ struct fp_point *fp_batch_add(struct fp_batch *b, const char *measurement, int64
 	return p;
 }
 
-void fp_batch_move(struct fp_batch *dst, struct fp_batch *src)
-{
-	if (!src->n)
-		return;
-	fp_xgrow((void **)&dst->pts, &dst->cap, dst->n + src->n, sizeof(*dst->pts));
-	memcpy(dst->pts + dst->n, src->pts, src->n * sizeof(*src->pts));
-	dst->n += src->n;
-	src->n = 0;
-}
-
 void fp_point_tag(struct fp_point *p, const char *key, const char *val)
 {
 	size_t i;

@@ -48,8 +48,6 @@ struct fp_batch {
 void fp_batch_init(struct fp_batch *b);
 void fp_batch_reset(struct fp_batch *b); /* frees all points; b reusable */
 struct fp_point *fp_batch_add(struct fp_batch *b, const char *measurement, int64_t ts_ns);
-/* Moves every point of src to the end of dst; src is left empty. */
-void fp_batch_move(struct fp_batch *dst, struct fp_batch *src);
 /* Frees the last point of b (no-op when b is empty). */
 void fp_batch_drop_last(struct fp_batch *b);
 

@@ -20,15 +20,6 @@ struct fp_chunk *fp_chunk_new(char *data, size_t len, size_t npoints)
 	return c;
 }
 
-struct fp_chunk *fp_chunk_copy(const struct fp_chunk *c)
-{
-	char *d = fp_xmalloc(c->len + 1);
-
-	memcpy(d, c->data, c->len);
-	d[c->len] = '\0';
-	return fp_chunk_new(d, c->len, c->npoints);
-}
-
 void fp_chunk_free(struct fp_chunk *c)
 {
 	if (!c)

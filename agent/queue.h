@@ -22,7 +22,6 @@ struct fp_chunk {
 
 /* Makes a chunk that owns data (which must come from malloc). */
 struct fp_chunk *fp_chunk_new(char *data, size_t len, size_t npoints);
-struct fp_chunk *fp_chunk_copy(const struct fp_chunk *c);
 void fp_chunk_free(struct fp_chunk *c);
 
 struct fp_queue {

@@ -48,14 +48,6 @@ size_t fp_sched_add(struct fp_sched *s, int64_t interval_ns, bool align, void (*
 	return s->n++;
 }
 
-void fp_sched_set_interval(struct fp_sched *s, size_t idx, int64_t interval_ns)
-{
-	struct fp_timer *t = &s->timers[idx];
-
-	t->interval_ns = interval_ns;
-	t->next_ns = fp_sched_deadline(fp_mono_ns(), fp_real_ns(), interval_ns, t->align);
-}
-
 int64_t fp_sched_next(const struct fp_sched *s)
 {
 	int64_t best = INT64_MAX;

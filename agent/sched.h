@@ -33,8 +33,6 @@ void fp_sched_reset(struct fp_sched *s);
  * aligned instant).  Returns its index. */
 size_t fp_sched_add(struct fp_sched *s, int64_t interval_ns, bool align, void (*fn)(void *),
 		    void *arg);
-/* Changes a timer's interval (backoff) and re-arms it from now. */
-void fp_sched_set_interval(struct fp_sched *s, size_t idx, int64_t interval_ns);
 /* Earliest deadline (monotonic ns); INT64_MAX when there is no timer. */
 int64_t fp_sched_next(const struct fp_sched *s);
 /* Runs every timer due at mono_now; returns how many ran. */

@@ -136,20 +136,6 @@ static const struct fp_mq_rule shelly2_rules[] = {
 	  FP_ARRAY_SIZE(sh2_emdata), NULL, FP_MQ_TIME_NONE },
 };
 
-int fp_mq_format_from_name(const char *s)
-{
-	static const char *const names[] = {
-		"value",       "json",	    "tasmota",	       "shelly-gen1",
-		"shelly-gen2", "lifecycle", "emission-factor",
-	};
-	size_t i;
-
-	for (i = 0; i < FP_ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i]))
-			return (int)i;
-	return -1;
-}
-
 void fp_mq_sub_set_preset(struct fp_mq_sub *s)
 {
 	switch (s->format) {

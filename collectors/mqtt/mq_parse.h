@@ -57,9 +57,6 @@ struct fp_mq_sub {
 	int line;
 };
 
-/* Names: "value", "json", "tasmota", "shelly-gen1", "shelly-gen2",
- * "lifecycle", "emission-factor"; -1 if unknown. */
-int fp_mq_format_from_name(const char *s);
 /* Points up the preset rules of a preset format (sub->rules). */
 void fp_mq_sub_set_preset(struct fp_mq_sub *s);
 
