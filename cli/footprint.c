@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,48 @@ struct assets_opts {
 	bool json;
 };
 
+/* The options that set a string or a number of o: the member each sets. */
+static const struct {
+	int opt;
+	size_t off;
+	bool num;
+} assets_members[] = {
+	{ 's', offsetof(struct assets_opts, state), false },
+	{ 'S', offsetof(struct assets_opts, site), false },
+	{ 'a', offsetof(struct assets_opts, asset), false },
+	{ 'e', offsetof(struct assets_opts, event), false },
+	{ 't', offsetof(struct assets_opts, when), false },
+	{ 'i', offsetof(struct assets_opts, id), false },
+	{ 'c', offsetof(struct assets_opts, e.category), false },
+	{ 'M', offsetof(struct assets_opts, e.model), false },
+	{ 'd', offsetof(struct assets_opts, e.destination), false },
+	{ 'C', offsetof(struct assets_opts, catfile), false },
+	{ 'P', offsetof(struct assets_opts, profile), false },
+	{ 'm', offsetof(struct assets_opts, e.mass_kg), true },
+	{ 'l', offsetof(struct assets_opts, e.expected_life_y), true },
+	{ 'E', offsetof(struct assets_opts, e.embodied_co2e_kg), true },
+};
+
+/* Sets the string member of option c to optarg, or points *num at its
+ * number member (read by the caller).  False for the other options. */
+static bool set_option(struct assets_opts *o, int c, double **num)
+{
+	size_t k;
+
+	for (k = 0; k < FP_ARRAY_SIZE(assets_members); k++) {
+		char *m = (char *)o + assets_members[k].off;
+		if (assets_members[k].opt != c)
+			continue;
+		if (assets_members[k].num) {
+			*num = (double *)(void *)m;
+			return false; /* the caller parses and checks it */
+		}
+		*(const char **)(void *)m = optarg;
+		return true;
+	}
+	return false;
+}
+
 /* What the options of every subcommand need: the state folder, a known
  * subcommand, its arguments.  -1 when the command goes on, else 1
  * (printed). */
@@ -242,48 +285,10 @@ static int assets_parse(int argc, char **argv, struct assets_opts *o)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		char *end = NULL;
 		double *num = NULL;
-		switch (c) {
-		case 's':
-			o->state = optarg;
-			break;
-		case 'S':
-			o->site = optarg;
-			break;
-		case 'a':
-			o->asset = optarg;
-			break;
-		case 'e':
-			o->event = optarg;
-			break;
-		case 't':
-			o->when = optarg;
-			break;
-		case 'i':
-			o->id = optarg;
-			break;
-		case 'c':
-			o->e.category = optarg;
-			break;
-		case 'M':
-			o->e.model = optarg;
-			break;
-		case 'd':
-			o->e.destination = optarg;
-			break;
-		case 'C':
-			o->catfile = optarg;
-			break;
-		case 'P':
-			o->profile = optarg;
-			break;
-		case 'm':
-			num = &o->e.mass_kg;
-			break;
-		case 'l':
-			num = &o->e.expected_life_y;
-			break;
-		case 'E':
-			num = &o->e.embodied_co2e_kg;
+		if (set_option(o, c, &num))
+			continue;
+		switch (num ? 0 : c) {
+		case 0: /* a number, checked below */
 			break;
 		case 'F':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {

@@ -815,6 +815,15 @@ static void fmt_time(char *buf, size_t n, int64_t t)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 
+/* Prints arr as pretty JSON and frees it. */
+static void put_json(FILE *out, json_object *arr)
+{
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(
+			arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+}
+
 int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
 {
 	sqlite3_stmt *st;
@@ -893,14 +902,10 @@ int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
 		}
 	}
 	sqlite3_finalize(st);
-	if (json) {
-		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(
-				arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
-	} else {
+	if (json)
+		put_json(out, arr);
+	else
 		fprintf(out, "(* mass is the category's average weight)\n");
-	}
 	return 0;
 }
 
@@ -955,12 +960,8 @@ int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool 
 		}
 	}
 	sqlite3_finalize(st);
-	if (json) {
-		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(
-				arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
-	}
+	if (json)
+		put_json(out, arr);
 	return 0;
 }
 
