@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,6 +164,16 @@ const char *const fp_qty_units[FP_NQTY] = {
 	"kWh", "kWh", "kWh", "m3",  "kWh", "kWh", "bit",
 };
 
+int fp_qty_index(const char *name)
+{
+	int q;
+
+	for (q = 0; name && q < FP_NQTY; q++)
+		if (!strcmp(name, fp_qty_names[q]))
+			return q;
+	return -1;
+}
+
 struct fp_ratio fp_ratio(double num, double den, double coverage)
 {
 	struct fp_ratio r = { false, 0, num, den, coverage };
@@ -257,4 +269,110 @@ void fp_scope2(double grid_kwh, double certified_kwh, double ef_location, double
 		*market_kg = fmax(grid_kwh - certified_kwh, 0) * ef_location;
 	else
 		*market_kg = NAN;
+}
+
+#define QB(q) (1u << (q))
+
+/* Each ratio of struct fp_kpis with the quantities it relates. */
+static const struct {
+	unsigned mask;
+	size_t off[2]; /* of the ratios in struct fp_kpis; 0 past the last */
+} ratio_terms[] = {
+	{ QB(FP_Q_FACILITY) | QB(FP_Q_IT),
+	  { offsetof(struct fp_kpis, pue), offsetof(struct fp_kpis, dcie) } },
+	{ QB(FP_Q_FACILITY) | QB(FP_Q_RENEWABLE_ONSITE), { offsetof(struct fp_kpis, ref), 0 } },
+	{ QB(FP_Q_FACILITY) | QB(FP_Q_REUSE), { offsetof(struct fp_kpis, erf), 0 } },
+	{ QB(FP_Q_FACILITY) | QB(FP_Q_REUSE) | QB(FP_Q_IT), { offsetof(struct fp_kpis, ere), 0 } },
+	{ QB(FP_Q_COOLING_HEAT) | QB(FP_Q_COOLING), { offsetof(struct fp_kpis, cer), 0 } },
+	{ QB(FP_Q_WATER) | QB(FP_Q_IT), { offsetof(struct fp_kpis, wue_l_per_kwh), 0 } },
+	{ QB(FP_Q_GRID) | QB(FP_Q_IT),
+	  { offsetof(struct fp_kpis, cue_location), offsetof(struct fp_kpis, cue_market) } },
+	{ QB(FP_Q_TELECOM_EQUIPMENT) | QB(FP_Q_TELECOM_SITE),
+	  { offsetof(struct fp_kpis, see), 0 } },
+	{ QB(FP_Q_DATA_VOLUME) | QB(FP_Q_TELECOM_SITE),
+	  { offsetof(struct fp_kpis, ee_bit_per_j), 0 } },
+};
+
+static int first_qty(unsigned mask)
+{
+	int q = 0;
+
+	while (q < FP_NQTY - 1 && !(mask & QB(q)))
+		q++;
+	return q;
+}
+
+static struct fp_ratio *ratio_at(struct fp_kpis *k, size_t off)
+{
+	return (struct fp_ratio *)(void *)((char *)k + off);
+}
+
+/* Whether every present quantity of mask covers the whole elapsed window
+ * (then the totals are already matched). */
+static bool all_covered(const struct fp_window_sums *s, unsigned mask)
+{
+	int q;
+
+	for (q = 0; q < FP_NQTY; q++)
+		if ((mask & QB(q)) && s->q[q].present && s->q[q].coverage < 1 - 1e-12)
+			return false;
+	return true;
+}
+
+/* total with the quantities of mask replaced by their matched sums m:
+ * the certified supply follows E_DC's matched share, Scope 2 the grid's. */
+static void matched_sums(const struct fp_window_sums *total, unsigned mask,
+			 const struct fp_qsum m[FP_NQTY], struct fp_window_sums *out)
+{
+	const struct fp_qsum *dc = &total->q[FP_Q_FACILITY], *grid = &total->q[FP_Q_GRID];
+	int q;
+
+	*out = *total;
+	for (q = 0; q < FP_NQTY; q++)
+		if ((mask & QB(q)) && m[q].present)
+			out->q[q] = m[q];
+	if ((mask & QB(FP_Q_FACILITY)) && dc->coverage > 0) {
+		double f = fmin(m[FP_Q_FACILITY].coverage / dc->coverage, 1.0);
+		out->go_kwh *= f;
+		out->ppa_kwh *= f;
+	}
+	if ((mask & QB(FP_Q_GRID)) && grid->value > 0) {
+		double f = m[FP_Q_GRID].value / grid->value;
+		out->co2e_location_kg *= f; /* NAN stays NAN */
+		out->co2e_market_kg *= f;
+	}
+}
+
+int fp_kpis_match(const struct fp_window_sums *total, struct fp_kpis *k,
+		  int (*sums)(void *arg, unsigned mask, struct fp_qsum m[FP_NQTY]), void *arg)
+{
+	size_t i, j;
+
+	for (i = 0; i < FP_ARRAY_SIZE(ratio_terms); i++) {
+		unsigned mask = ratio_terms[i].mask;
+		struct fp_qsum m[FP_NQTY];
+		struct fp_window_sums ms;
+		struct fp_kpis km;
+		int q, n = 0;
+
+		for (q = 0; q < FP_NQTY; q++)
+			n += (mask & QB(q)) && total->q[q].present;
+		if (n < 2 || !ratio_at(k, ratio_terms[i].off[0])->defined ||
+		    all_covered(total, mask))
+			continue;
+		if (sums(arg, mask, m) < 0)
+			return -1;
+		matched_sums(total, mask, m, &ms);
+		fp_kpis_compute(&ms, &km);
+		for (j = 0; j < 2 && (j == 0 || ratio_terms[i].off[j]); j++) {
+			struct fp_ratio *r = ratio_at(&km, ratio_terms[i].off[j]);
+			r->coverage = fmin(r->coverage, m[first_qty(mask)].coverage);
+			*ratio_at(k, ratio_terms[i].off[j]) = *r;
+		}
+		if (ratio_terms[i].off[0] == offsetof(struct fp_kpis, pue))
+			k->coverage = k->pue.coverage;
+		if (ratio_terms[i].off[0] == offsetof(struct fp_kpis, ref))
+			k->ref_capped = km.ref_capped;
+	}
+	return 0;
 }

@@ -100,6 +100,8 @@ enum fp_qty {
 };
 
 extern const char *const fp_qty_names[FP_NQTY];
+/* The quantity named name ("facility", ...); -1 if none. */
+int fp_qty_index(const char *name);
 extern const char *const fp_qty_units[FP_NQTY];
 
 struct fp_qsum {
@@ -143,6 +145,15 @@ struct fp_kpis {
 
 struct fp_ratio fp_ratio(double num, double den, double coverage);
 void fp_kpis_compute(const struct fp_window_sums *s, struct fp_kpis *k);
+/* Recomputes each defined ratio of k over the part of the window where
+ * all its terms are measured (the common coverage), so that a ratio never
+ * relates amounts of different spans: sums(arg, mask, m) fills m with the
+ * quantities of mask over their common part (fp_ledger_matched).  A ratio
+ * whose terms all cover the whole elapsed window keeps the totals'
+ * value.  The ratio's coverage becomes the common part's; k->coverage
+ * follows the PUE's.  0, or -1 when sums failed. */
+int fp_kpis_match(const struct fp_window_sums *total, struct fp_kpis *k,
+		  int (*sums)(void *arg, unsigned mask, struct fp_qsum m[FP_NQTY]), void *arg);
 /* pPUE = (E_IT + E_infra) / E_IT for a zone. */
 struct fp_ratio fp_ppue(double e_it, double e_infra, double coverage);
 

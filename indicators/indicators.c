@@ -733,6 +733,14 @@ static void zone_point(void *arg, const char *zone, struct fp_ratio r)
 	fp_point_float(p, "coverage", r.coverage);
 }
 
+/* Whether a quantity has anything measured or estimated yet: before, its
+ * amount is undefined, not 0, and is not written (InfluxDB would keep a 0
+ * written early next to the later fields of the same row). */
+static bool measured(const struct fp_qsum *q)
+{
+	return q->present && (q->coverage > 0 || q->value != 0 || q->estimated != 0);
+}
+
 static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w, time_t ws,
 			 time_t we, time_t now)
 {
@@ -745,11 +753,10 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 	struct zone_ctx zc = { b, site, wn, ts };
 	int q;
 
-	if (fp_ledger_sums(x->ledger, ws, we, now, &s) < 0)
+	if (fp_ledger_kpis(x->ledger, ws, we, now, &s, &k) < 0)
 		return -1;
-	fp_kpis_compute(&s, &k);
 	for (q = 0; q < FP_NQTY; q++) {
-		if (!s.q[q].present)
+		if (!measured(&s.q[q]))
 			continue;
 		p = fp_batch_add(b, "energy", ts);
 		fp_point_tag(p, "site", site);
@@ -781,10 +788,15 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 		fp_point_float(p, "co2e_location_kg", k.co2e_location_kg);
 	if (k.co2e_market_defined)
 		fp_point_float(p, "co2e_market_kg", k.co2e_market_kg);
-	if (s.q[FP_Q_FACILITY].present)
+	if (measured(&s.q[FP_Q_FACILITY]))
 		fp_point_float(p, "e_dc_kwh", s.q[FP_Q_FACILITY].value);
-	if (s.q[FP_Q_IT].present)
+	if (measured(&s.q[FP_Q_IT]))
 		fp_point_float(p, "e_it_kwh", s.q[FP_Q_IT].value);
+	if (k.pue.defined) {
+		/* what the PUE leaves out: energy outside the common part */
+		fp_point_float(p, "e_dc_unmatched_kwh", s.q[FP_Q_FACILITY].value - k.pue.num);
+		fp_point_float(p, "e_it_unmatched_kwh", s.q[FP_Q_IT].value - k.pue.den);
+	}
 	if (p->nfields)
 		fp_point_float(p, "coverage", k.coverage);
 	else
@@ -802,7 +814,7 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 		add_ratio(p, "see", &k.see);
 		add_ratio(p, "ee_bit_per_j", &k.ee_bit_per_j);
 		fp_point_float(p, "e_site_kwh", s.q[FP_Q_TELECOM_SITE].value);
-		if (s.q[FP_Q_TELECOM_EQUIPMENT].present)
+		if (measured(&s.q[FP_Q_TELECOM_EQUIPMENT]))
 			fp_point_float(p, "e_equipment_kwh", s.q[FP_Q_TELECOM_EQUIPMENT].value);
 		fp_point_float(
 			p, "coverage",

@@ -435,6 +435,7 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		   struct fp_window_sums *s)
 {
 	char region[64] = "";
+	bool any = false;
 	time_t a;
 	int i;
 
@@ -455,7 +456,8 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 	fp_ledger_get_meta(l, "region", region, sizeof(region));
 	if (!s->q[FP_Q_GRID].present)
 		return 0;
-	s->co2e_location_kg = s->co2e_market_kg = 0;
+	/* Undefined until a year contributes: a window without grid energy
+	 * yet has no Scope 2 figure, not 0 kg. */
 	for (a = from; a < to;) {
 		time_t ys, ye, b;
 		struct fp_qsum g;
@@ -479,11 +481,163 @@ int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 				  g.coverage,
 			  factor(l, region, "location", tm.tm_year + 1900),
 			  factor(l, region, "market", tm.tm_year + 1900), &loc, &mkt);
-		s->co2e_location_kg += loc; /* NAN stays NAN */
-		s->co2e_market_kg += mkt;
+		s->co2e_location_kg = any ? s->co2e_location_kg + loc : loc; /* NAN stays NAN */
+		s->co2e_market_kg = any ? s->co2e_market_kg + mkt : mkt;
+		any = true;
 		a = b;
 	}
 	return 0;
+}
+
+/* One hour's row of a member of a matched quantity. */
+struct match_row {
+	int q;
+	double coef, amount, est, covered;
+};
+
+struct match_state {
+	unsigned mask;
+	int nmem[FP_NQTY], cnt[FP_NQTY];
+	double mincov[FP_NQTY];
+	struct match_row *rows;
+	size_t n, cap;
+	double common_s;
+	struct fp_qsum *out;
+};
+
+/* Ends an hour: the common part is the least covered of the quantities
+ * (a quantity with a member without a row that hour is not covered). */
+static void match_hour(struct match_state *m)
+{
+	double common = INFINITY;
+	size_t i;
+	int q;
+
+	for (q = 0; q < FP_NQTY; q++)
+		if (m->mask & (1u << q))
+			common = fmin(common, m->cnt[q] >= m->nmem[q] ? m->mincov[q] : 0);
+	if (!isfinite(common))
+		common = 0;
+	for (i = 0; i < m->n; i++) {
+		const struct match_row *r = &m->rows[i];
+		double f = r->covered > 0 ? fmin(common / r->covered, 1.0) : 0;
+		m->out[r->q].value += r->coef * (r->amount + r->est) * f;
+		m->out[r->q].estimated += r->coef * r->est * f;
+	}
+	m->common_s += common;
+	m->n = 0;
+	for (q = 0; q < FP_NQTY; q++) {
+		m->cnt[q] = 0;
+		m->mincov[q] = INFINITY;
+	}
+}
+
+static int match_members(struct fp_ledger *l, struct match_state *m)
+{
+	sqlite3_stmt *st;
+	int q;
+
+	if (prep(l, &st, "SELECT count(*) FROM boundary WHERE qty = ?1") < 0)
+		return -1;
+	for (q = 0; q < FP_NQTY; q++) {
+		if (!(m->mask & (1u << q)))
+			continue;
+		sqlite3_bind_text(st, 1, fp_qty_names[q], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			m->nmem[q] = sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		if (m->nmem[q] == 0)
+			m->mask &= ~(1u << q); /* not configured: not a term */
+		m->out[q].present = m->nmem[q] > 0;
+		m->mincov[q] = INFINITY;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int fp_ledger_matched(struct fp_ledger *l, time_t from, time_t to, time_t cov_to, unsigned mask,
+		      struct fp_qsum out[FP_NQTY])
+{
+	struct match_state m = { .mask = mask, .out = out };
+	sqlite3_stmt *st;
+	struct fp_buf sql;
+	int64_t hour = INT64_MIN;
+	int q, rc;
+
+	memset(out, 0, FP_NQTY * sizeof(*out));
+	if (match_members(l, &m) < 0)
+		return -1;
+	if (!m.mask)
+		return 0;
+	fp_buf_init(&sql, 4096);
+	fp_buf_adds(&sql,
+		    "SELECT h.hour, b.qty, b.coef, h.amount, h.estimated,"
+		    " h.measured_s + h.estimated_s FROM hourly h JOIN boundary b"
+		    " ON b.meter = h.meter WHERE h.hour >= ?1 AND h.hour < ?2 AND b.qty IN (");
+	for (q = 0; q < FP_NQTY; q++)
+		if (m.mask & (1u << q))
+			fp_buf_printf(&sql, "%s'%s'", sql.data[sql.len - 1] == '(' ? "" : ",",
+				      fp_qty_names[q]);
+	fp_buf_adds(&sql, ") ORDER BY h.hour");
+	rc = prep(l, &st, sql.data);
+	fp_buf_reset(&sql);
+	if (rc < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)from);
+	sqlite3_bind_int64(st, 2, (int64_t)to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t h = sqlite3_column_int64(st, 0);
+		struct match_row *r;
+
+		if (h != hour && m.n)
+			match_hour(&m);
+		hour = h;
+		q = fp_qty_index((const char *)sqlite3_column_text(st, 1));
+		if (q < 0)
+			continue;
+		fp_xgrow((void **)&m.rows, &m.cap, m.n + 1, sizeof(*m.rows));
+		r = &m.rows[m.n++];
+		*r = (struct match_row){ q, sqlite3_column_double(st, 2),
+					 sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
+					 sqlite3_column_double(st, 5) };
+		m.cnt[q]++;
+		m.mincov[q] = fmin(m.mincov[q], r->covered);
+	}
+	if (m.n)
+		match_hour(&m);
+	sqlite3_finalize(st);
+	free(m.rows);
+	if (rc != SQLITE_DONE)
+		return fail(l, "matched");
+	for (q = 0; q < FP_NQTY; q++)
+		if (m.mask & (1u << q))
+			out[q].coverage = cov_to > from
+				? fmin(m.common_s / (double)(cov_to - from), 1.0)
+				: 0;
+	return 0;
+}
+
+struct match_ctx {
+	struct fp_ledger *l;
+	time_t from, to, cov_to;
+};
+
+static int match_sums(void *arg, unsigned mask, struct fp_qsum m[FP_NQTY])
+{
+	struct match_ctx *c = arg;
+
+	return fp_ledger_matched(c->l, c->from, c->to, c->cov_to, mask, m);
+}
+
+int fp_ledger_kpis(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
+		   struct fp_window_sums *s, struct fp_kpis *k)
+{
+	struct match_ctx c = { l, from, to, cov_to < to ? cov_to : to };
+
+	if (fp_ledger_sums(l, from, to, cov_to, s) < 0)
+		return -1;
+	fp_kpis_compute(s, k);
+	return fp_kpis_match(s, k, match_sums, &c);
 }
 
 int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,

@@ -81,6 +81,20 @@ int fp_ledger_event(struct fp_ledger *l, int64_t t_ms, const char *meter, const 
  * factors for region.  Returns 0 or -1. */
 int fp_ledger_sums(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		   struct fp_window_sums *s);
+/* The quantities of mask (bit i: enum fp_qty i) over the part of [from,
+ * to) where all of them are measured: hour by hour, a quantity is covered
+ * as long as its least-covered member meter (measured or estimated
+ * seconds; a member without a row that hour covers nothing), the common
+ * part is the least of the quantities, and each member's amount of the
+ * hour counts pro rata of the common part.  Fills out[i] for each i of
+ * mask that has members: present, value, estimated, coverage (the common
+ * part over [from, cov_to)); the others are left absent.  0 or -1. */
+int fp_ledger_matched(struct fp_ledger *l, time_t from, time_t to, time_t cov_to, unsigned mask,
+		      struct fp_qsum out[FP_NQTY]);
+/* The window's sums (fp_ledger_sums) and its indicators: each ratio over
+ * the common coverage of its terms (fp_kpis_match).  0 or -1. */
+int fp_ledger_kpis(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
+		   struct fp_window_sums *s, struct fp_kpis *k);
 /* pPUE of each zone over the window: calls fn for each. */
 int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		    void (*fn)(void *arg, const char *zone, struct fp_ratio r), void *arg);

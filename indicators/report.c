@@ -14,10 +14,7 @@ static int period(struct fp_ledger *l, struct fp_report_period *p, time_t from, 
 {
 	p->from = from;
 	p->to = to;
-	if (fp_ledger_sums(l, from, to, to, &p->s) < 0)
-		return -1;
-	fp_kpis_compute(&p->s, &p->k);
-	return 0;
+	return fp_ledger_kpis(l, from, to, to, &p->s, &p->k);
 }
 
 int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
@@ -341,6 +338,20 @@ static void md_eu(const struct fp_report *r, FILE *o)
 			: " The regulation reports a whole calendar year; this period is not one.");
 }
 
+/* The energy the PUE leaves out: measured while the other term was not. */
+static void put_unmatched(FILE *o, const char *pre, const char *post, const struct fp_report *r)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char a[64], b[64];
+
+	fprintf(o,
+		"%sPUE and DCiE over the part of the period where both E_DC and E_IT are measured; "
+		"left out: %s kWh of E_DC, %s kWh of E_IT%s",
+		pre, fmt_num(a, sizeof(a), s->q[FP_Q_FACILITY].value - k->pue.num, 3),
+		fmt_num(b, sizeof(b), s->q[FP_Q_IT].value - k->pue.den, 3), post);
+}
+
 static void md(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
@@ -439,6 +450,8 @@ static void md(const struct fp_report *r, FILE *o)
 		"replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
 		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps,
 		r->events.gaps);
+	if (k->pue.defined)
+		put_unmatched(o, "- ", "\n", r);
 }
 
 /* ---- JSON ---- */
@@ -452,6 +465,9 @@ static json_object *jratio(const struct fp_ratio *r)
 	o = json_object_new_object();
 	json_object_object_add(o, "value", json_object_new_double(r->value));
 	json_object_object_add(o, "coverage", json_object_new_double(r->coverage));
+	/* the amounts it relates: over the part where both are measured */
+	json_object_object_add(o, "numerator", json_object_new_double(r->num));
+	json_object_object_add(o, "denominator", json_object_new_double(r->den));
 	return o;
 }
 
@@ -589,6 +605,11 @@ static void json(const struct fp_report *r, FILE *out)
 	json_object_object_add(dq, "resets", json_object_new_int64(r->events.resets));
 	json_object_object_add(dq, "wraps", json_object_new_int64(r->events.wraps));
 	json_object_object_add(dq, "gaps", json_object_new_int64(r->events.gaps));
+	json_object_object_add(
+		dq, "unmatched_e_dc_kwh",
+		jnum_or_null(k->pue.defined, s->q[FP_Q_FACILITY].value - k->pue.num));
+	json_object_object_add(dq, "unmatched_e_it_kwh",
+			       jnum_or_null(k->pue.defined, s->q[FP_Q_IT].value - k->pue.den));
 	json_object_object_add(dq, "pue_below_1",
 			       json_object_new_boolean(k->pue.defined && k->pue.value < 1));
 	json_object_object_add(o, "data_quality", dq);
@@ -1031,9 +1052,12 @@ static void html(const struct fp_report *r, FILE *o)
 	fprintf(o,
 		"<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
 		"<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
-		"<li>Gaps longer than max_gap (missing): %ld</li></ul>\n</body></html>\n",
+		"<li>Gaps longer than max_gap (missing): %ld</li>",
 		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps,
 		r->events.gaps);
+	if (k->pue.defined)
+		put_unmatched(o, "<li>", "</li>", r);
+	fputs("</ul>\n</body></html>\n", o);
 }
 
 int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out)

@@ -115,6 +115,8 @@ echo "# influxd: DST day $i_day kWh, March PUE $i_pue, $i_hours hourly windows"
 check "influxd: the DST day's energy window (back-filled) = 9299 kWh" near "$i_day" 9299 1e-6
 check "influxd: the March efficiency window's PUE matches the report" \
 	near "$i_pue" "$(awk 'BEGIN { printf "%.15g", 38099 / 30400 }')" 1e-9
-check "influxd: one hourly window per hour of data (95 + 24 + 2 = 98, plus the current)" \
-	[ "$i_hours" -ge 98 ]
+# An hour whose only reading is its first (the last one published) has no
+# energy yet: its window is not written (no 0 for "nothing measured").
+check "influxd: one hourly window per hour with energy (95 + 24 + 2 - 1 = 97)" \
+	[ "$i_hours" -ge 97 ]
 done_testing

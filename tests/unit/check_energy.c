@@ -452,6 +452,102 @@ START_TEST(test_ledger_spread_factors_certificates)
 }
 END_TEST
 
+/* IT metered from the hour's start, the facility meter from 3 s later (or
+ * missing for part of a month): the PUE relates the two over the part where
+ * both are measured, never E_DC of 7 s to E_IT of 10 s. */
+START_TEST(test_ledger_ratio_over_common_part)
+{
+	char *d = tmpdir();
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	struct fp_kpis k;
+	time_t h;
+	int64_t t0;
+
+	tz("UTC");
+	l = ledger(d);
+	h = fp_parse_date("2026-03-02") + 10 * 3600;
+	t0 = (int64_t)h * 1000;
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_add_boundary(l, "facility", "utility", 1);
+	fp_ledger_add_boundary(l, "it", "ups", 1);
+	/* 1000 W of IT over [0 s, 10 s], 1400 W of facility over [3 s, 10 s] */
+	ck_assert_int_eq(fp_ledger_spread(l, "ups", t0, t0 + 10000, 1000.0 * 10 / 3.6e6, false), 0);
+	ck_assert_int_eq(
+		fp_ledger_spread(l, "utility", t0 + 3000, t0 + 10000, 1400.0 * 7 / 3.6e6, false),
+		0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	/* The totals alone would give 0.98. */
+	ck_assert_int_eq(fp_ledger_sums(l, h, h + 3600, h + 10, &s), 0);
+	fp_kpis_compute(&s, &k);
+	ck_assert(fabs(k.pue.value - 0.98) < 1e-9);
+	ck_assert_int_eq(fp_ledger_kpis(l, h, h + 3600, h + 10, &s, &k), 0);
+	ck_assert(k.pue.defined);
+	ck_assert_msg(fabs(k.pue.value - 1.4) < 1e-9, "pue %.12f", k.pue.value);
+	ck_assert(fabs(k.dcie.value - 1 / 1.4) < 1e-9);
+	/* matched: 7 s of each; the rest of E_IT is left out, and said */
+	ck_rel(k.pue.num, 1400.0 * 7 / 3.6e6);
+	ck_rel(k.pue.den, 1000.0 * 7 / 3.6e6);
+	ck_rel(k.coverage, 0.7);
+	ck_rel(k.pue.coverage, 0.7);
+	/* the totals stay the totals */
+	ck_rel(s.q[FP_Q_IT].value, 1000.0 * 10 / 3.6e6);
+	/* A day with the facility meter missing for a whole hour: that
+	 * hour's IT energy is left out of the day's PUE. */
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	ck_assert_int_eq(fp_ledger_add(l, "ups", h + 3600, 100, 3600, 0, 0), 0);
+	ck_assert_int_eq(fp_ledger_add(l, "ups", h + 7200, 100, 3600, 0, 0), 0);
+	ck_assert_int_eq(fp_ledger_add(l, "utility", h + 7200, 150, 3600, 0, 0), 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_kpis(l, h - 10 * 3600, h + 14 * 3600, h + 3 * 3600, &s, &k), 0);
+	ck_rel(k.pue.num, 150 + 1400.0 * 7 / 3.6e6);
+	ck_rel(k.pue.den, 100 + 1000.0 * 7 / 3.6e6);
+	fp_ledger_close(l);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+/* A grid meter without any reading yet: Scope 2 is undefined, not 0 kg
+ * (a 0 written early would stay in InfluxDB next to later fields). */
+START_TEST(test_ledger_scope2_undefined_before_energy)
+{
+	char *d = tmpdir();
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	struct fp_kpis k;
+	time_t h;
+
+	tz("UTC");
+	l = ledger(d);
+	h = fp_parse_date("2026-03-02");
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_set_meta(l, "region", "XX");
+	fp_ledger_add_boundary(l, "facility", "utility", 1);
+	fp_ledger_add_boundary(l, "grid", "utility", 1);
+	fp_ledger_add_boundary(l, "it", "ups", 1);
+	fp_ledger_add_factor(l, "XX", 2026, "location", 0.2, "test");
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_kpis(l, h, h + 3600, h + 60, &s, &k), 0);
+	ck_assert(!k.co2e_location_defined);
+	ck_assert(!k.co2e_market_defined);
+	ck_assert(!k.cue_location.defined);
+	/* with energy, and without a factor for the market method: the
+	 * location figure is defined, the market one falls back to it */
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	ck_assert_int_eq(fp_ledger_add(l, "utility", h, 10, 60, 0, 0), 0);
+	ck_assert_int_eq(fp_ledger_add(l, "ups", h, 8, 60, 0, 0), 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_kpis(l, h, h + 3600, h + 60, &s, &k), 0);
+	ck_assert(k.co2e_location_defined);
+	ck_rel(k.co2e_location_kg, 2);
+	ck_rel(k.cue_location.value, 2.0 / 8);
+	fp_ledger_close(l);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 static void zone_cb(void *arg, const char *zone, struct fp_ratio r)
 {
 	double *out = arg;
@@ -733,6 +829,8 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_ledger_spread_factors_certificates);
 	tcase_add_test(l, test_ledger_rejects_other_files);
 	tcase_add_test(l, test_ledger_zone_ppue);
+	tcase_add_test(l, test_ledger_ratio_over_common_part);
+	tcase_add_test(l, test_ledger_scope2_undefined_before_energy);
 	tcase_add_test(e, test_engine_restart_loses_nothing);
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_config_errors);
