@@ -1,0 +1,277 @@
+#!/bin/bash
+# Indicator windows that stay true all the way to the dashboard (#17).
+# The agent re-writes a window's row (energy, efficiency, telecom; stamped
+# at the window's start) at every indicators.interval with running values,
+# and InfluxDB merges the fields of one series and timestamp: a field
+# written early and omitted later survives there.  One footprintd per
+# scenario writes both a file output and a real influxd; what influxd
+# holds for each window row must equal the agent's LAST write of that row
+# in the file output, field by field.  Meter readings carry their own
+# timestamps (epoch_ms, 1 s apart, in the recent past) and are published
+# to a real mosquitto in stages; each stage waits until a window write has
+# seen it, so the early writes are deterministic and no sleep is needed.
+#
+# (a) site "a", no emission factor: the facility meter (1400 W) reads
+#     alone first, the IT meter (1000 W) starts 2 s later.
+# (b) site "b": IT metered from t0, facility from t0 + 3 s; the true PUE
+#     is 1.4.  b1: each 1h row's pue in influxd equals the last write's;
+#     b2: no pue the agent ever wrote for a window is below 1.3 (a ratio
+#     of energies over different spans).
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+command -v jq >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - jq is installed (Debian package jq)"; exit 1; }
+FPD="$top_builddir/footprintd"
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+MPID=
+FPID=
+cleanup() {
+	[ -n "$FPID" ] && { kill -KILL "$FPID"; wait "$FPID"; } 2>/dev/null
+	broker_down
+	influx_stop
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+[ -n "${FP_KEEP_TMP:-}" ] && trap 'rm -rf "$FP_KEEP_TMP"; cp -r "$tmp" "$FP_KEEP_TMP"; cleanup' EXIT
+
+influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+influx_q "" "CREATE DATABASE site" -XPOST >/dev/null
+broker_up "$tmp/mosq" || exit 1
+
+N=180                 # seconds of readings per scenario, one a second
+# t0 about ten minutes ago, moved back so that every reading (t0 to
+# t0 + N) falls in one UTC hour: one row per window and measurement.
+t0=$(( $(date +%s) - 600 ))
+[ $(( (t0 + N) / 3600 )) -ne $(( t0 / 3600 )) ] && t0=$(( (t0 + N) / 3600 * 3600 - N - 10 ))
+kwh() { awk -v w="$1" -v s="$2" 'BEGIN { printf "%.17g", w * s / 3600000 }'; }
+
+# start_agent SITE: footprintd with a file output and influxd, its MQTT
+# subscriptions subscribed (a probe message on the last one is counted in
+# the self-metrics: the broker handles SUBSCRIBEs in order).
+start_agent() {
+	local site=$1 d="$tmp/$1"
+	mkdir -p "$d"
+	cat > "$d/f.conf" <<EOC
+agent: { site = "$site"; interval = "1s"; state_dir = "$d/state"; timezone = "UTC"; };
+outputs: { file = ( { path = "$d/out.lp"; } );
+  influxdb = ( { url = "$INFLUX_URL"; database = "site"; flush_interval = "200ms"; } ); };
+mqtt: { brokers = ( { name = "b"; url = "mqtt://127.0.0.1:$MPORT"; client_id = "fp-$site";
+  subscriptions = (
+    { topic = "$site/facility"; format = "json"; role = "facility"; template = "$site/{device}";
+      fields = ( { path = "w"; field = "power_w"; } ); time_path = "ts"; time_format = "epoch_ms"; },
+    { topic = "$site/it"; format = "json"; role = "it"; template = "$site/{device}";
+      fields = ( { path = "w"; field = "power_w"; } ); time_path = "ts"; time_format = "epoch_ms"; },
+    { topic = "$site/probe"; format = "json"; fields = ( { path = "x"; field = "x"; } ); }
+  ); } ); };
+indicators: { interval = "1s"; };
+EOC
+	"$FPD" -c "$d/f.conf" 2>"$d/fpd.err" &
+	FPID=$!
+	published=0
+	wait_for 20 probe "$site"
+}
+probe() {
+	mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1/probe" -m '{}' &&
+		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$tmp/$1/out.lp"
+}
+
+# stop_agent SITE: SIGTERM (the outputs drain), exit status checked.
+stop_agent() {
+	local rc
+	kill -TERM "$FPID"; wait "$FPID"; rc=$?; FPID=
+	check "$1: the agent stops cleanly on SIGTERM" [ "$rc" -eq 0 ]
+	grep -v "^<6>" "$tmp/$1/fpd.err" | sed "s/^/# $1: /" | head -10
+}
+
+# pub SITE METER WATTS FROM TO: readings of METER every second from
+# t0 + FROM to t0 + TO (inclusive), one message each, published at once.
+pub() {
+	awk -v t0="$t0" -v w="$3" -v a="$4" -v b="$5" 'BEGIN {
+		for (t = a; t <= b; t++) printf "{\"ts\":%d000,\"w\":%d}\n", t0 + t, w }' |
+		mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1/$2" -l
+	published=$((published + $5 - $4 + 1))
+}
+
+# counted SITE: a window write has seen every reading published so far:
+# after the indicators' self-metric "readings" reached that number, a
+# window row was written, or (should nothing be written for that state)
+# two more self-metric lines passed, each indicators.interval apart.
+counted() {
+	awk -v k="$published" -v site="$1" '
+	function field(name,   n, a, i) {
+		n = split($2, a, ",")
+		for (i = 1; i <= n; i++)
+			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
+		return -1
+	}
+	index($1, "footprintd,component=indicators,") == 1 {
+		if (seen) after++
+		else if (field("readings") >= k) seen = 1
+	}
+	seen && $1 ~ /^(energy|efficiency|telecom),/ && index($1 ",", ",site=" site ",") { row = 1 }
+	END { exit !(seen && (row || after >= 2)) }' "$tmp/$1/out.lp"
+}
+
+# last_is SITE SERIES FIELD VALUE: the last write of SERIES (after
+# last_writes) has FIELD = VALUE (relative 1e-9).
+last_is() {
+	awk -v s="$2" -v f="$3" -v v="$4" '$1 == s && $3 == f {
+		d = $4 - v; if (d < 0) d = -d
+		if (d <= 1e-9 * (v < 0 ? -v : v)) found = 1
+	} END { exit !found }' "$tmp/$1/last.txt"
+}
+
+# last_writes SITE: "series ts_s field value" for every field of the last
+# line written of each window row (energy, efficiency, telecom).
+last_writes() {
+	awk -v site="$1" '
+	$1 ~ /^(energy|efficiency|telecom),/ && index($1 ",", ",site=" site ",") && NF == 3 {
+		last[$1 " " $3] = $2
+	}
+	END {
+		for (k in last) {
+			split(k, sk, " ")
+			ts = sk[2]
+			if (substr(ts, length(ts) - 8) != "000000000") { print "bad timestamp " k > "/dev/stderr"; continue }
+			ts = substr(ts, 1, length(ts) - 9)
+			n = split(last[k], a, ",")
+			for (i = 1; i <= n; i++) {
+				j = index(a[i], "=")
+				v = substr(a[i], j + 1)
+				if (v ~ /^-?[0-9]+i$/) v = substr(v, 1, length(v) - 1)
+				print sk[1], ts, substr(a[i], 1, j - 1), v
+			}
+		}
+	}' "$tmp/$1/out.lp" | sort
+}
+
+# stored SITE: the same from influxd (tags sorted as in line protocol).
+stored() {
+	influx_q site "SELECT * FROM energy, efficiency, telecom WHERE site = '$1' GROUP BY *" \
+		--data-urlencode epoch=s | jq -r '
+		.results[0].series[]? |
+		(.name + (.tags | to_entries | map(select(.value != "")) | sort_by(.key)
+			| map(",\(.key)=\(.value)") | join(""))) as $s |
+		.columns as $c | .values[] | . as $r |
+		range(1; $c | length) as $i | select($r[$i] != null) |
+		"\($s) \($r[0]) \($c[$i]) \($r[$i])"' | sort
+}
+
+# compare SITE: one TAP line per window row: influxd has exactly the
+# fields of the last write, with its values (floats relative 1e-9).
+compare() {
+	local site=$1 verdict row detail
+	last_writes "$site" > "$tmp/$site/last.txt"
+	stored "$site" > "$tmp/$site/stored.txt"
+	check "$site: the file output and influxd hold window rows" \
+		both [ -s "$tmp/$site/last.txt" ] -- [ -s "$tmp/$site/stored.txt" ]
+	awk '
+	function num(x) { return x ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ }
+	function same(a, b,   d, m) {
+		if (a == b) return 1
+		if (!num(a) || !num(b)) return 0
+		d = a - b; if (d < 0) d = -d
+		m = (a < 0 ? -a : a); if ((b < 0 ? -b : b) > m) m = (b < 0 ? -b : b)
+		return d <= 1e-9 * m
+	}
+	{
+		src = FILENAME == ARGV[1] ? 1 : 2; row = $1 " " $2; rows[row] = 1
+		val[src, row, $3] = $4; n[src, row]++
+		if (!((row, $3) in seen)) { seen[row, $3] = 1; fl[row, ++nf[row]] = $3 }
+	}
+	END {
+		for (row in rows) {
+			split(row, r, " ")
+			msg = ""
+			for (i = 1; i <= nf[row]; i++) {
+				f = fl[row, i]
+				a = ((1, row, f) in val); b = ((2, row, f) in val)
+				if (a && !b)
+					msg = msg "; " f ": last write " val[1, row, f] ", influxd has none"
+				else if (!a && b)
+					msg = msg "; " f ": influxd " val[2, row, f] ", the last write has none (stale)"
+				else if (!same(val[1, row, f], val[2, row, f]))
+					msg = msg "; " f ": influxd " val[2, row, f] ", last write " val[1, row, f]
+			}
+			t = strftime("%Y-%m-%dT%H:%M:%SZ", r[2], 1)
+			if (!((1, row) in n))
+				print "NOK\t" r[1] " at " t "\tinfluxd has a row the agent never wrote"
+			else if (msg != "")
+				print "NOK\t" r[1] " at " t "\t" substr(msg, 3)
+			else
+				print "OK\t" r[1] " at " t "\t" n[1, row] " fields"
+		}
+	}' "$tmp/$site/last.txt" "$tmp/$site/stored.txt" | sort -t "	" -k2 > "$tmp/$site/cmp.txt"
+	while IFS="	" read -r verdict row detail; do
+		if [ "$verdict" = OK ]; then
+			ok "$site: $row: influxd equals the last write ($detail)"
+		else
+			not_ok "$site: $row: influxd equals the last write"
+			echo "#   $detail"
+		fi
+	done < "$tmp/$site/cmp.txt"
+}
+
+# ---- (a) stale fields: facility first, IT 2 s later, no emission factor ----
+check "a: the agent starts and subscribes" start_agent a
+pub a facility 1400 0 0
+check "a: a write saw the facility meter's first reading alone" wait_for 20 counted a
+pub a it 1000 2 3
+check "a: a write saw the IT meter's first second (the facility meter still at one reading)" \
+	wait_for 20 counted a
+pub a facility 1400 1 "$N"
+pub a it 1000 4 "$N"
+check "a: a write saw every reading ($published: E_DC over $N s, E_IT over $((N - 2)) s)" \
+	wait_for 30 counted a
+stop_agent a
+compare a
+check "a: the last write of the 1y energy rows: E_DC = 1400 W x $N s, E_IT = 1000 W x $((N - 2)) s" \
+	both last_is a "energy,role=facility,site=a,window=1y" kwh "$(kwh 1400 "$N")" -- \
+	last_is a "energy,role=it,site=a,window=1y" kwh "$(kwh 1000 $((N - 2)))"
+
+# ---- (b) mismatched spans: IT from t0, facility from t0 + 3 s ----
+check "b: the agent starts and subscribes" start_agent b
+pub b it 1000 0 5
+pub b facility 1400 3 5
+check "b: a write saw IT over 5 s and the facility over 2 s" wait_for 20 counted b
+pub b facility 1400 6 "$N"
+pub b it 1000 6 "$N"
+check "b: a write saw every reading ($published: E_DC over $((N - 3)) s, E_IT over $N s)" \
+	wait_for 30 counted b
+stop_agent b
+compare b
+check "b: the last write of the 1y energy rows: E_DC = 1400 W x $((N - 3)) s, E_IT = 1000 W x $N s" \
+	both last_is b "energy,role=facility,site=b,window=1y" kwh "$(kwh 1400 $((N - 3)))" -- \
+	last_is b "energy,role=it,site=b,window=1y" kwh "$(kwh 1000 "$N")"
+
+# b1: each 1h efficiency row's pue in influxd equals the last write's.
+grep "^efficiency,[^ ]*window=1h [^ ]* pue " "$tmp/b/last.txt" > "$tmp/b/pue_last.txt"
+grep "^efficiency,[^ ]*window=1h [^ ]* pue " "$tmp/b/stored.txt" > "$tmp/b/pue_stored.txt"
+check "b1: the 1h window's pue was written" [ -s "$tmp/b/pue_last.txt" ]
+while read -r series ts _ v; do
+	s=$(awk -v s="$series" -v t="$ts" '$1 == s && $2 == t { print $4 }' "$tmp/b/pue_stored.txt")
+	check "b1: $series at $(date -u -d "@$ts" +%FT%TZ): pue in influxd ($s) equals the last write ($v)" \
+		awk -v a="$s" -v b="$v" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-9 * b) }'
+done < "$tmp/b/pue_last.txt"
+
+# b2: no pue ever written for a window is below 1.3 (the true PUE is 1.4).
+# pue_writes WINDOW: "line-number pue" of every efficiency write of site b.
+pue_writes() {
+	awk -v w="$1" 'index($1, "efficiency,") == 1 && index($1 ",", ",site=b,") &&
+		index($1 ",", ",window=" w ",") {
+		n = split($2, a, ",")
+		for (i = 1; i <= n; i++)
+			if (index(a[i], "pue=") == 1) print NR, substr(a[i], 5)
+	}' "$tmp/b/out.lp"
+}
+for w in 1h 1d 1mo 1y; do
+	pue_writes "$w" > "$tmp/b/pue_$w.txt"
+	low=$(awk '$2 < 1.3' "$tmp/b/pue_$w.txt" | wc -l)
+	detail=$(awk 'NR == 1 || $2 < min { min = $2; at = $1 } END { if (NR) printf "%d writes, lowest %s at line %d", NR, min, at; else printf "no writes" }' "$tmp/b/pue_$w.txt")
+	check "b2: every pue written for the $w window is at least 1.3 ($detail; $low below)" \
+		both [ -s "$tmp/b/pue_$w.txt" ] -- [ "$low" -eq 0 ]
+	[ "$low" -gt 0 ] && awk '$2 < 1.3' "$tmp/b/pue_$w.txt" | head -5 |
+		while read -r at v; do echo "#   efficiency,site=b,window=$w: pue=$v at line $at of the file output"; done
+done
+final=$(awk '{ v = $2 } END { print v }' "$tmp/b/pue_1h.txt")
+echo "# b: the last pue written for the 1h window: $final (1400 W / 1000 W = 1.4)"
+done_testing
