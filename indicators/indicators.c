@@ -82,6 +82,7 @@ struct fp_ind {
 	pthread_cond_t cond;
 	bool running, stop;
 	int64_t next_windows_ms;
+	int64_t next_counters_ms; /* the running totals, every agent.interval */
 	struct fp_complain complain, pue_warn;
 
 	/* local hours that got amounts since the windows were last written
@@ -733,6 +734,12 @@ static void zone_point(void *arg, const char *zone, struct fp_ratio r)
 	fp_point_float(p, "coverage", r.coverage);
 }
 
+/* The field of a quantity's amount: its unit. */
+static const char *qty_field(int q)
+{
+	return q == FP_Q_WATER ? "m3" : q == FP_Q_DATA_VOLUME ? "bit" : "kwh";
+}
+
 /* Whether a quantity has anything measured or estimated yet: before, its
  * amount is undefined, not 0, and is not written (InfluxDB would keep a 0
  * written early next to the later fields of the same row). */
@@ -762,11 +769,7 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 		fp_point_tag(p, "site", site);
 		fp_point_tag(p, "role", fp_qty_names[q]);
 		fp_point_tag(p, "window", wn);
-		fp_point_float(p,
-			       q == FP_Q_WATER		       ? "m3"
-				       : q == FP_Q_DATA_VOLUME ? "bit"
-							       : "kwh",
-			       s.q[q].value);
+		fp_point_float(p, qty_field(q), s.q[q].value);
 		fp_point_float(p, "coverage", s.q[q].coverage);
 		fp_point_bool(p, "estimated", s.q[q].estimated != 0);
 	}
@@ -969,13 +972,78 @@ static void write_windows(struct fp_ind *x)
 	fp_batch_reset(&b);
 }
 
+static void write_counters(struct fp_ind *x);
+
 void fp_ind_flush(struct fp_ind *x, bool windows)
 {
 	if (!x)
 		return;
 	process(x);
-	if (windows)
+	if (windows) {
 		write_windows(x);
+		if (x->ledger)
+			write_counters(x);
+	}
+}
+
+/* ---- running totals -> points ---- */
+
+struct counter_ctx {
+	struct fp_batch *b;
+	const char *site;
+	int64_t ts;
+};
+
+static void counter_point(void *arg, const char *meter, const char *role, const char *unit,
+			  double total, double measured_s)
+{
+	struct counter_ctx *c = arg;
+	struct fp_point *p = fp_batch_add(c->b, "meter_total", c->ts);
+
+	fp_point_tag(p, "site", c->site);
+	fp_point_tag(p, "meter", meter);
+	if (role && *role)
+		fp_point_tag(p, "role", role);
+	if (unit && *unit)
+		fp_point_tag(p, "unit", unit);
+	fp_point_float(p, "value", total);
+	fp_point_float(p, "measured_s", measured_s);
+}
+
+/* The running totals of every meter and quantity, at the current time:
+ * an append-only engine computes a window's amount as their increase and
+ * a ratio as increase over increase. */
+static void write_counters(struct fp_ind *x)
+{
+	struct fp_batch b;
+	struct fp_qsum q[FP_NQTY];
+	struct counter_ctx c = { &b, x->cfg->site, fp_real_ns() };
+	int i;
+
+	fp_batch_init(&b);
+	pthread_mutex_lock(&x->lock);
+	if (fp_ledger_counters(x->ledger, counter_point, &c) < 0 ||
+	    fp_ledger_quantity_totals(x->ledger, q) < 0) {
+		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s",
+			    fp_ledger_error(x->ledger));
+		x->ledger_errors++;
+		pthread_mutex_unlock(&x->lock);
+		fp_batch_reset(&b);
+		return;
+	}
+	pthread_mutex_unlock(&x->lock);
+	for (i = 0; i < FP_NQTY; i++) {
+		struct fp_point *p;
+		if (!q[i].present)
+			continue;
+		p = fp_batch_add(&b, "energy_total", c.ts);
+		fp_point_tag(p, "site", x->cfg->site);
+		fp_point_tag(p, "role", fp_qty_names[i]);
+		fp_point_float(p, qty_field(i), q[i].value);
+	}
+	if (b.n)
+		x->push(x->push_arg, &b);
+	fp_batch_reset(&b);
 }
 
 static bool open_ledger(struct fp_ind *x);
@@ -1011,6 +1079,10 @@ static void *engine_main(void *arg)
 		if (now >= x->next_windows_ms) {
 			x->next_windows_ms = now + x->ic->interval_ms;
 			write_windows(x);
+		}
+		if (now >= x->next_counters_ms) {
+			x->next_counters_ms = now + x->cfg->interval_ms;
+			write_counters(x);
 		}
 		pthread_mutex_lock(&x->lock);
 	}
@@ -1131,6 +1203,7 @@ int fp_ind_start(struct fp_ind *x)
 	if (!x || x->running)
 		return 0;
 	x->next_windows_ms = fp_mono_ns() / 1000000 + x->ic->interval_ms;
+	x->next_counters_ms = fp_mono_ns() / 1000000 + x->cfg->interval_ms;
 	if (pthread_create(&x->thread, NULL, engine_main, x) != 0) {
 		fp_log(LOG_ERR, "indicators: cannot start a thread");
 		return -1;

@@ -17,7 +17,7 @@
 
 struct fp_ledger {
 	sqlite3 *db;
-	sqlite3_stmt *add, *mput, *mget, *msum, *ev;
+	sqlite3_stmt *add, *cadd, *mput, *mget, *msum, *ev;
 	char err[256];
 };
 
@@ -72,6 +72,29 @@ static int prep(struct fp_ledger *l, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
+/* The running totals (counter table): created with the sums of the hours
+ * the ledger already holds, so that a ledger of an earlier version keeps
+ * total == the sum of its hours. */
+static int counters_init(struct fp_ledger *l)
+{
+	sqlite3_stmt *st;
+	bool exists;
+
+	if (prep(l, &st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'") <
+	    0)
+		return -1;
+	exists = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (exists)
+		return 0;
+	return exec(l, "BEGIN IMMEDIATE;"
+		       "CREATE TABLE counter(meter TEXT PRIMARY KEY, total REAL NOT NULL,"
+		       " measured_s REAL NOT NULL) WITHOUT ROWID;"
+		       "INSERT INTO counter SELECT meter, total(amount + estimated), total(measured_s)"
+		       " FROM hourly GROUP BY meter;"
+		       "COMMIT");
+}
+
 struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_full, char *err,
 				 size_t errlen)
 {
@@ -91,7 +114,7 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 		if (exec(l, "PRAGMA journal_mode=WAL") < 0 ||
 		    exec(l, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") <
 			    0 ||
-		    exec(l, schema) < 0)
+		    exec(l, schema) < 0 || counters_init(l) < 0)
 			goto fail;
 		if (fp_ledger_get_meta(l, "schema", ver, sizeof(ver)) < 0) {
 			snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA);
@@ -119,6 +142,9 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 		  " ON CONFLICT(meter, hour) DO UPDATE SET amount = amount + ?3,"
 		  " measured_s = measured_s + ?4, estimated = estimated + ?5,"
 		  " estimated_s = estimated_s + ?6") < 0 ||
+	     prep(l, &l->cadd,
+		  "INSERT INTO counter VALUES(?1, ?2, ?3) ON CONFLICT(meter) DO UPDATE SET"
+		  " total = total + ?2, measured_s = measured_s + ?3") < 0 ||
 	     prep(l, &l->mput, "INSERT OR REPLACE INTO meter VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
 	     prep(l, &l->ev, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5)") < 0))
 		goto fail;
@@ -134,6 +160,7 @@ void fp_ledger_close(struct fp_ledger *l)
 	if (!l)
 		return;
 	sqlite3_finalize(l->add);
+	sqlite3_finalize(l->cadd);
 	sqlite3_finalize(l->mput);
 	sqlite3_finalize(l->mget);
 	sqlite3_finalize(l->msum);
@@ -296,7 +323,55 @@ int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double am
 	sqlite3_bind_double(l->add, 4, measured_s);
 	sqlite3_bind_double(l->add, 5, estimated);
 	sqlite3_bind_double(l->add, 6, estimated_s);
-	return step_done(l, l->add, "hourly");
+	if (step_done(l, l->add, "hourly") < 0)
+		return -1;
+	/* the meter's running total moves with its hours, in the same
+	 * transaction: it is the sum of every hour the ledger holds */
+	sqlite3_bind_text(l->cadd, 1, meter, -1, SQLITE_STATIC);
+	sqlite3_bind_double(l->cadd, 2, amount + estimated);
+	sqlite3_bind_double(l->cadd, 3, measured_s);
+	return step_done(l, l->cadd, "counter");
+}
+
+int fp_ledger_counters(struct fp_ledger *l,
+		       void (*fn)(void *arg, const char *meter, const char *role,
+				  const char *unit, double total, double measured_s),
+		       void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st,
+		 "SELECT c.meter, m.role, m.unit, c.total, c.measured_s FROM counter c"
+		 " LEFT JOIN meter m ON m.name = c.meter ORDER BY c.meter") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
+		   sqlite3_column_double(st, 3), sqlite3_column_double(st, 4));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "counter");
+}
+
+int fp_ledger_quantity_totals(struct fp_ledger *l, struct fp_qsum q[FP_NQTY])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(q, 0, FP_NQTY * sizeof(*q));
+	if (prep(l, &st,
+		 "SELECT b.qty, b.coef, coalesce(c.total, 0), coalesce(c.measured_s, 0)"
+		 " FROM boundary b LEFT JOIN counter c ON c.meter = b.meter") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int i = fp_qty_index((const char *)sqlite3_column_text(st, 0));
+		if (i < 0)
+			continue;
+		q[i].present = true;
+		q[i].value += sqlite3_column_double(st, 1) * sqlite3_column_double(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "counter");
 }
 
 int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,

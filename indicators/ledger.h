@@ -67,6 +67,17 @@ int fp_ledger_known_meters(struct fp_ledger *l,
  * estimated amount over estimated_s seconds. */
 int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double amount,
 		  double measured_s, double estimated, double estimated_s);
+/* Each meter's running total since the ledger began (measured plus
+ * estimated amounts, in the meter's own unit) and its measured seconds:
+ * the sum of all its hours, so wraps, resets and replacements are
+ * already corrected and a restart continues it.  Calls fn for each. */
+int fp_ledger_counters(struct fp_ledger *l,
+		       void (*fn)(void *arg, const char *meter, const char *role,
+				  const char *unit, double total, double measured_s),
+		       void *arg);
+/* Each quantity's running total: its boundary members' totals times their
+ * coefficients (kWh, m3 or bit); q[i].present for a configured one. */
+int fp_ledger_quantity_totals(struct fp_ledger *l, struct fp_qsum q[FP_NQTY]);
 /* Spreads amount over [t0_ms, t1_ms] across the local hours it covers
  * (in proportion to time) as measured or estimated. */
 int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,

@@ -149,6 +149,16 @@ echo "# influxd: facility $i_fac kWh, PUE $i_pue, last hour coverage $i_cov"
 check "influxd energy point (1y window) equals the ledger" near "$i_fac" "$r_fac" 0.0005
 check "influxd efficiency point (1y window) PUE equals the report's" near "$i_pue" "$r_pue" 0.0001
 check "coverage is written with the ratios" awk -v c="$i_cov" 'BEGIN { exit !(c > 0 && c <= 1) }'
+# The running totals for append-only engines: the last ones equal the
+# ledger's whole-run sums, through the 32-bit wrap, the reset and the
+# restarts (the report covers the whole run).
+t_fac=$(q "SELECT last(kwh) FROM energy_total WHERE role='facility'")
+t_ups=$(q "SELECT last(value) FROM meter_total WHERE meter='ups'")
+t_ups_s=$(q "SELECT last(measured_s) FROM meter_total WHERE meter='ups'")
+echo "# influxd running totals: facility $t_fac kWh, ups $t_ups kWh over $t_ups_s s"
+check "energy_total (facility) equals the ledger's E_DC" near "$t_fac" "$r_fac" 0.000001
+check "meter_total (ups) equals the ledger's E_IT, with its measured seconds" both \
+	near "$t_ups" "$r_it" 0.000001 -- awk -v s="$t_ups_s" 'BEGIN { exit !(s > 5 && s < 60) }'
 check "energy points carry site, role and window tags" \
 	grep -q '^energy,role=cooling,site=dc1,window=1d kwh=' "$lp"
 

@@ -769,6 +769,114 @@ START_TEST(test_engine_gap_is_missing_and_reset_counted)
 }
 END_TEST
 
+/* What the engine pushes as running totals: meter_total and energy_total
+ * points, kept across a restart and a counter wrap. */
+struct totals {
+	double utility, ups, facility, it, utility_s;
+	size_t points;
+};
+
+static double field_of(const struct fp_point *p, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfields; i++)
+		if (!strcmp(p->fields[i].key, k))
+			return p->fields[i].v.f;
+	return NAN;
+}
+
+static void totals_push(void *arg, struct fp_batch *b)
+{
+	struct totals *t = arg;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct fp_point *p = &b->pts[i];
+		const char *m = fp_point_tag_value(p, "meter"), *r = fp_point_tag_value(p, "role");
+		if (!strcmp(p->measurement, "meter_total") && m && !strcmp(m, "utility")) {
+			t->utility = field_of(p, "value");
+			t->utility_s = field_of(p, "measured_s");
+			t->points++;
+		} else if (!strcmp(p->measurement, "meter_total") && m && !strcmp(m, "ups")) {
+			t->ups = field_of(p, "value");
+		} else if (!strcmp(p->measurement, "energy_total") && r && !strcmp(r, "facility")) {
+			t->facility = field_of(p, "kwh");
+		} else if (!strcmp(p->measurement, "energy_total") && r && !strcmp(r, "it")) {
+			t->it = field_of(p, "kwh");
+		}
+	}
+}
+
+START_TEST(test_engine_running_totals)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct totals t = { 0 };
+	time_t h0 = 1767225600; /* 2026-01-01T00:00Z */
+	int i;
+
+	tz("UTC");
+	c = engine_cfg(d, "meters = ( { device = \"utility\"; counter_modulus = 10000.0; } );");
+	x = fp_ind_new(c, totals_push, &t);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	/* a kWh register wrapping at 10000 (9990 -> 2 is +12), UPS power */
+	for (i = 0; i <= 10; i++) {
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh",
+			fmod(9980 + i * 2.0, 10000));
+		reading(&b, "ups", "it", h0 + i * 60, "power_w", 60000);
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_assert_uint_gt(t.points, 0);
+	ck_rel(t.utility, 20);
+	ck_rel(t.utility_s, 600);
+	ck_rel(t.ups, 10); /* 60 kW for 10 minutes */
+	ck_rel(t.facility, 20);
+	ck_rel(t.it, 10);
+	/* a restart: the totals go on from where they were */
+	fp_ind_free(x);
+	x = fp_ind_new(c, totals_push, &t);
+	ck_assert_ptr_nonnull(x);
+	for (i = 11; i <= 20; i++)
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh",
+			fmod(9980 + i * 2.0, 10000));
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_rel(t.utility, 40);
+	ck_rel(t.facility, 40);
+	ck_rel(t.utility_s, 1200);
+	fp_ind_free(x);
+	fp_config_free(c);
+	free(c);
+
+	/* A ledger of an earlier version (no counter table) gets its totals
+	 * from the hours it holds. */
+	{
+		struct fp_ledger *l = ledger(d);
+		struct fp_qsum q[FP_NQTY];
+		char *cmd;
+		fp_ledger_close(l);
+		cmd = fp_xasprintf("sqlite3 '%s/ledger.db' 'DROP TABLE counter'", d);
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+		l = ledger(d);
+		ck_assert_int_eq(fp_ledger_quantity_totals(l, q), 0);
+		ck_assert(q[FP_Q_FACILITY].present);
+		ck_rel(q[FP_Q_FACILITY].value, 40);
+		ck_rel(q[FP_Q_IT].value, 10);
+		fp_ledger_close(l);
+	}
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *d = tmpdir();
@@ -833,6 +941,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_ledger_scope2_undefined_before_energy);
 	tcase_add_test(e, test_engine_restart_loses_nothing);
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
+	tcase_add_test(e, test_engine_running_totals);
 	tcase_add_test(e, test_config_errors);
 	tcase_set_timeout(l, 60);
 	tcase_set_timeout(e, 60);
