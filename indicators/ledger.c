@@ -87,12 +87,13 @@ static int counters_init(struct fp_ledger *l)
 	sqlite3_finalize(st);
 	if (exists)
 		return 0;
-	return exec(l, "BEGIN IMMEDIATE;"
-		       "CREATE TABLE counter(meter TEXT PRIMARY KEY, total REAL NOT NULL,"
-		       " measured_s REAL NOT NULL) WITHOUT ROWID;"
-		       "INSERT INTO counter SELECT meter, total(amount + estimated), total(measured_s)"
-		       " FROM hourly GROUP BY meter;"
-		       "COMMIT");
+	return exec(l,
+		    "BEGIN IMMEDIATE;"
+		    "CREATE TABLE counter(meter TEXT PRIMARY KEY, total REAL NOT NULL,"
+		    " measured_s REAL NOT NULL) WITHOUT ROWID;"
+		    "INSERT INTO counter SELECT meter, total(amount + estimated), total(measured_s)"
+		    " FROM hourly GROUP BY meter;"
+		    "COMMIT");
 }
 
 struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_full, char *err,
@@ -334,8 +335,8 @@ int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double am
 }
 
 int fp_ledger_counters(struct fp_ledger *l,
-		       void (*fn)(void *arg, const char *meter, const char *role,
-				  const char *unit, double total, double measured_s),
+		       void (*fn)(void *arg, const char *meter, const char *role, const char *unit,
+				  double total, double measured_s),
 		       void *arg)
 {
 	sqlite3_stmt *st;
@@ -347,8 +348,9 @@ int fp_ledger_counters(struct fp_ledger *l,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(arg, (const char *)sqlite3_column_text(st, 0),
-		   (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
-		   sqlite3_column_double(st, 3), sqlite3_column_double(st, 4));
+		   (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2), sqlite3_column_double(st, 3),
+		   sqlite3_column_double(st, 4));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(l, "counter");
 }

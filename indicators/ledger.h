@@ -72,8 +72,8 @@ int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double am
  * the sum of all its hours, so wraps, resets and replacements are
  * already corrected and a restart continues it.  Calls fn for each. */
 int fp_ledger_counters(struct fp_ledger *l,
-		       void (*fn)(void *arg, const char *meter, const char *role,
-				  const char *unit, double total, double measured_s),
+		       void (*fn)(void *arg, const char *meter, const char *role, const char *unit,
+				  double total, double measured_s),
 		       void *arg);
 /* Each quantity's running total: its boundary members' totals times their
  * coefficients (kWh, m3 or bit); q[i].present for a configured one. */
