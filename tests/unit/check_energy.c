@@ -728,10 +728,9 @@ static void bf_push(void *arg, struct fp_batch *b)
 			continue;
 		n++;
 		ck_assert_ptr_nonnull(dc);
-		ck_assert_ptr_nonnull(it);
 		s->got[w][k] = true;
 		s->dc[w][k] = dc->v.f;
-		s->it[w][k] = it->v.f;
+		s->it[w][k] = it ? it->v.f : NAN;
 	}
 	s->flush_windows += n;
 	if (n > s->max_batch)
@@ -854,6 +853,66 @@ START_TEST(test_engine_backfill_year)
 }
 END_TEST
 
+/* Late readings scattered over 300 separate hours: more runs than the
+ * engine keeps apart; the closest merge, and every hour that got amounts
+ * is still written with the ledger's value. */
+START_TEST(test_engine_backfill_scattered)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct bf_seen *s = fp_xcalloc(1, sizeof(*s));
+	struct fp_window_sums ws;
+	int64_t written;
+	int k;
+
+	tz("UTC");
+	c = engine_cfg(d,
+		       "meters = ( { device = \"utility\"; role = \"facility\"; "
+		       "max_gap = \"1h\"; } );");
+	x = fp_ind_new(c, bf_push, s);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	/* 12:00 to 12:10 of each of 300 days: the nights between are gaps */
+	for (k = 0; k < 300; k++) {
+		int64_t t = BF_Y0 + k * 86400LL + 12 * 3600;
+		reading(&b, "utility", "facility", t, "energy_import_kwh", 10.0 * k);
+		reading(&b, "utility", "facility", t + 600, "energy_import_kwh",
+			10.0 * k + 1 + k % 5);
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, false);
+	ck_assert_int_ge(bf_metric(x, "backfill_windows_pending"), 300 + 300 + 10 + 1);
+	bf_drain(x, s, 100);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_pending"), 0);
+	written = bf_metric(x, "backfill_windows_written");
+	/* 300 hour runs kept in 128: 172 gaps of 23 hours merged and
+	 * written too (empty), then the days, months and the year */
+	ck_assert_int_eq(written, 300 + 172 * 23 + 300 + 10 + 1);
+	fp_ind_free(x);
+	l = ledger(d);
+	for (k = 0; k < 300; k++) {
+		int h = k * 24 + 12;
+		time_t t0 = BF_Y0 + h * 3600LL;
+		ck_assert_msg(s->got[FP_WIN_HOUR][h], "hour %d never pushed", h);
+		ck_assert_int_eq(fp_ledger_sums(l, t0, t0 + 3600, t0 + 3600, &ws), 0);
+		ck_assert(s->dc[FP_WIN_HOUR][h] == ws.q[FP_Q_FACILITY].value);
+		ck_rel(s->dc[FP_WIN_HOUR][h], 1 + k % 5);
+		ck_assert(s->got[FP_WIN_DAY][k]);
+		ck_rel(s->dc[FP_WIN_DAY][k], 1 + k % 5);
+	}
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	free(s);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *d = tmpdir();
@@ -919,6 +978,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_config_errors);
 	tcase_add_test(bf, test_engine_backfill_year);
+	tcase_add_test(bf, test_engine_backfill_scattered);
 	tcase_set_timeout(l, 60);
 	tcase_set_timeout(e, 60);
 	tcase_set_timeout(bf, 600);
