@@ -49,6 +49,23 @@ struct asset_ev {
 	double mass_kg, embodied_co2e_kg, expected_life_y;
 };
 
+/* A run of windows of one kind still to write again: their starts are in
+ * [from, to), both window bounds of that kind. */
+struct run {
+	time_t from, to;
+};
+
+/* The most runs per window kind: the memory of the back-fill is fixed
+ * (FP_NWINDOWS x RUNS_MAX x 16 bytes), whatever the number of readings
+ * or the time they span.  A contiguous back-fill is one run per kind. */
+#define RUNS_MAX 128
+
+/* A window to write. */
+struct win {
+	enum fp_window w;
+	time_t start, end;
+};
+
 struct fp_ind {
 	const struct fp_config *cfg;
 	const struct fp_indicators_cfg *ic;
@@ -85,14 +102,18 @@ struct fp_ind {
 	int64_t next_counters_ms; /* the running totals, every agent.interval */
 	struct fp_complain complain, pue_warn;
 
-	/* local hours that got amounts since the windows were last written
-	 * (late or back-filled readings: their windows are written again) */
-	time_t *dirty;
-	size_t ndirty, dcap;
-	bool dirty_overflow;
+	/* the closed windows that got amounts since they were last written
+	 * (late or back-filled readings), per kind: sorted, disjoint runs;
+	 * rw_saved: the ledger's copy is the same; backfill: announced, with
+	 * bf_base the count written when it started (under lock) */
+	struct run rw[FP_NWINDOWS][RUNS_MAX];
+	size_t nrw[FP_NWINDOWS];
+	bool rw_saved, backfill;
+	uint64_t bf_base;
 
 	/* self-metrics (engine thread, read under lock) */
 	uint64_t samples, steps[FP_STEP_BACKWARDS + 1], commits, ledger_errors, windows_written;
+	uint64_t bf_written;
 };
 
 #define PENDING_MAX 200000
@@ -455,37 +476,171 @@ static void record_meter_state(struct fp_ind *x)
 	}
 }
 
-#define DIRTY_MAX 2000
+/* ---- windows to write again ---- */
 
-static void mark_hour(struct fp_ind *x, time_t h)
+/* Removes run i of rs. */
+static void runs_del(struct run *rs, size_t *n, size_t i)
 {
-	size_t i;
-
-	for (i = x->ndirty; i > 0; i--)
-		if (x->dirty[i - 1] == h)
-			return;
-	if (x->ndirty >= DIRTY_MAX) {
-		x->dirty_overflow = true;
-		return;
-	}
-	fp_xgrow((void **)&x->dirty, &x->dcap, x->ndirty + 1, sizeof(*x->dirty));
-	x->dirty[x->ndirty++] = h;
+	memmove(&rs[i], &rs[i + 1], (*n - i - 1) * sizeof(*rs));
+	(*n)--;
 }
 
-/* Marks the local hours [t0_ms, t1_ms] covers. */
+/* Adds the windows [s, e) to the runs rs: true when that adds any.  With
+ * RUNS_MAX runs already, the closest two merge (the windows of the gap
+ * between them are then written again too: the values they have). */
+static bool runs_add(struct run *rs, size_t *n, time_t s, time_t e)
+{
+	size_t i = 0, j, k, best = 0;
+	time_t gap = 0;
+
+	while (i < *n && rs[i].to < s)
+		i++;
+	if (i < *n && rs[i].from <= e) { /* overlaps or touches run i */
+		if (rs[i].from <= s && rs[i].to >= e)
+			return false;
+		rs[i].from = s < rs[i].from ? s : rs[i].from;
+		rs[i].to = e > rs[i].to ? e : rs[i].to;
+		for (j = i + 1; j < *n && rs[j].from <= rs[i].to;) {
+			rs[i].to = rs[j].to > rs[i].to ? rs[j].to : rs[i].to;
+			runs_del(rs, n, j);
+		}
+		return true;
+	}
+	if (*n == RUNS_MAX) {
+		for (k = 0; k + 1 < *n; k++)
+			if (k == 0 || rs[k + 1].from - rs[k].to < gap) {
+				gap = rs[k + 1].from - rs[k].to;
+				best = k;
+			}
+		if (i > 0 && s - rs[i - 1].to <= gap) {
+			rs[i - 1].to = e;
+			return true;
+		}
+		if (i < *n && rs[i].from - e <= gap) {
+			rs[i].from = s;
+			return true;
+		}
+		rs[best].to = rs[best + 1].to;
+		runs_del(rs, n, best + 1);
+		if (best < i)
+			i--;
+	}
+	memmove(&rs[i + 1], &rs[i], (*n - i) * sizeof(*rs));
+	rs[i] = (struct run){ s, e };
+	(*n)++;
+	return true;
+}
+
+/* Marks the closed windows of every kind that [t0, t1] (seconds) touches;
+ * the open ones are written every interval anyway, later ones when they
+ * open. */
+static void mark_time(struct fp_ind *x, time_t t0, time_t t1)
+{
+	time_t now = time(NULL), hs, he;
+	int w;
+
+	fp_window_of(FP_WIN_HOUR, now, &hs, &he);
+	if (t0 >= hs)
+		return; /* the open hour: in the open window of every kind */
+	for (w = 0; w < FP_NWINDOWS; w++) {
+		time_t s, e, ls, le, os, oe;
+		fp_window_of((enum fp_window)w, t0, &s, &e);
+		fp_window_of((enum fp_window)w, t1 > t0 ? t1 : t0, &ls, &le);
+		fp_window_of((enum fp_window)w, now, &os, &oe);
+		if (le > os)
+			le = os;
+		if (s < le && runs_add(x->rw[w], &x->nrw[w], s, le))
+			x->rw_saved = false;
+	}
+}
+
+/* Marks the windows [t0_ms, t1_ms] (an amount spread over it) touches. */
 static void mark_span(struct fp_ind *x, int64_t t0_ms, int64_t t1_ms)
 {
-	time_t t = (time_t)(t0_ms / 1000), end = (time_t)(t1_ms / 1000);
-	int guard = 0;
+	/* an amount up to a window's end is not in the next one */
+	if (t1_ms > t0_ms)
+		t1_ms--;
+	mark_time(x, (time_t)(t0_ms / 1000), (time_t)(t1_ms / 1000));
+}
 
-	while (guard++ < 24 * 400) {
-		time_t hs, he;
-		fp_window_of(FP_WIN_HOUR, t, &hs, &he);
-		mark_hour(x, hs);
-		if (he > end)
-			break;
-		t = he;
-	}
+static bool none_pending(const struct fp_ind *x)
+{
+	int w;
+
+	for (w = 0; w < FP_NWINDOWS; w++)
+		if (x->nrw[w])
+			return false;
+	return true;
+}
+
+/* Takes the oldest window still to write again (ties: the longest kind
+ * first); false when there is none. */
+static bool take_window(struct fp_ind *x, struct win *v)
+{
+	int w, best = -1;
+	struct run *r;
+
+	for (w = FP_NWINDOWS - 1; w >= 0; w--)
+		if (x->nrw[w] && (best < 0 || x->rw[w][0].from < x->rw[best][0].from))
+			best = w;
+	if (best < 0)
+		return false;
+	r = &x->rw[best][0];
+	v->w = (enum fp_window)best;
+	fp_window_of(v->w, r->from, &v->start, &v->end);
+	r->from = v->end;
+	if (r->from >= r->to)
+		runs_del(x->rw[best], &x->nrw[best], 0);
+	x->rw_saved = false;
+	return true;
+}
+
+/* How many windows are still to write again (hours and days by their
+ * nominal length: a DST day counts as one). */
+static uint64_t count_pending(const struct fp_ind *x)
+{
+	uint64_t n = 0;
+	size_t i;
+	int w;
+
+	for (w = 0; w < FP_NWINDOWS; w++)
+		for (i = 0; i < x->nrw[w]; i++) {
+			const struct run *r = &x->rw[w][i];
+			time_t t = r->from, s, e;
+			if (w == FP_WIN_HOUR || w == FP_WIN_DAY) {
+				time_t len = w == FP_WIN_HOUR ? 3600 : 86400;
+				n += (uint64_t)((r->to - r->from + len / 2) / len);
+				continue;
+			}
+			for (; t < r->to; t = e, n++)
+				fp_window_of((enum fp_window)w, t, &s, &e);
+		}
+	return n;
+}
+
+/* Replaces the ledger's copy of the windows to write again (in the open
+ * transaction). */
+static int save_pending(struct fp_ind *x)
+{
+	size_t i;
+	int w;
+
+	if (fp_ledger_rewrite_clear(x->ledger) < 0)
+		return -1;
+	for (w = 0; w < FP_NWINDOWS; w++)
+		for (i = 0; i < x->nrw[w]; i++)
+			if (fp_ledger_rewrite_add(x->ledger, (enum fp_window)w, x->rw[w][i].from,
+						  x->rw[w][i].to) < 0)
+				return -1;
+	return 0;
+}
+
+static void load_run(void *arg, enum fp_window w, time_t from, time_t to)
+{
+	struct fp_ind *x = arg;
+
+	if (from < to)
+		runs_add(x->rw[w], &x->nrw[w], from, to);
 }
 
 /* Applies the pending lifecycle events to the inventory, each in its own
@@ -505,7 +660,7 @@ static void apply_asset_events(struct fp_ind *x)
 		switch (fp_inv_apply(x->inv, x->cats, &e, why, sizeof(why))) {
 		case FP_INV_APPLIED:
 			x->ev_applied++;
-			mark_hour(x, (time_t)a->t - (time_t)a->t % 60);
+			mark_time(x, (time_t)a->t, (time_t)a->t);
 			break;
 		case FP_INV_DUPLICATE:
 			x->ev_duplicate++;
@@ -662,6 +817,8 @@ static void process(struct fp_ind *x)
 	}
 	if (rc == 0 && changed)
 		rc = write_boundaries(x);
+	if (rc == 0 && !x->rw_saved)
+		rc = save_pending(x);
 	if (rc == 0)
 		rc = fp_ledger_commit(x->ledger);
 out:
@@ -678,6 +835,7 @@ out:
 	} else {
 		free_overrides(x);
 		x->meta_pending = false;
+		x->rw_saved = true;
 		x->commits++;
 		for (i = 0; i < x->nmeters; i++)
 			x->meters[i].dirty = false;
@@ -908,35 +1066,102 @@ static int ewaste_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 	return c.rc;
 }
 
-/* A window to write, once. */
-struct win {
-	enum fp_window w;
-	time_t start, end;
-};
-
-static void add_win(struct win **v, size_t *n, size_t *cap, enum fp_window w, time_t t)
+static int write_window(struct fp_ind *x, struct fp_batch *b, const struct win *v, time_t now)
 {
-	time_t s, e;
-	size_t i;
-
-	fp_window_of(w, t, &s, &e);
-	for (i = 0; i < *n; i++)
-		if ((*v)[i].w == w && (*v)[i].start == s)
-			return;
-	fp_xgrow((void **)v, cap, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = (struct win){ w, s, e };
+	if (window_points(x, b, v->w, v->start, v->end, v->end < now ? v->end : now) < 0 ||
+	    ewaste_points(x, b, v->w, v->start, v->end, now) < 0)
+		return -1;
+	return 0;
 }
 
-/* The open windows (running values), those closed within the grace
- * period (the late readings of their last minutes), and every window of
- * an hour that got amounts since last time (back-filled readings, such
- * as MQTT messages with their own timestamps). */
+static bool win_in(const struct win *v, size_t n, const struct win *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].w == w->w && v[i].start == w->start)
+			return true;
+	return false;
+}
+
+/* Says once that a back-fill longer than one write starts, and when it
+ * is done.  Under x->lock. */
+static void backfill_log(struct fp_ind *x)
+{
+	uint64_t n;
+
+	if (!x->backfill && (n = count_pending(x)) > FP_IND_BACKFILL_WINDOWS) {
+		x->backfill = true;
+		x->bf_base = x->bf_written;
+		fp_log(LOG_NOTICE,
+		       "indicators: back-fill: %llu windows to write again for late readings, "
+		       "%d every %lld s, oldest first",
+		       (unsigned long long)n, FP_IND_BACKFILL_WINDOWS,
+		       (long long)(x->ic->interval_ms / 1000));
+	} else if (x->backfill && none_pending(x)) {
+		x->backfill = false;
+		fp_log(LOG_NOTICE, "indicators: back-fill done: %llu windows written again",
+		       (unsigned long long)(x->bf_written - x->bf_base));
+	}
+}
+
+/* Up to FP_IND_BACKFILL_WINDOWS of the windows to write again, oldest
+ * first, FP_IND_BACKFILL_BATCH to a batch and the lock taken per batch
+ * (those of done[] were just written); then the ledger's copy of what is
+ * left, in a transaction of its own. */
+static void write_backfill(struct fp_ind *x, const struct win *done, size_t ndone, time_t now)
+{
+	int budget = FP_IND_BACKFILL_WINDOWS, k;
+	bool more = true, failed = false;
+	struct fp_batch b;
+	struct win v;
+
+	fp_batch_init(&b);
+	pthread_mutex_lock(&x->lock);
+	backfill_log(x);
+	while (budget > 0 && more && !failed) {
+		for (k = 0; k < FP_IND_BACKFILL_BATCH && budget > 0; k++, budget--) {
+			if (!(more = take_window(x, &v)))
+				break;
+			if (!win_in(done, ndone, &v) && write_window(x, &b, &v, now) < 0) {
+				/* the ledger failed (logged): again next time */
+				runs_add(x->rw[v.w], &x->nrw[v.w], v.start, v.end);
+				failed = true;
+				break;
+			}
+			x->bf_written++;
+		}
+		pthread_mutex_unlock(&x->lock);
+		if (b.n)
+			x->push(x->push_arg, &b);
+		fp_batch_reset(&b);
+		pthread_mutex_lock(&x->lock);
+	}
+	if (!x->rw_saved && x->ledger) {
+		if (fp_ledger_begin(x->ledger) == 0 && save_pending(x) == 0 &&
+		    fp_ledger_commit(x->ledger) == 0) {
+			x->rw_saved = true;
+		} else {
+			x->ledger_errors++;
+			fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s",
+				    fp_ledger_error(x->ledger));
+			fp_ledger_rollback(x->ledger);
+		}
+	}
+	backfill_log(x);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* The open windows (running values) and those closed within the grace
+ * period (the late readings of their last minutes), every time; then, paced,
+ * the windows that got late or back-filled readings (such as MQTT messages
+ * with their own timestamps). */
 static void write_windows(struct fp_ind *x)
 {
 	struct fp_batch b;
 	time_t now = time(NULL), grace = (time_t)(2 * x->ic->interval_ms / 1000 + 10);
-	struct win *v = NULL;
-	size_t n = 0, cap = 0, i;
+	struct win v[2 * FP_NWINDOWS];
+	size_t n = 0, i;
 	int w;
 
 	fp_batch_init(&b);
@@ -944,32 +1169,20 @@ static void write_windows(struct fp_ind *x)
 	for (w = 0; w < FP_NWINDOWS; w++) {
 		time_t ws, we;
 		fp_window_of((enum fp_window)w, now, &ws, &we);
-		add_win(&v, &n, &cap, (enum fp_window)w, now);
+		v[n++] = (struct win){ (enum fp_window)w, ws, we };
 		fp_window_of((enum fp_window)w, ws - 1, &ws, &we);
 		if (now - we < grace)
-			add_win(&v, &n, &cap, (enum fp_window)w, ws);
+			v[n++] = (struct win){ (enum fp_window)w, ws, we };
 	}
-	if (x->dirty_overflow)
-		fp_log(LOG_NOTICE,
-		       "indicators: readings for more than %d hours arrived at once; "
-		       "the windows of the first %d are written now (footprint report has them all)",
-		       DIRTY_MAX, DIRTY_MAX);
-	for (i = 0; i < x->ndirty; i++)
-		for (w = 0; w < FP_NWINDOWS; w++)
-			add_win(&v, &n, &cap, (enum fp_window)w, x->dirty[i]);
-	x->ndirty = 0;
-	x->dirty_overflow = false;
 	for (i = 0; i < n; i++)
-		if (window_points(x, &b, v[i].w, v[i].start, v[i].end,
-				  v[i].end < now ? v[i].end : now) < 0 ||
-		    ewaste_points(x, &b, v[i].w, v[i].start, v[i].end, now) < 0)
+		if (write_window(x, &b, &v[i], now) < 0)
 			break;
 	x->windows_written++;
 	pthread_mutex_unlock(&x->lock);
-	free(v);
 	if (b.n)
 		x->push(x->push_arg, &b);
 	fp_batch_reset(&b);
+	write_backfill(x, v, n, now);
 }
 
 static void write_counters(struct fp_ind *x);
@@ -1166,6 +1379,13 @@ static bool open_ledger(struct fp_ind *x)
 	}
 	record_meter_state(x);
 	x->meters_changed = rc < 0;
+	/* the windows an earlier run still had to write again */
+	if (fp_ledger_rewrite_load(x->ledger, load_run, x) < 0)
+		fp_log(LOG_ERR,
+		       "indicators: ledger: %s; the windows of late readings of an earlier run "
+		       "are not written again",
+		       fp_ledger_error(x->ledger));
+	x->rw_saved = true;
 	open_inventory(x);
 	return true;
 }
@@ -1242,7 +1462,6 @@ void fp_ind_free(struct fp_ind *x)
 	}
 	free(x->meters);
 	free(x->pending);
-	free(x->dirty);
 	free_overrides(x);
 	free(x->fo);
 	pthread_cond_destroy(&x->cond);
@@ -1271,6 +1490,8 @@ void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, cons
 	fp_point_int(p, "estimated", (int64_t)x->steps[FP_STEP_ESTIMATED]);
 	fp_point_int(p, "ledger_commits", (int64_t)x->commits);
 	fp_point_int(p, "factor_overrides", (int64_t)x->factor_overrides);
+	fp_point_int(p, "backfill_windows_pending", (int64_t)count_pending(x));
+	fp_point_int(p, "backfill_windows_written", (int64_t)x->bf_written);
 	if (x->inv) {
 		fp_point_int(p, "lifecycle_applied", (int64_t)x->ev_applied);
 		fp_point_int(p, "lifecycle_duplicates", (int64_t)x->ev_duplicate);

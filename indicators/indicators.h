@@ -10,6 +10,13 @@
  * `efficiency` and `telecom` points (timestamped at the window's start, so
  * the final value of a window overwrites its running ones).
  *
+ * Readings that land in closed windows (late or back-filled: MQTT messages
+ * with their own timestamps, a past year at once) mark those windows to be
+ * written again; each write takes at most FP_IND_BACKFILL_WINDOWS of them,
+ * oldest first, so a back-fill of any length reaches every output, paced.
+ * The set is kept in the ledger with the amounts (a stop or a crash does
+ * not lose it) and in bounded memory (see indicators.c).
+ *
  * Roles (a device's or subscription's `role`): facility, it, cooling,
  * lighting, other, renewable_onsite, reuse, cooling_heat, water,
  * fuel_diesel, fuel_gas, fuel_hydrogen, fuel_bioethanol, telecom_equipment,
@@ -122,6 +129,11 @@ int fp_ind_start(struct fp_ind *x);
 void fp_ind_free(struct fp_ind *x);
 /* Takes the meter readings of b (thread-safe, cheap). */
 void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b);
+/* The most windows of a back-fill written per write (every
+ * indicators.interval, and at shutdown); pushed in batches of at most
+ * FP_IND_BACKFILL_BATCH windows, the engine's lock released between them. */
+#define FP_IND_BACKFILL_WINDOWS 500
+#define FP_IND_BACKFILL_BATCH 50
 /* Processes the pending readings now and writes the windows (for --once
  * and the tests; the thread does it on its own otherwise). */
 void fp_ind_flush(struct fp_ind *x, bool windows);

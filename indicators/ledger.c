@@ -787,3 +787,46 @@ int fp_ledger_known_meters(struct fp_ledger *l,
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(l, "meters");
 }
+
+/* ---- windows to write again (the engine's back-fill obligation) ---- */
+
+static int rewrite_table(struct fp_ledger *l)
+{
+	return exec(l,
+		    "CREATE TABLE IF NOT EXISTS rewrite(kind TEXT NOT NULL,"
+		    " t_from INTEGER NOT NULL, t_to INTEGER NOT NULL)");
+}
+
+int fp_ledger_rewrite_clear(struct fp_ledger *l)
+{
+	if (rewrite_table(l) < 0)
+		return -1;
+	return exec(l, "DELETE FROM rewrite");
+}
+
+int fp_ledger_rewrite_add(struct fp_ledger *l, enum fp_window w, time_t from, time_t to)
+{
+	return run(l, "INSERT INTO rewrite VALUES(?1, ?2, ?3)", "tii", fp_window_names[w],
+		   (int64_t)from, (int64_t)to);
+}
+
+int fp_ledger_rewrite_load(struct fp_ledger *l,
+			   void (*fn)(void *arg, enum fp_window w, time_t from, time_t to),
+			   void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, w;
+
+	if (rewrite_table(l) < 0 ||
+	    prep(l, &st, "SELECT kind, t_from, t_to FROM rewrite ORDER BY t_from") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		for (w = 0; name && w < FP_NWINDOWS; w++)
+			if (!strcmp(name, fp_window_names[w]))
+				fn(arg, (enum fp_window)w, (time_t)sqlite3_column_int64(st, 1),
+				   (time_t)sqlite3_column_int64(st, 2));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "rewrite");
+}

@@ -118,4 +118,17 @@ struct fp_ledger_events {
 int fp_ledger_event_counts(struct fp_ledger *l, time_t from, time_t to,
 			   struct fp_ledger_events *ev);
 
+/* ---- windows to write again ----
+ * The engine's obligation to write windows again (late or back-filled
+ * readings), kept with the amounts so that a crash or a stop does not lose
+ * it: per window kind, runs [from, to) of local time (window bounds) whose
+ * windows are all still to be written.  Clear then add, in the
+ * transaction that counts the amounts; load calls fn for each run.  The
+ * table is created on first use (writable ledgers only). */
+int fp_ledger_rewrite_clear(struct fp_ledger *l);
+int fp_ledger_rewrite_add(struct fp_ledger *l, enum fp_window w, time_t from, time_t to);
+int fp_ledger_rewrite_load(struct fp_ledger *l,
+			   void (*fn)(void *arg, enum fp_window w, time_t from, time_t to),
+			   void *arg);
+
 #endif

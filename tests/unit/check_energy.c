@@ -877,6 +877,246 @@ START_TEST(test_engine_running_totals)
 }
 END_TEST
 
+/* ---- a back-fill: a past year at once ---- */
+
+#define BF_Y0 1704067200 /* 2024-01-01T00:00Z, a leap year: 8784 hours */
+#define BF_HOURS 8784
+
+/* What the pushes carried: the last E_DC and E_IT of each window of 2024,
+ * and the most windows of 2024 one flush and one batch carried. */
+struct bf_seen {
+	double dc[FP_NWINDOWS][BF_HOURS], it[FP_NWINDOWS][BF_HOURS];
+	bool got[FP_NWINDOWS][BF_HOURS];
+	size_t flush_windows, max_flush, max_batch;
+};
+
+static int bf_index(enum fp_window w, int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (t < BF_Y0 || t >= BF_Y0 + BF_HOURS * 3600)
+		return -1;
+	gmtime_r(&t, &tm);
+	switch (w) {
+	case FP_WIN_HOUR:
+		return (int)((t - BF_Y0) / 3600);
+	case FP_WIN_DAY:
+		return (int)((t - BF_Y0) / 86400);
+	case FP_WIN_MONTH:
+		return tm.tm_mon;
+	default:
+		return 0;
+	}
+}
+
+static void bf_push(void *arg, struct fp_batch *b)
+{
+	struct bf_seen *s = arg;
+	size_t i, n = 0;
+	int w, k;
+
+	for (i = 0; i < b->n; i++) {
+		const struct fp_point *p = &b->pts[i];
+		const char *wn = fp_point_tag_value(p, "window");
+		const struct fp_field *dc = fp_point_field(p, "e_dc_kwh");
+		const struct fp_field *it = fp_point_field(p, "e_it_kwh");
+		if (strcmp(p->measurement, "efficiency") || !wn || fp_point_tag_value(p, "zone"))
+			continue;
+		for (w = 0; w < FP_NWINDOWS && strcmp(wn, fp_window_names[w]); w++)
+			;
+		ck_assert_int_lt(w, FP_NWINDOWS);
+		/* the open windows (today's) are written every time */
+		k = bf_index((enum fp_window)w, p->ts_ns / 1000000000LL);
+		if (k < 0)
+			continue;
+		n++;
+		ck_assert_ptr_nonnull(dc);
+		s->got[w][k] = true;
+		s->dc[w][k] = dc->v.f;
+		s->it[w][k] = it ? it->v.f : NAN;
+	}
+	s->flush_windows += n;
+	if (n > s->max_batch)
+		s->max_batch = n;
+}
+
+/* The self-metric key of the engine x. */
+static int64_t bf_metric(struct fp_ind *x, const char *key)
+{
+	struct fp_batch b;
+	const struct fp_field *f;
+	int64_t v;
+
+	fp_batch_init(&b);
+	fp_ind_metrics(x, &b, "s1", "h", 0);
+	f = fp_point_field(&b.pts[0], key);
+	ck_assert_ptr_nonnull(f);
+	v = f->v.i;
+	fp_batch_reset(&b);
+	return v;
+}
+
+/* Flushes until nothing is left to write again (at most max flushes):
+ * returns the number of flushes. */
+static int bf_drain(struct fp_ind *x, struct bf_seen *s, int max)
+{
+	int n = 0;
+
+	while (bf_metric(x, "backfill_windows_pending") > 0 && n < max) {
+		s->flush_windows = 0;
+		fp_ind_flush(x, true);
+		if (s->flush_windows > s->max_flush)
+			s->max_flush = s->flush_windows;
+		n++;
+	}
+	return n;
+}
+
+START_TEST(test_engine_backfill_year)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct bf_seen *s = fp_xcalloc(1, sizeof(*s));
+	double dc = 0, it = 0, dc_total = 0;
+	int h, w, k, n, flushes;
+	int nwin[FP_NWINDOWS] = { BF_HOURS, BF_HOURS / 24, 12, 1 };
+
+	tz("UTC");
+	c = engine_cfg(d,
+		       "meters = ( { device = \"utility\"; role = \"facility\"; "
+		       "max_gap = \"2h\"; }, { device = \"ups\"; role = \"it\"; "
+		       "max_gap = \"2h\"; } );");
+	x = fp_ind_new(c, bf_push, s);
+	ck_assert_ptr_nonnull(x);
+	/* A whole past year arrives at once: hourly counter readings. */
+	fp_batch_init(&b);
+	for (h = 0; h <= BF_HOURS; h++) {
+		reading(&b, "utility", "facility", BF_Y0 + h * 3600LL, "energy_import_kwh", dc);
+		reading(&b, "ups", "it", BF_Y0 + h * 3600LL, "energy_import_kwh", it);
+		dc_total = dc;
+		dc += 4 + h % 7;
+		it += 1 + h % 3;
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, false);
+	/* every hour, day, month and the year: far beyond one write */
+	n = BF_HOURS + BF_HOURS / 24 + 12 + 1;
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_pending"), n);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_written"), 0);
+	/* a few writes, then a stop: what is left is in the ledger */
+	flushes = bf_drain(x, s, 3);
+	ck_assert_int_eq(flushes, 3);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_written"), 3 * FP_IND_BACKFILL_WINDOWS);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_pending"), n - 3 * FP_IND_BACKFILL_WINDOWS);
+	fp_ind_free(x);
+	x = fp_ind_new(c, bf_push, s);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_pending"), n - 3 * FP_IND_BACKFILL_WINDOWS);
+	flushes += bf_drain(x, s, 100);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_pending"), 0);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_written"), n - 3 * FP_IND_BACKFILL_WINDOWS);
+	/* paced: no flush carried more than the budget, no batch more than
+	 * its bound */
+	ck_assert_int_eq(flushes, (n + FP_IND_BACKFILL_WINDOWS - 1) / FP_IND_BACKFILL_WINDOWS);
+	ck_assert_uint_le(s->max_flush, FP_IND_BACKFILL_WINDOWS);
+	ck_assert_uint_le(s->max_batch, FP_IND_BACKFILL_BATCH);
+	fp_ind_free(x);
+
+	/* every window was pushed, last with the ledger's value */
+	l = ledger(d);
+	for (w = 0; w < FP_NWINDOWS; w++)
+		for (k = 0; k < nwin[w]; k++) {
+			struct fp_window_sums ws;
+			time_t t0, t1;
+			struct tm tm = { .tm_year = 124,
+					 .tm_mon = w == FP_WIN_MONTH ? k : 0,
+					 .tm_mday = 1 };
+			time_t t = w == FP_WIN_HOUR ? BF_Y0 + k * 3600
+				: w == FP_WIN_DAY   ? BF_Y0 + k * 86400
+						    : timegm(&tm);
+			fp_window_of((enum fp_window)w, t, &t0, &t1);
+			ck_assert_msg(s->got[w][k], "window %s %d never pushed", fp_window_names[w],
+				      k);
+			ck_assert_int_eq(fp_ledger_sums(l, t0, t1, t1, &ws), 0);
+			ck_assert(s->dc[w][k] == ws.q[FP_Q_FACILITY].value);
+			ck_assert(s->it[w][k] == ws.q[FP_Q_IT].value);
+		}
+	/* and the ledger has the year: the counter's whole rise */
+	ck_rel(s->dc[FP_WIN_YEAR][0], dc_total);
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	free(s);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+/* Late readings scattered over 300 separate hours: more runs than the
+ * engine keeps apart; the closest merge, and every hour that got amounts
+ * is still written with the ledger's value. */
+START_TEST(test_engine_backfill_scattered)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct bf_seen *s = fp_xcalloc(1, sizeof(*s));
+	struct fp_window_sums ws;
+	int64_t written;
+	int k;
+
+	tz("UTC");
+	c = engine_cfg(d,
+		       "meters = ( { device = \"utility\"; role = \"facility\"; "
+		       "max_gap = \"1h\"; } );");
+	x = fp_ind_new(c, bf_push, s);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	/* 12:00 to 12:10 of each of 300 days: the nights between are gaps */
+	for (k = 0; k < 300; k++) {
+		int64_t t = BF_Y0 + k * 86400LL + 12 * 3600;
+		reading(&b, "utility", "facility", t, "energy_import_kwh", 10.0 * k);
+		reading(&b, "utility", "facility", t + 600, "energy_import_kwh",
+			10.0 * k + 1 + k % 5);
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, false);
+	ck_assert_int_ge(bf_metric(x, "backfill_windows_pending"), 300 + 300 + 10 + 1);
+	bf_drain(x, s, 100);
+	ck_assert_int_eq(bf_metric(x, "backfill_windows_pending"), 0);
+	written = bf_metric(x, "backfill_windows_written");
+	/* 300 hour runs kept in 128: 172 gaps of 23 hours merged and
+	 * written too (empty), then the days, months and the year */
+	ck_assert_int_eq(written, 300 + 172 * 23 + 300 + 10 + 1);
+	fp_ind_free(x);
+	l = ledger(d);
+	for (k = 0; k < 300; k++) {
+		int h = k * 24 + 12;
+		time_t t0 = BF_Y0 + h * 3600LL;
+		ck_assert_msg(s->got[FP_WIN_HOUR][h], "hour %d never pushed", h);
+		ck_assert_int_eq(fp_ledger_sums(l, t0, t0 + 3600, t0 + 3600, &ws), 0);
+		ck_assert(s->dc[FP_WIN_HOUR][h] == ws.q[FP_Q_FACILITY].value);
+		ck_rel(s->dc[FP_WIN_HOUR][h], 1 + k % 5);
+		ck_assert(s->got[FP_WIN_DAY][k]);
+		ck_rel(s->dc[FP_WIN_DAY][k], 1 + k % 5);
+	}
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	free(s);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *d = tmpdir();
@@ -920,7 +1160,8 @@ static Suite *energy_suite(void)
 {
 	Suite *s = suite_create("energy");
 	TCase *tv = tcase_create("vectors"), *m = tcase_create("meters"),
-	      *l = tcase_create("ledger"), *e = tcase_create("engine");
+	      *l = tcase_create("ledger"), *e = tcase_create("engine"),
+	      *bf = tcase_create("backfill");
 
 	tcase_add_test(tv, test_tv_pue_1);
 	tcase_add_test(tv, test_tv_pue_3_ppue);
@@ -943,12 +1184,16 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_engine_running_totals);
 	tcase_add_test(e, test_config_errors);
+	tcase_add_test(bf, test_engine_backfill_year);
+	tcase_add_test(bf, test_engine_backfill_scattered);
 	tcase_set_timeout(l, 60);
 	tcase_set_timeout(e, 60);
+	tcase_set_timeout(bf, 600);
 	suite_add_tcase(s, tv);
 	suite_add_tcase(s, m);
 	suite_add_tcase(s, l);
 	suite_add_tcase(s, e);
+	suite_add_tcase(s, bf);
 	return s;
 }
 
