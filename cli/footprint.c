@@ -14,6 +14,7 @@
 
 #include "inventory.h"
 #include "ledger.h"
+#include "orgreport.h"
 #include "report.h"
 #include "util.h"
 
@@ -25,6 +26,9 @@ static void usage(FILE *f)
 		"  report --state DIR --from YYYY-MM-DD --to YYYY-MM-DD [--site S]\n"
 		"         [--format md|json|csv|html] [--output FILE]\n"
 		"                                  the environmental report (dates inclusive)\n"
+		"  report --state DIR --state DIR ... --from YYYY-MM-DD --to YYYY-MM-DD\n"
+		"         [--merge SITE.json ...] [--format md|json|csv|html] [--output FILE]\n"
+		"                                  the organisation's report: the sites summed\n"
 		"  assets import FILE --state DIR [--site S] [--categories FILE]\n"
 		"  assets list --state DIR [--format text|json]\n"
 		"  assets events --state DIR [--asset ID] [--format text|json]\n"
@@ -36,7 +40,112 @@ static void usage(FILE *f)
 		"See footprint(1).\n");
 }
 
-static int cmd_report(int argc, char **argv)
+/* The options of footprint report. */
+struct report_opts {
+	const char **states; /* --state, repeatable */
+	size_t nstates, cap;
+	const char *from, *to, *site, *output;
+	bool merge;   /* --merge: the operands are sites' JSON reports */
+	char **files; /* argv's operands */
+	size_t nfiles;
+	int fmt;
+};
+
+/* Prints with print (a site's report or the organisation's) into
+ * --output or stdout: 0, or 1 (said). */
+static int report_write(const struct report_opts *o, const void *r,
+			int (*print)(const void *r, enum fp_report_format f, FILE *out))
+{
+	FILE *out = stdout;
+	int rc;
+
+	if (o->output && !(out = fopen(o->output, "w"))) {
+		perror(o->output);
+		return 1;
+	}
+	rc = print(r, (enum fp_report_format)o->fmt, out) < 0 ? 1 : 0;
+	if (out != stdout && fclose(out) != 0)
+		rc = 1;
+	if (rc)
+		fprintf(stderr, "footprint report: cannot write the report\n");
+	return rc;
+}
+
+static int print_site(const void *r, enum fp_report_format f, FILE *out)
+{
+	return fp_report_print(r, f, out);
+}
+
+static int print_org(const void *g, enum fp_report_format f, FILE *out)
+{
+	return fp_org_print(g, f, out);
+}
+
+/* One --state: one site's report, as it always was. */
+static int report_site(const struct report_opts *o)
+{
+	struct fp_report r;
+	char err[1024];
+	int rc = 1;
+
+	if (fp_report_load_state(o->states[0], o->from, o->to, &r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "footprint report: %s\n", err);
+		return 1;
+	}
+	if (o->site && strcmp(o->site, r.site) != 0)
+		fprintf(stderr, "footprint report: the ledger in %s is for site '%s', not '%s'\n",
+			o->states[0], r.site, o->site);
+	else
+		rc = report_write(o, &r, print_site);
+	fp_report_free(&r);
+	return rc;
+}
+
+/* Several --state and/or --merge: the organisation's report. */
+static int report_org(const struct report_opts *o)
+{
+	struct fp_org g;
+	char err[1024];
+	size_t i;
+	int rc = 1;
+
+	memset(&g, 0, sizeof(g));
+	if (o->site) {
+		fprintf(stderr,
+			"footprint report: --site checks one --state; not with several "
+			"sites\n");
+		return 1;
+	}
+	for (i = 0; i < o->nstates; i++)
+		if (fp_org_add_state(&g, o->states[i], o->from, o->to, err, sizeof(err)) < 0)
+			goto fail;
+	for (i = 0; i < o->nfiles; i++) {
+		const struct fp_report *r;
+		if (fp_org_add_json(&g, o->files[i], err, sizeof(err)) < 0)
+			goto fail;
+		r = &g.sites[g.n - 1].r;
+		if ((o->from && strcmp(o->from, r->from)) || (o->to && strcmp(o->to, r->to))) {
+			snprintf(err, sizeof(err),
+				 "%s: the report of '%s' covers %s to %s, not %s to %s",
+				 o->files[i], r->site, r->from, r->to, o->from ? o->from : r->from,
+				 o->to ? o->to : r->to);
+			goto fail;
+		}
+	}
+	if (fp_org_sum(&g, err, sizeof(err)) < 0)
+		goto fail;
+	rc = report_write(o, &g, print_org);
+	fp_org_free(&g);
+	return rc;
+fail:
+	fprintf(stderr, "footprint report: %s\n", err);
+	fp_org_free(&g);
+	return 1;
+}
+
+/* Parses the command line into o: -1 when the command goes on, else the
+ * exit status. */
+static int report_parse(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
@@ -45,34 +154,34 @@ static int cmd_report(int argc, char **argv)
 		{ "site", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "merge", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "md", "json", "csv", "html", NULL };
-	const char *state = NULL, *from = NULL, *to = NULL, *site = NULL, *output = NULL;
-	int fmt = FP_REPORT_MD, c, i, rc = 1;
-	struct fp_ledger *l;
-	struct fp_report r;
-	char err[512], *path;
-	FILE *out = stdout;
+	int c, i;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			state = optarg;
+			fp_xgrow((void **)&o->states, &o->cap, o->nstates + 1, sizeof(*o->states));
+			o->states[o->nstates++] = optarg;
 			break;
 		case 'f':
-			from = optarg;
+			o->from = optarg;
 			break;
 		case 't':
-			to = optarg;
+			o->to = optarg;
 			break;
 		case 'S':
-			site = optarg;
+			o->site = optarg;
 			break;
 		case 'o':
-			output = optarg;
+			o->output = optarg;
+			break;
+		case 'm':
+			o->merge = true;
 			break;
 		case 'F':
 			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
@@ -83,7 +192,7 @@ static int cmd_report(int argc, char **argv)
 					optarg);
 				return 1;
 			}
-			fmt = i;
+			o->fmt = i;
 			break;
 		case 'h':
 			usage(stdout);
@@ -92,55 +201,36 @@ static int cmd_report(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && !o->merge) {
 		fprintf(stderr, "footprint report: unexpected argument '%s'\n", argv[optind]);
 		return 1;
 	}
-	if (!state || !from || !to) {
+	o->files = argv + optind;
+	o->nfiles = (size_t)(argc - optind);
+	if (o->merge && !o->nfiles) {
+		fprintf(stderr,
+			"footprint report: --merge takes the sites' JSON reports "
+			"(footprint report --format json)\n");
+		return 1;
+	}
+	if ((!o->nstates && !o->merge) || (o->nstates && (!o->from || !o->to))) {
 		fprintf(stderr, "footprint report: --state, --from and --to are required\n");
 		return 1;
 	}
-	path = fp_xasprintf("%s/ledger.db", state);
-	l = fp_ledger_open(path, true, false, err, sizeof(err));
-	free(path);
-	if (!l) {
-		fprintf(stderr, "footprint report: cannot read the ledger: %s\n", err);
-		return 1;
-	}
-	if (fp_report_build(l, from, to, &r, err, sizeof(err)) < 0) {
-		fprintf(stderr, "footprint report: %s\n", err);
-		goto out;
-	}
-	path = fp_xasprintf("%s/inventory.db", state);
-	if (access(path, F_OK) == 0) {
-		struct fp_inventory *v = fp_inv_open(path, true, err, sizeof(err));
-		if (!v || fp_report_ewaste(&r, v, err, sizeof(err)) < 0) {
-			fprintf(stderr, "footprint report: the inventory: %s\n", v ? err : err);
-			fp_inv_close(v);
-			free(path);
-			goto out_report;
-		}
-		fp_inv_close(v);
-	}
-	free(path);
-	if (site && strcmp(site, r.site) != 0) {
-		fprintf(stderr, "footprint report: the ledger in %s is for site '%s', not '%s'\n",
-			state, r.site, site);
-		goto out_report;
-	}
-	if (output && !(out = fopen(output, "w"))) {
-		perror(output);
-		goto out_report;
-	}
-	rc = fp_report_print(&r, (enum fp_report_format)fmt, out) < 0 ? 1 : 0;
-	if (out != stdout && fclose(out) != 0)
-		rc = 1;
-	if (rc)
-		fprintf(stderr, "footprint report: cannot write the report\n");
-out_report:
-	fp_report_free(&r);
-out:
-	fp_ledger_close(l);
+	return -1;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	struct report_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.fmt = FP_REPORT_MD;
+	rc = report_parse(argc, argv, &o);
+	if (rc < 0)
+		rc = o.nstates == 1 && !o.merge ? report_site(&o) : report_org(&o);
+	free(o.states);
 	return rc;
 }
 

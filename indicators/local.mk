@@ -7,5 +7,6 @@ libfpcore_a_SOURCES += \
 	%D%/indicators.c %D%/indicators_conf.c %D%/indicators.h \
 	%D%/inventory.c %D%/inventory.h \
 	%D%/ledger.c %D%/ledger.h \
+	%D%/orgreport.c %D%/orgreport.h \
 	%D%/report.c %D%/report.h \
 	%D%/roles.c %D%/roles.h

@@ -199,8 +199,11 @@ static const char *fmt_ratio(char *buf, size_t n, const struct fp_ratio *r, int 
 	return fmt_num(buf, n, r->value, prec);
 }
 
+/* A coverage: NAN in an organisation's figures, stated per site. */
 static const char *fmt_pct(char *buf, size_t n, double v)
 {
+	if (isnan(v))
+		return "per site";
 	snprintf(buf, n, "%.1f %%", v * 100);
 	return buf;
 }
@@ -279,7 +282,8 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fprintf(o, "| %s | %.0f | %s | %s | %s | %s (%d) |\n", r->ew[i].category,
-			e->beyond_lifespan_units, fmt_num(b[0], 64, e->mean_age_y, 2),
+			e->beyond_lifespan_units,
+			isnan(e->mean_age_y) ? "per site" : fmt_num(b[0], 64, e->mean_age_y, 2),
 			fmt_num(b[1], 64, e->projected_kg_12m, 1),
 			fmt_num(b[2], 64, e->embodied_co2e_kg, 1),
 			fmt_num(b[3], 64, r->ew[i].ewg_model_kg, 1), r->ew[i].ewg_year);
@@ -352,13 +356,9 @@ static void put_unmatched(FILE *o, const char *pre, const char *post, const stru
 		fmt_num(b, sizeof(b), s->q[FP_Q_IT].value - k->pue.den, 3), post);
 }
 
-static void md(const struct fp_report *r, FILE *o)
+void fp_report_md_head(const struct fp_report *r, FILE *o)
 {
-	const struct fp_kpis *k = &r->total.k;
-	const struct fp_window_sums *s = &r->total.s;
-	char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64], b8[64];
-	size_t i;
-	int q;
+	char b1[64];
 
 	fprintf(o, "# Environmental report: %s\n\n", r->site);
 	fprintf(o, "Period: %s to %s inclusive (%.0f hours, time zone %s)%s.  \n", r->from, r->to,
@@ -367,7 +367,16 @@ static void md(const struct fp_report *r, FILE *o)
 				 : "; not a calendar year: the ratios are interim figures");
 	fprintf(o, "PUE category: %d. Grid region: %s. Data coverage: %s.\n\n", r->pue_category,
 		r->region[0] ? r->region : "(none configured)",
-		fmt_pct(b1, sizeof(b1), k->coverage));
+		fmt_pct(b1, sizeof(b1), r->total.k.coverage));
+}
+
+void fp_report_md_body(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64], b8[64];
+	size_t i;
+	int q;
 
 	fprintf(o, "## Indicators\n\n| Indicator | Value | Unit | Coverage |\n|---|---|---|---|\n");
 #define ROW(name, rr, prec, unit)                                                                 \
@@ -456,6 +465,12 @@ static void md(const struct fp_report *r, FILE *o)
 
 /* ---- JSON ---- */
 
+/* A coverage, null when stated per site (NAN). */
+static json_object *jcov(double v)
+{
+	return isnan(v) ? NULL : json_object_new_double(v);
+}
+
 static json_object *jratio(const struct fp_ratio *r)
 {
 	json_object *o;
@@ -464,7 +479,7 @@ static json_object *jratio(const struct fp_ratio *r)
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "value", json_object_new_double(r->value));
-	json_object_object_add(o, "coverage", json_object_new_double(r->coverage));
+	json_object_object_add(o, "coverage", jcov(r->coverage));
 	/* the amounts it relates: over the part where both are measured */
 	json_object_object_add(o, "numerator", json_object_new_double(r->num));
 	json_object_object_add(o, "denominator", json_object_new_double(r->den));
@@ -493,7 +508,7 @@ static json_object *jperiod(const struct fp_report_period *p)
 		json_object_object_add(x, "value", json_object_new_double(s->value));
 		json_object_object_add(x, "unit", json_object_new_string(fp_qty_units[q]));
 		json_object_object_add(x, "estimated", json_object_new_double(s->estimated));
-		json_object_object_add(x, "coverage", json_object_new_double(s->coverage));
+		json_object_object_add(x, "coverage", jcov(s->coverage));
 		json_object_object_add(e, fp_qty_names[q], x);
 	}
 	json_object_object_add(o, "energy", e);
@@ -521,7 +536,7 @@ static json_object *jperiod(const struct fp_report_period *p)
 	json_object_object_add(s2, "market_kg",
 			       jnum_or_null(k->co2e_market_defined, k->co2e_market_kg));
 	json_object_object_add(o, "scope2", s2);
-	json_object_object_add(o, "coverage", json_object_new_double(k->coverage));
+	json_object_object_add(o, "coverage", jcov(k->coverage));
 	return o;
 }
 
@@ -545,7 +560,7 @@ static json_object *jew(const struct fp_ewaste *e)
 	json_object_object_add(o, "reuse_rate", jnum_or_null(e->reuse_rate >= 0, e->reuse_rate));
 	json_object_object_add(o, "beyond_lifespan_units",
 			       json_object_new_double(e->beyond_lifespan_units));
-	json_object_object_add(o, "mean_age_y", json_object_new_double(e->mean_age_y));
+	json_object_object_add(o, "mean_age_y", jnum_or_null(!isnan(e->mean_age_y), e->mean_age_y));
 	json_object_object_add(o, "projected_kg_12m", json_object_new_double(e->projected_kg_12m));
 	json_object_object_add(o, "embodied_co2e_kg", json_object_new_double(e->embodied_co2e_kg));
 	return o;
@@ -576,7 +591,7 @@ static json_object *jewaste(const struct fp_report *r)
 	return o;
 }
 
-static void json(const struct fp_report *r, FILE *out)
+json_object *fp_report_json(const struct fp_report *r)
 {
 	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq;
 	const struct fp_window_sums *s = &r->total.s;
@@ -601,7 +616,7 @@ static void json(const struct fp_report *r, FILE *out)
 	}
 	json_object_object_add(o, "months", months);
 	dq = json_object_new_object();
-	json_object_object_add(dq, "coverage", json_object_new_double(k->coverage));
+	json_object_object_add(dq, "coverage", jcov(k->coverage));
 	json_object_object_add(dq, "resets", json_object_new_int64(r->events.resets));
 	json_object_object_add(dq, "wraps", json_object_new_int64(r->events.wraps));
 	json_object_object_add(dq, "gaps", json_object_new_int64(r->events.gaps));
@@ -634,6 +649,11 @@ static void json(const struct fp_report *r, FILE *out)
 			       json_object_new_string("E_BG, E_RES_GO, E_RES_PPA, E_RES_OS"));
 	json_object_object_add(o, "eu_2024_1364", eu);
 	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);
+	return o;
+}
+
+void fp_report_json_put(json_object *o, FILE *out)
+{
 	fprintf(out, "%s\n",
 		json_object_to_json_string_ext(
 			o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -650,15 +670,36 @@ static void csv_cell(FILE *o, bool defined, double v)
 		fputc(',', o);
 }
 
+/* A text cell, quoted when it holds a comma, a quote or a line break. */
+static void csv_str(FILE *o, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, o);
+		return;
+	}
+	fputc('"', o);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', o);
+		fputc(*s, o);
+	}
+	fputc('"', o);
+}
+
 #define CSV_EW_COLS 14
 
 /* One row; with inv, the e-waste cells too (empty when ew is NULL, so
  * that every row has the header's columns). */
-static void csv_row(FILE *o, const struct fp_report_period *p, bool inv, const struct fp_ewaste *ew)
+static void csv_row(FILE *o, const char *site, const struct fp_report_period *p, bool inv,
+		    const struct fp_ewaste *ew)
 {
 	const struct fp_window_sums *s = &p->s;
 	const struct fp_kpis *k = &p->k;
 
+	if (site) {
+		csv_str(o, site);
+		fputc(',', o);
+	}
 	fputs(p->label, o);
 	csv_cell(o, s->q[FP_Q_FACILITY].present, s->q[FP_Q_FACILITY].value);
 	csv_cell(o, s->q[FP_Q_IT].present, s->q[FP_Q_IT].value);
@@ -673,7 +714,7 @@ static void csv_row(FILE *o, const struct fp_report_period *p, bool inv, const s
 	csv_cell(o, true, k->e_ren_kwh);
 	csv_cell(o, s->q[FP_Q_WATER].present, s->q[FP_Q_WATER].value);
 	csv_cell(o, s->q[FP_Q_REUSE].present, s->q[FP_Q_REUSE].value);
-	csv_cell(o, true, k->coverage);
+	csv_cell(o, !isnan(k->coverage), k->coverage);
 	if (ew) {
 		csv_cell(o, true, ew->installed_units);
 		csv_cell(o, true, ew->installed_kg);
@@ -688,7 +729,7 @@ static void csv_row(FILE *o, const struct fp_report_period *p, bool inv, const s
 		csv_cell(o, true, ew->projected_kg_12m);
 		csv_cell(o, true, ew->embodied_co2e_kg);
 		csv_cell(o, true, ew->beyond_lifespan_units);
-		csv_cell(o, true, ew->mean_age_y);
+		csv_cell(o, !isnan(ew->mean_age_y), ew->mean_age_y);
 	} else if (inv) {
 		int i;
 		for (i = 0; i < CSV_EW_COLS; i++)
@@ -697,29 +738,35 @@ static void csv_row(FILE *o, const struct fp_report_period *p, bool inv, const s
 	fputc('\n', o);
 }
 
-static void csv(const struct fp_report *r, FILE *o)
+void fp_report_csv_header(FILE *o, bool site, bool inv)
 {
-	size_t i;
-
+	if (site)
+		fputs("site,", o);
 	fputs("period,e_dc_kwh,e_it_kwh,pue,dcie,ref,erf,wue_l_per_kwh,cue_location,"
 	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage",
 	      o);
-	if (r->has_inventory)
+	if (inv)
 		fputs(",installed_units,installed_kg,commissioned_kg,decommissioned_kg,reused_kg,"
 		      "recycled_kg,recycled_documented_kg,disposed_kg,documented_rate,reuse_rate,"
 		      "projected_kg_12m,embodied_co2e_kg,beyond_lifespan_units,mean_age_y",
 		      o);
 	fputc('\n', o);
+}
+
+void fp_report_csv_rows(const struct fp_report *r, FILE *o, const char *site, bool inv)
+{
+	size_t i;
+
 	for (i = 0; i < r->nmonths; i++)
-		csv_row(o, &r->months[i], r->has_inventory,
+		csv_row(o, site, &r->months[i], inv,
 			r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
-	csv_row(o, &r->total, r->has_inventory,
+	csv_row(o, site, &r->total, inv,
 		r->has_inventory && r->nrows ? &r->ew[r->nrows - 1].e : NULL);
 }
 
 /* ---- HTML: one self-contained file, inline CSS and SVG, no script ---- */
 
-static void esc(FILE *o, const char *s)
+void fp_report_html_esc(FILE *o, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -772,9 +819,9 @@ static void svg_bars(FILE *o, const char *title, const char *unit, const struct 
 		"<figure><svg role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">"
 		"<title>",
 		W, H, W, H);
-	esc(o, title);
+	fp_report_html_esc(o, title);
 	fprintf(o, "</title><text x=\"%.0f\" y=\"18\" class=\"t\">", L);
-	esc(o, title);
+	fp_report_html_esc(o, title);
 	fprintf(o, " (%s)</text>", unit);
 	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>", L, H - B,
 		W - 10, H - B);
@@ -855,9 +902,9 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	for (i = 0; i < r->nrows; i++) {
 		const struct fp_ewaste *e = &r->ew[i].e;
 		fputs("<tr><td>", o);
-		esc(o, r->ew[i].category);
+		fp_report_html_esc(o, r->ew[i].category);
 		fputc(' ', o);
-		esc(o, r->ew[i].desc);
+		fp_report_html_esc(o, r->ew[i].desc);
 		fprintf(o,
 			"</td><td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s (%s)</td>"
@@ -945,19 +992,16 @@ static void html_eu(const struct fp_report *r, FILE *o)
 		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
 }
 
-static void html(const struct fp_report *r, FILE *o)
+void fp_report_html_head(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
-	const struct fp_window_sums *s = &r->total.s;
-	char b1[64], b2[64], b3[64];
-	size_t i;
-	int q;
+	char b1[64];
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'\">\n<title>Environmental report: ",
 	      o);
-	esc(o, r->site);
+	fp_report_html_esc(o, r->site);
 	fputs("</title>\n<style>\n"
 	      "body{font-family:sans-serif;margin:2em auto;max-width:60em;color:#222}\n"
 	      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em}\n"
@@ -966,20 +1010,29 @@ static void html(const struct fp_report *r, FILE *o)
 	      ".warn{background:#fee;border:1px solid #c00;padding:.5em}figure{margin:1em 0}\n"
 	      "</style></head><body>\n<h1>Environmental report: ",
 	      o);
-	esc(o, r->site);
+	fp_report_html_esc(o, r->site);
 	fprintf(o, "</h1>\n<p>Period %s to %s inclusive (%.0f hours, time zone ", r->from, r->to,
 		r->hours);
-	esc(o, r->timezone);
+	fp_report_html_esc(o, r->timezone);
 	fprintf(o, ")%s. PUE category %d. Grid region ",
 		r->calendar_year ? ", a calendar year"
 				 : "; not a calendar year: the ratios are interim figures",
 		r->pue_category);
-	esc(o, r->region[0] ? r->region : "(none configured)");
+	fp_report_html_esc(o, r->region[0] ? r->region : "(none configured)");
 	fprintf(o, ". Data coverage %s.</p>\n", fmt_pct(b1, sizeof(b1), k->coverage));
 	if (k->pue.defined && k->pue.value < 1)
 		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or boundary "
 		      "error; reported as computed, not clamped.</p>\n",
 		      o);
+}
+
+void fp_report_html_body(const struct fp_report *r, FILE *o)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64], b2[64], b3[64];
+	size_t i;
+	int q;
 
 	html_charts(r, o);
 
@@ -1064,16 +1117,19 @@ int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *ou
 {
 	switch (f) {
 	case FP_REPORT_MD:
-		md(r, out);
+		fp_report_md_head(r, out);
+		fp_report_md_body(r, out);
 		break;
 	case FP_REPORT_JSON:
-		json(r, out);
+		fp_report_json_put(fp_report_json(r), out);
 		break;
 	case FP_REPORT_CSV:
-		csv(r, out);
+		fp_report_csv_header(out, false, r->has_inventory);
+		fp_report_csv_rows(r, out, NULL, r->has_inventory);
 		break;
 	case FP_REPORT_HTML:
-		html(r, out);
+		fp_report_html_head(r, out);
+		fp_report_html_body(r, out);
 		break;
 	default:
 		return -1;

@@ -18,6 +18,8 @@
 #include "inventory.h"
 #include "ledger.h"
 
+struct json_object;
+
 struct fp_report_period {
 	char label[32]; /* "2026-01" for a month, "total" */
 	time_t from, to;
@@ -66,5 +68,22 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 int fp_report_ewaste(struct fp_report *r, struct fp_inventory *v, char *err, size_t errlen);
 void fp_report_free(struct fp_report *r);
 int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out);
+
+/* The pieces of the renderers, for the organisation's report (orgreport.h),
+ * each as fp_report_print prints it.  A coverage that is NAN is printed as
+ * "per site" (null in JSON, an empty cell in CSV). */
+void fp_report_md_head(const struct fp_report *r, FILE *o); /* title, period */
+void fp_report_md_body(const struct fp_report *r, FILE *o); /* the rest */
+void fp_report_html_head(const struct fp_report *r, FILE *o);
+void fp_report_html_body(const struct fp_report *r, FILE *o); /* ends the page */
+void fp_report_html_esc(FILE *o, const char *s);	      /* text, escaped */
+/* The footprint.report/1 object (the caller owns it). */
+struct json_object *fp_report_json(const struct fp_report *r);
+/* Prints o (pretty) and releases it. */
+void fp_report_json_put(struct json_object *o, FILE *out);
+/* The CSV header and rows, with a first column "site" when site is set;
+ * inv: the e-waste columns (empty cells for a report without them). */
+void fp_report_csv_header(FILE *o, bool site, bool inv);
+void fp_report_csv_rows(const struct fp_report *r, FILE *o, const char *site, bool inv);
 
 #endif

@@ -13,6 +13,7 @@
 #include "fp_check.h"
 #include "indicators.h"
 #include "ledger.h"
+#include "orgreport.h"
 #include "util.h"
 
 /* Relative tolerance 1e-9 where the expected value is given in full. */
@@ -227,6 +228,105 @@ START_TEST(test_fuel_conversion)
 	ck_rel(coef[FP_Q_FACILITY], 1);
 	ck_rel(coef[FP_Q_GRID], 0);
 	ck_assert_int_eq(fp_role_members("nonsense", "kwh", coef), -1);
+}
+END_TEST
+
+/* The organisation's sums: quantities add up, each ratio is the sum of the
+ * sites' numerators over the sum of their denominators (here a site whose
+ * PUE relates only part of its energy), Scope 2 is undefined when one site's
+ * is, coverage is per site (NAN). */
+START_TEST(test_org_sums_first)
+{
+	struct fp_report_period a, b, c, o;
+	const struct fp_report_period *p[3] = { &a, &b, &c };
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.s = sums();
+	b.s = sums();
+	put(&a.s, FP_Q_FACILITY, 4000);
+	put(&a.s, FP_Q_IT, 3200);
+	put(&a.s, FP_Q_GRID, 4000);
+	a.s.co2e_location_kg = 800;
+	a.s.co2e_market_kg = 600;
+	a.s.go_kwh = 100;
+	fp_kpis_compute(&a.s, &a.k);
+	put(&b.s, FP_Q_FACILITY, 2160);
+	put(&b.s, FP_Q_IT, 2000);
+	put(&b.s, FP_Q_GRID, 2160);
+	put(&b.s, FP_Q_WATER, 3);
+	b.s.co2e_location_kg = b.s.co2e_market_kg = 1080; /* no market factor: location */
+	fp_kpis_compute(&b.s, &b.k);
+	/* b's facility meter started later: its PUE over the common part */
+	b.k.pue = fp_ratio(2160, 1200, 0.25);
+	b.k.dcie = fp_ratio(1200, 2160, 0.25);
+	fp_org_sum_period(p, 2, &o);
+	ck_rel(o.s.q[FP_Q_FACILITY].value, 6160);
+	ck_rel(o.s.q[FP_Q_IT].value, 5200);
+	ck_assert(isnan(o.s.q[FP_Q_IT].coverage));
+	ck_rel(o.k.pue.value, 6160.0 / 4400);
+	ck_rel(o.k.pue.num, 6160);
+	ck_rel(o.k.pue.den, 4400);
+	ck_assert(isnan(o.k.pue.coverage) && isnan(o.k.coverage));
+	ck_rel(o.k.dcie.value, 4400.0 / 6160);
+	/* WUE: only b meters water; a adds nothing to it */
+	ck_rel(o.k.wue_l_per_kwh.value, 3000.0 / 2000);
+	ck_assert(o.k.co2e_location_defined);
+	ck_rel(o.k.co2e_location_kg, 1880);
+	ck_rel(o.k.cue_location.value, 1880.0 / 5200);
+	ck_rel(o.k.co2e_market_kg, 600 + 1080);
+	ck_rel(o.k.e_ren_kwh, 100);
+	ck_rel(o.k.ref.value, 100.0 / 6160);
+	/* A third site without a Scope 2 factor: undefined, and CUE with it. */
+	memset(&c, 0, sizeof(c));
+	c.s = sums();
+	put(&c.s, FP_Q_FACILITY, 10);
+	put(&c.s, FP_Q_IT, 10);
+	put(&c.s, FP_Q_GRID, 10);
+	fp_kpis_compute(&c.s, &c.k);
+	fp_org_sum_period(p, 3, &o);
+	ck_assert(!o.k.co2e_location_defined && !o.k.cue_location.defined);
+	ck_assert(isnan(o.s.co2e_location_kg));
+	ck_rel(o.k.pue.value, 6170.0 / 4410);
+	/* No site: nothing defined. */
+	fp_org_sum_period(p, 0, &o);
+	ck_assert(!o.k.pue.defined && !o.k.co2e_location_defined);
+}
+END_TEST
+
+/* E-waste: masses and units add up, the rates are recomputed from the
+ * sums, the mean age is left per site. */
+START_TEST(test_org_ewaste_sums)
+{
+	struct fp_ewaste a, b, o;
+	const struct fp_ewaste *e[2] = { &a, &b };
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.installed_units = 2;
+	a.installed_kg = 22;
+	a.decommissioned_kg = 55;
+	a.recycled_kg = 30;
+	a.recycled_documented_kg = 30;
+	a.reused_kg = 25;
+	a.documented_rate = 30.0 / 55;
+	a.mean_age_y = 3;
+	b.installed_units = 1;
+	b.installed_kg = 10;
+	b.decommissioned_kg = 45;
+	b.recycled_kg = 40;
+	b.recycled_documented_kg = 10;
+	b.refurbished_kg = 5;
+	b.mean_age_y = 7;
+	fp_org_sum_ewaste(e, 2, &o);
+	ck_rel(o.installed_units, 3);
+	ck_rel(o.installed_kg, 32);
+	ck_rel(o.decommissioned_kg, 100);
+	ck_rel(o.documented_rate, 40.0 / 100);
+	ck_rel(o.reuse_rate, 30.0 / 100);
+	ck_assert(isnan(o.mean_age_y));
+	fp_org_sum_ewaste(e, 0, &o);
+	ck_assert(o.documented_rate < 0 && o.reuse_rate < 0);
 }
 END_TEST
 
@@ -1252,6 +1352,8 @@ static Suite *energy_suite(void)
 	tcase_add_test(tv, test_tv_telecom);
 	tcase_add_test(tv, test_undefined_and_below_one);
 	tcase_add_test(tv, test_fuel_conversion);
+	tcase_add_test(tv, test_org_sums_first);
+	tcase_add_test(tv, test_org_ewaste_sums);
 	tcase_add_test(m, test_counter_wrap_and_reset);
 	tcase_add_test(m, test_gaps_and_rates);
 	tcase_add_test(m, test_windows_dst);
