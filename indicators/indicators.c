@@ -53,6 +53,7 @@ struct asset_ev {
  * [from, to), both window bounds of that kind. */
 struct run {
 	time_t from, to;
+	time_t touched; /* when a reading last marked it (0: loaded) */
 };
 
 /* The most runs per window kind: the memory of the back-fill is fixed
@@ -489,7 +490,14 @@ static void runs_del(struct run *rs, size_t *n, size_t i)
 /* Adds the windows [s, e) to the runs rs: true when that adds any.  With
  * RUNS_MAX runs already, the closest two merge (the windows of the gap
  * between them are then written again too: the values they have). */
-static bool runs_add(struct run *rs, size_t *n, time_t s, time_t e)
+static time_t tmax(time_t a, time_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Adds [s, e) to the runs; a run's touched is the latest of what it
+ * holds.  Returns whether the windows to write changed. */
+static bool runs_add(struct run *rs, size_t *n, time_t s, time_t e, time_t touched)
 {
 	size_t i = 0, j, k, best = 0;
 	time_t gap = 0;
@@ -497,12 +505,14 @@ static bool runs_add(struct run *rs, size_t *n, time_t s, time_t e)
 	while (i < *n && rs[i].to < s)
 		i++;
 	if (i < *n && rs[i].from <= e) { /* overlaps or touches run i */
+		rs[i].touched = tmax(rs[i].touched, touched);
 		if (rs[i].from <= s && rs[i].to >= e)
 			return false;
 		rs[i].from = s < rs[i].from ? s : rs[i].from;
 		rs[i].to = e > rs[i].to ? e : rs[i].to;
 		for (j = i + 1; j < *n && rs[j].from <= rs[i].to;) {
 			rs[i].to = rs[j].to > rs[i].to ? rs[j].to : rs[i].to;
+			rs[i].touched = tmax(rs[i].touched, rs[j].touched);
 			runs_del(rs, n, j);
 		}
 		return true;
@@ -515,19 +525,22 @@ static bool runs_add(struct run *rs, size_t *n, time_t s, time_t e)
 			}
 		if (i > 0 && s - rs[i - 1].to <= gap) {
 			rs[i - 1].to = e;
+			rs[i - 1].touched = tmax(rs[i - 1].touched, touched);
 			return true;
 		}
 		if (i < *n && rs[i].from - e <= gap) {
 			rs[i].from = s;
+			rs[i].touched = tmax(rs[i].touched, touched);
 			return true;
 		}
 		rs[best].to = rs[best + 1].to;
+		rs[best].touched = tmax(rs[best].touched, rs[best + 1].touched);
 		runs_del(rs, n, best + 1);
 		if (best < i)
 			i--;
 	}
 	memmove(&rs[i + 1], &rs[i], (*n - i) * sizeof(*rs));
-	rs[i] = (struct run){ s, e };
+	rs[i] = (struct run){ s, e, touched };
 	(*n)++;
 	return true;
 }
@@ -550,7 +563,7 @@ static void mark_time(struct fp_ind *x, time_t t0, time_t t1)
 		fp_window_of((enum fp_window)w, now, &os, &oe);
 		if (le > os)
 			le = os;
-		if (s < le && runs_add(x->rw[w], &x->nrw[w], s, le))
+		if (s < le && runs_add(x->rw[w], &x->nrw[w], s, le, now))
 			x->rw_saved = false;
 	}
 }
@@ -576,22 +589,32 @@ static bool none_pending(const struct fp_ind *x)
 
 /* Takes the oldest window still to write again (ties: the longest kind
  * first); false when there is none. */
-static bool take_window(struct fp_ind *x, struct win *v)
+static bool take_window(struct fp_ind *x, struct win *v, time_t now)
 {
+	time_t settled = now - (time_t)(x->ic->settle_ms / 1000);
 	int w, best = -1;
+	size_t i, bi = 0;
 	struct run *r;
 
+	/* a run that got readings within indicators.settle waits: the rest
+	 * of a burst of late readings is probably on its way, and its
+	 * windows' first write would be final without it */
 	for (w = FP_NWINDOWS - 1; w >= 0; w--)
-		if (x->nrw[w] && (best < 0 || x->rw[w][0].from < x->rw[best][0].from))
-			best = w;
+		for (i = 0; i < x->nrw[w]; i++)
+			if (x->rw[w][i].touched <= settled &&
+			    (best < 0 || x->rw[w][i].from < x->rw[best][bi].from)) {
+				best = w;
+				bi = i;
+				break;
+			}
 	if (best < 0)
 		return false;
-	r = &x->rw[best][0];
+	r = &x->rw[best][bi];
 	v->w = (enum fp_window)best;
 	fp_window_of(v->w, r->from, &v->start, &v->end);
 	r->from = v->end;
 	if (r->from >= r->to)
-		runs_del(x->rw[best], &x->nrw[best], 0);
+		runs_del(x->rw[best], &x->nrw[best], bi);
 	x->rw_saved = false;
 	return true;
 }
@@ -641,7 +664,7 @@ static void load_run(void *arg, enum fp_window w, time_t from, time_t to)
 	struct fp_ind *x = arg;
 
 	if (from < to)
-		runs_add(x->rw[w], &x->nrw[w], from, to);
+		runs_add(x->rw[w], &x->nrw[w], from, to, 0);
 }
 
 /* Applies the pending lifecycle events to the inventory, each in its own
@@ -1085,11 +1108,20 @@ static int window_kind(struct fp_ind *x, const struct win *v, time_t now)
 static int write_window(struct fp_ind *x, struct fp_batch *b, const struct win *v, time_t now)
 {
 	size_t first = b->n, i;
-	int kind = window_kind(x, v, now);
+	int kind;
 
-	if (kind < 0 ||
-	    window_points(x, b, v->w, v->start, v->end, v->end < now ? v->end : now) < 0 ||
+	if (window_points(x, b, v->w, v->start, v->end, v->end < now ? v->end : now) < 0 ||
 	    ewaste_points(x, b, v->w, v->start, v->end, now) < 0)
+		return -1;
+	if (b->n == first) {
+		/* nothing to write: not final yet (a back-fill may come) */
+		if (now >= v->end + (time_t)(x->ic->settle_ms / 1000) &&
+		    v->start > x->last_final[v->w])
+			x->last_final[v->w] = v->start;
+		return 0;
+	}
+	kind = window_kind(x, v, now);
+	if (kind < 0)
 		return -1;
 	for (i = first; i < b->n; i++) {
 		b->pts[i].kind = (enum fp_point_kind)kind;
@@ -1150,11 +1182,11 @@ static void write_backfill(struct fp_ind *x, const struct win *done, size_t ndon
 		/* one transaction a batch for the final marks */
 		bool txn = fp_ledger_begin(x->ledger) == 0;
 		for (k = 0; k < FP_IND_BACKFILL_BATCH && budget > 0; k++, budget--) {
-			if (!(more = take_window(x, &v)))
+			if (!(more = take_window(x, &v, now)))
 				break;
 			if (!win_in(done, ndone, &v) && write_window(x, &b, &v, now) < 0) {
 				/* the ledger failed (logged): again next time */
-				runs_add(x->rw[v.w], &x->nrw[v.w], v.start, v.end);
+				runs_add(x->rw[v.w], &x->nrw[v.w], v.start, v.end, 0);
 				failed = true;
 				break;
 			}

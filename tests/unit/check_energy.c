@@ -1086,8 +1086,9 @@ START_TEST(test_engine_backfill_year)
 	int nwin[FP_NWINDOWS] = { BF_HOURS, BF_HOURS / 24, 12, 1 };
 
 	tz("UTC");
+	/* settle 0: the back-fill is written as soon as it is counted */
 	c = engine_cfg(d,
-		       "meters = ( { device = \"utility\"; role = \"facility\"; "
+		       "settle = \"0s\"; meters = ( { device = \"utility\"; role = \"facility\"; "
 		       "max_gap = \"2h\"; }, { device = \"ups\"; role = \"it\"; "
 		       "max_gap = \"2h\"; } );");
 	x = fp_ind_new(c, bf_push, s);
@@ -1174,7 +1175,7 @@ START_TEST(test_engine_backfill_scattered)
 
 	tz("UTC");
 	c = engine_cfg(d,
-		       "meters = ( { device = \"utility\"; role = \"facility\"; "
+		       "settle = \"0s\"; meters = ( { device = \"utility\"; role = \"facility\"; "
 		       "max_gap = \"1h\"; } );");
 	x = fp_ind_new(c, bf_push, s);
 	ck_assert_ptr_nonnull(x);
@@ -1222,6 +1223,7 @@ END_TEST
  * write (a back-fill), then a correction when late readings change it. */
 struct kinds {
 	int hour, year;	       /* the last kind seen, -1 none */
+	int hour_pue_kind;     /* the kind of the first 1h efficiency row with a pue */
 	bool hour_final_field; /* the hour's row carried final=true */
 	double hour_kwh;
 };
@@ -1235,6 +1237,9 @@ static void kinds_push(void *arg, struct fp_batch *b)
 		const struct fp_point *p = &b->pts[i];
 		const char *w = fp_point_tag_value(p, "window"), *r = fp_point_tag_value(p, "role");
 		const struct fp_field *f = fp_point_field(p, "final");
+		if (!strcmp(p->measurement, "efficiency") && w && !strcmp(w, "1h") &&
+		    fp_point_field(p, "pue") && k->hour_pue_kind < 0)
+			k->hour_pue_kind = p->kind;
 		if (strcmp(p->measurement, "energy") || !r || strcmp(r, "facility") || !w)
 			continue;
 		if (!strcmp(w, "1h")) {
@@ -1253,7 +1258,7 @@ START_TEST(test_engine_window_kinds)
 	struct fp_config *c;
 	struct fp_ind *x;
 	struct fp_batch b;
-	struct kinds k = { -1, -1, false, 0 };
+	struct kinds k = { -1, -1, -1, false, 0 };
 	time_t now = time(NULL), h;
 	int i;
 
@@ -1290,6 +1295,54 @@ START_TEST(test_engine_window_kinds)
 	ck_assert_int_eq(k.hour, FP_PT_CORRECTION);
 	ck_assert(k.hour_final_field);
 	ck_rel(k.hour_kwh, 20);
+	fp_ind_free(x);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+/* A burst of late readings whose meters arrive in turn (the facility
+ * meter's, then the IT meter's): the window waits until no reading has
+ * touched it for indicators.settle, so its first write, the final one,
+ * has both. */
+START_TEST(test_engine_backfill_settles)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct kinds k = { -1, -1, -1, false, 0 };
+	time_t now = time(NULL), h;
+	int64_t deadline;
+	int i;
+
+	tz("UTC");
+	c = engine_cfg(d, "settle = \"1s\";");
+	x = fp_ind_new(c, kinds_push, &k);
+	ck_assert_ptr_nonnull(x);
+	h = now / 3600 * 3600 - 3 * 3600;
+	fp_batch_init(&b);
+	for (i = 0; i <= 10; i++)
+		reading(&b, "utility", "facility", h + i * 60, "energy_import_kwh", 100 + 1.4 * i);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	for (i = 0; i <= 10; i++)
+		reading(&b, "ups", "it", h + i * 60, "energy_import_kwh", 50 + i);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	/* polls until the hour is written (1 s after the last reading) */
+	deadline = fp_mono_ns() + 30 * 1000000000LL;
+	do {
+		fp_ind_flush(x, true);
+		if (k.hour_pue_kind < 0)
+			usleep(100000);
+	} while (k.hour_pue_kind < 0 && fp_mono_ns() < deadline);
+	ck_assert_int_eq(k.hour_pue_kind, FP_PT_FINAL);
+	ck_assert_int_eq(k.hour, FP_PT_FINAL);
+	ck_rel(k.hour_kwh, 14);
 	fp_ind_free(x);
 	fp_config_free(c);
 	free(c);
@@ -1367,6 +1420,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_engine_running_totals);
 	tcase_add_test(e, test_engine_window_kinds);
+	tcase_add_test(e, test_engine_backfill_settles);
 	tcase_add_test(e, test_config_errors);
 	tcase_add_test(bf, test_engine_backfill_year);
 	tcase_add_test(bf, test_engine_backfill_scattered);
