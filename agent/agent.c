@@ -203,6 +203,31 @@ void fp_agent_push(void *agent, struct fp_batch *b)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* An output that does not take every point (an engine that keeps every
+ * write, or keeps a retention period only) gets its own encoding. */
+static void submit_filtered(struct fp_agent *a, struct fp_output *o, const struct fp_batch *b)
+{
+	struct fp_lp_filter f = { o->append_only, 0 };
+	struct fp_buf buf;
+	size_t skipped = 0, too_old = 0;
+	int n;
+
+	if (o->retention_ms)
+		f.min_ts_ns = fp_real_ns() - o->retention_ms * 1000000LL;
+	fp_buf_init(&buf, (size_t)1 << 30);
+	n = fp_lp_encode_filtered(&buf, b, o->precision, &f, &skipped, &too_old);
+	if (n > 0)
+		fp_output_submit(o, buf.data, buf.len, (size_t)n);
+	fp_buf_reset(&buf);
+	if (too_old) {
+		o->too_old += too_old;
+		fp_complain(&a->too_old_log, LOG_WARNING,
+			    "output %s: %zu points older than its retention (%lld s) not sent "
+			    "(the engine would drop them); counted in points_too_old",
+			    o->name, too_old, (long long)(o->retention_ms / 1000));
+	}
+}
+
 size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 {
 	struct fp_buf buf[4];
@@ -237,9 +262,12 @@ size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 		fflush(stdout);
 	}
 	for (i = 0; !a->dry_run && i < a->noutputs; i++) {
-		enum fp_precision pr = a->outputs[i]->precision;
-		if (np[pr] > 0)
-			fp_output_submit(a->outputs[i], buf[pr].data, buf[pr].len, (size_t)np[pr]);
+		struct fp_output *o = a->outputs[i];
+		if (o->append_only || o->retention_ms)
+			submit_filtered(a, o, b);
+		else if (np[o->precision] > 0)
+			fp_output_submit(o, buf[o->precision].data, buf[o->precision].len,
+					 (size_t)np[o->precision]);
 	}
 	for (i = 0; i < 4; i++)
 		fp_buf_reset(&buf[i]);

@@ -31,7 +31,7 @@ struct fp_agent {
 	pthread_cond_t room;  /* backpressure: waits for an output with room */
 	atomic_bool stopping;
 	uint64_t backpressure_waits; /* 100 ms waits of a collector, in all */
-	struct fp_complain bp_log;
+	struct fp_complain bp_log, too_old_log;
 	struct fp_sched sched;
 	int64_t started_ns; /* monotonic */
 	uint64_t gathers, points_gathered, points_skipped;

@@ -353,6 +353,70 @@ int fp_lp_encode_batch(struct fp_buf *out, const struct fp_batch *b, enum fp_pre
 	return n;
 }
 
+/* p with its string fields as tags (shallow: the strings stay p's).
+ * Returns the point to encode: p itself when it has none. */
+static const struct fp_point *strings_as_tags(const struct fp_point *p, struct fp_point *tmp,
+					      struct fp_tag *tags, struct fp_field *fields,
+					      size_t max)
+{
+	size_t i, nt = 0, nf = 0;
+
+	for (i = 0; i < p->nfields; i++)
+		if (p->fields[i].type == FP_STRING)
+			break;
+	if (i == p->nfields || p->ntags + p->nfields > max)
+		return p;
+	for (i = 0; i < p->ntags; i++)
+		tags[nt++] = p->tags[i];
+	for (i = 0; i < p->nfields; i++) {
+		if (p->fields[i].type == FP_STRING)
+			tags[nt++] = (struct fp_tag){ p->fields[i].key, p->fields[i].v.s };
+		else
+			fields[nf++] = p->fields[i];
+	}
+	*tmp = *p;
+	tmp->tags = tags;
+	tmp->ntags = nt;
+	tmp->fields = fields;
+	tmp->nfields = nf;
+	return tmp;
+}
+
+int fp_lp_encode_filtered(struct fp_buf *out, const struct fp_batch *b, enum fp_precision prec,
+			  const struct fp_lp_filter *f, size_t *skipped, size_t *too_old)
+{
+	struct fp_tag tags[64];
+	struct fp_field fields[64];
+	struct fp_point tmp;
+	size_t i;
+	int n = 0, rc;
+
+	if (!f)
+		return fp_lp_encode_batch(out, b, prec, skipped);
+	for (i = 0; i < b->n; i++) {
+		const struct fp_point *p = &b->pts[i];
+		if (f->append_only && (p->kind == FP_PT_RUNNING || p->kind == FP_PT_CORRECTION)) {
+			if (skipped)
+				(*skipped)++;
+			continue;
+		}
+		if (f->min_ts_ns && p->ts_ns < f->min_ts_ns) {
+			if (too_old)
+				(*too_old)++;
+			continue;
+		}
+		if (f->append_only)
+			p = strings_as_tags(p, &tmp, tags, fields, 64);
+		rc = fp_lp_encode_point(out, p, prec);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 && skipped)
+			(*skipped)++;
+		n += rc;
+	}
+	return n;
+}
+
 /* ---- parser ---- */
 
 /* Scans from *i to the first unescaped character in stops (a character is

@@ -29,6 +29,7 @@
 #ifndef FP_LINEPROTO_H
 #define FP_LINEPROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "point.h"
@@ -49,6 +50,19 @@ int fp_lp_encode_point(struct fp_buf *out, const struct fp_point *p, enum fp_pre
  * the points left out to *skipped (may be NULL).  Stops at -ENOBUFS. */
 int fp_lp_encode_batch(struct fp_buf *out, const struct fp_batch *b, enum fp_precision prec,
 		       size_t *skipped);
+
+/* What an output takes of a batch. */
+struct fp_lp_filter {
+	/* an engine that keeps every write: running values and corrections
+	 * of rows are left out (counted in *skipped), string fields travel
+	 * as tags (such an engine keeps numbers only) */
+	bool append_only;
+	int64_t min_ts_ns; /* older points are left out (counted in *too_old); 0: none */
+};
+
+/* fp_lp_encode_batch through filter f (NULL: everything). */
+int fp_lp_encode_filtered(struct fp_buf *out, const struct fp_batch *b, enum fp_precision prec,
+			  const struct fp_lp_filter *f, size_t *skipped, size_t *too_old);
 
 /* Prints v in the shortest form that strtod reads back to the same double.
  * buf must hold 32 bytes.  Returns the length. */

@@ -69,4 +69,6 @@ void fp_output_metrics(struct fp_output *o, struct fp_batch *b, const char *site
 	fp_point_tag(p, "host", host);
 	fp_point_tag(p, "component", comp);
 	o->ops->metrics(o, p);
+	if (o->retention_ms)
+		fp_point_int(p, "points_too_old", (int64_t)o->too_old);
 }

@@ -73,6 +73,14 @@ struct fp_output {
 	enum fp_precision precision;
 	void *priv;
 	bool started;
+	/* Set by create for a destination that keeps every write
+	 * (append_only: running values and corrections of rows are not
+	 * sent, string fields travel as tags) or keeps retention_ms only
+	 * (older points are not sent: counted in too_old and logged).  The
+	 * agent then encodes for this output alone. */
+	bool append_only;
+	int64_t retention_ms; /* 0: none */
+	uint64_t too_old;     /* main thread (dispatch); read by the metrics */
 };
 
 /* Takes priv (freed by ops->destroy). */

@@ -31,7 +31,18 @@ struct fp_field {
 	} v;
 };
 
+/* What a point is to an engine that keeps every write (append-only, such
+ * as VictoriaMetrics) rather than overwriting a row of the same series and
+ * timestamp (InfluxDB). */
+enum fp_point_kind {
+	FP_PT_PLAIN,	  /* a sample: every engine takes it */
+	FP_PT_RUNNING,	  /* a running value of a row a later write replaces */
+	FP_PT_FINAL,	  /* the first final write of such a row */
+	FP_PT_CORRECTION, /* a later write of a final row (late readings) */
+};
+
 struct fp_point {
+	enum fp_point_kind kind; /* FP_PT_PLAIN unless set */
 	char *measurement;
 	struct fp_tag *tags;
 	size_t ntags, tcap;

@@ -99,7 +99,8 @@ struct fp_ind {
 	pthread_cond_t cond;
 	bool running, stop;
 	int64_t next_windows_ms;
-	int64_t next_counters_ms; /* the running totals, every agent.interval */
+	int64_t next_counters_ms;	/* the running totals, every agent.interval */
+	time_t last_final[FP_NWINDOWS]; /* the last window of each kind made final */
 	struct fp_complain complain, pue_warn;
 
 	/* the closed windows that got amounts since they were last written
@@ -1066,11 +1067,37 @@ static int ewaste_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 	return c.rc;
 }
 
+/* What a write of window v is (point.h): running while it is open or
+ * settling, then final once (recorded in the ledger), a correction after
+ * that.  -1 when the ledger failed. */
+static int window_kind(struct fp_ind *x, const struct win *v, time_t now)
+{
+	int rc;
+
+	if (now < v->end + (time_t)(x->ic->settle_ms / 1000))
+		return FP_PT_RUNNING;
+	rc = fp_ledger_final_mark(x->ledger, v->w, v->start);
+	if (rc < 0)
+		return -1;
+	return rc ? FP_PT_FINAL : FP_PT_CORRECTION;
+}
+
 static int write_window(struct fp_ind *x, struct fp_batch *b, const struct win *v, time_t now)
 {
-	if (window_points(x, b, v->w, v->start, v->end, v->end < now ? v->end : now) < 0 ||
+	size_t first = b->n, i;
+	int kind = window_kind(x, v, now);
+
+	if (kind < 0 ||
+	    window_points(x, b, v->w, v->start, v->end, v->end < now ? v->end : now) < 0 ||
 	    ewaste_points(x, b, v->w, v->start, v->end, now) < 0)
 		return -1;
+	for (i = first; i < b->n; i++) {
+		b->pts[i].kind = (enum fp_point_kind)kind;
+		if (kind != FP_PT_RUNNING)
+			fp_point_bool(&b->pts[i], "final", true);
+	}
+	if (kind != FP_PT_RUNNING && v->start > x->last_final[v->w])
+		x->last_final[v->w] = v->start;
 	return 0;
 }
 
@@ -1120,6 +1147,8 @@ static void write_backfill(struct fp_ind *x, const struct win *done, size_t ndon
 	pthread_mutex_lock(&x->lock);
 	backfill_log(x);
 	while (budget > 0 && more && !failed) {
+		/* one transaction a batch for the final marks */
+		bool txn = fp_ledger_begin(x->ledger) == 0;
 		for (k = 0; k < FP_IND_BACKFILL_BATCH && budget > 0; k++, budget--) {
 			if (!(more = take_window(x, &v)))
 				break;
@@ -1131,6 +1160,10 @@ static void write_backfill(struct fp_ind *x, const struct win *done, size_t ndon
 			}
 			x->bf_written++;
 		}
+		if (txn && failed)
+			fp_ledger_rollback(x->ledger);
+		else if (txn && fp_ledger_commit(x->ledger) < 0)
+			fp_ledger_rollback(x->ledger);
 		pthread_mutex_unlock(&x->lock);
 		if (b.n)
 			x->push(x->push_arg, &b);
@@ -1152,14 +1185,21 @@ static void write_backfill(struct fp_ind *x, const struct win *done, size_t ndon
 	pthread_mutex_unlock(&x->lock);
 }
 
-/* The open windows (running values) and those closed within the grace
- * period (the late readings of their last minutes), every time; then, paced,
+/* Whether the window of kind w starting at ws had its final write (kept
+ * in memory for the previous window of each kind; the ledger knows). */
+static bool final_done(struct fp_ind *x, enum fp_window w, time_t ws)
+{
+	return x->last_final[w] == ws;
+}
+
+/* The open windows (running values) and the previous ones while they
+ * settle and for their final write, every time; then, paced,
  * the windows that got late or back-filled readings (such as MQTT messages
  * with their own timestamps). */
 static void write_windows(struct fp_ind *x)
 {
 	struct fp_batch b;
-	time_t now = time(NULL), grace = (time_t)(2 * x->ic->interval_ms / 1000 + 10);
+	time_t now = time(NULL), settle = (time_t)(x->ic->settle_ms / 1000);
 	struct win v[2 * FP_NWINDOWS];
 	size_t n = 0, i;
 	int w;
@@ -1170,8 +1210,10 @@ static void write_windows(struct fp_ind *x)
 		time_t ws, we;
 		fp_window_of((enum fp_window)w, now, &ws, &we);
 		v[n++] = (struct win){ (enum fp_window)w, ws, we };
+		/* the previous window: settling (late readings of its last
+		 * minutes), then its final write, once */
 		fp_window_of((enum fp_window)w, ws - 1, &ws, &we);
-		if (now - we < grace)
+		if (now - we < settle || !final_done(x, (enum fp_window)w, ws))
 			v[n++] = (struct win){ (enum fp_window)w, ws, we };
 	}
 	for (i = 0; i < n; i++)
@@ -1192,10 +1234,9 @@ void fp_ind_flush(struct fp_ind *x, bool windows)
 	if (!x)
 		return;
 	process(x);
-	if (windows) {
+	if (windows && x->ledger) { /* without a ledger there is nothing to write */
 		write_windows(x);
-		if (x->ledger)
-			write_counters(x);
+		write_counters(x);
 	}
 }
 

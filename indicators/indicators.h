@@ -79,6 +79,7 @@ struct fp_indicators_cfg {
 	int pue_category; /* 1, 2, 3 */
 	char *region;
 	int64_t interval_ms; /* how often windows are computed and written */
+	int64_t settle_ms;   /* after a window's end: its final write */
 	int64_t max_gap_ms;
 	bool interpolate;
 	bool ledger_sync_full;

@@ -173,7 +173,7 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g, struct 
 	static const char *const keys[] = {
 		"enabled",     "pue_category",	   "region",	   "interval", "max_gap",
 		"interpolate", "ledger_sync",	   "max_meters",   "meters",   "boundaries",
-		"zones",       "emission_factors", "certificates", NULL,
+		"zones",       "emission_factors", "certificates", "settle",   NULL,
 	};
 	static const char *const syncs[] = { "full", "normal", NULL };
 	struct fp_indicators_cfg *c = fp_xcalloc(1, sizeof(*c));
@@ -184,6 +184,7 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g, struct 
 	c->enabled = true;
 	c->pue_category = 1;
 	c->interval_ms = 60000;
+	c->settle_ms = 2 * c->interval_ms + 10000;
 	c->max_gap_ms = 900000;
 	c->ledger_sync_full = true;
 	c->max_meters = 1000;
@@ -199,6 +200,8 @@ struct fp_indicators_cfg *fp_indicators_parse(const config_setting_t *g, struct 
 		c->pue_category = (int)v;
 	fp_cfg_get_string(e, g, "region", &c->region);
 	fp_cfg_get_duration(e, g, "interval", 1000, 3600000, &c->interval_ms);
+	c->settle_ms = 2 * c->interval_ms + 10000;
+	fp_cfg_get_duration(e, g, "settle", 0, 7LL * 86400000, &c->settle_ms);
 	fp_cfg_get_duration(e, g, "max_gap", 1000, 366LL * 86400000, &c->max_gap_ms);
 	fp_cfg_get_bool(e, g, "interpolate", &c->interpolate);
 	if (fp_cfg_get_enum(e, g, "ledger_sync", syncs, &k) > 0)
@@ -301,10 +304,11 @@ void fp_indicators_describe(const struct fp_indicators_cfg *c, FILE *f)
 		return;
 	}
 	fprintf(f,
-		"indicators: PUE category %d, region %s, windows every %lldms, max_gap %lldms%s, "
-		"ledger_sync %s\n",
+		"indicators: PUE category %d, region %s, windows every %lldms (final after %lldms), "
+		"max_gap %lldms%s, ledger_sync %s\n",
 		c->pue_category, c->region ? c->region : "(none)", (long long)c->interval_ms,
-		(long long)c->max_gap_ms, c->interpolate ? " (gaps interpolated)" : "",
+		(long long)c->settle_ms, (long long)c->max_gap_ms,
+		c->interpolate ? " (gaps interpolated)" : "",
 		c->ledger_sync_full ? "full" : "normal");
 	for (i = 0; i < c->nmeters; i++) {
 		const struct fp_ind_meter_cfg *m = &c->meters[i];

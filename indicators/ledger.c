@@ -39,6 +39,8 @@ static const char schema[] =
 	" method TEXT NOT NULL, kg_per_kwh REAL NOT NULL, source TEXT,"
 	" origin TEXT NOT NULL DEFAULT 'config', t_set INTEGER,"
 	" PRIMARY KEY(region, year, method, origin));"
+	"CREATE TABLE IF NOT EXISTS final_window(kind INTEGER NOT NULL, start INTEGER NOT NULL,"
+	" PRIMARY KEY(kind, start)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS certificate(type TEXT NOT NULL, t_from INTEGER NOT NULL,"
 	" t_to INTEGER NOT NULL, kwh REAL NOT NULL);";
 
@@ -829,4 +831,20 @@ int fp_ledger_rewrite_load(struct fp_ledger *l,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(l, "rewrite");
+}
+
+int fp_ledger_final_mark(struct fp_ledger *l, int kind, time_t start)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st, "INSERT OR IGNORE INTO final_window VALUES(?1, ?2)") < 0)
+		return -1;
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_int64(st, 2, (int64_t)start);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(l, "final_window");
+	return sqlite3_changes(l->db) > 0;
 }

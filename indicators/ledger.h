@@ -106,6 +106,10 @@ int fp_ledger_matched(struct fp_ledger *l, time_t from, time_t to, time_t cov_to
  * the common coverage of its terms (fp_kpis_match).  0 or -1. */
 int fp_ledger_kpis(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		   struct fp_window_sums *s, struct fp_kpis *k);
+/* Records that the window of kind (enum fp_window) starting at start had
+ * its final write: 1 the first time, 0 when it already had one, -1 on
+ * error. */
+int fp_ledger_final_mark(struct fp_ledger *l, int kind, time_t start);
 /* pPUE of each zone over the window: calls fn for each. */
 int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		    void (*fn)(void *arg, const char *zone, struct fp_ratio r), void *arg);

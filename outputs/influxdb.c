@@ -910,6 +910,7 @@ static struct fp_output *influx_create(const void *oc, const char *name, const s
 {
 	const struct fp_influx_output_cfg *cfg = oc;
 	struct influx_priv *p = fp_xcalloc(1, sizeof(*p));
+	struct fp_output *o;
 
 	fp_influx_cfg_copy(&p->cfg, cfg);
 	p->spool_dir = fp_xasprintf("%s/spool/%s", c->state_dir, name);
@@ -919,7 +920,10 @@ static struct fp_output *influx_create(const void *oc, const char *name, const s
 	pthread_mutex_init(&p->lock, NULL);
 	fp_cond_init_mono(&p->cond);
 	p->rand_state = (unsigned)fp_mono_ns();
-	return fp_output_new(&fp_influxdb_output, name, FP_PREC_NS, p);
+	o = fp_output_new(&fp_influxdb_output, name, FP_PREC_NS, p);
+	o->append_only = cfg->append_only;
+	o->retention_ms = cfg->retention_ms;
+	return o;
 }
 
 static const char *const influx_keys[] = {
@@ -928,6 +932,8 @@ static const char *const influx_keys[] = {
 	"api",
 	"database",
 	"retention_policy",
+	"engine",
+	"retention",
 	"username",
 	"password_file",
 	"org",

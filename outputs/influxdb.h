@@ -35,6 +35,8 @@ struct fp_influx_output_cfg {
 	int fsync; /* enum fp_fsync */
 	int64_t fsync_interval_ms;
 	int64_t retry_max_ms;
+	bool append_only;     /* engine = "victoriametrics": keeps every write */
+	int64_t retention_ms; /* what the engine keeps; 0: everything */
 };
 
 /* The ops of fp_influxdb_output on the config (void *: a struct

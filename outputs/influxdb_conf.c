@@ -14,9 +14,10 @@ void *fp_influx_cfg_parse(const config_setting_t *g, const struct fp_config *c,
 {
 	static const char *const apis[] = { "v1", "v2", NULL };
 	static const char *const syncs[] = { "always", "interval", "never", NULL };
+	static const char *const engines[] = { "influxdb", "victoriametrics", NULL };
 	struct fp_influx_output_cfg *x = fp_xcalloc(1, sizeof(*x));
 	char *file = NULL;
-	int api, fs;
+	int api, fs, engine;
 
 	(void)c;
 	x->api = FP_INFLUX_V1;
@@ -88,6 +89,11 @@ void *fp_influx_cfg_parse(const config_setting_t *g, const struct fp_config *c,
 		x->fsync = fs;
 	fp_cfg_get_duration(e, g, "fsync_interval", 10, 3600000, &x->fsync_interval_ms);
 	fp_cfg_get_duration(e, g, "retry_max", 1000, 3600000, &x->retry_max_ms);
+	if (fp_cfg_get_enum(e, g, "engine", engines, &engine) > 0 && engine == 1) {
+		x->append_only = true;
+		x->retention_ms = 31LL * 86400000; /* VictoriaMetrics' default: a month */
+	}
+	fp_cfg_get_duration(e, g, "retention", 3600000, 100LL * 366 * 86400000, &x->retention_ms);
 	return x;
 }
 
@@ -170,6 +176,11 @@ void fp_influx_cfg_describe(const void *oc, FILE *f)
 		(long long)x->connect_timeout_ms, (long long)x->retry_max_ms);
 	fprintf(f, "  spool_max=%llu fsync=%s fsync_interval=%lldms\n",
 		(unsigned long long)x->spool_max, syncs[x->fsync], (long long)x->fsync_interval_ms);
+	fprintf(f, "  engine=%s retention=", x->append_only ? "victoriametrics" : "influxdb");
+	if (x->retention_ms)
+		fprintf(f, "%lldms\n", (long long)x->retention_ms);
+	else
+		fprintf(f, "none\n");
 	if (x->ca_file || x->cert_file || x->insecure_skip_verify) {
 		fprintf(f, " ");
 		str(f, "ca_file", x->ca_file);

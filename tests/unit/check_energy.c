@@ -1117,6 +1117,87 @@ START_TEST(test_engine_backfill_scattered)
 }
 END_TEST
 
+/* Each write of a window says what it is to an engine that keeps every
+ * write: the open year running, a closed past hour final at its first
+ * write (a back-fill), then a correction when late readings change it. */
+struct kinds {
+	int hour, year;	       /* the last kind seen, -1 none */
+	bool hour_final_field; /* the hour's row carried final=true */
+	double hour_kwh;
+};
+
+static void kinds_push(void *arg, struct fp_batch *b)
+{
+	struct kinds *k = arg;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct fp_point *p = &b->pts[i];
+		const char *w = fp_point_tag_value(p, "window"), *r = fp_point_tag_value(p, "role");
+		const struct fp_field *f = fp_point_field(p, "final");
+		if (strcmp(p->measurement, "energy") || !r || strcmp(r, "facility") || !w)
+			continue;
+		if (!strcmp(w, "1h")) {
+			k->hour = p->kind;
+			k->hour_final_field = f && f->type == FP_BOOL && f->v.b;
+			k->hour_kwh = fp_point_field(p, "kwh")->v.f;
+		} else if (!strcmp(w, "1y")) {
+			k->year = p->kind;
+		}
+	}
+}
+
+START_TEST(test_engine_window_kinds)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct kinds k = { -1, -1, false, 0 };
+	time_t now = time(NULL), h;
+	int i;
+
+	tz("UTC");
+	c = engine_cfg(d, "settle = \"0s\";");
+	x = fp_ind_new(c, kinds_push, &k);
+	ck_assert_ptr_nonnull(x);
+	/* three hours ago, a quarter of an hour of readings */
+	h = now / 3600 * 3600 - 3 * 3600;
+	fp_batch_init(&b);
+	for (i = 0; i <= 15; i++)
+		reading(&b, "utility", "facility", h + i * 60, "energy_import_kwh", 100 + i);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_assert_int_eq(k.hour, FP_PT_FINAL);
+	ck_assert(k.hour_final_field);
+	ck_rel(k.hour_kwh, 15);
+	{
+		/* the year of those readings is open (unless they are last year's) */
+		struct tm a, bt;
+		gmtime_r(&h, &a);
+		gmtime_r(&now, &bt);
+		if (a.tm_year == bt.tm_year)
+			ck_assert_int_eq(k.year, FP_PT_RUNNING);
+	}
+	/* late readings of that hour: a correction */
+	for (i = 16; i <= 20; i++)
+		reading(&b, "utility", "facility", h + i * 60, "energy_import_kwh", 100 + i);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	k.hour = -1;
+	fp_ind_flush(x, true);
+	ck_assert_int_eq(k.hour, FP_PT_CORRECTION);
+	ck_assert(k.hour_final_field);
+	ck_rel(k.hour_kwh, 20);
+	fp_ind_free(x);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *d = tmpdir();
@@ -1183,6 +1264,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_restart_loses_nothing);
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_engine_running_totals);
+	tcase_add_test(e, test_engine_window_kinds);
 	tcase_add_test(e, test_config_errors);
 	tcase_add_test(bf, test_engine_backfill_year);
 	tcase_add_test(bf, test_engine_backfill_scattered);

@@ -468,6 +468,58 @@ START_TEST(test_lineproto_parse_types_and_errors)
 }
 END_TEST
 
+/* What an engine that keeps every write gets: no running value or
+ * correction of a row, strings as tags; and nothing older than a
+ * retention. */
+START_TEST(test_lineproto_filtered)
+{
+	struct fp_batch b;
+	struct fp_buf out;
+	struct fp_lp_filter f = { true, 0 };
+	size_t skipped = 0, old = 0;
+	struct fp_point *p;
+	int n;
+
+	fp_batch_init(&b);
+	p = fp_batch_add(&b, "efficiency", 3000000000LL);
+	p->kind = FP_PT_RUNNING;
+	fp_point_float(p, "pue", 1.5);
+	p = fp_batch_add(&b, "efficiency", 3000000000LL);
+	p->kind = FP_PT_FINAL;
+	fp_point_float(p, "pue", 1.4);
+	p = fp_batch_add(&b, "efficiency", 3000000000LL);
+	p->kind = FP_PT_CORRECTION;
+	fp_point_float(p, "pue", 1.41);
+	p = fp_batch_add(&b, "asset_event", 4000000000LL);
+	fp_point_tag(p, "site", "s");
+	fp_point_string(p, "asset_id", "srv 1");
+	fp_point_float(p, "mass_kg", 12);
+	fp_buf_init(&out, 1 << 20);
+	n = fp_lp_encode_filtered(&out, &b, FP_PREC_S, &f, &skipped, &old);
+	ck_assert_int_eq(n, 2);
+	ck_assert_uint_eq(skipped, 2);
+	ck_assert_uint_eq(old, 0);
+	ck_assert_str_eq(out.data,
+			 "efficiency pue=1.4 3\n"
+			 "asset_event,asset_id=srv\\ 1,site=s mass_kg=12 4\n");
+	/* every write to an engine that overwrites */
+	fp_buf_reset(&out);
+	fp_buf_init(&out, 1 << 20);
+	ck_assert_int_eq(fp_lp_encode_filtered(&out, &b, FP_PREC_S, NULL, NULL, NULL), 4);
+	/* a retention: older points are counted, not sent */
+	fp_buf_reset(&out);
+	fp_buf_init(&out, 1 << 20);
+	f.append_only = false;
+	f.min_ts_ns = 3500000000LL;
+	skipped = 0;
+	ck_assert_int_eq(fp_lp_encode_filtered(&out, &b, FP_PREC_S, &f, &skipped, &old), 1);
+	ck_assert_uint_eq(old, 3);
+	ck_assert_str_eq(out.data, "asset_event,site=s asset_id=\"srv 1\",mass_kg=12 4\n");
+	fp_buf_reset(&out);
+	fp_batch_reset(&b);
+}
+END_TEST
+
 static Suite *lineproto_suite(void)
 {
 	Suite *s = suite_create("lineproto");
@@ -494,6 +546,7 @@ static Suite *lineproto_suite(void)
 	tcase_add_test(esc, test_lineproto_newline_never_splits);
 	tcase_add_test(lim, test_lineproto_nonfinite_dropped);
 	tcase_add_test(lim, test_lineproto_buffer_limit);
+	tcase_add_test(core, test_lineproto_filtered);
 	tcase_add_test(parse, test_lineproto_parse_roundtrip);
 	tcase_add_test(parse, test_lineproto_parse_types_and_errors);
 	suite_add_tcase(s, core);
