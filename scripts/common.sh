@@ -9,7 +9,7 @@ FP_PACKAGES="build-essential autoconf automake pkg-config curl ca-certificates
  libconfig-dev libcurl4-openssl-dev libmodbus-dev libmosquitto-dev zlib1g-dev
  libsqlite3-dev libjson-c-dev libsystemd-dev check influxdb valgrind openssl mbpoll socat
  mosquitto mosquitto-clients clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
- jq sqlite3 chromium collectd-core clang-format"
+ jq sqlite3 chromium collectd-core clang-format victoria-metrics"
 
 fp_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -34,7 +34,9 @@ fp_install_packages() {
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
 	# The influxdb package starts a system service where systemd runs
 	# (collectd-core too); the tests start their own server on a loopback
-	# port instead, and the benchmarks collectd with their own config.
+	# port instead, and the benchmarks collectd with their own config;
+	# victoria-metrics too (vm.sh and fleet.sh start victoria-metrics and
+	# vmagent on loopback ports; the package's systemd unit is not used).
 }
 
 # fp_build [configure flags...]: configure once (again when configure.ac

@@ -171,3 +171,209 @@ broker_down() {
 	wait "$MPID" 2>/dev/null
 	MPID=
 }
+
+# vm_start DIR [--port N] [flags...]: Debian's victoria-metrics (single
+# node) on loopback with -storageDataPath=DIR/data; sets VM_URL, VM_PID
+# and VM_PORT.  Without --port, a free port (a few tries when it is taken
+# meanwhile); with --port N (a restart on the same data), that port only.
+# The response cache is off: the tests write into the past and query at
+# once.  Extra flags are passed on (-retentionPeriod etc.).  vm_stop stops
+# it, vm_flush makes what it received searchable.
+vm_start() {
+	local dir=$1 port="" tries=3 bin=${VICTORIA_METRICS:-/usr/bin/victoria-metrics}
+	shift
+	[ "${1:-}" = --port ] && { port=$2; tries=1; shift 2; }
+	[ -x "$bin" ] || { echo "# victoria-metrics is not installed (Debian package victoria-metrics)"; return 1; }
+	mkdir -p "$dir"
+	for _ in $(seq 1 "$tries"); do
+		[ "$tries" -gt 1 ] && { port=$(free_port) || return 1; }
+		: > "$dir/vm.log.new"
+		"$bin" -storageDataPath="$dir/data" -httpListenAddr="127.0.0.1:$port" \
+			-search.disableCache -loggerLevel=WARN "$@" >>"$dir/vm.log.new" 2>&1 &
+		VM_PID=$!
+		VM_PORT=$port
+		VM_URL="http://127.0.0.1:$port"
+		export VM_URL VM_PID VM_PORT
+		if wait_for 30 vm_healthy; then
+			cat "$dir/vm.log.new" >> "$dir/vm.log"; rm -f "$dir/vm.log.new"
+			return 0
+		fi
+		vm_stop
+		cat "$dir/vm.log.new" >> "$dir/vm.log"
+		if grep -q "address already in use" "$dir/vm.log.new" && [ "$tries" -gt 1 ]; then
+			echo "# victoria-metrics: port $port was taken; trying another"
+			rm -f "$dir/vm.log.new"
+			continue
+		fi
+		echo "# victoria-metrics did not start:"; tail -20 "$dir/vm.log.new" | sed 's/^/# /'
+		rm -f "$dir/vm.log.new"
+		return 1
+	done
+	return 1
+}
+vm_healthy() {
+	kill -0 "$VM_PID" 2>/dev/null && [ "$(curl -s --max-time 2 "$VM_URL/health")" = OK ]
+}
+
+# stop_pid PID: SIGTERM, SIGKILL after 5 s, reaped.
+stop_pid() {
+	[ -n "${1:-}" ] || return 0
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 1 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+# vm_stop: stops the victoria-metrics of VM_PID (it flushes on SIGTERM).
+vm_stop() { stop_pid "${VM_PID:-}"; VM_PID=; }
+
+# vm_flush [URL]: what VictoriaMetrics received becomes searchable
+# (otherwise within about a second).
+vm_flush() { curl -s -f --max-time 10 -o /dev/null "${1:-$VM_URL}/internal/force_flush"; }
+
+# vm_export MATCH [URL]: /api/v1/export of the series matching MATCH (one
+# JSON object per series and line: "metric", "values", "timestamps").
+vm_export() {
+	curl -s -f --max-time 30 "${2:-$VM_URL}/api/v1/export" --data-urlencode "match[]=$1"
+}
+
+# vm_query QUERY [URL] [curl args...]: the JSON answer of a MetricsQL
+# instant query (/api/v1/query).
+vm_query() {
+	local q=$1 u=${2:-$VM_URL}
+	shift; [ $# -gt 0 ] && shift
+	curl -s -f --max-time 30 "$u/api/v1/query" --data-urlencode "query=$q" "$@"
+}
+
+# vmagent_start DIR [--port N] URL... [-- flags...]: vmagent on loopback
+# that accepts line protocol on /write and remote-writes everything to
+# each URL (full remote write URLs, e.g. $VM_URL/api/v1/write; one
+# -remoteWrite.url each: replication), its queue in DIR/queue.  Sets
+# VMAGENT_URL, VMAGENT_PID and VMAGENT_PORT; vmagent_stop stops it.
+vmagent_start() {
+	local dir=$1 port="" tries=3 bin=${VMAGENT:-/usr/bin/vmagent} urls=() flags=()
+	shift
+	[ "${1:-}" = --port ] && { port=$2; tries=1; shift 2; }
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do urls+=("-remoteWrite.url=$1"); shift; done
+	[ "${1:-}" = -- ] && { shift; flags=("$@"); }
+	[ -x "$bin" ] || { echo "# vmagent is not installed (Debian package victoria-metrics)"; return 1; }
+	mkdir -p "$dir"
+	for _ in $(seq 1 "$tries"); do
+		[ "$tries" -gt 1 ] && { port=$(free_port) || return 1; }
+		: > "$dir/vmagent.log.new"
+		"$bin" -httpListenAddr="127.0.0.1:$port" -remoteWrite.tmpDataPath="$dir/queue" \
+			-loggerLevel=WARN "${urls[@]}" "${flags[@]}" >>"$dir/vmagent.log.new" 2>&1 &
+		VMAGENT_PID=$!
+		VMAGENT_PORT=$port
+		VMAGENT_URL="http://127.0.0.1:$port"
+		export VMAGENT_URL VMAGENT_PID VMAGENT_PORT
+		if wait_for 30 vmagent_healthy; then
+			cat "$dir/vmagent.log.new" >> "$dir/vmagent.log"; rm -f "$dir/vmagent.log.new"
+			return 0
+		fi
+		vmagent_stop
+		cat "$dir/vmagent.log.new" >> "$dir/vmagent.log"
+		if grep -q "address already in use" "$dir/vmagent.log.new" && [ "$tries" -gt 1 ]; then
+			echo "# vmagent: port $port was taken; trying another"
+			rm -f "$dir/vmagent.log.new"
+			continue
+		fi
+		echo "# vmagent did not start:"; tail -20 "$dir/vmagent.log.new" | sed 's/^/# /'
+		rm -f "$dir/vmagent.log.new"
+		return 1
+	done
+	return 1
+}
+vmagent_healthy() {
+	kill -0 "$VMAGENT_PID" 2>/dev/null && [ "$(curl -s --max-time 2 "$VMAGENT_URL/health")" = OK ]
+}
+vmagent_stop() { stop_pid "${VMAGENT_PID:-}"; VMAGENT_PID=; }
+
+# vmagent_pending [URL]: the bytes vmagent still holds for its remote
+# storages (sum of vmagent_remotewrite_pending_data_bytes, memory and disk
+# queues); prints nothing when the metric is missing.
+vmagent_pending() {
+	curl -s -f --max-time 5 "${1:-$VMAGENT_URL}/metrics" |
+		awk '/^vmagent_remotewrite_pending_data_bytes[{ ]/ { s += $NF; n++ } END { if (n) printf "%d\n", s }'
+}
+
+# lp_rows FILE SITE [last|first|final]: the window rows (energy,
+# efficiency, telecom, ewaste; stamped at their window's start) of SITE
+# in line protocol FILE, one "series ts_s field value" line per field
+# (booleans as 1/0, integers without the i), sorted: of the last write of
+# each row (default), of its first write, or of its first write with
+# final=true (a later one with final=true is a correction).
+lp_rows() {
+	awk -v site="$2" -v mode="${3:-last}" '
+	$1 ~ /^(energy|efficiency|telecom|ewaste),/ && index($1 ",", ",site=" site ",") && NF == 3 {
+		k = $1 " " $3
+		if (mode == "final" && !index("," $2 ",", ",final=true,")) next
+		if (mode != "last" && (k in row)) next
+		row[k] = $2
+	}
+	END {
+		for (k in row) {
+			split(k, sk, " ")
+			ts = sk[2]
+			if (substr(ts, length(ts) - 8) != "000000000") { print "bad timestamp " k > "/dev/stderr"; continue }
+			ts = substr(ts, 1, length(ts) - 9)
+			n = split(row[k], a, ",")
+			for (i = 1; i <= n; i++) {
+				j = index(a[i], "=")
+				v = substr(a[i], j + 1)
+				if (v ~ /^-?[0-9]+i$/) v = substr(v, 1, length(v) - 1)
+				else if (v == "true") v = 1
+				else if (v == "false") v = 0
+				print sk[1], ts, substr(a[i], 1, j - 1), v
+			}
+		}
+	}' "$1" | sort
+}
+
+# vm_rows MATCH [URL]: the samples of the series matching MATCH in
+# VictoriaMetrics as "series ts_s field value" lines (the series in line
+# protocol form: measurement = the metric name up to its first "_", the
+# labels but db sorted), sorted, duplicates kept.
+vm_rows() {
+	vm_export "$1" "${2:-$VM_URL}" | jq -r '
+		.metric as $m | ($m.__name__ | capture("^(?<meas>[^_]+)_(?<field>.+)$")) as $n |
+		($n.meas + ($m | del(.__name__, .db) | to_entries | sort_by(.key)
+			| map(",\(.key)=\(.value)") | join(""))) as $s |
+		range(0; .values | length) as $i |
+		"\($s) \(.timestamps[$i] / 1000 | floor) \($n.field) \(.values[$i])"' | sort
+}
+
+# rows_equal A B: the two row files hold the same samples (floats within
+# 1e-9 relative); prints the differences as TAP comments.
+rows_equal() {
+	awk '
+	function num(x) { return x ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ }
+	function same(a, b,   d, m) {
+		if (a == b) return 1
+		if (!num(a) || !num(b)) return 0
+		d = a - b; if (d < 0) d = -d
+		m = (a < 0 ? -a : a); if ((b < 0 ? -b : b) > m) m = (b < 0 ? -b : b)
+		return d <= 1e-9 * m
+	}
+	{ k = $1 " " $2 " " $3 }
+	FILENAME == ARGV[1] { a[k] = $4; na[k]++; next }
+	{ b[k] = $4; nb[k]++ }
+	END {
+		for (k in a)
+			if (!(k in b)) { print "#   only in " ARGV[1] ": " k " " a[k]; bad++ }
+			else if (na[k] != nb[k]) { print "#   " k ": " na[k] " vs " nb[k] " samples"; bad++ }
+			else if (!same(a[k], b[k])) { print "#   " k ": " a[k] " vs " b[k]; bad++ }
+		for (k in b)
+			if (!(k in a)) { print "#   only in " ARGV[2] ": " k " " b[k]; bad++ }
+		exit bad > 0
+	}' "$1" "$2" | head -20
+	return "${PIPESTATUS[0]}"
+}
+
+# alive PID: the process runs (not exited, not a zombie waiting for us).
+alive() {
+	kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
+}
