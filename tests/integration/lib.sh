@@ -141,9 +141,10 @@ metric() {
 	grep -o "[ ,]$2=[0-9-]*i" "$1" | head -1 | sed 's/.*=//; s/i$//'
 }
 
-# broker_up DIR: Debian's mosquitto on a free loopback port (anonymous,
-# no persistence); sets MPORT and MPID, and fails with a TAP line when it
-# is not installed or does not start.  broker_down stops it.
+# broker_up DIR [LINE]: Debian's mosquitto on a free loopback port
+# (anonymous, no persistence; LINE, such as "max_queued_messages 100000",
+# added to its configuration); sets MPORT and MPID, and fails with a TAP
+# line when it is not installed or does not start.  broker_down stops it.
 broker_up() {
 	local mosq
 	mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
@@ -155,7 +156,7 @@ broker_up() {
 	local try
 	for try in 1 2 3; do
 		MPORT=$(free_port) || return 1
-		printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MPORT" > "$1/mosquitto.conf"
+		printf 'listener %s 127.0.0.1\nallow_anonymous true\n%s\n' "$MPORT" "${2:-}" > "$1/mosquitto.conf"
 		chmod 644 "$1/mosquitto.conf"   # mosquitto reads it after dropping root
 		"$mosq" -c "$1/mosquitto.conf" >>"$1/mosquitto.log" 2>&1 &
 		MPID=$!

@@ -18,6 +18,13 @@
 #     b2: every pue the agent ever wrote for a window is 1.4 (never a
 #     ratio of energies over different spans: it was 0.56 on the first
 #     writes before ratios were taken over the common part of their terms).
+# (c) site "c": a whole past calendar year of hourly kWh counter readings
+#     (facility and IT) published at once; the engine back-fills every
+#     window of that year, paced (500 a write).  Once the self-metrics say
+#     every reading is counted and none is pending: every window row of
+#     that year in influxd equals the last write (one TAP line per series),
+#     the number of rows, exact energies and PUEs, and every row has a
+#     final write.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 command -v jq >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - jq is installed (Debian package jq)"; exit 1; }
 FPD="$top_builddir/footprintd"
@@ -36,7 +43,9 @@ trap cleanup EXIT
 
 influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
 influx_q "" "CREATE DATABASE site" -XPOST >/dev/null
-broker_up "$tmp/mosq" || exit 1
+# (c) publishes 2 x 8760 messages at once: more than mosquitto's default
+# queue per client (1000), which would drop the excess.
+broker_up "$tmp/mosq" "max_queued_messages 100000" || exit 1
 
 N=180                 # seconds of readings per scenario, one a second
 # t0 about ten minutes ago, moved back so that every reading (t0 to
@@ -45,11 +54,13 @@ t0=$(( $(date +%s) - 600 ))
 [ $(( (t0 + N) / 3600 )) -ne $(( t0 / 3600 )) ] && t0=$(( (t0 + N) / 3600 * 3600 - N - 10 ))
 kwh() { awk -v w="$1" -v s="$2" 'BEGIN { printf "%.17g", w * s / 3600000 }'; }
 
-# start_agent SITE: footprintd with a file output and influxd, its MQTT
-# subscriptions subscribed (a probe message on the last one is counted in
-# the self-metrics: the broker handles SUBSCRIBEs in order).
+# start_agent SITE [PATH FIELD INDICATORS]: footprintd with a file output
+# and influxd, its MQTT subscriptions subscribed (a probe message on the
+# last one is counted in the self-metrics: the broker handles SUBSCRIBEs
+# in order); the meters' JSON PATH read as FIELD (default "w" as power_w),
+# INDICATORS the indicators group's settings (default the interval, 1 s).
 start_agent() {
-	local site=$1 d="$tmp/$1"
+	local site=$1 d="$tmp/$1" path=${2:-w} field=${3:-power_w} ind=${4:-'interval = "1s";'}
 	mkdir -p "$d"
 	cat > "$d/f.conf" <<EOC
 agent: { site = "$site"; interval = "1s"; state_dir = "$d/state"; timezone = "UTC"; };
@@ -58,12 +69,12 @@ outputs: { file = ( { path = "$d/out.lp"; } );
 mqtt: { brokers = ( { name = "b"; url = "mqtt://127.0.0.1:$MPORT"; client_id = "fp-$site";
   subscriptions = (
     { topic = "$site/facility"; format = "json"; role = "facility"; template = "$site/{device}";
-      fields = ( { path = "w"; field = "power_w"; } ); time_path = "ts"; time_format = "epoch_ms"; },
+      fields = ( { path = "$path"; field = "$field"; } ); time_path = "ts"; time_format = "epoch_ms"; },
     { topic = "$site/it"; format = "json"; role = "it"; template = "$site/{device}";
-      fields = ( { path = "w"; field = "power_w"; } ); time_path = "ts"; time_format = "epoch_ms"; },
+      fields = ( { path = "$path"; field = "$field"; } ); time_path = "ts"; time_format = "epoch_ms"; },
     { topic = "$site/probe"; format = "json"; fields = ( { path = "x"; field = "x"; } ); }
   ); } ); };
-indicators: { interval = "1s"; };
+indicators: { $ind };
 EOC
 	"$FPD" -c "$d/f.conf" 2>"$d/fpd.err" &
 	FPID=$!
@@ -157,10 +168,12 @@ stored() {
 		"\($s) \($r[0]) \($c[$i]) \($r[$i])"' | sort
 }
 
-# compare SITE: one TAP line per window row: influxd has exactly the
-# fields of the last write, with its values (floats relative 1e-9).
-compare() {
-	local site=$1 verdict row detail
+# compare_rows SITE: $tmp/SITE/cmp.txt, one line per window row, "OK" or
+# "NOK", "series at time" and the detail, tab-separated: influxd has
+# exactly the fields of the last write, with its values (floats relative
+# 1e-9); checks that there are rows.
+compare_rows() {
+	local site=$1
 	last_writes "$site" > "$tmp/$site/last.txt"
 	stored "$site" > "$tmp/$site/stored.txt"
 	check "$site: the file output and influxd hold window rows" \
@@ -202,6 +215,12 @@ compare() {
 				print "OK\t" r[1] " at " t "\t" n[1, row] " fields"
 		}
 	}' "$tmp/$site/last.txt" "$tmp/$site/stored.txt" | sort -t "	" -k2 > "$tmp/$site/cmp.txt"
+}
+
+# compare SITE: compare_rows, one TAP line per window row.
+compare() {
+	local site=$1 verdict row detail
+	compare_rows "$site"
 	while IFS="	" read -r verdict row detail; do
 		if [ "$verdict" = OK ]; then
 			ok "$site: $row: influxd equals the last write ($detail)"
@@ -277,4 +296,163 @@ for w in 1h 1d 1mo 1y; do
 done
 final=$(awk '{ v = $2 } END { print v }' "$tmp/b/pue_1h.txt")
 echo "# b: the last pue written for the 1h window: $final (1400 W / 1000 W = 1.4)"
+# ---- (c) a whole past year at once: hourly kWh counters, back-filled ----
+# Last calendar year (UTC), one reading an hour from Jan 1 00:00 to Dec 31
+# 23:00 (H readings a meter, both meters published at once): the facility
+# counter grows 14 kWh an hour (12 in June), the IT counter 10.  The first
+# reading only starts each counter: H - 1 steps, the last one ending at
+# Dec 31 23:00, so the hour Dec 31 23:00-24:00 holds nothing and is never
+# written: H - 1 hour rows.  The engine back-fills every window of the
+# year, at most 500 a write (indicators.interval = 1 s).
+Y=$(( $(date -u +%Y) - 1 ))
+y0=$(date -u -d "$Y-01-01" +%s)
+y1=$(date -u -d "$((Y + 1))-01-01" +%s)
+mar=$(date -u -d "$Y-03-01" +%s)
+jun=$(date -u -d "$Y-06-01" +%s)
+jul=$(date -u -d "$Y-07-01" +%s)
+dec=$(date -u -d "$Y-12-01" +%s)
+H=$(( (y1 - y0) / 3600 ))
+D=$(( (y1 - y0) / 86400 ))
+nwin=$(( H - 1 + D + 12 + 1 ))
+e_dc=$(( 14 * (H - 1) - 2 * (jul - jun) / 3600 ))
+e_it=$(( 10 * (H - 1) ))
+
+# backfilled SITE: a self-metric line of the indicators says that every
+# reading published was counted and no window is left to write again
+# (both under the engine's lock: the windows a reading marks are pending
+# from the commit that counts it).
+backfilled() {
+	awk -v k="$published" '
+	function field(name,   n, a, i) {
+		n = split($2, a, ",")
+		for (i = 1; i <= n; i++)
+			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
+		return -1
+	}
+	index($1, "footprintd,component=indicators,") == 1 && field("readings") >= k &&
+		field("backfill_windows_pending") == 0 { found = 1; exit }
+	END { exit !found }' "$tmp/$1/out.lp"
+}
+# selfmetric SITE FIELD: the field's value in the last self-metric line of
+# the indicators.
+selfmetric() {
+	awk -v f="$2" 'index($1, "footprintd,component=indicators,") == 1 { l = $2 }
+	END { n = split(l, a, ","); for (i = 1; i <= n; i++) if (index(a[i], f "=") == 1) v = substr(a[i], length(f) + 2)
+		sub(/i$/, "", v); print v }' "$tmp/$1/out.lp"
+}
+# in_year FILE MEASUREMENT ROLE WINDOW: the distinct timestamps of year Y
+# of the rows of FILE (last.txt or stored.txt) of that series (ROLE "" for
+# none).
+in_year() {
+	awk -v m="$2" -v r="$3" -v w="$4" -v a="$y0" -v b="$y1" '
+	index($1, m ",") == 1 && (r == "" || index($1 ",", ",role=" r ",")) &&
+		index($1 ",", ",window=" w ",") && $2 >= a && $2 < b && !seen[$2]++ { print $2 }' "$1"
+}
+# value_of FILE MEASUREMENT ROLE WINDOW TS FIELD: that field's value.
+value_of() {
+	awk -v m="$2" -v r="$3" -v w="$4" -v t="$5" -v f="$6" '
+	index($1, m ",") == 1 && (r == "" || index($1 ",", ",role=" r ",")) &&
+		index($1 ",", ",window=" w ",") && $2 == t && $3 == f { print $4; exit }' "$1"
+}
+# is VALUE EXPECTED: equal within 1e-9 relative.
+is() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b
+	exit !(a != "" && d <= 1e-9 * m) }'; }
+
+check "c: the agent starts and subscribes" start_agent c kwh energy_import_kwh \
+	'interval = "1s"; max_gap = "2h";'
+awk -v y0="$y0" -v H="$H" -v j0="$jun" -v j1="$jul" -v d="$tmp/c" 'BEGIN {
+	f = 1000; it = 500
+	for (i = 0; i < H; i++) {
+		t = y0 + 3600 * i
+		if (i) { h = t - 3600; f += (h >= j0 && h < j1) ? 12 : 14; it += 10 }
+		printf "{\"ts\":%d000,\"kwh\":%d}\n", t, f > (d "/facility.msgs")
+		printf "{\"ts\":%d000,\"kwh\":%d}\n", t, it > (d "/it.msgs")
+	}
+}'
+# fewer than 65536 lines each: one mosquitto_pub -l (see bench/mqtt)
+c_start=$(date +%s)
+mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t c/facility -l < "$tmp/c/facility.msgs" & p1=$!
+mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t c/it -l < "$tmp/c/it.msgs" & p2=$!
+wait "$p1"; r1=$?; wait "$p2"; r2=$?
+check "c: $((2 * H)) readings of $Y published at once" [ "$r1$r2" = 00 ]
+published=$((2 * H))
+check "c: every reading counted and the back-fill done (readings >= $published, backfill_windows_pending = 0)" \
+	wait_for 80 backfilled c
+c_bf=$(( $(date +%s) - c_start ))
+bfw=$(selfmetric c backfill_windows_written)
+check "c: backfill_windows_written ($bfw) >= the $nwin windows of $Y ($((H - 1)) h + $D d + 12 mo + 1 y), in ${c_bf} s" \
+	[ "${bfw:-0}" -ge "$nwin" ]
+check "c: no reading dropped, no gap, no reset" \
+	[ "$(selfmetric c readings_dropped)/$(selfmetric c gaps)/$(selfmetric c resets)" = 0/0/0 ]
+stop_agent c
+compare_rows c
+# One TAP line per series and year (not per row: ~$((3 * nwin)) rows).
+awk -F '	' '{
+	split($2, a, " at "); k = a[1] " of " substr(a[2], 1, 4); n[k]++
+	if ($1 != "OK") { bad[k]++; if (bad[k] <= 5) why[k] = why[k] "\\n#   " a[2] ": " $3 }
+} END { for (k in n) printf "%s\t%d\t%d\t%s\n", k, n[k], bad[k], why[k] }' "$tmp/c/cmp.txt" |
+	sort > "$tmp/c/cmp_series.txt"
+while IFS="	" read -r k rows bad why; do
+	if [ "$bad" -eq 0 ]; then
+		ok "c: $k: influxd equals the last write of each of the $rows rows"
+	else
+		not_ok "c: $k: influxd equals the last write of each of the $rows rows ($bad differ)"
+		printf '%b\n' "${why#\\n}"
+	fi
+done < "$tmp/c/cmp_series.txt"
+# 4 rows a window: energy of facility, grid (the facility meter counts
+# into both) and it, efficiency.
+c_ok=$(awk -F '	' -v y="$Y" 'index($2, " at " y "-") && $1 == "OK"' "$tmp/c/cmp.txt" | wc -l)
+check "c: all $((4 * nwin)) window rows of $Y compared and equal ($c_ok), none of another year" \
+	both [ "$c_ok" -eq $((4 * nwin)) ] -- [ "$(wc -l < "$tmp/c/cmp.txt")" -eq $((4 * nwin)) ]
+
+# The rows of year Y in influxd and in the last writes, per series.
+for s in "energy facility" "energy grid" "energy it" "efficiency -"; do
+	set -- $s; r=${2#-}
+	for w in "1h $((H - 1))" "1d $D" "1mo 12" "1y 1"; do
+		set -- $w
+		ni=$(in_year "$tmp/c/stored.txt" "${s% *}" "$r" "$1" | wc -l)
+		nl=$(in_year "$tmp/c/last.txt" "${s% *}" "$r" "$1" | wc -l)
+		check "c: ${s% *}${r:+ $r} $1 rows of $Y: $ni in influxd, $nl in the file output, $2 expected" \
+			[ "$ni/$nl" = "$2/$2" ]
+	done
+done
+last_h=$((y1 - 3600))
+check "c: no 1h row at $Y-12-31T23:00Z (no step in that hour: the last reading ends the one before)" \
+	[ -z "$(value_of "$tmp/c/stored.txt" energy facility 1h "$last_h" kwh)" ]
+
+# Values in influxd.
+v=$(value_of "$tmp/c/stored.txt" energy facility 1y "$y0" kwh)
+check "c: 1y E_DC in influxd: $v = $((H - 1)) h x 14 kWh - 720 h x 2 kWh (June) = $e_dc" is "$v" "$e_dc"
+v=$(value_of "$tmp/c/stored.txt" energy it 1y "$y0" kwh)
+check "c: 1y E_IT in influxd: $v = $((H - 1)) h x 10 kWh = $e_it" is "$v" "$e_it"
+v=$(value_of "$tmp/c/stored.txt" efficiency "" 1y "$y0" pue)
+check "c: 1y PUE in influxd: $v = $e_dc / $e_it (sums first)" is "$v" "$(awk -v a="$e_dc" -v b="$e_it" 'BEGIN { printf "%.17g", a / b }')"
+v=$(value_of "$tmp/c/stored.txt" efficiency "" 1mo "$mar" pue)
+check "c: March PUE in influxd: $v = 14 / 10 = 1.4" is "$v" 1.4
+v=$(value_of "$tmp/c/stored.txt" energy facility 1mo "$mar" kwh)
+check "c: March E_DC in influxd: $v = 744 h x 14 kWh = 10416" is "$v" 10416
+v=$(value_of "$tmp/c/stored.txt" efficiency "" 1mo "$jun" pue)
+check "c: June PUE in influxd: $v = 12 / 10 = 1.2" is "$v" 1.2
+v=$(value_of "$tmp/c/stored.txt" energy facility 1mo "$dec" kwh)
+check "c: December E_DC in influxd: $v = 743 h x 14 kWh = 10402 (its last hour not measured)" is "$v" 10402
+v=$(value_of "$tmp/c/stored.txt" energy facility 1h "$((jun + 3600))" kwh)
+check "c: E_DC of $Y-06-01T01:00Z in influxd: $v = 12" is "$v" 12
+
+# Final writes: each window row of year Y has a write with final=true in
+# the file output (a back-filled window never written before is final at
+# its first write), and its last write is final.
+read -r nrows nfinal nlast < <(awk -v a="$y0" -v b="$y1" '
+	$1 ~ /^(energy|efficiency|telecom),/ && index($1 ",", ",site=c,") && NF == 3 {
+		ts = substr($3, 1, length($3) - 9) + 0
+		if (ts < a || ts >= b) next
+		k = $1 " " ts; rows[k] = 1
+		fin = index("," $2 ",", ",final=true,") > 0
+		if (fin) has[k] = 1
+		last[k] = fin
+	}
+	END { for (k in rows) { n++; if (k in has) f++; if (last[k]) l++ } print n + 0, f + 0, l + 0 }' "$tmp/c/out.lp")
+check "c: each of the $nrows window rows of $Y in the file output has a write with final=true ($nfinal have one)" \
+	both [ "$nrows" -eq $((4 * nwin)) ] -- [ "$nfinal" = "$nrows" ]
+check "c: the last write of each is final ($nlast of $nrows)" [ "$nlast" = "$nrows" ]
 done_testing
