@@ -102,7 +102,7 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 		ind = a->ind;
 		a->ind = NULL;
 		pthread_mutex_unlock(&a->lock);
-		fp_ind_flush(ind, true); /* the windows as last counted */
+		fp_ind_flush_final(ind); /* the windows as last counted */
 		fp_ind_free(ind);
 	}
 	/* One deadline for all: the whole stop is bounded by timeout_ms. */

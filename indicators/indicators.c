@@ -102,6 +102,7 @@ struct fp_ind {
 	int64_t next_windows_ms;
 	int64_t next_counters_ms;	/* the running totals, every agent.interval */
 	time_t last_final[FP_NWINDOWS]; /* the last window of each kind made final */
+	bool stopping;			/* fp_ind_flush_final: no settle for the back-fill */
 	struct fp_complain complain, pue_warn;
 
 	/* the closed windows that got amounts since they were last written
@@ -591,7 +592,8 @@ static bool none_pending(const struct fp_ind *x)
  * first); false when there is none. */
 static bool take_window(struct fp_ind *x, struct win *v, time_t now)
 {
-	time_t settled = now - (time_t)(x->ic->settle_ms / 1000);
+	/* at a stop nothing more arrives in this run: everything is due */
+	time_t settled = x->stopping ? now : now - (time_t)(x->ic->settle_ms / 1000);
 	int w, best = -1;
 	size_t i, bi = 0;
 	struct run *r;
@@ -1260,6 +1262,14 @@ static void write_windows(struct fp_ind *x)
 }
 
 static void write_counters(struct fp_ind *x);
+
+void fp_ind_flush_final(struct fp_ind *x)
+{
+	if (!x)
+		return;
+	x->stopping = true;
+	fp_ind_flush(x, true);
+}
 
 void fp_ind_flush(struct fp_ind *x, bool windows)
 {

@@ -138,6 +138,10 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b);
 /* Processes the pending readings now and writes the windows (for --once
  * and the tests; the thread does it on its own otherwise). */
 void fp_ind_flush(struct fp_ind *x, bool windows);
+/* The flush of a stop: as fp_ind_flush(x, true), the back-filled windows
+ * due without waiting for indicators.settle (up to one budget; the rest is
+ * kept in the ledger for the next start). */
+void fp_ind_flush_final(struct fp_ind *x);
 /* Self-metrics: component=indicators. */
 void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, const char *host,
 		    int64_t now_ns);
