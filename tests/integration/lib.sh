@@ -300,22 +300,21 @@ vmagent_pending() {
 		awk '/^vmagent_remotewrite_pending_data_bytes[{ ]/ { s += $NF; n++ } END { if (n) printf "%d\n", s }'
 }
 
-# lp_rows FILE SITE [last|final|first]: the window rows (energy,
+# lp_rows FILE SITE [last|first|final]: the window rows (energy,
 # efficiency, telecom, ewaste; stamped at their window's start) of SITE
 # in line protocol FILE, one "series ts_s field value" line per field
 # (booleans as 1/0, integers without the i), sorted: of the last write of
-# each row (default), of its writes with final=true, or of its first write.
+# each row (default), of its first write, or of its first write with
+# final=true (a later one with final=true is a correction).
 lp_rows() {
 	awk -v site="$2" -v mode="${3:-last}" '
 	$1 ~ /^(energy|efficiency|telecom|ewaste),/ && index($1 ",", ",site=" site ",") && NF == 3 {
 		k = $1 " " $3
 		if (mode == "final" && !index("," $2 ",", ",final=true,")) next
-		if (mode == "first" && (k in row)) next
-		if (mode == "final" && (k in row)) finals[k]++
+		if (mode != "last" && (k in row)) next
 		row[k] = $2
 	}
 	END {
-		for (k in finals) print "more than one final write of " k > "/dev/stderr"
 		for (k in row) {
 			split(k, sk, " ")
 			ts = sk[2]
