@@ -31,7 +31,12 @@ cleanup() {
 trap cleanup EXIT
 [ -n "${FP_KEEP_TMP:-}" ] && trap 'rm -rf "$FP_KEEP_TMP"; cp -r "$tmp" "$FP_KEEP_TMP"; cleanup' EXIT
 
-dashboards=("$DASH"/*.json)
+# The InfluxQL dashboards; the ones over a Prometheus-type datasource
+# (*-prometheus.json) are dashboards_vm.sh's.
+dashboards=()
+for f in "$DASH"/*.json; do
+	case $f in *-prometheus.json) ;; *) dashboards+=("$f") ;; esac
+done
 
 # ---- 1. structure of the provisioning files and the dashboards ----------
 ds="$DASH/provisioning/datasources/footprint.yaml"

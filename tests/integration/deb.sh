@@ -24,7 +24,9 @@ if [ -n "$deb" ]; then
 		./etc/footprint/footprintd.conf ./usr/share/footprint/profiles/eastron-sdm630.conf \
 		./usr/share/man/man8/footprintd.8.gz ./usr/share/man/man5/footprintd.conf.5.gz \
 		./usr/share/footprint/dashboards/footprint-site-energy.json \
-		./usr/share/footprint/grafana/provisioning/datasources/footprint.yaml; do
+		./usr/share/footprint/dashboards/footprint-fleet-prometheus.json \
+		./usr/share/footprint/grafana/provisioning/datasources/footprint.yaml \
+		./usr/share/footprint/grafana/provisioning/datasources/footprint-vm.yaml; do
 		check "dpkg -c lists $f" grep -q " $f\$" "$tmp/contents"
 	done
 	check "the packaged Grafana dashboard provider points at /usr/share/footprint/dashboards" \
