@@ -634,13 +634,54 @@ static int match_members(struct fp_ledger *l, struct match_state *m)
 	return 0;
 }
 
+/* Runs st (bound; columns: hour, group name, coef, amount, estimated,
+ * covered seconds; ordered by hour) through m; index_of maps a group name
+ * to its index (-1: not a group).  Sets the groups' coverage. */
+static int match_rows(struct fp_ledger *l, sqlite3_stmt *st, int (*index_of)(const char *),
+		      struct match_state *m, time_t from, time_t cov_to)
+{
+	int64_t hour = INT64_MIN;
+	int q, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t h = sqlite3_column_int64(st, 0);
+		struct match_row *r;
+
+		if (h != hour && m->n)
+			match_hour(m);
+		hour = h;
+		q = index_of((const char *)sqlite3_column_text(st, 1));
+		if (q < 0)
+			continue;
+		fp_xgrow((void **)&m->rows, &m->cap, m->n + 1, sizeof(*m->rows));
+		r = &m->rows[m->n++];
+		*r = (struct match_row){ q, sqlite3_column_double(st, 2),
+					 sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
+					 sqlite3_column_double(st, 5) };
+		m->cnt[q]++;
+		m->mincov[q] = fmin(m->mincov[q], r->covered);
+	}
+	if (m->n)
+		match_hour(m);
+	sqlite3_finalize(st);
+	free(m->rows);
+	m->rows = NULL;
+	if (rc != SQLITE_DONE)
+		return fail(l, "matched");
+	for (q = 0; q < FP_NQTY; q++)
+		if (m->mask & (1u << q))
+			m->out[q].coverage = cov_to > from
+				? fmin(m->common_s / (double)(cov_to - from), 1.0)
+				: 0;
+	return 0;
+}
+
 int fp_ledger_matched(struct fp_ledger *l, time_t from, time_t to, time_t cov_to, unsigned mask,
 		      struct fp_qsum out[FP_NQTY])
 {
 	struct match_state m = { .mask = mask, .out = out };
 	sqlite3_stmt *st;
 	struct fp_buf sql;
-	int64_t hour = INT64_MIN;
 	int q, rc;
 
 	memset(out, 0, FP_NQTY * sizeof(*out));
@@ -664,36 +705,46 @@ int fp_ledger_matched(struct fp_ledger *l, time_t from, time_t to, time_t cov_to
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)from);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t h = sqlite3_column_int64(st, 0);
-		struct match_row *r;
+	return match_rows(l, st, fp_qty_index, &m, from, cov_to);
+}
 
-		if (h != hour && m.n)
-			match_hour(&m);
-		hour = h;
-		q = fp_qty_index((const char *)sqlite3_column_text(st, 1));
-		if (q < 0)
-			continue;
-		fp_xgrow((void **)&m.rows, &m.cap, m.n + 1, sizeof(*m.rows));
-		r = &m.rows[m.n++];
-		*r = (struct match_row){ q, sqlite3_column_double(st, 2),
-					 sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
-					 sqlite3_column_double(st, 5) };
-		m.cnt[q]++;
-		m.mincov[q] = fmin(m.mincov[q], r->covered);
+/* A zone's parts as groups: 0 it, 1 infra. */
+static int zone_part(const char *part)
+{
+	return !part ? -1 : !strcmp(part, "it") ? 0 : !strcmp(part, "infra") ? 1 : -1;
+}
+
+/* pPUE of zone z over the part of the window where its IT and its
+ * infrastructure meters are all measured (as fp_ledger_matched). */
+static int zone_matched(struct fp_ledger *l, const char *z, time_t from, time_t to, time_t cov_to,
+			struct fp_qsum out[FP_NQTY])
+{
+	struct match_state m = { .mask = 3, .out = out };
+	sqlite3_stmt *st;
+	int q;
+
+	memset(out, 0, FP_NQTY * sizeof(*out));
+	if (prep(l, &st, "SELECT count(*) FROM zone WHERE zone = ?1 AND part = ?2") < 0)
+		return -1;
+	for (q = 0; q < 2; q++) {
+		sqlite3_bind_text(st, 1, z, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, q ? "infra" : "it", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			m.nmem[q] = sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		out[q].present = m.nmem[q] > 0;
+		m.mincov[q] = INFINITY;
 	}
-	if (m.n)
-		match_hour(&m);
 	sqlite3_finalize(st);
-	free(m.rows);
-	if (rc != SQLITE_DONE)
-		return fail(l, "matched");
-	for (q = 0; q < FP_NQTY; q++)
-		if (m.mask & (1u << q))
-			out[q].coverage = cov_to > from
-				? fmin(m.common_s / (double)(cov_to - from), 1.0)
-				: 0;
-	return 0;
+	if (prep(l, &st,
+		 "SELECT h.hour, z.part, z.coef, h.amount, h.estimated, h.measured_s + h.estimated_s"
+		 " FROM hourly h JOIN zone z ON z.meter = h.meter WHERE z.zone = ?3"
+		 " AND h.hour >= ?1 AND h.hour < ?2 ORDER BY h.hour") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)from);
+	sqlite3_bind_int64(st, 2, (int64_t)to);
+	sqlite3_bind_text(st, 3, z, -1, SQLITE_STATIC);
+	return match_rows(l, st, zone_part, &m, from, cov_to);
 }
 
 struct match_ctx {
@@ -734,13 +785,19 @@ int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		struct fp_qsum it, infra;
 		const char *q = "SELECT meter, coef FROM zone WHERE zone = ?1 AND part = ?2";
 
+		struct fp_qsum m[FP_NQTY];
+
 		if (members_sum(l, q, z, "it", from, to, cov_to, &it) < 0 ||
-		    members_sum(l, q, z, "infra", from, to, cov_to, &infra) < 0) {
+		    members_sum(l, q, z, "infra", from, to, cov_to, &infra) < 0 ||
+		    zone_matched(l, z, from, to, cov_to, m) < 0) {
 			free(z);
 			sqlite3_finalize(st);
 			return -1;
 		}
-		fn(arg, z, fp_ppue(it.value, infra.value, fmin(it.coverage, infra.coverage)));
+		/* over the common part of the zone's meters, as every ratio */
+		fn(arg, z,
+		   fp_ppue(m[0].value, m[1].value,
+			   fmin(m[0].coverage, fmin(it.coverage, infra.coverage))));
 		free(z);
 	}
 	sqlite3_finalize(st);

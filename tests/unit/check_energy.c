@@ -674,10 +674,22 @@ START_TEST(test_ledger_zone_ppue)
 	fp_ledger_add_zone(l, "hall1", "infra", "hall1-losses", 1);
 	fp_ledger_add(l, "hall1-it", h, 800000, 3600, 0, 0);
 	fp_ledger_add(l, "hall1-crah", h, 40000, 3600, 0, 0);
-	fp_ledger_add(l, "hall1-losses", h, 60000, 1800, 0, 0);
+	fp_ledger_add(l, "hall1-losses", h, 60000, 3600, 0, 0);
 	ck_assert_int_eq(fp_ledger_commit(l), 0);
 	ck_assert_int_eq(fp_ledger_zones(l, h, h + 3600, h + 3600, zone_cb, got), 0);
 	ck_rel(got[0], 1.125);
+	ck_rel(got[1], 1.0);
+	/* The next hour the loss meter reads for its second half only: the
+	 * zone's pPUE relates the half where all its meters are measured,
+	 * (400 000 + 20 000 + 60 000) / 400 000, not 60 000 kWh of losses to
+	 * a whole hour of IT. */
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_add(l, "hall1-it", h + 3600, 800000, 3600, 0, 0);
+	fp_ledger_add(l, "hall1-crah", h + 3600, 40000, 3600, 0, 0);
+	fp_ledger_add(l, "hall1-losses", h + 3600, 60000, 1800, 0, 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_zones(l, h + 3600, h + 7200, h + 7200, zone_cb, got), 0);
+	ck_rel(got[0], 1.2);
 	ck_rel(got[1], 0.5);
 	fp_ledger_close(l);
 	rmdir_all(d);
