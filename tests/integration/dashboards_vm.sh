@@ -190,9 +190,7 @@ start_agent() { # SITE: true once its subscriptions are made
 	return 1
 }
 # settled SITE READINGS EVENTS: the indicators counted READINGS readings
-# and applied EVENTS lifecycle events and have no window left to write,
-# and a later self-metric line of the output "vm" shows nothing queued or
-# spooled.
+# and applied EVENTS lifecycle events and have no window left to write.
 settled() {
 	awk -v k="$2" -v e="$3" '
 	function field(name,   n, a, i) {
@@ -201,14 +199,13 @@ settled() {
 			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
 		return -1
 	}
-	index($1, "footprintd,component=indicators,") == 1 {
-		if (seen) { if (!at2) at2 = NR; next }
-		seen = field("readings") >= k && field("lifecycle_applied") >= e &&
-			field("backfill_windows_pending") == 0
-	}
-	at2 && index($1, "footprintd,component=output/vm,") == 1 &&
-		field("points_queued") == 0 && field("points_spooled") == 0 { delivered = 1 }
-	END { exit !(seen && delivered) }' "$tmp/$1/out.lp"
+	# delivery is not waited for here (on a loaded machine the output is
+	# rarely idle when its self-metrics are taken): the rows are polled
+	# in VictoriaMetrics below, and the stop drains the outputs
+	index($1, "footprintd,component=indicators,") == 1 &&
+		field("readings") >= k && field("lifecycle_applied") >= e &&
+		field("backfill_windows_pending") == 0 { seen = 1 }
+	END { exit !seen }' "$tmp/$1/out.lp"
 }
 vm_has() { vm_flush && [ -n "$(vm_export "$1")" ]; }
 # reading SITE METER K T: the message of METER's K-th value at epoch T.
@@ -283,7 +280,7 @@ done
 start_agents "run 2"
 echo "# published $N readings per site ($STEPS steps of 5 minutes from $(date -u -d "@$P0" +%FT%TZ), then from $(date -u -d "@$T0" +%FT%TZ)) and 4 asset events"
 for s in a b; do
-	check "$s: every reading and event counted, the windows written and delivered" wait_for 90 settled "$s" "$N" 4
+	check "$s: every reading and event counted, the windows written" wait_for 90 settled "$s" "$N" 4
 done
 rows_in() {
 	local s

@@ -141,9 +141,11 @@ last_metric() {
 		grep -o "[ ,]$3=-\?[0-9]*" | sed 's/.*=//'
 }
 # settled SITE READINGS: the indicators saw READINGS readings and have no
-# window left to write, a later self-metric line of the output "vm" shows
-# nothing queued or spooled (everything so far delivered or refused):
-# one self-metric round later, when the last window batch was pushed.
+# window left to write.  What is still on its way to the output "vm" is
+# delivered by the stop that follows (SIGTERM drains the outputs; the
+# agent then exits 0): an idle output is not waited for, since on a
+# loaded machine the running totals and self-metrics of every second
+# keep it busy at the instants its self-metrics are taken.
 settled() {
 	awk -v k="$2" '
 	function field(name,   n, a, i) {
@@ -152,13 +154,9 @@ settled() {
 			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
 		return -1
 	}
-	index($1, "footprintd,component=indicators,") == 1 {
-		if (seen) { if (!at2) at2 = NR; next }
-		seen = field("readings") >= k && field("backfill_windows_pending") == 0
-	}
-	at2 && index($1, "footprintd,component=output/vm,") == 1 &&
-		field("points_queued") == 0 && field("points_spooled") == 0 { delivered = 1 }
-	END { exit !(seen && delivered) }' "$tmp/$1/out.lp"
+	index($1, "footprintd,component=indicators,") == 1 &&
+		field("readings") >= k && field("backfill_windows_pending") == 0 { seen = 1 }
+	END { exit !seen }' "$tmp/$1/out.lp"
 }
 near() { awk -v a="$1" -v b="$2" -v t="${3:-1e-9}" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(a != "" && b != "" && d <= t * m) }'; }
 vm_has() { vm_flush "$VM_URL" && [ -n "$(vm_export "$1")" ]; }
@@ -198,7 +196,7 @@ if ! start_agent v; then
 	done_testing; exit
 fi
 ok "v: run 2: the agent starts"
-check "v: run 2: every reading counted, the back-fill written and delivered" wait_for 60 settled v "$N"
+check "v: run 2: every reading counted, the back-fill written" wait_for 60 settled v "$N"
 stop_agent v
 check "v: VictoriaMetrics flushes" vm_flush
 
@@ -327,7 +325,7 @@ if start_agent r; then
 	for m in utility ups; do
 		while read -r t; do reading r "$m" "$t"; done < "$tmp/r/times" | pub "r/$m" -l
 	done
-	check "(f) r: every reading counted, the back-fill written, the output idle" wait_for 60 settled r "$NR_"
+	check "(f) r: every reading counted, the back-fill written" wait_for 60 settled r "$NR_"
 	t_done=$(date +%s)
 	stop_agent r
 	vm_flush "$VM_URL"
