@@ -669,6 +669,40 @@ static void load_run(void *arg, enum fp_window w, time_t from, time_t to)
 		runs_add(x->rw[w], &x->nrw[w], from, to, 0);
 }
 
+/* The windows that closed while the agent was not running (or before the
+ * ledger kept final marks) with amounts, after the last one made final:
+ * written again, paced like a back-fill, so that every closed window has
+ * its final write.  The previous window of each kind is written anyway. */
+static void add_unfinal(struct fp_ind *x, time_t now)
+{
+	time_t first, last, mark, s, e, ps, pe, ls, le;
+	int w, rc;
+
+	rc = fp_ledger_hours_span(x->ledger, &first, &last);
+	for (w = 0; w < FP_NWINDOWS && rc > 0; w++) {
+		int m = fp_ledger_final_last(x->ledger, w, &mark);
+		if (m < 0) {
+			rc = -1;
+			break;
+		}
+		fp_window_of((enum fp_window)w, m ? mark : first, &s, &e);
+		if (m) /* the window after the last final one */
+			s = e;
+		fp_window_of((enum fp_window)w, now, &ps, &pe);
+		fp_window_of((enum fp_window)w, ps - 1, &ps, &pe);
+		fp_window_of((enum fp_window)w, last, &ls, &le);
+		if (le < ps)
+			ps = le;
+		if (s < ps && runs_add(x->rw[w], &x->nrw[w], s, ps, 0))
+			x->rw_saved = false;
+	}
+	if (rc < 0)
+		fp_log(LOG_ERR,
+		       "indicators: ledger: %s; the windows closed while the agent was "
+		       "stopped may not get their final write",
+		       fp_ledger_error(x->ledger));
+}
+
 /* Applies the pending lifecycle events to the inventory, each in its own
  * transaction (idempotent by event_id).  Under x->lock. */
 static void apply_asset_events(struct fp_ind *x)
@@ -1469,6 +1503,7 @@ static bool open_ledger(struct fp_ind *x)
 		       "are not written again",
 		       fp_ledger_error(x->ledger));
 	x->rw_saved = true;
+	add_unfinal(x, time(NULL));
 	open_inventory(x);
 	return true;
 }

@@ -905,3 +905,49 @@ int fp_ledger_final_mark(struct fp_ledger *l, int kind, time_t start)
 		return fail(l, "final_window");
 	return sqlite3_changes(l->db) > 0;
 }
+
+/* One integer of a one-row query with one int parameter: 1 with *v, 0
+ * when it is NULL, -1 on error. */
+static int query_int64(struct fp_ledger *l, const char *sql, int arg, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if (prep(l, &st, sql) < 0)
+		return -1;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int(st, 1, arg);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*v = sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(l, sql);
+	return found;
+}
+
+int fp_ledger_final_last(struct fp_ledger *l, int kind, time_t *start)
+{
+	int64_t v;
+	int rc = query_int64(l, "SELECT max(start) FROM final_window WHERE kind = ?1", kind, &v);
+
+	if (rc > 0)
+		*start = (time_t)v;
+	return rc;
+}
+
+int fp_ledger_hours_span(struct fp_ledger *l, time_t *first, time_t *last)
+{
+	int64_t a, b;
+	int rc = query_int64(l, "SELECT min(hour) FROM hourly", 0, &a);
+
+	if (rc > 0)
+		rc = query_int64(l, "SELECT max(hour) FROM hourly", 0, &b);
+	if (rc > 0) {
+		*first = (time_t)a;
+		*last = (time_t)b;
+	}
+	return rc;
+}

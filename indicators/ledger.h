@@ -110,6 +110,12 @@ int fp_ledger_kpis(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
  * its final write: 1 the first time, 0 when it already had one, -1 on
  * error. */
 int fp_ledger_final_mark(struct fp_ledger *l, int kind, time_t start);
+/* The start of the latest window of kind (enum fp_window) made final:
+ * 1 with *start, 0 when none was, -1 on error. */
+int fp_ledger_final_last(struct fp_ledger *l, int kind, time_t *start);
+/* The first and the last hour the ledger holds amounts for: 1 with both,
+ * 0 when it holds none, -1 on error. */
+int fp_ledger_hours_span(struct fp_ledger *l, time_t *first, time_t *last);
 /* pPUE of each zone over the window: calls fn for each. */
 int fp_ledger_zones(struct fp_ledger *l, time_t from, time_t to, time_t cov_to,
 		    void (*fn)(void *arg, const char *zone, struct fp_ratio r), void *arg);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1363,6 +1364,83 @@ START_TEST(test_engine_backfill_settles)
 }
 END_TEST
 
+/* Forgets that the hour window starting at start had its final write,
+ * as if the agent had not been running when it closed. */
+static void unmark_final(const char *dir, time_t start)
+{
+	char *path = fp_xasprintf("%s/ledger.db", dir), *sql;
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sql = fp_xasprintf("DELETE FROM final_window WHERE kind = %d AND start = %lld; "
+			   "DELETE FROM rewrite;",
+			   (int)FP_WIN_HOUR, (long long)start);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_changes(db) >= 0, 1);
+	sqlite3_close(db);
+	free(sql);
+	free(path);
+}
+
+/* The windows that closed while the agent was stopped (after the last one
+ * made final, before the previous one) get their final write at the next
+ * start; so do those of a ledger that kept no final marks. */
+START_TEST(test_engine_final_after_downtime)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct kinds k = { -1, -1, -1, false, 0 };
+	time_t now = time(NULL), h;
+	int i, pass;
+
+	tz("UTC");
+	c = engine_cfg(d, "settle = \"0s\";");
+	h = now / 3600 * 3600 - 4 * 3600;
+	for (pass = 0; pass < 2; pass++) {
+		x = fp_ind_new(c, kinds_push, &k);
+		ck_assert_ptr_nonnull(x);
+		fp_batch_init(&b);
+		if (pass == 0) {
+			/* two hours apart: both written final */
+			for (i = 0; i <= 10; i++)
+				reading(&b, "utility", "facility", h - 2 * 3600 + i * 60,
+					"energy_import_kwh", 10 + i);
+			for (i = 0; i <= 15; i++)
+				reading(&b, "utility", "facility", h + i * 60, "energy_import_kwh",
+					100 + i);
+			fp_ind_observe(x, &b);
+			fp_batch_reset(&b);
+		}
+		fp_ind_flush(x, true);
+		fp_ind_flush(x, true);
+		fp_ind_free(x);
+		ck_assert_int_eq(k.hour, FP_PT_FINAL);
+		ck_assert(k.hour_final_field);
+		ck_rel(k.hour_kwh, 15);
+		/* the later hour never made final (the first time after
+		 * the last marked one, then with no mark at all) */
+		unmark_final(d, h);
+		if (pass == 1)
+			unmark_final(d, h - 2 * 3600);
+		k = (struct kinds){ -1, -1, -1, false, 0 };
+	}
+	x = fp_ind_new(c, kinds_push, &k);
+	ck_assert_ptr_nonnull(x);
+	fp_ind_flush(x, true);
+	fp_ind_flush(x, true);
+	fp_ind_free(x);
+	ck_assert_int_eq(k.hour, FP_PT_FINAL);
+	ck_assert(k.hour_final_field);
+	ck_rel(k.hour_kwh, 15);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *d = tmpdir();
@@ -1433,6 +1511,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_running_totals);
 	tcase_add_test(e, test_engine_window_kinds);
 	tcase_add_test(e, test_engine_backfill_settles);
+	tcase_add_test(e, test_engine_final_after_downtime);
 	tcase_add_test(e, test_config_errors);
 	tcase_add_test(bf, test_engine_backfill_year);
 	tcase_add_test(bf, test_engine_backfill_scattered);
