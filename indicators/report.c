@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,6 +343,57 @@ static void md_eu(const struct fp_report *r, FILE *o)
 			: " The regulation reports a whole calendar year; this period is not one.");
 }
 
+/* The indicators of the report, by name and label (data quality). */
+static const struct {
+	const char *name, *label;
+	size_t off;
+} ratio_list[] = {
+	{ "pue", "PUE", offsetof(struct fp_kpis, pue) },
+	{ "dcie", "DCiE", offsetof(struct fp_kpis, dcie) },
+	{ "ref", "REF", offsetof(struct fp_kpis, ref) },
+	{ "erf", "ERF", offsetof(struct fp_kpis, erf) },
+	{ "ere", "ERE", offsetof(struct fp_kpis, ere) },
+	{ "cer", "CER", offsetof(struct fp_kpis, cer) },
+	{ "wue_l_per_kwh", "WUE", offsetof(struct fp_kpis, wue_l_per_kwh) },
+	{ "cue_location", "CUE (location)", offsetof(struct fp_kpis, cue_location) },
+	{ "cue_market", "CUE (market)", offsetof(struct fp_kpis, cue_market) },
+	{ "see", "SEE", offsetof(struct fp_kpis, see) },
+	{ "ee_bit_per_j", "EE (bit/J)", offsetof(struct fp_kpis, ee_bit_per_j) },
+};
+
+/* Ratio i of k when it is defined over only part of the period (the part
+ * where all its terms are measured), else NULL. */
+static const struct fp_ratio *partial_ratio(const struct fp_kpis *k, size_t i)
+{
+	const struct fp_ratio *r = (const struct fp_ratio *)((const char *)k + ratio_list[i].off);
+
+	return r->defined && !isnan(r->coverage) && r->coverage < 1 - 1e-9 ? r : NULL;
+}
+
+/* The indicators computed over part of the period, with that part. */
+static void put_partial(FILE *o, const char *pre, const char *post, const struct fp_report *r)
+{
+	const struct fp_ratio *x;
+	const char *sep = "";
+	char b[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(ratio_list) / sizeof(ratio_list[0]); i++) {
+		if (!(x = partial_ratio(&r->total.k, i)))
+			continue;
+		if (!*sep)
+			fprintf(o,
+				"%sIndicators over part of the period (where all their terms are "
+				"measured): ",
+				pre);
+		fprintf(o, "%s%s over %s", sep, ratio_list[i].label,
+			fmt_pct(b, sizeof(b), x->coverage));
+		sep = ", ";
+	}
+	if (*sep)
+		fputs(post, o);
+}
+
 /* The energy the PUE leaves out: measured while the other term was not. */
 static void put_unmatched(FILE *o, const char *pre, const char *post, const struct fp_report *r)
 {
@@ -461,6 +513,7 @@ void fp_report_md_body(const struct fp_report *r, FILE *o)
 		r->events.gaps);
 	if (k->pue.defined)
 		put_unmatched(o, "- ", "\n", r);
+	put_partial(o, "- ", "\n", r);
 }
 
 /* ---- JSON ---- */
@@ -593,7 +646,8 @@ static json_object *jewaste(const struct fp_report *r)
 
 json_object *fp_report_json(const struct fp_report *r)
 {
-	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq;
+	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq,
+		    *part;
 	const struct fp_window_sums *s = &r->total.s;
 	const struct fp_kpis *k = &r->total.k;
 	size_t i;
@@ -625,6 +679,14 @@ json_object *fp_report_json(const struct fp_report *r)
 		jnum_or_null(k->pue.defined, s->q[FP_Q_FACILITY].value - k->pue.num));
 	json_object_object_add(dq, "unmatched_e_it_kwh",
 			       jnum_or_null(k->pue.defined, s->q[FP_Q_IT].value - k->pue.den));
+	part = json_object_new_object();
+	for (i = 0; i < sizeof(ratio_list) / sizeof(ratio_list[0]); i++) {
+		const struct fp_ratio *x = partial_ratio(k, i);
+		if (x)
+			json_object_object_add(part, ratio_list[i].name,
+					       json_object_new_double(x->coverage));
+	}
+	json_object_object_add(dq, "partial_coverage", part);
 	json_object_object_add(dq, "pue_below_1",
 			       json_object_new_boolean(k->pue.defined && k->pue.value < 1));
 	json_object_object_add(o, "data_quality", dq);
@@ -1110,6 +1172,7 @@ void fp_report_html_body(const struct fp_report *r, FILE *o)
 		r->events.gaps);
 	if (k->pue.defined)
 		put_unmatched(o, "<li>", "</li>", r);
+	put_partial(o, "<li>", "</li>", r);
 	fputs("</ul>\n</body></html>\n", o);
 }
 

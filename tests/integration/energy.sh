@@ -132,6 +132,11 @@ check "the PUE is the meters' true ratio (0.1 / 0.07) within 0.1%, the IT reset'
 	'BEGIN { t = 0.1 / 0.07; e = p - t; if (e < 0) e = -e; exit !(e < 0.001 * t && n <= f + 1e-9 && d <= i + 1e-9) }'
 check "the report states the unmatched energy" near "$(jget .data_quality.unmatched_e_dc_kwh)" \
 	"$(awk -v a="$r_fac" -v b="$r_num" 'BEGIN { printf "%.12g", a - b }')" 0.000001
+check "the report's data quality names the PUE as over part of the period, with its coverage" \
+	near "$(jget .data_quality.partial_coverage.pue)" "$(jget .total.indicators.pue.coverage)" 0.0000001
+check "the Markdown report lists the indicators over part of the period" \
+	sh -c '"$1" report --state "$2" --from "$3" --to "$4" | grep -q "^- Indicators over part of the period.*PUE over "' \
+	sh "$FP" "$tmp/state" "$from" "$today"
 check "one wrap and one reset recorded" both [ "$(jget .data_quality.wraps)" = 1 ] -- \
 	[ "$(jget .data_quality.resets)" = 1 ]
 check "the long stop is a gap (missing) for each of the 3 meters" [ "$(jget .data_quality.gaps)" = 3 ]
