@@ -1353,9 +1353,11 @@ static void write_counters(struct fp_ind *x)
 	fp_batch_init(&b);
 	pthread_mutex_lock(&x->lock);
 	if (fp_ledger_counters(x->ledger, counter_point, &c) < 0 ||
-	    fp_ledger_quantity_totals(x->ledger, q) < 0) {
+	    fp_ledger_quantity_totals(x->ledger, q) < 0 || fp_ledger_begin(x->ledger) < 0 ||
+	    fp_ledger_quantity_hold(x->ledger, q) < 0 || fp_ledger_commit(x->ledger) < 0) {
 		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s",
 			    fp_ledger_error(x->ledger));
+		fp_ledger_rollback(x->ledger);
 		x->ledger_errors++;
 		pthread_mutex_unlock(&x->lock);
 		fp_batch_reset(&b);

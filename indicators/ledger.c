@@ -41,6 +41,8 @@ static const char schema[] =
 	" PRIMARY KEY(region, year, method, origin));"
 	"CREATE TABLE IF NOT EXISTS final_window(kind INTEGER NOT NULL, start INTEGER NOT NULL,"
 	" PRIMARY KEY(kind, start)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS qty_total(qty TEXT PRIMARY KEY, total REAL NOT NULL)"
+	" WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS certificate(type TEXT NOT NULL, t_from INTEGER NOT NULL,"
 	" t_to INTEGER NOT NULL, kwh REAL NOT NULL);";
 
@@ -376,6 +378,42 @@ int fp_ledger_quantity_totals(struct fp_ledger *l, struct fp_qsum q[FP_NQTY])
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(l, "counter");
+}
+
+int fp_ledger_quantity_hold(struct fp_ledger *l, struct fp_qsum q[FP_NQTY])
+{
+	bool stored[FP_NQTY] = { false };
+	sqlite3_stmt *st;
+	int rc, i;
+
+	if (prep(l, &st, "SELECT qty, total FROM qty_total") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		double held = sqlite3_column_double(st, 1);
+		i = fp_qty_index((const char *)sqlite3_column_text(st, 0));
+		if (i < 0 || !q[i].present)
+			continue;
+		stored[i] = held >= q[i].value;
+		if (held > q[i].value)
+			q[i].value = held;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(l, "qty_total");
+	if (prep(l, &st,
+		 "INSERT INTO qty_total VALUES(?1, ?2) ON CONFLICT(qty) DO UPDATE SET total = ?2") <
+	    0)
+		return -1;
+	for (i = 0, rc = SQLITE_DONE; i < FP_NQTY && rc == SQLITE_DONE; i++) {
+		if (!q[i].present || stored[i])
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, fp_qty_names[i], -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 2, q[i].value);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "qty_total");
 }
 
 int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,

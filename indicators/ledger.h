@@ -78,6 +78,13 @@ int fp_ledger_counters(struct fp_ledger *l,
 /* Each quantity's running total: its boundary members' totals times their
  * coefficients (kWh, m3 or bit); q[i].present for a configured one. */
 int fp_ledger_quantity_totals(struct fp_ledger *l, struct fp_qsum q[FP_NQTY]);
+/* Holds each quantity's running total at the highest value it was given
+ * (the qty_total table): a quantity with a subtracted member dips when that
+ * member's reading is counted before the others', and an engine reads any
+ * decrease of a counter as a reset.  Raises q[i].value to the held value,
+ * or records the new highest.  Writable ledgers, in a transaction; 0 or
+ * -1. */
+int fp_ledger_quantity_hold(struct fp_ledger *l, struct fp_qsum q[FP_NQTY]);
 /* Spreads amount over [t0_ms, t1_ms] across the local hours it covers
  * (in proportion to time) as measured or estimated. */
 int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,

@@ -990,6 +990,58 @@ START_TEST(test_engine_running_totals)
 }
 END_TEST
 
+/* A quantity with a subtracted member dips when that member's reading is
+ * counted before the others': its running total is held at its highest
+ * value (across a restart too), so an engine never reads a reset. */
+START_TEST(test_engine_quantity_total_held)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct totals t = { 0 };
+	time_t h0 = 1767225600; /* 2026-01-01T00:00Z */
+	int i;
+
+	tz("UTC");
+	c = engine_cfg(d, "boundaries = { facility = [\"utility\", \"-tenant\"]; };");
+	x = fp_ind_new(c, totals_push, &t);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	for (i = 0; i <= 10; i++) {
+		reading(&b, "utility", "facility", h0 + i * 60, "energy_import_kwh", 100 + i);
+		reading(&b, "tenant", "other", h0 + i * 60, "energy_import_kwh", 50 + i * 0.5);
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_rel(t.facility, 5);
+	/* the tenant's next readings first: 10 - 7 would be a dip */
+	reading(&b, "tenant", "other", h0 + 11 * 60, "energy_import_kwh", 57);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_rel(t.facility, 5);
+	fp_ind_free(x);
+	x = fp_ind_new(c, totals_push, &t);
+	ck_assert_ptr_nonnull(x);
+	t.facility = 0;
+	fp_ind_flush(x, true);
+	ck_rel(t.facility, 5);
+	/* the utility's catch up: the difference again once it passes */
+	reading(&b, "utility", "facility", h0 + 11 * 60, "energy_import_kwh", 114);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	ck_rel(t.facility, 7);
+	fp_ind_free(x);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 /* ---- a back-fill: a past year at once ---- */
 
 #define BF_Y0 1704067200 /* 2024-01-01T00:00Z, a leap year: 8784 hours */
@@ -1512,6 +1564,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_window_kinds);
 	tcase_add_test(e, test_engine_backfill_settles);
 	tcase_add_test(e, test_engine_final_after_downtime);
+	tcase_add_test(e, test_engine_quantity_total_held);
 	tcase_add_test(e, test_config_errors);
 	tcase_add_test(bf, test_engine_backfill_year);
 	tcase_add_test(bf, test_engine_backfill_scattered);
