@@ -43,8 +43,8 @@ EOC
 wait_for 10 grep -q "connected; subscribing" "$tmp/fp.err"
 dd if=/dev/zero of="$tmp/full/filler" bs=4k 2>/dev/null   # the disk is full
 seq 1 "$N" | mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t bp/d1 -l
-sleep 3
-check "full outputs: the agent says the collectors wait" grep -q "every output is full: the collectors wait" "$tmp/fp.err"
+check "full outputs: the agent says the collectors wait" \
+	wait_for 30 grep -q "every output is full: the collectors wait" "$tmp/fp.err"
 check "full outputs: the agent runs on" kill -0 "$pid"
 n=$(grep -c '^meter,device=d1,' "$tmp/full/out.lp" 2>/dev/null)
 check "full outputs: not everything is written yet (${n:-0} of $N)" [ "${n:-0}" -lt "$N" ]

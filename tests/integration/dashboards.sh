@@ -213,8 +213,12 @@ ev ev-3 srv-0042 decommissioned 6h 0302 17.9
 ev ev-4 srv-0042 refurbished 2h 0302 17.9 '"destination":"refurbisher A"'
 ev ev-5 sw-0007 recycled 1h 0303 6.2 '"destination":"WEEE recycler B"'
 pub -t assets/events -m '{"event_id":"ev-6","event":"teleported"}'
-sleep 14
 wait "$pubpid" 2>/dev/null
+# the publisher's last reading is in influxd (the rest came before it)
+wait_for 30 sh -c 'curl -s -G "$1/query" --data-urlencode db=footprint \
+	--data-urlencode "q=SELECT last(data_bytes) FROM meter WHERE device = '"'backhaul'"'" |
+	grep -q 901625000000' sh "$INFLUX_URL" ||
+	echo "# the last backhaul reading did not reach influxd in time"
 kill -TERM "${agents[@]}" 2>/dev/null
 rc=0
 for p in "${agents[@]}"; do wait "$p" || rc=$?; done

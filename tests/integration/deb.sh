@@ -35,11 +35,24 @@ if [ -n "$deb" ]; then
 		sh -c "dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/footprintd.service | grep -q '^ExecStart=/usr/sbin/footprintd -c /etc/footprint/footprintd.conf$'"
 	check "the package enables the unit (dh_installsystemd snippets)" \
 		sh -c "dpkg-deb -e '$deb' '$tmp/ctl' && grep -q 'deb-systemd-helper' '$tmp/ctl/postinst'"
+	# dpkg ARGS: again while another dpkg (apt, unattended-upgrades)
+	# holds its lock, for up to 10 minutes
+	dpkg_waiting() {
+		local t=0 out
+		while :; do
+			out=$(dpkg "$@" 2>&1) && { printf '%s\n' "$out"; return 0; }
+			case $out in *"dpkg frontend lock"*|*"dpkg status database is locked"*) ;;
+			*) printf '%s\n' "$out"; return 1 ;; esac
+			[ "$t" -ge 600 ] && { printf '%s\n' "$out"; return 1; }
+			echo "# dpkg is locked by another process: waiting" >&2
+			sleep 2; t=$((t + 2)) # polls the lock; bounded
+		done
+	}
 	if [ "$(id -u)" -eq 0 ] && [ -z "${FP_NO_DPKG_INSTALL:-}" ] && ! dpkg -s footprint >/dev/null 2>&1; then
-		dpkg -i "$deb" >"$tmp/install.log" 2>&1; rc=$?
+		dpkg_waiting -i "$deb" >"$tmp/install.log" 2>&1; rc=$?
 		check "dpkg -i installs it" both [ "$rc" -eq 0 ] -- test -x /usr/sbin/footprintd
 		check "the installed agent accepts the installed config" /usr/sbin/footprintd -c /etc/footprint/footprintd.conf --check-config
-		dpkg --purge footprint >"$tmp/purge.log" 2>&1; rc=$?
+		dpkg_waiting --purge footprint >"$tmp/purge.log" 2>&1; rc=$?
 		check "dpkg --purge removes it and its config" \
 			both [ "$rc" -eq 0 ] -- sh -c '! test -e /usr/sbin/footprintd && ! test -e /etc/footprint/footprintd.conf'
 	fi

@@ -37,8 +37,11 @@ free_port() {
 }
 
 # wait_for SECONDS command... : polls every 0.1 s.
-wait_for() {
-	local t=$(( $1 * 10 )); shift
+wait_for() { # wait_for SECONDS COMMAND...: true once COMMAND is, polled
+	# every 0.1 s, at most SECONDS x 10 x FP_WAIT_SCALE times (so never
+	# less than SECONDS; FP_WAIT_SCALE defaults to 1, scripts/test
+	# --under-load sets 3)
+	local t=$(( $1 * 10 * ${FP_WAIT_SCALE:-1} )); shift
 	while [ "$t" -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
