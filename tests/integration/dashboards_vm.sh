@@ -174,39 +174,18 @@ inventory: { categories_file = "$CATS"; };
 EOC
 }
 pub() { mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1" "${@:2}"; }
-probe() {
-	pub "$1/probe" -m '{}' &&
-		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$tmp/$1/out.lp"
-}
 start_agent() { # SITE: true once its subscriptions are made
-	local d="$tmp/$1"
-	"$FPD" -c "$d/f.conf" 2>>"$d/fpd.err" &
-	FPIDS[$1]=$!
-	for _ in $(seq 1 200); do
-		alive "${FPIDS[$1]}" || return 1
-		probe "$1" && return 0
-		sleep 0.1
-	done
-	return 1
+	local rc=0
+	fpd_start "$tmp/$1/f.conf" "$tmp/$1/fpd.err" "$1" "$tmp/$1/out.lp" || rc=1
+	FPIDS[$1]=$FPD_STARTED
+	return $rc
 }
 # settled SITE READINGS EVENTS: the indicators counted READINGS readings
-# and applied EVENTS lifecycle events and have no window left to write.
-settled() {
-	awk -v k="$2" -v e="$3" '
-	function field(name,   n, a, i) {
-		n = split($2, a, ",")
-		for (i = 1; i <= n; i++)
-			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
-		return -1
-	}
-	# delivery is not waited for here (on a loaded machine the output is
-	# rarely idle when its self-metrics are taken): the rows are polled
-	# in VictoriaMetrics below, and the stop drains the outputs
-	index($1, "footprintd,component=indicators,") == 1 &&
-		field("readings") >= k && field("lifecycle_applied") >= e &&
-		field("backfill_windows_pending") == 0 { seen = 1 }
-	END { exit !seen }' "$tmp/$1/out.lp"
-}
+# and applied EVENTS lifecycle events and have no window left to write
+# (delivery is not waited for here: on a loaded machine the output is
+# rarely idle when its self-metrics are taken; the rows are polled in
+# VictoriaMetrics below, and the stop drains the outputs).
+settled() { lp_settled "$tmp/$1/out.lp" "$2" "$3"; }
 vm_has() { vm_flush && [ -n "$(vm_export "$1")" ]; }
 # reading SITE METER K T: the message of METER's K-th value at epoch T.
 reading() {

@@ -94,19 +94,9 @@ mqtt: { brokers = ( { name = "b"; url = "mqtt://127.0.0.1:$MPORT"; client_id = "
   ); } ); };
 indicators: { interval = "1s"; settle = "2s"; };
 EOC
-	"$FPD" -c "$d/f.conf" 2>"$d/fpd.err" &
-	pid=$!
-	printf -v "FPID_$site" %s "$pid"
-	for _ in $(seq 1 200); do
-		alive "$pid" || { sed "s/^/# $site: /" "$d/fpd.err" | tail -5; return 1; }
-		probe "$site" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-probe() {
-	mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1/probe" -m '{}' &&
-		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$tmp/$1/out.lp"
+	fpd_start "$d/f.conf" "$d/fpd.err" "$site" "$d/out.lp" && pid=ok
+	printf -v "FPID_$site" %s "$FPD_STARTED"
+	[ -n "$pid" ] || { sed "s/^/# $site: /" "$d/fpd.err" | tail -5; return 1; }
 }
 check "site a: the agent starts and subscribes" start_agent a
 check "site b: the agent starts and subscribes" start_agent b
@@ -148,9 +138,10 @@ echo "# back-filled $nb readings a site; live readings flow"
 # ---- the outage of r1 and s1 ----
 live() { [ "$(wc -l < "$tmp/pub.b")" -ge $(( nb + 4 )) ]; }
 wait_for 30 live
+t_stop=$(date +%s)
 VM_PID=$R1_PID; vm_stop; R1_PID=
 VM_PID=$S1_PID; vm_stop; S1_PID=
-echo "# r1 and s1 stopped for $OUTAGE s"
+echo "# r1 and s1 stopped for $OUTAGE s (SIGTERM; their stops took $(( $(date +%s) - t_stop )) s)"
 queued() { [ "$(vmagent_pending "$1")" -gt 0 ]; }
 check "the outage is seen: both vmagents hold data for the stopped nodes" \
 	both wait_for "$OUTAGE" queued "$REP_URL" -- wait_for "$OUTAGE" queued "$SHARD_URL"

@@ -220,10 +220,10 @@ vm_healthy() {
 }
 
 # stop_pid PID: SIGTERM, SIGKILL after 5 s, reaped.
-stop_pid() {
+stop_pid() { # stop_pid PID [SECONDS]: SIGTERM, SIGKILL after SECONDS (5)
 	[ -n "${1:-}" ] || return 0
 	kill -TERM "$1" 2>/dev/null
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 $(( ${2:-5} * 10 ))); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -231,8 +231,10 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 	return 0
 }
-# vm_stop: stops the victoria-metrics of VM_PID (it flushes on SIGTERM).
-vm_stop() { stop_pid "${VM_PID:-}"; VM_PID=; }
+# vm_stop: stops the victoria-metrics of VM_PID (it flushes on SIGTERM;
+# what it acknowledged in the last second is only in memory, so it gets
+# 60 s before a SIGKILL, for a loaded machine).
+vm_stop() { stop_pid "${VM_PID:-}" 60; VM_PID=; }
 
 # vm_flush [URL]: what VictoriaMetrics received becomes searchable
 # (otherwise within about a second).
@@ -380,4 +382,59 @@ rows_equal() {
 # alive PID: the process runs (not exited, not a zombie waiting for us).
 alive() {
 	kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
+}
+
+# ---- a footprintd with an MQTT probe subscription ----
+# The agents of the MQTT tests subscribe SITE/probe (a json subscription on
+# the broker named "b") so that a test can tell when their subscriptions
+# are made: a probe message is then counted in the self-metrics.
+
+# mqtt_probe SITE FILE: publishes {} to SITE/probe on the test broker
+# ($MPORT); true once FILE (the agent's file output) counts a message of
+# that subscription.
+mqtt_probe() {
+	mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1/probe" -m '{}' &&
+		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$2"
+}
+
+# fpd_start CONF ERR SITE OUT: $FPD -c CONF in the background, stderr
+# appended to ERR, its PID in FPD_STARTED; true once its subscriptions are
+# made (mqtt_probe SITE OUT), false when it exits first or after 20 s
+# (x FP_WAIT_SCALE).
+fpd_start() {
+	local t=$(( 200 * ${FP_WAIT_SCALE:-1} ))
+	"$FPD" -c "$1" 2>>"$2" &
+	FPD_STARTED=$!
+	while [ "$t" -gt 0 ]; do
+		alive "$FPD_STARTED" || return 1
+		mqtt_probe "$3" "$4" && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+# lp_metric FILE COMPONENT FIELD: FIELD of the last self-metric line of
+# COMPONENT in FILE (a file output), without its integer suffix.
+lp_metric() {
+	awk -v c="footprintd,component=$2," -v f="$3" 'index($1, c) == 1 { l = $2 }
+	END { n = split(l, a, ","); for (i = 1; i <= n; i++) if (index(a[i], f "=") == 1) v = substr(a[i], length(f) + 2)
+		sub(/i$/, "", v); print v }' "$1"
+}
+
+# lp_settled FILE READINGS [EVENTS]: in FILE (a file output), a self-metric
+# line of the indicators says READINGS readings counted (and EVENTS
+# lifecycle events applied) and no window left to write.
+lp_settled() {
+	awk -v k="$2" -v e="${3:-0}" '
+	function field(name,   n, a, i) {
+		n = split($2, a, ",")
+		for (i = 1; i <= n; i++)
+			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
+		return -1
+	}
+	index($1, "footprintd,component=indicators,") == 1 &&
+		field("readings") >= k && (e == 0 || field("lifecycle_applied") >= e) &&
+		field("backfill_windows_pending") == 0 { seen = 1 }
+	END { exit !seen }' "$1"
 }

@@ -105,22 +105,12 @@ indicators: { interval = "1s"; settle = "2s"; };
 inventory: { categories_file = "$CATS"; };
 EOC
 }
-# start_agent SITE: footprintd; true once its subscriptions are made (a
-# probe on the last one is counted in the self-metrics).
+# start_agent SITE: footprintd; true once its subscriptions are made.
 start_agent() {
-	local d="$tmp/$1"
-	"$FPD" -c "$d/f.conf" 2>>"$d/fpd.err" &
-	FPID=$!
-	for _ in $(seq 1 200); do
-		alive "$FPID" || return 1
-		probe "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-probe() {
-	pub "$1/probe" -m '{}' &&
-		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$tmp/$1/out.lp"
+	local rc=0
+	fpd_start "$tmp/$1/f.conf" "$tmp/$1/fpd.err" "$1" "$tmp/$1/out.lp" || rc=1
+	FPID=$FPD_STARTED
+	return $rc
 }
 stop_agent() {
 	local rc
@@ -134,30 +124,14 @@ agent_failed() { # SITE: why the agent did not start, as TAP comments
 	FPID=
 }
 
-# last_metric SITE COMPONENT FIELD: FIELD of the last self-metric line of
-# COMPONENT in the file output (integers).
-last_metric() {
-	grep "^footprintd,component=$2," "$tmp/$1/out.lp" | tail -1 |
-		grep -o "[ ,]$3=-\?[0-9]*" | sed 's/.*=//'
-}
+last_metric() { lp_metric "$tmp/$1/out.lp" "$2" "$3"; }
 # settled SITE READINGS: the indicators saw READINGS readings and have no
 # window left to write.  What is still on its way to the output "vm" is
 # delivered by the stop that follows (SIGTERM drains the outputs; the
 # agent then exits 0): an idle output is not waited for, since on a
 # loaded machine the running totals and self-metrics of every second
 # keep it busy at the instants its self-metrics are taken.
-settled() {
-	awk -v k="$2" '
-	function field(name,   n, a, i) {
-		n = split($2, a, ",")
-		for (i = 1; i <= n; i++)
-			if (index(a[i], name "=") == 1) return substr(a[i], length(name) + 2) + 0
-		return -1
-	}
-	index($1, "footprintd,component=indicators,") == 1 &&
-		field("readings") >= k && field("backfill_windows_pending") == 0 { seen = 1 }
-	END { exit !seen }' "$tmp/$1/out.lp"
-}
+settled() { lp_settled "$tmp/$1/out.lp" "$2"; }
 near() { awk -v a="$1" -v b="$2" -v t="${3:-1e-9}" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(a != "" && b != "" && d <= t * m) }'; }
 vm_has() { vm_flush "$VM_URL" && [ -n "$(vm_export "$1")" ]; }
 

@@ -76,14 +76,11 @@ mqtt: { brokers = ( { name = "b"; url = "mqtt://127.0.0.1:$MPORT"; client_id = "
   ); } ); };
 indicators: { $ind };
 EOC
-	"$FPD" -c "$d/f.conf" 2>"$d/fpd.err" &
-	FPID=$!
 	published=0
-	wait_for 20 probe "$site"
-}
-probe() {
-	mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1/probe" -m '{}' &&
-		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$tmp/$1/out.lp"
+	local rc=0
+	fpd_start "$d/f.conf" "$d/fpd.err" "$site" "$d/out.lp" || rc=1
+	FPID=$FPD_STARTED
+	return $rc
 }
 
 # stop_agent SITE: SIGTERM (the outputs drain), exit status checked.
@@ -335,11 +332,7 @@ backfilled() {
 }
 # selfmetric SITE FIELD: the field's value in the last self-metric line of
 # the indicators.
-selfmetric() {
-	awk -v f="$2" 'index($1, "footprintd,component=indicators,") == 1 { l = $2 }
-	END { n = split(l, a, ","); for (i = 1; i <= n; i++) if (index(a[i], f "=") == 1) v = substr(a[i], length(f) + 2)
-		sub(/i$/, "", v); print v }' "$tmp/$1/out.lp"
-}
+selfmetric() { lp_metric "$tmp/$1/out.lp" indicators "$2"; }
 # in_year FILE MEASUREMENT ROLE WINDOW: the distinct timestamps of year Y
 # of the rows of FILE (last.txt or stored.txt) of that series (ROLE "" for
 # none).
