@@ -365,6 +365,65 @@ START_TEST(test_modbus_csv_profile_quoting)
 }
 END_TEST
 
+/* #19: a .csv profile has sentinel (raw values, '|' between), output (a
+ * model code stays an integer) and bit columns, checked like the .conf
+ * keys. */
+START_TEST(test_modbus_csv_profile_sentinel_output)
+{
+	struct fp_cfg_errors errs;
+	struct fp_mb_config *mc;
+	const struct fp_mb_device_cfg *d;
+	struct fp_mb_value v;
+	uint16_t all[2] = { 0xFFFF, 0xFFFF }, i16 = 0x8000, code = 1234, bits = 0x0008;
+	char csv[64];
+
+	mc = parse_csv_profile("address,type,name,output,sentinel,bit,description\n"
+			       "0,uint32,energy,,0xFFFFFFFF,,\"kWh, total\"\n"
+			       "2,int16,temp,,-32768 | 0x7FFF,,\n"
+			       "3,uint16,model,int,,,\n"
+			       "4,bool,alarm,,,3,\n",
+			       &errs, csv, sizeof(csv));
+	ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	d = &mc->devs[0];
+	ck_assert_int_eq(d->nfields, 4);
+	ck_assert_uint_eq(d->fields[0].nsentinels, 1);
+	fp_mb_decode(&d->fields[0], all, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	ck_assert_uint_eq(d->fields[1].nsentinels, 2);
+	ck_assert_uint_eq(d->fields[1].sentinel[1], 0x7FFF);
+	fp_mb_decode(&d->fields[1], &i16, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	fp_mb_decode(&d->fields[2], &code, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_INT);
+	ck_assert_int_eq(v.i, 1234);
+	ck_assert_int_eq(d->fields[3].bit, 3);
+	fp_mb_decode(&d->fields[3], &bits, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_BOOL);
+	ck_assert(v.b);
+	fp_mb_config_free(mc);
+	fp_cfg_errors_reset(&errs);
+
+	csv_profile_fails(
+		"address,type,name,output,sentinel,bit\n"
+		"0,uint16,a,integer,,\n"
+		"1,uint16,b,,70000,\n"
+		"2,uint16,c,,1|2|3|4|5,\n"
+		"3,uint16,d,,0xZZ,\n"
+		"4,uint16,e,,,3\n"
+		"5,bool,f,,,16\n",
+		(const char *const[]){
+			":2: output: 'integer' is not auto, float, int, bool or string",
+			":3: sentinel 70000 does not fit the 16 bits of a uint16 (-32768 to "
+			"65535)",
+			":4: sentinel: at most 4 values",
+			":5: sentinel: '0xZZ' is not a list of integers (raw values, '|' "
+			"between)",
+			":6: bit applies to type = \"bool\" read from holding or input "
+			"registers",
+			":7: bit: '16' is not 0-15", NULL });
+}
+END_TEST
+
 /* Device names: 1-64 of A-Z a-z 0-9 _ - .; a TCP URL takes [v6]:port. */
 START_TEST(test_modbus_device_name_and_url)
 {
@@ -1076,6 +1135,7 @@ static Suite *modbus_suite(void)
 	tcase_add_test(dec, test_modbus_sentinels);
 	tcase_add_test(dec, test_modbus_config_sentinels_and_bit);
 	tcase_add_test(dec, test_modbus_csv_profile_quoting);
+	tcase_add_test(dec, test_modbus_csv_profile_sentinel_output);
 	tcase_add_test(dec, test_modbus_device_name_and_url);
 	tcase_add_test(dec, test_modbus_string_and_bits);
 	tcase_add_test(dec, test_modbus_names);
