@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
@@ -18,6 +19,9 @@
 #include "util.h"
 
 #define BUSY_RETRIES 3
+/* A dropped field is retried after 1, 2, 4 ... polls, at most this long
+ * apart (and at least every poll). */
+#define DROP_RETRY_CAP_MS (10 * 60 * 1000LL)
 
 struct mb_dev {
 	const struct fp_mb_device_cfg *cfg;
@@ -28,9 +32,10 @@ struct mb_dev {
 	size_t nblocks;
 	int64_t next_ns;
 	int64_t backoff_ms;
-	struct fp_complain lim;
+	bool replan; /* fields were cut or dropped: plan again after the poll */
+	struct fp_complain lim, unit_lim;
 	atomic_ullong polls, poll_errors, requests, errors_timeout, errors_exception,
-		errors_connect, errors_other, fields_disabled, last_poll_ms;
+		errors_connect, errors_other, errors_unit_id, fields_disabled, last_poll_ms;
 };
 
 struct mb_conn {
@@ -40,6 +45,9 @@ struct mb_conn {
 	modbus_t *ctx;
 	bool connected;
 	int64_t last_request_ns;
+	int unit;	    /* the unit addressed now */
+	uint16_t tid;	    /* TCP: the last transaction id sent */
+	uint8_t reply_unit; /* TCP: the unit id of a rejected reply */
 	struct mb_dev **devs;
 	size_t ndevs;
 	pthread_t thread;
@@ -184,6 +192,86 @@ static bool is_link_error(int e)
 		e == EIO;
 }
 
+/* Modbus TCP: reads count values of function fc (1-4) from unit, the
+ * reply checked here.  libmodbus 3.1 checks a TCP reply's transaction and
+ * protocol ids but not its unit id (only RTU's): a gateway answering for
+ * another unit would have that unit's values taken as this one's.  So the
+ * request is sent on the connection's socket, libmodbus frames the reply
+ * (modbus_receive_confirmation: response timeout, length) and every field
+ * of it is checked here.  Returns count or -1 with errno (EMBBADSLAVE: the
+ * wrong unit, its id in cn->reply_unit). */
+static int tcp_read(struct mb_conn *cn, int unit, int fc, uint16_t start, uint16_t count,
+		    uint16_t *regs, uint8_t *bits)
+{
+	uint8_t q[12], r[MODBUS_TCP_MAX_ADU_LENGTH];
+	uint16_t tid = ++cn->tid;
+	int fd = modbus_get_socket(cn->ctx), n, want, i;
+	size_t sent = 0;
+
+	q[0] = (uint8_t)(tid >> 8);
+	q[1] = (uint8_t)tid;
+	q[2] = q[3] = q[4] = 0; /* protocol 0, length 6 */
+	q[5] = 6;
+	q[6] = (uint8_t)unit;
+	q[7] = (uint8_t)fc;
+	q[8] = (uint8_t)(start >> 8);
+	q[9] = (uint8_t)start;
+	q[10] = (uint8_t)(count >> 8);
+	q[11] = (uint8_t)count;
+	while (sent < sizeof(q)) {
+		ssize_t w = send(fd, q + sent, sizeof(q) - sent, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		sent += (size_t)w;
+	}
+	n = modbus_receive_confirmation(cn->ctx, r);
+	if (n < 0)
+		return -1;
+	errno = EMBBADDATA;
+	if (n < 9 || r[0] != q[0] || r[1] != q[1] || r[2] || r[3])
+		return -1; /* not the answer to this request */
+	if (r[6] != q[6]) {
+		cn->reply_unit = r[6];
+		errno = EMBBADSLAVE;
+		return -1;
+	}
+	if (r[7] == (fc | 0x80)) {
+		errno = n == 9 && r[8] < MODBUS_EXCEPTION_MAX ? MODBUS_ENOBASE + r[8] : EMBBADEXC;
+		return -1;
+	}
+	want = fc <= 2 ? (count + 7) / 8 : 2 * count;
+	if (r[7] != fc || r[8] != want || n != 9 + want)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (fc <= 2)
+			bits[i] = (uint8_t)((r[9 + i / 8] >> (i % 8)) & 1);
+		else
+			regs[i] = (uint16_t)(r[9 + 2 * i] << 8 | r[10 + 2 * i]);
+	}
+	return count;
+}
+
+/* One read request of a table (libmodbus's return convention).  RTU:
+ * libmodbus checks the unit id of the reply itself. */
+static int mb_read(struct mb_conn *cn, int unit, enum fp_mb_table t, uint16_t start, uint16_t count,
+		   uint16_t *regs, uint8_t *bits)
+{
+	if (cn->first->kind == FP_MB_TCP)
+		return tcp_read(cn, unit, (int)t + 1, start, count, regs, bits);
+	switch (t) {
+	case FP_MB_COIL:
+		return modbus_read_bits(cn->ctx, start, count, bits);
+	case FP_MB_DISCRETE:
+		return modbus_read_input_bits(cn->ctx, start, count, bits);
+	case FP_MB_HOLDING:
+		return modbus_read_registers(cn->ctx, start, count, regs);
+	default:
+		return modbus_read_input_registers(cn->ctx, start, count, regs);
+	}
+}
+
 /* Reads one block; 0 or -errno.  Retries "busy" (exception 6) briefly. */
 static int read_block(struct mb_conn *cn, struct mb_dev *d, const struct fp_mb_block *b,
 		      uint16_t *regs, uint8_t *bits)
@@ -197,21 +285,9 @@ static int read_block(struct mb_conn *cn, struct mb_dev *d, const struct fp_mb_b
 				sleep_ms(d->cfg->pause_ms - since);
 		}
 		atomic_fetch_add(&d->requests, 1);
-		switch (b->table) {
-		case FP_MB_COIL:
-			rc = modbus_read_bits(cn->ctx, b->start, b->count, bits);
-			break;
-		case FP_MB_DISCRETE:
-			rc = modbus_read_input_bits(cn->ctx, b->start, b->count, bits);
-			break;
-		case FP_MB_HOLDING:
-			rc = modbus_read_registers(cn->ctx, b->start, b->count, regs);
-			break;
-		case FP_MB_INPUT:
-			rc = modbus_read_input_registers(cn->ctx, b->start, b->count, regs);
-			break;
-		}
-		e = errno;
+		errno = 0;
+		rc = mb_read(cn, d->cfg->unit_id, b->table, b->start, b->count, regs, bits);
+		e = errno ? errno : EIO;
 		cn->last_request_ns = fp_mono_ns();
 		if (rc == b->count)
 			return 0;
@@ -225,35 +301,91 @@ static int read_block(struct mb_conn *cn, struct mb_dev *d, const struct fp_mb_b
 	return -e;
 }
 
-/* An illegal address or value on a block: split it (first into contiguous
- * runs, then field by field); on a single field, drop that field. */
-static void illegal(struct mb_dev *d, const struct fp_mb_block *b, int e)
+/* Polls between two retries of a dropped field after b: 1, 2, 4 ... at
+ * most DROP_RETRY_CAP_MS apart, at least 1. */
+static uint32_t next_backoff(const struct mb_dev *d, uint32_t b)
 {
-	if (b->nfields == 1) {
-		struct fp_mb_field *f = &d->fields[b->fields[0]];
-		f->disabled = true;
-		atomic_fetch_add(&d->fields_disabled, 1);
-		fp_log(LOG_WARNING, "modbus[%s]: %s %u: %s; field '%s' dropped", d->cfg->name,
-		       fp_mb_table_name(f->table), f->address, modbus_strerror(e), f->field);
-		replan(d);
+	int64_t cap = DROP_RETRY_CAP_MS / (d->cfg->interval_ms > 0 ? d->cfg->interval_ms : 1);
+
+	if (cap < 1)
+		cap = 1;
+	if (cap > UINT32_MAX / 2)
+		cap = UINT32_MAX / 2;
+	b = b ? 2 * b : 1;
+	return (int64_t)b > cap ? (uint32_t)cap : b;
+}
+
+/* A single field answered an illegal address or value: dropped, retried
+ * after a growing number of polls.  Logged once when it is dropped (a
+ * failed retry only at debug level). */
+static void drop_field(struct mb_dev *d, size_t i, int e)
+{
+	struct fp_mb_field *f = &d->fields[i];
+
+	f->backoff = next_backoff(d, f->dropped ? f->backoff : 0);
+	f->retry_at = atomic_load(&d->polls) + f->backoff;
+	f->disabled = true;
+	d->replan = true;
+	if (f->dropped) {
+		fp_log(LOG_DEBUG, "modbus[%s]: %s %u: %s; field '%s' retried after %u polls",
+		       d->cfg->name, fp_mb_table_name(f->table), f->address, modbus_strerror(e),
+		       f->field, f->backoff);
 		return;
 	}
-	fp_log(LOG_NOTICE, "modbus[%s]: %s %u-%u: %s; reading its %zu fields one by one",
-	       d->cfg->name, fp_mb_table_name(b->table), b->start, b->start + b->count - 1,
-	       modbus_strerror(e), b->nfields);
-	for (size_t i = 0; i < b->nfields; i++)
-		d->fields[b->fields[i]].solo = true;
-	replan(d);
+	f->dropped = true;
+	atomic_fetch_add(&d->fields_disabled, 1);
+	fp_log(LOG_WARNING,
+	       "modbus[%s]: %s %u: %s; field '%s' dropped (retried after 1, 2, 4 ... polls)",
+	       d->cfg->name, fp_mb_table_name(f->table), f->address, modbus_strerror(e), f->field);
+}
+
+/* Before a poll: dropped fields whose retry is due are planned again. */
+static void retry_due(struct mb_dev *d)
+{
+	uint64_t now = atomic_load(&d->polls);
+	size_t i;
+
+	for (i = 0; i < d->nfields; i++) {
+		struct fp_mb_field *f = &d->fields[i];
+		if (f->dropped && f->disabled && now >= f->retry_at) {
+			f->disabled = false;
+			d->replan = true;
+		}
+	}
+	if (d->replan)
+		replan(d);
+	d->replan = false;
+}
+
+/* After a poll: dropped fields read in it are back. */
+static void recovered(struct mb_dev *d, const bool *have)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfields; i++) {
+		struct fp_mb_field *f = &d->fields[i];
+		if (!f->dropped || !have[i])
+			continue;
+		f->dropped = false;
+		f->backoff = 0;
+		atomic_fetch_sub(&d->fields_disabled, 1);
+		fp_log(LOG_NOTICE, "modbus[%s]: %s %u: field '%s' is served again", d->cfg->name,
+		       fp_mb_table_name(f->table), f->address, f->field);
+	}
 }
 
 static int sunspec_read(void *ctx, uint16_t addr, uint16_t n, uint16_t *regs)
 {
 	struct mb_conn *cn = ctx;
 
-	if (modbus_read_registers(cn->ctx, addr, n, regs) == n)
-		return 0;
+	int rc;
+
+	errno = 0;
+	rc = mb_read(cn, cn->unit, FP_MB_HOLDING, addr, n, regs, NULL);
 	cn->last_request_ns = fp_mono_ns();
-	return -(errno ? errno : EIO);
+	if (rc == n)
+		return 0;
+	return -(errno && rc < 0 ? errno : EIO);
 }
 
 /* SunSpec: finds the device's models and makes its fields. */
@@ -299,6 +431,7 @@ static bool prepare(struct mb_conn *cn, struct mb_dev *d)
 		return false;
 	}
 	modbus_set_slave(cn->ctx, dc->unit_id);
+	cn->unit = dc->unit_id;
 	modbus_set_response_timeout(cn->ctx, (uint32_t)(dc->timeout_ms / 1000),
 				    (uint32_t)(dc->timeout_ms % 1000) * 1000);
 	return !dc->sunspec || d->discovered || discover(cn, d) == 0;
@@ -319,18 +452,14 @@ static void decode_block(const struct mb_dev *d, const struct fp_mb_block *b, co
 }
 
 /* Counts and logs a block that could not be read (e: an errno or a
- * Modbus exception) and puts the link right.  Returns true when the poll
- * stops there (the plan changed, the unit does not answer, the link
- * failed), false to go on with the next block. */
+ * Modbus exception other than illegal address or value) and puts the link
+ * right.  Returns true when the poll stops there (the unit does not
+ * answer, answers as another unit, the link failed), false to go on with
+ * the next block. */
 static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_mb_block *b, int e)
 {
 	const struct fp_mb_device_cfg *dc = d->cfg;
 
-	if (e == EMBXILADD || e == EMBXILVAL) {
-		atomic_fetch_add(&d->errors_exception, 1);
-		illegal(d, b, e);
-		return true; /* the plan changed; the next poll uses it */
-	}
 	if (is_timeout(e)) {
 		atomic_fetch_add(&d->errors_timeout, 1);
 		fp_complain(&d->lim, LOG_WARNING,
@@ -339,6 +468,27 @@ static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_m
 			    b->start + b->count - 1, (long long)dc->timeout_ms);
 		after_timeout(cn);
 		return true; /* a unit that does not answer: stop here, back off */
+	}
+	if (e == EMBBADSLAVE) {
+		/* a gateway that routes to the wrong unit, or a stray frame on
+		 * a bus: never this unit's values.  TCP: the reply was framed
+		 * whole and its transaction id matched, the link is in step. */
+		atomic_fetch_add(&d->errors_unit_id, 1);
+		if (dc->kind == FP_MB_TCP)
+			fp_complain(&d->unit_lim, LOG_WARNING,
+				    "modbus[%s]: unit %d: %s %u-%u: the reply came from unit %u; "
+				    "rejected",
+				    dc->name, dc->unit_id, fp_mb_table_name(b->table), b->start,
+				    b->start + b->count - 1, cn->reply_unit);
+		else
+			fp_complain(&d->unit_lim, LOG_WARNING,
+				    "modbus[%s]: unit %d: %s %u-%u: the reply came from another "
+				    "unit; rejected",
+				    dc->name, dc->unit_id, fp_mb_table_name(b->table), b->start,
+				    b->start + b->count - 1);
+		if (dc->kind != FP_MB_TCP)
+			after_timeout(cn);
+		return true;
 	}
 	if (e > MODBUS_ENOBASE && e < EMBXGTAR + 1) {
 		atomic_fetch_add(&d->errors_exception, 1);
@@ -360,34 +510,113 @@ static bool block_failed(struct mb_conn *cn, struct mb_dev *d, const struct fp_m
 	return true;
 }
 
-/* Reads the device's blocks into vals/have; *ok and *failed count them. */
-static void read_blocks(struct mb_conn *cn, struct mb_dev *d, struct fp_mb_value *vals, bool *have,
-			size_t *ok, size_t *failed)
-{
+/* What one poll reads into: the decoded values, the read buffers, and
+ * counts of blocks read and failed. */
+struct mb_poll {
+	struct fp_mb_value *vals;
+	bool *have;
 	uint16_t regs[125];
 	uint8_t bits[2000];
-	size_t i;
+	size_t ok, failed;
+};
+
+/* The block covering fields idx[0..n) (in plan order: one table, sorted
+ * by address). */
+static struct fp_mb_block span(const struct mb_dev *d, size_t *idx, size_t n)
+{
+	struct fp_mb_block b = { d->fields[idx[0]].table, d->fields[idx[0]].address, 0, idx, n };
+	uint32_t end = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct fp_mb_field *f = &d->fields[idx[k]];
+		if ((uint32_t)f->address + f->count > end)
+			end = (uint32_t)f->address + f->count;
+	}
+	b.count = (uint16_t)(end - b.start);
+	return b;
+}
+
+/* Where a failed block of n fields is split: at each hole between its
+ * contiguous runs if it has several, else in halves.  Returns the number
+ * of parts; part p starts at field cut[p] (cut[0] = 0). */
+static size_t split_points(const struct mb_dev *d, const size_t *idx, size_t n, size_t *cut)
+{
+	uint32_t end = (uint32_t)d->fields[idx[0]].address + d->fields[idx[0]].count;
+	size_t k, np = 1;
+
+	cut[0] = 0;
+	for (k = 1; k < n; k++) {
+		const struct fp_mb_field *f = &d->fields[idx[k]];
+		if (f->address > end)
+			cut[np++] = k;
+		if ((uint32_t)f->address + f->count > end)
+			end = (uint32_t)f->address + f->count;
+	}
+	if (np == 1)
+		cut[np++] = n / 2;
+	return np;
+}
+
+/* Reads the fields idx[0..n) in one request.  An illegal address or value
+ * splits them (at holes, else in halves) and reads the parts at once,
+ * down to single fields, which are dropped: the rest of the poll goes on.
+ * The parts stay apart in later plans (their first fields get cut).
+ * Returns true when the poll stops there (see block_failed). */
+static bool read_part(struct mb_conn *cn, struct mb_dev *d, size_t *idx, size_t n,
+		      struct mb_poll *p)
+{
+	struct fp_mb_block b = span(d, idx, n);
+	size_t *cut, np, k;
+	bool stop = false;
 	int rc;
 
-	for (i = 0; i < d->nblocks; i++) {
-		/* A copy: a failure may replan, which frees d->blocks. */
-		struct fp_mb_block b = d->blocks[i];
-
-		if (!cn->connected && conn_open(cn) < 0) {
-			atomic_fetch_add(&d->errors_connect, 1);
-			(*failed)++;
-			break;
-		}
-		rc = read_block(cn, d, &b, regs, bits);
-		if (rc == 0) {
-			(*ok)++;
-			decode_block(d, &b, regs, bits, vals, have);
-			continue;
-		}
-		(*failed)++;
-		if (block_failed(cn, d, &b, -rc))
-			break;
+	if (!cn->connected && conn_open(cn) < 0) {
+		atomic_fetch_add(&d->errors_connect, 1);
+		p->failed++;
+		return true;
 	}
+	rc = read_block(cn, d, &b, p->regs, p->bits);
+	if (rc == 0) {
+		p->ok++;
+		decode_block(d, &b, p->regs, p->bits, p->vals, p->have);
+		return false;
+	}
+	if (rc != -EMBXILADD && rc != -EMBXILVAL) {
+		p->failed++;
+		return block_failed(cn, d, &b, -rc);
+	}
+	atomic_fetch_add(&d->errors_exception, 1);
+	if (n == 1) {
+		drop_field(d, idx[0], -rc);
+		return false;
+	}
+	cut = fp_xcalloc(n + 1, sizeof(*cut));
+	np = split_points(d, idx, n, cut);
+	fp_log(LOG_NOTICE, "modbus[%s]: %s %u-%u: %s; reading its %zu fields in %zu parts",
+	       d->cfg->name, fp_mb_table_name(b.table), b.start, b.start + b.count - 1,
+	       modbus_strerror(-rc), n, np);
+	cut[np] = n;
+	for (k = 1; k < np; k++)
+		d->fields[idx[cut[k]]].cut = true;
+	d->replan = true;
+	for (k = 0; k < np && !stop; k++)
+		stop = read_part(cn, d, idx + cut[k], cut[k + 1] - cut[k], p);
+	free(cut);
+	return stop;
+}
+
+/* Reads the device's planned blocks into p. */
+static void read_blocks(struct mb_conn *cn, struct mb_dev *d, struct mb_poll *p)
+{
+	size_t i;
+
+	for (i = 0; i < d->nblocks; i++)
+		if (read_part(cn, d, d->blocks[i].fields, d->blocks[i].nfields, p))
+			break;
+	if (d->replan)
+		replan(d); /* the next poll reads the parts and skips the dropped */
+	d->replan = false;
 }
 
 static bool same_phase(const char *a, const char *b)
@@ -472,29 +701,33 @@ static bool poll_dev(struct mb_conn *cn, struct mb_dev *d, struct fp_batch *out)
 {
 	const struct fp_mb_device_cfg *dc = d->cfg;
 	int64_t t0 = fp_mono_ns(), ts = fp_real_ns();
-	struct fp_mb_value *vals = NULL;
-	bool *have = NULL;
-	size_t ok = 0, failed = 0;
+	struct mb_poll p;
 
+	memset(&p, 0, sizeof(p));
 	atomic_fetch_add(&d->polls, 1);
 	if (prepare(cn, d)) {
 		/* after prepare: a SunSpec discovery makes the fields */
-		vals = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*vals));
-		have = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*have));
-		read_blocks(cn, d, vals, have, &ok, &failed);
+		p.vals = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*p.vals));
+		p.have = fp_xcalloc(d->nfields ? d->nfields : 1, sizeof(*p.have));
+		retry_due(d);
+		read_blocks(cn, d, &p);
+		recovered(d, p.have);
 		if (dc->sunspec)
-			fp_sunspec_apply_sf(d->fields, d->nfields, vals, have);
-		add_points(cn, d, vals, have, ts, out);
+			fp_sunspec_apply_sf(d->fields, d->nfields, p.vals, p.have);
+		add_points(cn, d, p.vals, p.have, ts, out);
 	}
-	if (ok && !failed)
+	if (p.ok && !p.failed) {
 		fp_release(&d->lim, LOG_NOTICE, "modbus[%s]: unit %d answers again", dc->name,
 			   dc->unit_id);
-	if (!ok)
+		fp_release(&d->unit_lim, LOG_NOTICE, "modbus[%s]: unit %d answers as itself again",
+			   dc->name, dc->unit_id);
+	}
+	if (!p.ok)
 		atomic_fetch_add(&d->poll_errors, 1);
 	atomic_store(&d->last_poll_ms, (unsigned long long)((fp_mono_ns() - t0) / 1000000));
-	free(vals);
-	free(have);
-	return ok > 0;
+	free(p.vals);
+	free(p.have);
+	return p.ok > 0;
 }
 
 static void schedule(struct fp_mb_collector *c, struct mb_dev *d, bool ok)
@@ -619,6 +852,7 @@ static void collector_metrics(void *inst, struct fp_batch *b, const char *site, 
 		fp_point_int(p, "errors_exception", (int64_t)atomic_load(&d->errors_exception));
 		fp_point_int(p, "errors_connect", (int64_t)atomic_load(&d->errors_connect));
 		fp_point_int(p, "errors_other", (int64_t)atomic_load(&d->errors_other));
+		fp_point_int(p, "errors_unit_id", (int64_t)atomic_load(&d->errors_unit_id));
 		fp_point_int(p, "fields_disabled", (int64_t)atomic_load(&d->fields_disabled));
 		fp_point_int(p, "last_poll_ms", (int64_t)atomic_load(&d->last_poll_ms));
 	}

@@ -7,8 +7,11 @@
  * schedule; a dead device backs off (doubling, capped at four intervals)
  * while the others keep theirs.  After a timeout a TCP connection is
  * closed and reopened, and a serial line flushed and drained, so a late
- * reply is never taken as the answer to the next request.  Points go to
- * the push callback from the connection threads.
+ * reply is never taken as the answer to the next request, nor a reply
+ * from another unit as this one's.  A register the device does not serve
+ * costs only its field, in the same poll; the field is retried after 1,
+ * 2, 4 ... polls.  Points go to the push callback from the connection
+ * threads.
  */
 #ifndef FP_MB_COLLECTOR_H
 #define FP_MB_COLLECTOR_H

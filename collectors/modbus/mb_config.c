@@ -444,6 +444,9 @@ enum {
 	C_OFFSET,
 	C_PHASE,
 	C_WORDS,
+	C_BIT,
+	C_OUTPUT,
+	C_SENTINEL,
 	NCOLS
 };
 static const char *const csv_cols[NCOLS][2] = {
@@ -458,6 +461,9 @@ static const char *const csv_cols[NCOLS][2] = {
 	[C_OFFSET] = { "offset" },
 	[C_PHASE] = { "phase" },
 	[C_WORDS] = { "words", "count" },
+	[C_BIT] = { "bit" },
+	[C_OUTPUT] = { "output" },
+	[C_SENTINEL] = { "sentinel" },
 };
 
 /* A .csv profile being read (fp_csv_load's argument). */
@@ -582,6 +588,60 @@ static int csv_names(const struct csv_profile *p, const struct fp_csv_rec *r,
 	return 0;
 }
 
+/* bit (0-15), output (auto, float, int, bool, string) and sentinel (up
+ * to 4 raw values separated by '|' or spaces: 0xFFFF, -32768; checked
+ * against the type's width by field_finish); 0 or -1 (reported). */
+static int csv_extras(const struct csv_profile *p, const struct fp_csv_rec *r,
+		      struct fp_mb_field *fl)
+{
+	const char *s;
+	int64_t v;
+	int k;
+
+	if ((s = csv_val(p, r, C_BIT))) {
+		if (fp_parse_int64(s, 0, 15, &v) < 0) {
+			csv_error(p->e, p->path, r->line, "bit: '%s' is not 0-15", s);
+			return -1;
+		}
+		fl->bit = (int8_t)v;
+	}
+	if ((s = csv_val(p, r, C_OUTPUT))) {
+		for (k = 0; out_names[k] && strcmp(out_names[k], s); k++)
+			;
+		if (!out_names[k]) {
+			csv_error(p->e, p->path, r->line,
+				  "output: '%s' is not auto, float, int, bool or string", s);
+			return -1;
+		}
+		fl->out = (enum fp_mb_out)k;
+	}
+	s = csv_val(p, r, C_SENTINEL);
+	while (s && *s) {
+		char *end;
+		uint64_t u;
+		s += strspn(s, " \t|");
+		if (!*s)
+			break;
+		errno = 0;
+		u = *s == '-' ? (uint64_t)strtoll(s, &end, 0) : strtoull(s, &end, 0);
+		if (errno || end == s || (*end && !strchr(" \t|", *end))) {
+			csv_error(
+				p->e, p->path, r->line,
+				"sentinel: '%s' is not a list of integers (raw values, '|' between)",
+				csv_val(p, r, C_SENTINEL));
+			return -1;
+		}
+		if (fl->nsentinels == FP_MB_MAX_SENTINELS) {
+			csv_error(p->e, p->path, r->line, "sentinel: at most %d values",
+				  FP_MB_MAX_SENTINELS);
+			return -1;
+		}
+		fl->sentinel[fl->nsentinels++] = u;
+		s = end;
+	}
+	return 0;
+}
+
 /* One register row into fl; 0 or -1 (reported; fl's names are then for
  * field_free). */
 static int csv_register(const struct csv_profile *p, const struct fp_csv_rec *r,
@@ -618,7 +678,7 @@ static int csv_register(const struct csv_profile *p, const struct fp_csv_rec *r,
 		csv_error(p->e, p->path, r->line, "words: '%s' is not 1-125", s);
 		return -1;
 	}
-	if (csv_names(p, r, fl) < 0)
+	if (csv_names(p, r, fl) < 0 || csv_extras(p, r, fl) < 0)
 		return -1;
 	msg = field_finish(fl, addr, p->df->address_base, fl->type == FP_MB_STRING ? words : 0,
 			   mbuf, sizeof(mbuf));

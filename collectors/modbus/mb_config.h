@@ -10,7 +10,8 @@
  * a device's inline "registers" list plus device defaults) or CSV (.csv,
  * columns named in a header line: address, type, name or field, and
  * optionally fc or table, word_order or order, scale, offset, phase, words
- * or count, unit).  Every problem is reported as FILE:LINE: key: reason.
+ * or count, bit, output, sentinel).  Every problem is reported as
+ * FILE:LINE: key: reason.
  */
 #ifndef FP_MB_CONFIG_H
 #define FP_MB_CONFIG_H

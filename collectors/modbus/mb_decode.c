@@ -274,8 +274,8 @@ size_t fp_mb_plan(const struct fp_mb_field *fields, size_t n, const struct fp_mb
 		uint32_t end = (uint32_t)f->address + f->count;
 		struct fp_mb_block *cur = nb ? &b[nb - 1] : NULL;
 
-		if (cur && !lim->single && !f->solo && !fields[cur->fields[0]].solo &&
-		    cur->table == f->table && fields[cur->fields[0]].group == f->group &&
+		if (cur && !lim->single && !f->cut && cur->table == f->table &&
+		    fields[cur->fields[0]].group == f->group &&
 		    f->address <= (uint32_t)cur->start + cur->count + lim->max_gap &&
 		    (end > (uint32_t)cur->start + cur->count ? end
 							     : (uint32_t)cur->start + cur->count) -

@@ -49,8 +49,12 @@ struct fp_mb_field {
 	size_t nsentinels;
 	bool nan_is_missing; /* floats: NaN/Inf produce no field */
 	int line;	     /* config line, for messages */
-	bool disabled;	     /* illegal address: dropped */
-	bool solo;	     /* read alone (its block failed) */
+	/* Run-time state of the collector's own copy (mb_collector.c): */
+	bool disabled;	   /* not planned: dropped (illegal address) and not due */
+	bool cut;	   /* a request never merges it with the field before it */
+	bool dropped;	   /* unserved: retried after backoff polls */
+	uint32_t backoff;  /* polls between retries of a dropped field */
+	uint64_t retry_at; /* the device poll that retries it */
 	/* SunSpec (mb_sunspec.c): the value is multiplied by 10^SF, SF being
 	 * field sf - 1 of the same device (0: none); hidden fields (the
 	 * scale factors) are read but not written; fields of different
@@ -104,7 +108,8 @@ struct fp_mb_plan_limits {
 	bool single;		/* one request per field */
 };
 
-/* Plans the requests for fields (skipping disabled ones).  Returns the
+/* Plans the requests for fields (skipping disabled ones; a field with
+ * cut set starts a new request).  Returns the
  * number of blocks in *blocks (caller frees with fp_mb_plan_free). */
 size_t fp_mb_plan(const struct fp_mb_field *fields, size_t n, const struct fp_mb_plan_limits *lim,
 		  struct fp_mb_block **blocks);

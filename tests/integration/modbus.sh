@@ -150,6 +150,91 @@ check "a unit that answers garbage: still read, the bad replies counted" \
 	both [ "$nn" -ge 3 ] -- [ "$(( $(last noisy errors_other) + $(last noisy errors_timeout) ))" -ge 1 ]
 check "no wrong value from either (every power_w is 2000)" \
 	[ "$(grep -E '^meter,device=(flaky|noisy),' "$lp" | grep 'power_w=' | grep -vcE '[ ,]power_w=2000[, ]')" -eq 0 ]
+# 3c. A vendor map used as is (#19): it lists a register the device does
+#     not serve (exception 2), here beside the first field, so that both
+#     are read in one request.  --test and --once write every other field
+#     in the same poll; a merged read that fails is split into its
+#     contiguous runs (counted by the simulator), not read field by field.
+sed 's/^\(  { field = "voltage_v".*\)$/\1\n  { field = "voltage_thd"; address = 2; type = "float32"; },/' \
+	"$PROFILES/eastron-sdm120.conf" >"$tmp/vendor.conf"
+sim vm --frozen --count-file "$tmp/vm.count" --unit 1:"$tmp/vendor.conf",hole=2 --unit 2:eastron-sdm120
+cat > "$tmp/vm.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/statevm"; };
+outputs: { file = ( { path = "out.lp"; } ); };
+modbus: { profiles_dir = "$PROFILES"; devices = (
+  { name = "vendor"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "$tmp/vendor.conf"; },
+  { name = "gapped"; url = "tcp://127.0.0.1:$PORT"; unit_id = 2; profile = "eastron-sdm120"; max_gap = 80; }
+); };
+EOC
+"$FPD" -c "$tmp/vm.conf" --test >"$tmp/vm.out" 2>"$tmp/vm.err"; rc=$?
+sed 's/^/# /' "$tmp/vm.err"
+check "--test: an unserved register costs only its field, in the same poll" \
+	both [ "$rc" -eq 0 ] -- both near "$(field "$tmp/vm.out" vendor power_w)" 2000 0.001 -- \
+	both near "$(field "$tmp/vm.out" vendor energy_import_kwh)" 12346 0.001 -- \
+	both near "$(field "$tmp/vm.out" vendor voltage_v)" 230 0.001 -- \
+	not grep -q '^meter,device=vendor,.*voltage_thd=' "$tmp/vm.out"
+check "--test: the dropped field is logged and counted" \
+	both grep -q "input 2: Illegal data address; field 'voltage_thd' dropped" "$tmp/vm.err" -- \
+	grep -q 'component=modbus/vendor,.*fields_disabled=1i' "$tmp/vm.out"
+kill -USR1 "${pids[-1]}"
+wait_for 10 grep -q '^2 ' "$tmp/vm.count"
+check "a failed merged read is split into its 7 runs: 8 requests, not 1 + 11 field by field" \
+	both grep -qx '2 8' "$tmp/vm.count" -- near "$(field "$tmp/vm.out" gapped frequency_hz)" 50 0.001
+"$FPD" -c "$tmp/vm.conf" --once 2>"$tmp/vm1.err"; rc=$?
+check "--once: the meter's point is written despite the unserved register" \
+	both [ "$rc" -eq 0 ] -- grep -q '^meter,device=vendor,role=other,site=lab,source=modbus voltage_v=230,.*power_w=2000,' "$tmp/statevm/out.lp"
+
+# 3d. The same map as a daemon (#19, #20 item 6): the first poll writes
+#     its point; the dropped field is retried after 1, 2, 4 ... polls
+#     (logged once), and written again once the device serves it (the
+#     simulator's hole closed by SIGUSR2).
+sim vd --frozen --unit 1:"$tmp/vendor.conf",hole=2
+simpid=${pids[-1]}
+cat > "$tmp/vd.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/statevd"; interval = "1s"; round_interval = false; };
+outputs: { file = ( { path = "out.lp"; } ); };
+modbus: { profiles_dir = "$PROFILES"; devices = (
+  { name = "vendor"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "$tmp/vendor.conf"; }
+); };
+EOC
+"$FPD" -c "$tmp/vd.conf" 2>"$tmp/vd.err" &
+fpd=$!; pids+=($fpd)
+lp="$tmp/statevd/out.lp"
+wait_for 40 grep -qE 'component=modbus/vendor,.* polls=([5-9]|[1-9][0-9])i' "$lp"
+check "daemon: the dropped field is logged once while its retries fail" \
+	[ "$(grep -c "field 'voltage_thd' dropped" "$tmp/vd.err")" -eq 1 ]
+kill -USR2 "$simpid"
+wait_for 40 grep -q '^meter,device=vendor,.*voltage_thd=' "$lp"
+kill -TERM "$fpd"; wait "$fpd"
+sed 's/^/# /' "$tmp/vd.err" | head -8
+# every poll before a self-metric wrote a point (before: the first two did not)
+seen=$(awk '/^footprintd,component=modbus\/vendor,/ { match($0, /polls=[0-9]+i/); p = substr($0, RSTART + 6, RLENGTH - 7); t = $NF }
+	END { print p, t }' "$lp")
+npts=$(awk -v t="${seen#* }" '/^meter,device=vendor,/ && $NF < t { n++ } END { print n + 0 }' "$lp")
+echo "# polls ${seen% *} by the last self-metric; $npts meter points before it"
+check "daemon: the first poll writes its point (one point per poll, no poll without one)" \
+	both [ "$npts" -ge "$(( ${seen% *} - 1 ))" -a "${seen% *}" -ge 5 ] -- \
+	grep -q ' polls=[0-9]*i,poll_errors=0i' <<<"$(grep '^footprintd,component=modbus/vendor,' "$lp" | tail -1)"
+check "daemon: the field is read again once served, and its recovery logged" \
+	both grep -q '^meter,device=vendor,.*voltage_thd=' "$lp" -- \
+	grep -q "input 2: field 'voltage_thd' is served again" "$tmp/vd.err"
+
+# 3e. A gateway that answers for another unit (#20 item 9): the reply is
+#     rejected and counted, never written as this unit's values.
+sim wu --frozen --unit 1:eastron-sdm120,unit_as=5,power=555
+cat > "$tmp/wu.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/statewu"; };
+modbus: { profiles_dir = "$PROFILES"; devices = (
+  { name = "gw"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "eastron-sdm120"; }
+); };
+EOC
+"$FPD" -c "$tmp/wu.conf" --test >"$tmp/wu.out" 2>"$tmp/wu.err"
+sed 's/^/# /' "$tmp/wu.err"
+check "TCP: a reply from the wrong unit is rejected, counted and logged" \
+	both not grep -q '^meter,device=gw,' "$tmp/wu.out" -- \
+	both grep -q 'component=modbus/gw,.*errors_unit_id=1i' "$tmp/wu.out" -- \
+	grep -q 'the reply came from unit 5; rejected' "$tmp/wu.err"
+
 # 4. RTU over a pseudo-terminal pair (socat).
 if command -v socat >/dev/null 2>&1; then
 	socat pty,raw,echo=0,link="$tmp/ttyA" pty,raw,echo=0,link="$tmp/ttyB" 2>/dev/null &
@@ -195,6 +280,17 @@ EOC
 	check "RTU bus: each unit's readings are its own" \
 		both near "$(field "$blp" bus-7 power_w)" 700 0.001 -- near "$(field "$blp" bus-8 power_w)" 8000 0.001
 	check "RTU bus: the dead unit is not read" not grep -q '^meter,device=bus-9,' "$blp"
+	kill -TERM "${pids[-2]}" 2>/dev/null; wait "${pids[-2]}" 2>/dev/null
+	# A reply from another unit on the line: rejected and counted.
+	"$SIM" --rtu "$tmp/ttyA:19200" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120,unit_as=8 \
+		2>"$tmp/rtuwu.err" &
+	pids+=($!)
+	sleep 0.5
+	"$FPD" -c "$tmp/rtu.conf" --test >"$tmp/rtuwu.out" 2>"$tmp/rtuwu.fpd.err"
+	sed 's/^/# /' "$tmp/rtuwu.fpd.err"
+	check "RTU: a reply from the wrong unit is rejected and counted" \
+		both not grep -q '^meter,device=rtu-meter,' "$tmp/rtuwu.out" -- \
+		grep -q 'component=modbus/rtu-meter,.*errors_unit_id=1i' "$tmp/rtuwu.out"
 else
 	not_ok "RTU: socat is not installed"
 fi

@@ -4,7 +4,7 @@
  *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
  *         [--profiles-dir DIR] [--frozen] [--seed N] [--count-file F]
  *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
- *                [,disconnect=N][,garbage=N]
+ *                [,disconnect=N][,garbage=N][,hole=A[-B]][,unit_as=N]
  *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
  *         --unit ID:sunspec-meter|sunspec-inverter|sunspec-inverter-float
  *                [,base=N][,common65][,power=W] ...
@@ -18,7 +18,12 @@
  * exception 2 (illegal data address), as strict meters do, unless the
  * unit is "loose".  More faults: disconnect=N drops the TCP connection
  * instead of answering every Nth request; garbage=N answers every Nth with
- * 16 bytes that are no reply (over RTU: a bad CRC).  Known trajectories for the indicator tests: energy=KWH
+ * 16 bytes that are no reply (over RTU: a bad CRC); hole=A[-B] answers
+ * exception 2 to any register request touching registers A..B (holding
+ * or input) although a field covers them, and SIGUSR2 closes and reopens
+ * the holes (a register a device stops and starts serving); unit_as=N
+ * answers every request with unit id N (a gateway that routes to the
+ * wrong unit).  Known trajectories for the indicator tests: energy=KWH
  * starts the energy counter there; ramp=KWH_PER_S makes it exactly
  * energy + ramp x seconds since start (power consistent, no noise; an
  * integer register wraps at its width), reset_at=S restarts it from 0
@@ -66,6 +71,8 @@ struct unit {
 	uint8_t *covered_bit[2]; /* coil, discrete */
 	bool dead, loose;
 	int disconnect_every, garbage_every; /* faults: every Nth request */
+	int hole_lo, hole_hi;		     /* hole=: -1 for none */
+	int unit_as;			     /* unit_as=: -1 for none */
 	unsigned long nreq;
 	int busy, delay_ms;
 	unsigned long long requests; /* received, for --count-file */
@@ -82,7 +89,7 @@ struct unit {
 
 static struct unit units[MAX_UNITS];
 static int nunits;
-static volatile sig_atomic_t quit, dump;
+static volatile sig_atomic_t quit, dump, holes_closed;
 static const char *count_file;
 static bool frozen;
 static unsigned seed = 1;
@@ -92,6 +99,8 @@ static void on_signal(int s)
 {
 	if (s == SIGUSR1)
 		dump = 1;
+	else if (s == SIGUSR2)
+		holes_closed = !holes_closed;
 	else
 		quit = 1;
 }
@@ -427,6 +436,7 @@ static int load_unit(struct unit *u, const char *spec)
 		*opts++ = '\0';
 	u->profile = fp_xstrdup(colon + 1);
 	u->power = 2000;
+	u->hole_lo = u->hole_hi = u->unit_as = -1;
 	u->energy_kwh = 12345.0 + u->id;
 	u->export_kwh = 1.5;
 	u->water_m3 = 100;
@@ -452,6 +462,14 @@ static int load_unit(struct unit *u, const char *spec)
 			u->disconnect_every = num("disconnect", tok + 11);
 		else if (!strncmp(tok, "garbage=", 8))
 			u->garbage_every = num("garbage", tok + 8);
+		else if (!strncmp(tok, "hole=", 5)) {
+			char *dash = strchr(tok + 5, '-');
+			if (dash)
+				*dash = '\0';
+			u->hole_lo = num("hole", tok + 5);
+			u->hole_hi = dash ? num("hole", dash + 1) : u->hole_lo;
+		} else if (!strncmp(tok, "unit_as=", 8))
+			u->unit_as = num("unit_as", tok + 8);
 		else if (!strncmp(tok, "base=", 5)) {
 			u->ss_base = (unsigned)num("base", tok + 5);
 			has_base = true;
@@ -566,6 +584,13 @@ static int answer(modbus_t *ctx, uint8_t *q, int len)
 	refresh(u);
 	addr = (q[h + 1] << 8) | q[h + 2];
 	cnt = (q[h + 3] << 8) | q[h + 4];
+	if (u->hole_lo >= 0 && !holes_closed && (fc == 3 || fc == 4) && addr <= u->hole_hi &&
+	    addr + cnt > u->hole_lo) {
+		modbus_reply_exception(ctx, q, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
+		return 0;
+	}
+	if (u->unit_as >= 0)
+		q[h - 1] = (uint8_t)u->unit_as; /* the reply says it is unit_as */
 	if (!u->loose && fc >= 1 && fc <= 4) {
 		for (i = 0; i < cnt && addr + i < 65536; i++) {
 			bool cov = fc <= 2 ? u->covered_bit[fc == 2][addr + i]
@@ -801,6 +826,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu);
 	write_counts();

@@ -1,14 +1,24 @@
 /* check_modbus.c - register decoding (every type x order with known
- * vectors), sentinels, strings, bits, and request planning. */
+ * vectors), sentinels, strings, bits, request planning, and the collector
+ * against a libmodbus server in a thread: unserved registers, splitting,
+ * retries of dropped fields, replies from the wrong unit. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <modbus.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fp_check.h"
+#include "mb_collector.h"
 #include "mb_config.h"
 #include "mb_decode.h"
 #include "mb_sunspec.h"
@@ -352,6 +362,65 @@ START_TEST(test_modbus_csv_profile_quoting)
 			  (const char *const[]){ ":1: the header needs the columns address, type "
 						 "and name (or field)",
 						 NULL });
+}
+END_TEST
+
+/* #19: a .csv profile has sentinel (raw values, '|' between), output (a
+ * model code stays an integer) and bit columns, checked like the .conf
+ * keys. */
+START_TEST(test_modbus_csv_profile_sentinel_output)
+{
+	struct fp_cfg_errors errs;
+	struct fp_mb_config *mc;
+	const struct fp_mb_device_cfg *d;
+	struct fp_mb_value v;
+	uint16_t all[2] = { 0xFFFF, 0xFFFF }, i16 = 0x8000, code = 1234, bits = 0x0008;
+	char csv[64];
+
+	mc = parse_csv_profile("address,type,name,output,sentinel,bit,description\n"
+			       "0,uint32,energy,,0xFFFFFFFF,,\"kWh, total\"\n"
+			       "2,int16,temp,,-32768 | 0x7FFF,,\n"
+			       "3,uint16,model,int,,,\n"
+			       "4,bool,alarm,,,3,\n",
+			       &errs, csv, sizeof(csv));
+	ck_assert_msg(mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	d = &mc->devs[0];
+	ck_assert_int_eq(d->nfields, 4);
+	ck_assert_uint_eq(d->fields[0].nsentinels, 1);
+	fp_mb_decode(&d->fields[0], all, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	ck_assert_uint_eq(d->fields[1].nsentinels, 2);
+	ck_assert_uint_eq(d->fields[1].sentinel[1], 0x7FFF);
+	fp_mb_decode(&d->fields[1], &i16, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_NONE);
+	fp_mb_decode(&d->fields[2], &code, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_INT);
+	ck_assert_int_eq(v.i, 1234);
+	ck_assert_int_eq(d->fields[3].bit, 3);
+	fp_mb_decode(&d->fields[3], &bits, NULL, &v);
+	ck_assert_int_eq(v.kind, FP_MB_V_BOOL);
+	ck_assert(v.b);
+	fp_mb_config_free(mc);
+	fp_cfg_errors_reset(&errs);
+
+	csv_profile_fails(
+		"address,type,name,output,sentinel,bit\n"
+		"0,uint16,a,integer,,\n"
+		"1,uint16,b,,70000,\n"
+		"2,uint16,c,,1|2|3|4|5,\n"
+		"3,uint16,d,,0xZZ,\n"
+		"4,uint16,e,,,3\n"
+		"5,bool,f,,,16\n",
+		(const char *const[]){
+			":2: output: 'integer' is not auto, float, int, bool or string",
+			":3: sentinel 70000 does not fit the 16 bits of a uint16 (-32768 to "
+			"65535)",
+			":4: sentinel: at most 4 values",
+			":5: sentinel: '0xZZ' is not a list of integers (raw values, '|' "
+			"between)",
+			":6: bit applies to type = \"bool\" read from holding or input "
+			"registers",
+			":7: bit: '16' is not 0-15", NULL });
 }
 END_TEST
 
@@ -720,10 +789,344 @@ START_TEST(test_sunspec_scale_factors_and_sentinels)
 }
 END_TEST
 
+/* A Modbus TCP server in a thread for the collector tests: holding
+ * registers 0-199 hold their own address, registers marked in hole[]
+ * answer exception 2 (to any request touching them), every reply can claim
+ * another unit id, and the requests are counted. */
+struct srv {
+	modbus_t *ctx;
+	modbus_mapping_t *map;
+	int ls, port;
+	pthread_t th;
+	atomic_bool stop;
+	atomic_bool hole[200];
+	atomic_int unit_as; /* -1: the unit asked */
+	atomic_int requests;
+};
+
+static void srv_answer(struct srv *s, uint8_t *q, int len)
+{
+	int h = modbus_get_header_length(s->ctx);
+	int fc = q[h], addr = q[h + 1] << 8 | q[h + 2], cnt = q[h + 3] << 8 | q[h + 4], i;
+
+	atomic_fetch_add(&s->requests, 1);
+	for (i = addr; fc == 3 && i < addr + cnt && i < 200; i++)
+		if (atomic_load(&s->hole[i])) {
+			modbus_reply_exception(s->ctx, q, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
+			return;
+		}
+	if (atomic_load(&s->unit_as) >= 0)
+		q[h - 1] = (uint8_t)atomic_load(&s->unit_as);
+	modbus_reply(s->ctx, q, len, s->map);
+}
+
+static void *srv_main(void *arg)
+{
+	struct srv *s = arg;
+	int c = -1;
+
+	while (!atomic_load(&s->stop)) {
+		fd_set rd;
+		struct timeval tv = { 0, 50000 };
+		uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
+		int rc;
+
+		FD_ZERO(&rd);
+		FD_SET(s->ls, &rd);
+		if (c >= 0)
+			FD_SET(c, &rd);
+		if (select((c > s->ls ? c : s->ls) + 1, &rd, NULL, NULL, &tv) <= 0)
+			continue;
+		if (FD_ISSET(s->ls, &rd)) {
+			if (c >= 0)
+				close(c);
+			c = accept(s->ls, NULL, NULL);
+			continue;
+		}
+		modbus_set_socket(s->ctx, c);
+		rc = modbus_receive(s->ctx, q);
+		if (rc > 0) {
+			srv_answer(s, q, rc);
+		} else if (rc < 0) {
+			close(c);
+			c = -1;
+		}
+	}
+	if (c >= 0)
+		close(c);
+	return NULL;
+}
+
+static void srv_start(struct srv *s)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	atomic_store(&s->unit_as, -1);
+	s->map = modbus_mapping_new(0, 0, 200, 0);
+	ck_assert_ptr_nonnull(s->map);
+	for (i = 0; i < 200; i++)
+		s->map->tab_registers[i] = (uint16_t)i;
+	s->ctx = modbus_new_tcp("127.0.0.1", 0);
+	s->ls = modbus_tcp_listen(s->ctx, 4);
+	ck_assert_int_ge(s->ls, 0);
+	ck_assert_int_eq(getsockname(s->ls, (struct sockaddr *)&sa, &sl), 0);
+	s->port = ntohs(sa.sin_port);
+	ck_assert_int_eq(pthread_create(&s->th, NULL, srv_main, s), 0);
+}
+
+static void srv_stop(struct srv *s)
+{
+	atomic_store(&s->stop, true);
+	pthread_join(s->th, NULL);
+	close(s->ls);
+	modbus_free(s->ctx);
+	modbus_mapping_free(s->map);
+}
+
+/* The collector over a device of the server with the given registers. */
+struct coll {
+	struct fp_config cfg;
+	struct fp_mb_config *mc;
+	void *inst;
+};
+
+static void coll_push(void *arg, struct fp_batch *b)
+{
+	(void)arg;
+	(void)b;
+}
+
+static void coll_new(struct coll *c, const struct srv *s, const char *dev_keys,
+		     const char *registers)
+{
+	struct fp_cfg_errors errs;
+	char *text = fp_xasprintf(
+		"modbus: { devices = ( { name = \"d\"; url = "
+		"\"tcp://127.0.0.1:%d\"; timeout = \"2s\"; %s registers = ( %s ); } ); };",
+		s->port, dev_keys, registers);
+
+	c->mc = parse_modbus(text, &errs);
+	ck_assert_msg(c->mc != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	free(text);
+	fp_config_defaults(&c->cfg);
+	c->inst = fp_modbus_collector.create(c->mc, &c->cfg, coll_push, NULL);
+}
+
+static void coll_free(struct coll *c)
+{
+	fp_modbus_collector.destroy(c->inst);
+	fp_mb_config_free(c->mc);
+	fp_config_free(&c->cfg);
+}
+
+/* One --once style poll: returns the requests it cost; the point's
+ * fields go to b. */
+static int coll_poll(struct coll *c, struct srv *s, struct fp_batch *b)
+{
+	int before = atomic_load(&s->requests);
+
+	fp_batch_reset(b);
+	fp_modbus_collector.gather(c->inst, b);
+	return atomic_load(&s->requests) - before;
+}
+
+/* The integer field key of the (one) meter point in b; -1 if absent. */
+static int64_t meter_field(const struct fp_batch *b, const char *key)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->n; i++) {
+		if (strcmp(b->pts[i].measurement, "meter"))
+			continue;
+		for (k = 0; k < b->pts[i].nfields; k++)
+			if (!strcmp(b->pts[i].fields[k].key, key))
+				return b->pts[i].fields[k].v.i;
+	}
+	return -1;
+}
+
+/* Fields r<address> of one uint16 register each, output as integers. */
+static char *uint16_regs(const unsigned *addr, size_t n)
+{
+	char *s = fp_xstrdup(""), *t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t = fp_xasprintf("%s%s{ field = \"r%u\"; address = %u; type = \"uint16\"; "
+				 "output = \"int\"; }",
+				 s, i ? ", " : "", addr[i], addr[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* #19: an unserved register (a vendor map used as is) costs only its
+ * field, in the same poll: the others are read and written at once. */
+START_TEST(test_modbus_unserved_register_same_poll)
+{
+	static const unsigned a[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	struct srv s;
+	struct coll c;
+	struct fp_batch b;
+	char *regs = uint16_regs(a, 8);
+	int n;
+
+	srv_start(&s);
+	atomic_store(&s.hole[5], true);
+	coll_new(&c, &s, "", regs);
+	fp_batch_init(&b);
+	n = coll_poll(&c, &s, &b);
+	for (unsigned i = 0; i < 8; i++) {
+		char k[8];
+		snprintf(k, sizeof(k), "r%u", i);
+		ck_assert_int_eq(meter_field(&b, k), i == 5 ? -1 : (int64_t)i);
+	}
+	/* bisected: 0-7 fails, 0-3 ok, 4-7 fails, 4-5 fails, 4 ok, 5
+	 * dropped, 6-7 ok */
+	ck_assert_int_eq(n, 7);
+	/* the next polls read the parts: 0-3, 4, 6-7, and 5 alone when
+	 * its retry is due (poll 2, then 4) */
+	ck_assert_int_eq(coll_poll(&c, &s, &b), 4);
+	ck_assert_int_eq(coll_poll(&c, &s, &b), 3);
+	ck_assert_int_eq(meter_field(&b, "r7"), 7);
+	fp_batch_reset(&b);
+	coll_free(&c);
+	srv_stop(&s);
+	free(regs);
+}
+END_TEST
+
+/* #19: a failed merged read across holes is split into its contiguous
+ * runs (5 requests), not read field by field (11). */
+START_TEST(test_modbus_split_into_runs)
+{
+	static const unsigned a[] = { 0, 1, 2, 10, 11, 20, 21, 30, 31, 40, 41 };
+	struct srv s;
+	struct coll c;
+	struct fp_batch b;
+	char *regs = uint16_regs(a, 11);
+	int i;
+
+	srv_start(&s);
+	for (i = 0; i < 200; i++) /* a strict meter: only mapped registers */
+		atomic_store(&s.hole[i], true);
+	for (i = 0; i < 11; i++)
+		atomic_store(&s.hole[a[i]], false);
+	coll_new(&c, &s, "max_gap = 20;", regs);
+	fp_batch_init(&b);
+	ck_assert_int_eq(coll_poll(&c, &s, &b), 1 + 5);
+	for (i = 0; i < 11; i++) {
+		char k[8];
+		snprintf(k, sizeof(k), "r%u", a[i]);
+		ck_assert_int_eq(meter_field(&b, k), a[i]);
+	}
+	ck_assert_int_eq(coll_poll(&c, &s, &b), 5);
+	ck_assert_int_eq(meter_field(&b, "r41"), 41);
+	fp_batch_reset(&b);
+	coll_free(&c);
+	srv_stop(&s);
+	free(regs);
+}
+END_TEST
+
+/* #20 item 6: a dropped field is retried after 1, 2, 4 ... polls; one that
+ * comes back is read and written again. */
+START_TEST(test_modbus_dropped_field_retried)
+{
+	static const unsigned a[] = { 0, 1, 2, 3 };
+	struct srv s;
+	struct coll c;
+	struct fp_batch b;
+	char *regs = uint16_regs(a, 4);
+	int p, n;
+
+	srv_start(&s);
+	atomic_store(&s.hole[2], true);
+	/* interval 1 s: the backoff cap (10 min) is far away */
+	coll_new(&c, &s, "interval = \"1s\";", regs);
+	fp_batch_init(&b);
+	coll_poll(&c, &s, &b); /* poll 1: r2 dropped */
+	ck_assert_int_eq(meter_field(&b, "r2"), -1);
+	ck_assert_int_eq(meter_field(&b, "r3"), 3);
+	/* polls 2-11: retried at polls 2, 4, 8 (each failing), so r2 is
+	 * read alone at these polls only: 3 requests (0-1, 2, 3), else 2 */
+	for (p = 2; p <= 11; p++) {
+		n = coll_poll(&c, &s, &b);
+		ck_assert_int_eq(meter_field(&b, "r2"), -1);
+		ck_assert_int_eq(meter_field(&b, "r3"), 3);
+		ck_assert_msg(n == (p == 2 || p == 4 || p == 8 ? 3 : 2), "poll %d: %d requests", p,
+			      n);
+	}
+	/* served again: the next retry (poll 16) reads it, and later
+	 * polls keep it */
+	atomic_store(&s.hole[2], false);
+	for (p = 12; p <= 17; p++) {
+		coll_poll(&c, &s, &b);
+		ck_assert_int_eq(meter_field(&b, "r2"), p >= 16 ? 2 : -1);
+	}
+	/* gone again and back at once (a transient exception 2): the
+	 * first retry is the next poll */
+	atomic_store(&s.hole[2], true);
+	coll_poll(&c, &s, &b);
+	ck_assert_int_eq(meter_field(&b, "r2"), -1);
+	atomic_store(&s.hole[2], false);
+	for (p = 0; p < 10; p++) {
+		coll_poll(&c, &s, &b);
+		ck_assert_int_eq(meter_field(&b, "r2"), 2);
+	}
+	fp_batch_reset(&b);
+	coll_free(&c);
+	srv_stop(&s);
+	free(regs);
+}
+END_TEST
+
+/* #20 item 9: a Modbus TCP reply from another unit (a gateway routing to
+ * the wrong device) is rejected and counted, never taken as a value. */
+START_TEST(test_modbus_wrong_unit_rejected)
+{
+	static const unsigned a[] = { 0, 1 };
+	struct srv s;
+	struct coll c;
+	struct fp_batch b, m;
+	char *regs = uint16_regs(a, 2);
+	size_t i, k;
+	int64_t errs = -1;
+
+	srv_start(&s);
+	atomic_store(&s.unit_as, 9);
+	coll_new(&c, &s, "unit_id = 3;", regs);
+	fp_batch_init(&b);
+	fp_batch_init(&m);
+	coll_poll(&c, &s, &b);
+	ck_assert_int_eq(meter_field(&b, "r1"), -1);
+	fp_modbus_collector.metrics(c.inst, &m, "lab", "h", 1);
+	for (i = 0; i < m.n; i++)
+		for (k = 0; k < m.pts[i].nfields; k++)
+			if (!strcmp(m.pts[i].fields[k].key, "errors_unit_id"))
+				errs = m.pts[i].fields[k].v.i;
+	ck_assert_int_eq(errs, 1);
+	/* the right unit again: read */
+	atomic_store(&s.unit_as, 3);
+	coll_poll(&c, &s, &b);
+	ck_assert_int_eq(meter_field(&b, "r1"), 1);
+	fp_batch_reset(&b);
+	fp_batch_reset(&m);
+	coll_free(&c);
+	srv_stop(&s);
+	free(regs);
+}
+END_TEST
+
 static Suite *modbus_suite(void)
 {
 	Suite *s = suite_create("modbus");
 	TCase *dec = tcase_create("decode"), *plan = tcase_create("plan");
+	TCase *coll = tcase_create("collector");
 
 	tcase_add_test(dec, test_modbus_float32_all_orders);
 	tcase_add_test(dec, test_modbus_integer_types_all_orders);
@@ -732,6 +1135,7 @@ static Suite *modbus_suite(void)
 	tcase_add_test(dec, test_modbus_sentinels);
 	tcase_add_test(dec, test_modbus_config_sentinels_and_bit);
 	tcase_add_test(dec, test_modbus_csv_profile_quoting);
+	tcase_add_test(dec, test_modbus_csv_profile_sentinel_output);
 	tcase_add_test(dec, test_modbus_device_name_and_url);
 	tcase_add_test(dec, test_modbus_string_and_bits);
 	tcase_add_test(dec, test_modbus_names);
@@ -740,8 +1144,13 @@ static Suite *modbus_suite(void)
 	tcase_add_test(plan, test_sunspec_discovery_bases_and_lengths);
 	tcase_add_test(plan, test_sunspec_discovery_failures);
 	tcase_add_test(plan, test_sunspec_scale_factors_and_sentinels);
+	tcase_add_test(coll, test_modbus_unserved_register_same_poll);
+	tcase_add_test(coll, test_modbus_split_into_runs);
+	tcase_add_test(coll, test_modbus_dropped_field_retried);
+	tcase_add_test(coll, test_modbus_wrong_unit_rejected);
 	suite_add_tcase(s, dec);
 	suite_add_tcase(s, plan);
+	suite_add_tcase(s, coll);
 	return s;
 }
 
