@@ -26,6 +26,7 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 
 	a->cfg = cfg;
 	a->dry_run = dry_run;
+	fp_log_set_ratelimit(cfg->log_burst, cfg->log_interval_ms * 1000000LL);
 	pthread_mutex_init(&a->lock, NULL);
 	fp_cond_init_mono(&a->room);
 	a->started_ns = fp_mono_ns();
@@ -105,6 +106,7 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 		fp_ind_flush_final(ind); /* the windows as last counted */
 		fp_ind_free(ind);
 	}
+	fp_log_flush_suppressed(true); /* what the rate limits held back */
 	/* One deadline for all: the whole stop is bounded by timeout_ms. */
 	for (i = 0; i < a->noutputs; i++) {
 		int64_t left = (deadline - fp_mono_ns()) / 1000000;
@@ -281,6 +283,7 @@ static void tick(void *arg)
 	struct fp_batch b;
 
 	a->gathers++;
+	fp_log_flush_suppressed(false);
 	if (!a->cfg->self_metrics)
 		return;
 	fp_batch_init(&b);

@@ -77,6 +77,10 @@ void fp_config_defaults(struct fp_config *c)
 	c->queue_max = 100000;
 	c->self_metrics = true;
 	c->shutdown_timeout_ms = 10000;
+	c->time_window.min_s = FP_TIME_MIN_DEFAULT;
+	c->time_window.ahead_s = FP_TIME_AHEAD_DEFAULT;
+	c->log_burst = 5;
+	c->log_interval_ms = 60000;
 	add_output(c, fp_outputs[0], fp_outputs[0]->type, fp_outputs[0]->default_config());
 	c->indicators = fp_indicators_parse(NULL, NULL);
 	c->role_name = fp_role_name;
@@ -104,12 +108,50 @@ void fp_config_free(struct fp_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* agent.timestamp_min ("YYYY-MM-DD" or RFC 3339, UTC) and
+ * agent.timestamp_ahead (a duration): the window of accepted timestamps. */
+static void load_time_window(struct fp_config *c, const config_setting_t *g,
+			     struct fp_cfg_errors *e)
+{
+	char *s = NULL;
+	int64_t ms = c->time_window.ahead_s * 1000;
+
+	if (fp_cfg_get_string(e, g, "timestamp_min", &s) > 0) {
+		char *full = strlen(s) == 10 ? fp_xasprintf("%sT00:00:00Z", s) : fp_xstrdup(s);
+		int64_t sec = 0;
+		int32_t ns;
+		if (fp_time_parse_rfc3339(full, &sec, &ns) < 0 || sec <= 0 || sec >= FP_TIME_MAX)
+			report(e, g, "timestamp_min",
+			       "'%s' must be a date YYYY-MM-DD (UTC) or an RFC 3339 time "
+			       "after 1970-01-01",
+			       s);
+		else
+			c->time_window.min_s = sec;
+		free(full);
+	}
+	free(s);
+	if (fp_cfg_get_duration(e, g, "timestamp_ahead", 60000, 36500LL * 86400000LL, &ms) > 0)
+		c->time_window.ahead_s = ms / 1000;
+}
+
 static void load_agent(struct fp_config *c, const config_setting_t *g, struct fp_cfg_errors *e)
 {
 	static const char *const keys[] = {
-		"site",		"hostname",	    "interval",	 "round_interval",
-		"state_dir",	"timezone",	    "log_level", "queue_max",
-		"self_metrics", "shutdown_timeout", NULL,
+		"site",
+		"hostname",
+		"interval",
+		"round_interval",
+		"state_dir",
+		"timezone",
+		"log_level",
+		"queue_max",
+		"self_metrics",
+		"shutdown_timeout",
+		"timestamp_min",
+		"timestamp_ahead",
+		"log_ratelimit_burst",
+		"log_ratelimit_interval",
+		NULL,
 	};
 	static const char *const levels[] = {
 		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug", NULL,
@@ -146,6 +188,10 @@ static void load_agent(struct fp_config *c, const config_setting_t *g, struct fp
 		c->queue_max = (uint64_t)qm;
 	fp_cfg_get_bool(e, g, "self_metrics", &c->self_metrics);
 	fp_cfg_get_duration(e, g, "shutdown_timeout", 0, 600000, &c->shutdown_timeout_ms);
+	load_time_window(c, g, e);
+	if (fp_cfg_get_int(e, g, "log_ratelimit_burst", 1, 100000, &qm) > 0)
+		c->log_burst = (unsigned)qm;
+	fp_cfg_get_duration(e, g, "log_ratelimit_interval", 1000, 86400000, &c->log_interval_ms);
 }
 
 /* One list outputs.<type>: for each element, what every output has (a

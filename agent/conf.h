@@ -54,6 +54,10 @@ struct fp_config {
 	uint64_t queue_max; /* points per output queue */
 	bool self_metrics;
 	int64_t shutdown_timeout_ms;
+	/* timestamps from the network or a file outside it are rejected */
+	struct fp_time_window time_window;
+	unsigned log_burst;	 /* lines per cause and interval */
+	int64_t log_interval_ms; /* the rate limits' interval */
 	/* outputs, in the order of fp_outputs[] then of each type's list */
 	struct fp_output_cfg *outputs;
 	size_t noutputs, outputs_cap;

@@ -80,6 +80,10 @@ static void print_settings(const struct fp_config *c)
 	       c->round_interval ? "true" : "false", c->state_dir, c->timezone,
 	       (unsigned long long)c->queue_max, c->self_metrics ? "true" : "false",
 	       (long long)c->shutdown_timeout_ms);
+	printf("agent.timestamp_min = %lld (s since the epoch)\nagent.timestamp_ahead = %llds\n"
+	       "agent.log_ratelimit_burst = %u\nagent.log_ratelimit_interval = %lldms\n",
+	       (long long)c->time_window.min_s, (long long)c->time_window.ahead_s, c->log_burst,
+	       (long long)c->log_interval_ms);
 	for (i = 0; i < c->noutputs; i++) {
 		const struct fp_output_cfg *o = &c->outputs[i];
 		size_t k, nth = 0;

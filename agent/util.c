@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,4 +433,177 @@ long fp_rss_kb(void)
 	if (rss < 0)
 		return -1;
 	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* ---- timestamps ---- */
+
+void fp_time_bounds(const struct fp_time_window *w, int64_t now_ns, int64_t *lo, int64_t *hi)
+{
+	int64_t min = w && w->min_s ? w->min_s : FP_TIME_MIN_DEFAULT;
+	int64_t ahead = w && w->ahead_s ? w->ahead_s : FP_TIME_AHEAD_DEFAULT;
+	int64_t now = now_ns / 1000000000LL;
+
+	/* each term is bounded: now < 2^63 / 10^9, ahead a configured duration */
+	*lo = min;
+	*hi = ahead > FP_TIME_MAX - now ? FP_TIME_MAX : now + ahead;
+}
+
+int fp_time_check(const struct fp_time_window *w, int64_t t_s, int64_t now_ns, const char **why)
+{
+	int64_t lo, hi;
+
+	fp_time_bounds(w, now_ns, &lo, &hi);
+	if (t_s < lo) {
+		*why = "the timestamp is before timestamp_min";
+		return -ERANGE;
+	}
+	if (t_s > hi) {
+		*why = "the timestamp is after now + timestamp_ahead";
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static const double unit_per_s[] = { 1, 1e3, 1e6, 1e9 };
+
+/* [given][looks like]: the unit mistakes, named. */
+static const char *const unit_hint[4][4] = {
+	{ NULL, "the timestamp looks like milliseconds, not seconds",
+	  "the timestamp looks like microseconds, not seconds",
+	  "the timestamp looks like nanoseconds, not seconds" },
+	{ "the timestamp looks like seconds, not milliseconds", NULL,
+	  "the timestamp looks like microseconds, not milliseconds",
+	  "the timestamp looks like nanoseconds, not milliseconds" },
+	{ "the timestamp looks like seconds, not microseconds",
+	  "the timestamp looks like milliseconds, not microseconds", NULL,
+	  "the timestamp looks like nanoseconds, not microseconds" },
+	{ "the timestamp looks like seconds, not nanoseconds",
+	  "the timestamp looks like milliseconds, not nanoseconds",
+	  "the timestamp looks like microseconds, not nanoseconds", NULL },
+};
+
+int fp_time_from_number(const struct fp_time_window *w, double v, enum fp_time_unit unit,
+			int64_t now_ns, int64_t *ns, const char **why)
+{
+	int64_t lo, hi;
+	double s;
+	size_t u;
+
+	if (!isfinite(v) || v < 0 || (unsigned)unit >= FP_ARRAY_SIZE(unit_per_s)) {
+		*why = "the timestamp is not a number of the epoch";
+		return -EINVAL;
+	}
+	fp_time_bounds(w, now_ns, &lo, &hi);
+	/* compared as doubles: no conversion of an unchecked value */
+	s = v / unit_per_s[unit];
+	if (s >= (double)lo && s <= (double)hi) {
+		/* |s| < 2^34, so s * 10^6 and then * 1000 fit an int64 */
+		*ns = (int64_t)llround(v * (1e6 / unit_per_s[unit])) * 1000;
+		return 0;
+	}
+	for (u = 0; u < FP_ARRAY_SIZE(unit_per_s); u++) {
+		double t = v / unit_per_s[u];
+		if (u != (size_t)unit && t >= (double)lo && t <= (double)hi) {
+			*why = unit_hint[unit][u];
+			return -ERANGE;
+		}
+	}
+	/* outside, and no other unit fits: before or after */
+	return fp_time_check(w, s < (double)lo ? lo - 1 : hi + 1, now_ns, why);
+}
+
+static int digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int fp_time_parse_rfc3339(const char *s, int64_t *sec, int32_t *nsec)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, se, off = 0, i;
+	int32_t frac = 0, scale = 100000000;
+	const char *p;
+
+	if (!s || strnlen(s, 20) < 19 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+		return -EINVAL;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	se = digits(s + 17, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || se < 0 || se > 60)
+		return -EINVAL;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (i = 0; *p >= '0' && *p <= '9'; p++, i++)
+			if (i < 9) {
+				frac += (int32_t)(*p - '0') * scale;
+				scale /= 10;
+			}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int hh = digits(p + 1, 2), mm = hh < 0 || p[3] != ':' ? -1 : digits(p + 4, 2);
+		if (mm < 0 || hh > 23 || mm > 59)
+			return -EINVAL;
+		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return -EINVAL; /* RFC 3339 needs a zone */
+	}
+	if (*p)
+		return -EINVAL;
+	/* |days| < 2^22: no overflow below */
+	*sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+	*nsec = frac;
+	return 0;
+}
+
+int fp_time_from_rfc3339(const struct fp_time_window *w, const char *s, int64_t now_ns, int64_t *ns,
+			 const char **why)
+{
+	int64_t sec;
+	int32_t nsec;
+	int rc;
+
+	if (fp_time_parse_rfc3339(s, &sec, &nsec) < 0) {
+		*why = "the timestamp is not RFC 3339 (e.g. 2025-03-14T10:25:00Z)";
+		return -EINVAL;
+	}
+	rc = fp_time_check(w, sec, now_ns, why);
+	if (rc < 0)
+		return rc;
+	/* sec <= FP_TIME_MAX: sec * 10^9 + 999999999 < 2^63 */
+	*ns = sec * 1000000000LL + nsec;
+	return 0;
 }

@@ -88,4 +88,44 @@ size_t fp_edit_distance(const char *a, const char *b, size_t cap);
 /* Resident set size of this process in kB, or -1. */
 long fp_rss_kb(void);
 
+/* ---- timestamps from the network or a file ----
+ *
+ * Every timestamp a message, a payload or a file carries goes through
+ * these: parsed without any overflow, then checked against a window of
+ * plausible times (agent.timestamp_min, agent.timestamp_ahead).  One
+ * outside it is rejected, never wrapped or clamped; *why (static text)
+ * names a likely unit mistake (milliseconds given as seconds, ...). */
+#define FP_TIME_MIN_DEFAULT 946684800LL /* 2000-01-01T00:00:00Z */
+#define FP_TIME_AHEAD_DEFAULT 86400LL	/* one day after now */
+#define FP_TIME_MAX 9223372035LL	/* the last second whose ns fit an int64 (2262) */
+
+/* A zero member takes its default; a NULL window is the default one. */
+struct fp_time_window {
+	int64_t min_s;	 /* the earliest accepted time, seconds since the epoch */
+	int64_t ahead_s; /* the latest accepted is now + ahead_s */
+};
+
+enum fp_time_unit { FP_TIME_S, FP_TIME_MS, FP_TIME_US, FP_TIME_NS };
+
+/* The window's bounds at now_ns, in seconds since the epoch. */
+void fp_time_bounds(const struct fp_time_window *w, int64_t now_ns, int64_t *lo, int64_t *hi);
+/* 0 when t_s (seconds since the epoch) is inside w at now_ns, else -ERANGE
+ * with *why. */
+int fp_time_check(const struct fp_time_window *w, int64_t t_s, int64_t now_ns, const char **why);
+/* v units since the epoch (any double) -> *ns, to the microsecond.
+ * Returns 0, -EINVAL for a number that is no time (negative, NaN,
+ * infinite), or -ERANGE outside w; *why says which, and when v read in
+ * another unit would fall inside w, names that unit. */
+int fp_time_from_number(const struct fp_time_window *w, double v, enum fp_time_unit unit,
+			int64_t now_ns, int64_t *ns, const char **why);
+/* RFC 3339 "2025-03-14T10:25:00Z", "...T10:25:00.5+01:00" (a fraction
+ * to the ns, 'T' or 't', 'Z' or 'z' or an offset; years 0000-9999; a
+ * leap second :60 counts as the next second) -> *sec since the epoch and
+ * *nsec.  Returns 0 or -EINVAL. */
+int fp_time_parse_rfc3339(const char *s, int64_t *sec, int32_t *nsec);
+/* fp_time_parse_rfc3339 then fp_time_check: *ns, or -EINVAL (malformed)
+ * or -ERANGE (outside w) with *why. */
+int fp_time_from_rfc3339(const struct fp_time_window *w, const char *s, int64_t now_ns, int64_t *ns,
+			 const char **why);
+
 #endif

@@ -30,11 +30,12 @@ static void usage(FILE *f)
 		"         [--merge SITE.json ...] [--format md|json|csv|html] [--output FILE]\n"
 		"                                  the organisation's report: the sites summed\n"
 		"  assets import FILE --state DIR [--site S] [--categories FILE]\n"
+		"         [--timestamp-min YYYY-MM-DD]\n"
 		"  assets list --state DIR [--format text|json]\n"
 		"  assets events --state DIR [--asset ID] [--format text|json]\n"
 		"  assets event --state DIR --asset ID --event E [--time T] [--id EVENT_ID]\n"
 		"         [--category K] [--mass-kg M] [--model S] [--destination D]\n"
-		"         [--expected-life-y Y] [--embodied-co2e-kg X]\n"
+		"         [--expected-life-y Y] [--embodied-co2e-kg X] [--timestamp-min YYYY-MM-DD]\n"
 		"                                  the asset inventory and its lifecycle\n"
 		"  version                         print the version\n\n"
 		"See footprint(1).\n");
@@ -234,26 +235,25 @@ static int cmd_report(int argc, char **argv)
 	return rc;
 }
 
-/* "YYYY-MM-DD" (local midnight) or "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
+/* "YYYY-MM-DD" (local midnight) or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (or
+ * with an offset): seconds since the epoch, or -1. */
 static int64_t parse_time(const char *s)
 {
-	struct tm tm;
-	char *end;
-	time_t t;
+	int64_t t;
+	int32_t ns;
 
 	if (strlen(s) == 10)
 		return fp_parse_date(s);
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
+	if (fp_time_parse_rfc3339(s, &t, &ns) < 0)
 		return -1;
-	t = timegm(&tm);
-	return t < 0 ? -1 : (int64_t)t;
+	return t < 0 ? -1 : t;
 }
 
 /* The options of footprint assets (one set for every subcommand). */
 struct assets_opts {
 	const char *sub, *state, *site, *asset, *event, *when, *id, *catfile, *profile;
+	const char *tmin; /* --timestamp-min */
+	struct fp_time_window tw;
 	const char *file; /* import */
 	struct fp_inv_event e;
 	bool json;
@@ -276,6 +276,7 @@ static const struct {
 	{ 'd', offsetof(struct assets_opts, e.destination), false },
 	{ 'C', offsetof(struct assets_opts, catfile), false },
 	{ 'P', offsetof(struct assets_opts, profile), false },
+	{ 'T', offsetof(struct assets_opts, tmin), false },
 	{ 'm', offsetof(struct assets_opts, e.mass_kg), true },
 	{ 'l', offsetof(struct assets_opts, e.expected_life_y), true },
 	{ 'E', offsetof(struct assets_opts, e.embodied_co2e_kg), true },
@@ -319,6 +320,13 @@ static int assets_check(int argc, char **argv, struct assets_opts *o)
 			sub);
 		return 1;
 	}
+	if (o->tmin && ((o->tw.min_s = parse_time(o->tmin)) <= 0 || o->tw.min_s >= FP_TIME_MAX)) {
+		fprintf(stderr,
+			"footprint assets: --timestamp-min '%s' is not a date YYYY-MM-DD after "
+			"1970-01-01\n",
+			o->tmin);
+		return 1;
+	}
 	if (!strcmp(sub, "import") && optind != argc - 1) {
 		fprintf(stderr, "footprint assets import: one FILE (CSV or JSON)\n");
 		return 1;
@@ -352,6 +360,7 @@ static int assets_parse(int argc, char **argv, struct assets_opts *o)
 		{ "embodied-co2e-kg", required_argument, NULL, 'E' },
 		{ "categories", required_argument, NULL, 'C' },
 		{ "profile", required_argument, NULL, 'P' },
+		{ "timestamp-min", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -447,6 +456,7 @@ static int assets_event(struct fp_inventory *v, const struct fp_categories *cats
 	int64_t t = o->when ? parse_time(o->when) : (int64_t)time(NULL);
 	struct fp_inv_event *e = &o->e;
 	char why[300], eid[400];
+	const char *bad;
 
 	if (!o->asset || !o->event || t < 0) {
 		if (!o->asset || !o->event)
@@ -457,6 +467,13 @@ static int assets_event(struct fp_inventory *v, const struct fp_categories *cats
 				"footprint assets event: --time '%s' is not YYYY-MM-DD or "
 				"YYYY-MM-DDTHH:MM:SSZ\n",
 				o->when);
+		return 1;
+	}
+	if (fp_time_check(&o->tw, t, fp_real_ns(), &bad) < 0) {
+		fprintf(stderr,
+			"footprint assets event: --time '%s': %s (--timestamp-min DATE accepts "
+			"older dates)\n",
+			o->when ? o->when : "now", bad);
 		return 1;
 	}
 	snprintf(eid, sizeof(eid), "cli:%s:%s:%lld", o->asset, o->event, (long long)t);
@@ -496,6 +513,7 @@ static int cmd_assets(int argc, char **argv)
 		fprintf(stderr, "footprint assets: cannot open the inventory: %s\n", err);
 		return 1;
 	}
+	fp_inv_set_time_window(v, &o.tw);
 	if (!strcmp(o.sub, "list")) {
 		rc = fp_inv_list(v, stdout, o.json) < 0;
 	} else if (!strcmp(o.sub, "events")) {

@@ -724,14 +724,15 @@ static void apply_asset_events(struct fp_ind *x)
 			break;
 		case FP_INV_DUPLICATE:
 			x->ev_duplicate++;
-			fp_log(LOG_DEBUG, "inventory: event %s is a duplicate: ignored",
-			       a->event_id);
+			FP_LOG_LIMITED("inventory: duplicate events", LOG_DEBUG,
+				       "inventory: event %s is a duplicate: ignored", a->event_id);
 			break;
 		case FP_INV_REJECTED:
 			x->ev_rejected++;
-			fp_log(LOG_WARNING, "inventory: event %s (%s of asset %s) rejected: %s",
-			       a->event_id ? a->event_id : "?", a->event,
-			       a->asset_id ? a->asset_id : "?", why);
+			FP_LOG_LIMITED("inventory: rejected events", LOG_WARNING,
+				       "inventory: event %s (%s of asset %s) rejected: %s",
+				       a->event_id ? a->event_id : "?", a->event,
+				       a->asset_id ? a->asset_id : "?", why);
 			break;
 		default:
 			x->ev_rejected++;
@@ -800,19 +801,19 @@ static int count_sample(struct fp_ind *x, const struct sample *s)
 		break;
 	case FP_STEP_GAP:
 		rc = fp_ledger_event(x->ledger, s->t_ms, m->name, kind, st.unattributed, m->last_t);
-		fp_log(LOG_INFO,
-		       "indicators: meter %s: no reading for %.0f s (max_gap %.0f s): "
-		       "that time counts as missing",
-		       m->name, (double)(s->t_ms - m->last_t) / 1000,
-		       (double)m->p.max_gap_ms / 1000);
+		FP_LOG_LIMITED("indicators: meter gaps", LOG_INFO,
+			       "indicators: meter %s: no reading for %.0f s (max_gap %.0f s): "
+			       "that time counts as missing",
+			       m->name, (double)(s->t_ms - m->last_t) / 1000,
+			       (double)m->p.max_gap_ms / 1000);
 		break;
 	case FP_STEP_RESET:
 		rc = fp_ledger_event(x->ledger, s->t_ms, m->name, kind, s->v - m->last_v,
 				     m->last_t);
-		fp_log(LOG_WARNING,
-		       "indicators: meter %s went from %.10g to %.10g: a reset or a "
-		       "new meter; counting restarts from the new value",
-		       m->name, m->last_v, s->v);
+		FP_LOG_LIMITED("indicators: meter resets", LOG_WARNING,
+			       "indicators: meter %s went from %.10g to %.10g: a reset or a "
+			       "new meter; counting restarts from the new value",
+			       m->name, m->last_v, s->v);
 		break;
 	default:
 		break;
@@ -863,10 +864,10 @@ static void process(struct fp_ind *x)
 					       o->source, o->t_ms);
 		if (rc == 0) {
 			x->factor_overrides++;
-			fp_log(LOG_NOTICE,
-			       "indicators: emission factor %s %d %s set to %.6g kgCO2e/kWh "
-			       "over MQTT (%s)",
-			       o->region, o->year, o->method, o->kg, o->source);
+			FP_LOG_LIMITED("indicators: emission factor overrides", LOG_NOTICE,
+				       "indicators: emission factor %s %d %s set to %.6g "
+				       "kgCO2e/kWh over MQTT (%s)",
+				       o->region, o->year, o->method, o->kg, o->source);
 		}
 	}
 	for (i = 0; i < x->nmeters && rc == 0; i++) {
@@ -1451,6 +1452,7 @@ static void open_inventory(struct fp_ind *x)
 		return;
 	}
 	x->cats = &vc->cats;
+	fp_inv_set_time_window(x->inv, &x->cfg->time_window);
 	if (fp_inv_set_categories(x->inv, x->cats) < 0)
 		fp_log(LOG_ERR, "inventory: %s", fp_inv_error(x->inv));
 }

@@ -21,6 +21,7 @@
 
 struct fp_inventory {
 	sqlite3 *db;
+	struct fp_time_window tw; /* zero: the default */
 	char err[256];
 };
 
@@ -377,6 +378,7 @@ static int apply_locked(struct fp_inventory *v, const struct fp_categories *cats
 	size_t n;
 	bool created;
 	int to = state_index(e->event), rc;
+	const char *tw;
 
 	if (!e->event_id || !e->event_id[0] || !e->asset_id || !e->asset_id[0] || to < 0) {
 		snprintf(why, whylen, "an event needs event_id, asset_id and a known event");
@@ -384,6 +386,10 @@ static int apply_locked(struct fp_inventory *v, const struct fp_categories *cats
 	}
 	if (strlen(e->event_id) > 256 || strlen(e->asset_id) > 256) {
 		snprintf(why, whylen, "event_id and asset_id are at most 256 bytes");
+		return 1;
+	}
+	if (fp_time_check(&v->tw, e->t, fp_real_ns(), &tw) < 0) {
+		snprintf(why, whylen, "time %lld: %s", (long long)e->t, tw);
 		return 1;
 	}
 	if (sqlite3_prepare_v2(v->db, "SELECT 1 FROM event WHERE event_id = ?1", -1, &st, NULL) !=
@@ -424,6 +430,11 @@ static int apply_locked(struct fp_inventory *v, const struct fp_categories *cats
 	rc = store_derived(v, e->asset_id, &d);
 	free_evs(evs, n);
 	return rc;
+}
+
+void fp_inv_set_time_window(struct fp_inventory *v, const struct fp_time_window *w)
+{
+	v->tw = *w;
 }
 
 enum fp_inv_result fp_inv_apply(struct fp_inventory *v, const struct fp_categories *cats,
@@ -483,6 +494,7 @@ static int check_row(struct fp_inventory *v, const struct fp_categories *cats, c
 		     const char *const val[], struct row *r, FILE *errs)
 {
 	const struct fp_category *c;
+	const char *tw;
 	sqlite3_stmt *st;
 	int bad = 0;
 
@@ -508,6 +520,10 @@ static int check_row(struct fp_inventory *v, const struct fp_categories *cats, c
 	if (val[4] && val[4][0] && (r->commissioned = fp_parse_date(val[4])) < 0) {
 		BAD("commissioned '%s' is not a date YYYY-MM-DD", val[4]);
 		r->commissioned = 0; /* given, if wrong: no second complaint */
+	} else if (r->commissioned >= 0 &&
+		   fp_time_check(&v->tw, r->commissioned, fp_real_ns(), &tw) < 0) {
+		BAD("commissioned '%s': %s", val[4], tw);
+		r->commissioned = 0;
 	}
 	r->state = fp_xstrdup(val[5] && val[5][0]	     ? val[5]
 				      : r->commissioned >= 0 ? "in_service"

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "ewaste.h"
+#include "util.h"
 
 struct fp_inventory;
 
@@ -39,6 +40,11 @@ struct fp_inv_event {
 };
 
 enum fp_inv_result { FP_INV_APPLIED, FP_INV_DUPLICATE, FP_INV_REJECTED, FP_INV_ERROR };
+
+/* The window of accepted times (events, commissioning dates): outside it
+ * an event is rejected and an import refused.  The default one until
+ * set. */
+void fp_inv_set_time_window(struct fp_inventory *v, const struct fp_time_window *w);
 
 /* Applies one event in its own transaction.  why says why it was
  * rejected. */

@@ -125,6 +125,7 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 	s = &b->subs[b->nsubs++];
 	memset(s, 0, sizeof(*s));
 	s->line = config_setting_source_line(g);
+	s->tw = cfg->time_window;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		fp_cfg_errors_add(e, g, NULL, "expected a group { topic = ...; format = ...; }");
 		return;
@@ -355,8 +356,7 @@ static void config_describe(const void *mc, FILE *f)
 /* ---- run time ---- */
 
 struct mq_sub_rt {
-	atomic_ullong messages, bytes, malformed, ignored;
-	struct fp_complain lim;
+	atomic_ullong messages, bytes, malformed, ignored, bad_time;
 };
 
 struct mq_broker_rt {
@@ -446,10 +446,16 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 		fp_batch_init(&batch);
 		n = fp_mq_parse(s, b->owner->cfg->site, msg->topic, msg->payload,
 				(size_t)msg->payloadlen, fp_real_ns(), &batch, &why);
-		if (n < 0) {
+		if (n == FP_MQ_BAD_TIME) {
+			atomic_fetch_add(&rt->bad_time, 1);
+			FP_LOG_LIMITED("mqtt: timestamps rejected", LOG_WARNING,
+				       "mqtt[%s]: %s: %s; message rejected", bc->name, msg->topic,
+				       why ? why : "timestamp outside the accepted window");
+		} else if (n < 0) {
 			atomic_fetch_add(&rt->malformed, 1);
-			fp_complain(&rt->lim, LOG_WARNING, "mqtt[%s]: %s: %s; message skipped",
-				    bc->name, msg->topic, why ? why : "malformed");
+			FP_LOG_LIMITED("mqtt: malformed messages", LOG_WARNING,
+				       "mqtt[%s]: %s: %s; message skipped", bc->name, msg->topic,
+				       why ? why : "malformed");
 		} else if (n == 0) {
 			atomic_fetch_add(&rt->ignored, 1);
 		} else {
@@ -632,13 +638,14 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 		struct mq_broker_rt *b = &c->b[i];
 		struct fp_point *p = fp_batch_add(bt, "footprintd", ts_ns);
 		char comp[96];
-		unsigned long long msgs = 0, bytes = 0, bad = 0, ign = 0;
+		unsigned long long msgs = 0, bytes = 0, bad = 0, ign = 0, btime = 0;
 
 		for (size_t k = 0; k < b->cfg->nsubs; k++) {
 			msgs += atomic_load(&b->subs[k].messages);
 			bytes += atomic_load(&b->subs[k].bytes);
 			bad += atomic_load(&b->subs[k].malformed);
 			ign += atomic_load(&b->subs[k].ignored);
+			btime += atomic_load(&b->subs[k].bad_time);
 		}
 		snprintf(comp, sizeof(comp), "mqtt/%s", b->cfg->name);
 		fp_point_tag(p, "site", site);
@@ -648,6 +655,7 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 		fp_point_int(p, "mqtt_bytes", (int64_t)bytes);
 		fp_point_int(p, "mqtt_malformed", (int64_t)bad);
 		fp_point_int(p, "mqtt_ignored", (int64_t)ign);
+		fp_point_int(p, "mqtt_time_rejected", (int64_t)btime);
 		fp_point_int(p, "connects", (int64_t)atomic_load(&b->connects));
 		fp_point_int(p, "disconnects", (int64_t)atomic_load(&b->disconnects));
 		fp_point_bool(p, "connected", atomic_load(&b->connected));
@@ -665,6 +673,8 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 			fp_point_int(q, "mqtt_malformed",
 				     (int64_t)atomic_load(&b->subs[k].malformed));
 			fp_point_int(q, "mqtt_ignored", (int64_t)atomic_load(&b->subs[k].ignored));
+			fp_point_int(q, "mqtt_time_rejected",
+				     (int64_t)atomic_load(&b->subs[k].bad_time));
 		}
 	}
 }

@@ -308,74 +308,43 @@ static bool parse_number_text(const char *p, size_t len, double *v)
 
 int64_t fp_mq_rfc3339(const char *s)
 {
-	struct tm tm;
-	const char *p;
-	int64_t t, frac = 0, scale = 100000000;
-	int off = 0;
+	int64_t sec;
+	int32_t ns;
 
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
+	if (fp_time_parse_rfc3339(s, &sec, &ns) < 0 || sec < 0 || sec > FP_TIME_MAX)
 		return -1;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p)) {
-			if (scale) {
-				frac += (*p - '0') * scale;
-				scale /= 10;
-			}
-			p++;
-		}
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
-		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
-			return -1;
-		hh = (p[1] - '0') * 10 + (p[2] - '0');
-		mm = (p[4] - '0') * 10 + (p[5] - '0');
-		if (hh > 23 || mm > 59)
-			return -1;
-		off = (hh * 60 + mm) * 60 * (*p == '+' ? 1 : -1);
-		p += 6;
-	} else {
-		return -1; /* RFC 3339 needs a zone */
-	}
-	if (*p)
-		return -1;
-	t = (int64_t)timegm(&tm) - off;
-	return t * 1000000000LL + frac;
+	return sec * 1000000000LL + ns;
 }
 
-static int64_t time_of(json_object *doc, const struct fp_mq_rule *r, int64_t now_ns, bool *bad)
+/* The message's time into *ns: the reception time when the rule has none
+ * or the message leaves it out.  0, or -EINVAL (unreadable) or -ERANGE
+ * (outside the window) with *why. */
+static int time_of(const struct fp_mq_sub *s, json_object *doc, const struct fp_mq_rule *r,
+		   int64_t now_ns, int64_t *ns, const char **why)
 {
 	json_object *o;
 	double v;
 
-	*bad = false;
+	*ns = now_ns;
 	if (!r->time_path || r->time_format == FP_MQ_TIME_NONE)
-		return now_ns;
+		return 0;
 	o = walk(doc, r->time_path);
 	if (!o)
-		return now_ns; /* absent: the time of reception */
+		return 0; /* absent: the time of reception */
 	if (r->time_format == FP_MQ_TIME_RFC3339) {
-		int64_t t = json_object_is_type(o, json_type_string)
-			? fp_mq_rfc3339(json_object_get_string(o))
-			: -1;
-		*bad = t < 0;
-		return t < 0 ? now_ns : t;
+		if (!json_object_is_type(o, json_type_string)) {
+			*why = "the timestamp is not an RFC 3339 string";
+			return -EINVAL;
+		}
+		return fp_time_from_rfc3339(&s->tw, json_object_get_string(o), now_ns, ns, why);
 	}
-	if (!number_of(o, &v) || v < 0 || v > 9.2e15) {
-		*bad = true;
-		return now_ns;
+	if (json_object_is_type(o, json_type_boolean) || !number_of(o, &v)) {
+		*why = "the timestamp is not a number";
+		return -EINVAL;
 	}
-	/* to the microsecond: a double holds no more for today's epoch */
-	return r->time_format == FP_MQ_TIME_EPOCH_S ? (int64_t)llround(v * 1e6) * 1000
-						    : (int64_t)llround(v * 1e3) * 1000;
+	return fp_time_from_number(&s->tw, v,
+				   r->time_format == FP_MQ_TIME_EPOCH_S ? FP_TIME_S : FP_TIME_MS,
+				   now_ns, ns, why);
 }
 
 /* The point of (phase, channel) in out, made on first use. */
@@ -462,7 +431,7 @@ static const char *const events[] = {
 };
 
 static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_object *doc,
-			   struct fp_batch *out, const char **why)
+			   int64_t now_ns, struct fp_batch *out, const char **why)
 {
 	static const char *const req[] = { "event_id", "asset_id", "event", "time" };
 	json_object *o;
@@ -493,8 +462,12 @@ static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_obj
 		return -1;
 	}
 	json_object_object_get_ex(doc, "time", &o);
-	t = fp_mq_rfc3339(json_object_get_string(o));
-	if (t < 0) {
+	switch (fp_time_from_rfc3339(&s->tw, json_object_get_string(o), now_ns, &t, why)) {
+	case 0:
+		break;
+	case -ERANGE:
+		return FP_MQ_BAD_TIME;
+	default:
 		*why = "time is not RFC 3339 (e.g. 2025-03-14T10:25:00Z)";
 		return -1;
 	}
@@ -540,7 +513,6 @@ static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_obj
 			fp_point_string(p, strs[i], json_object_get_string(o));
 		}
 	}
-	(void)s;
 	return 1;
 }
 
@@ -606,8 +578,8 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 	struct fp_batch tmp;
 	struct fp_point *base;
 	size_t i, first, nfields = 0;
-	int64_t ts;
-	bool badtime = false;
+	int64_t ts = now_ns;
+	int trc = 0;
 
 	*why = NULL;
 	if (len > s->max_payload) {
@@ -623,8 +595,9 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 			return -1;
 	}
 	if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION) {
-		int n = s->format == FP_MQ_LIFECYCLE ? parse_lifecycle(s, site, doc, out, why)
-						     : parse_emission(site, doc, now_ns, out, why);
+		int n = s->format == FP_MQ_LIFECYCLE
+			? parse_lifecycle(s, site, doc, now_ns, out, why)
+			: parse_emission(site, doc, now_ns, out, why);
 		json_object_put(doc);
 		return n;
 	}
@@ -643,12 +616,12 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 	}
 	if (!fp_point_tag_value(base, "device"))
 		fp_point_tag(base, "device", topic);
-	ts = doc ? time_of(doc, r, now_ns, &badtime) : now_ns;
-	if (badtime) {
+	if (doc)
+		trc = time_of(s, doc, r, now_ns, &ts, why);
+	if (trc < 0) {
 		json_object_put(doc);
 		fp_batch_reset(&tmp);
-		*why = "the timestamp cannot be read";
-		return -1;
+		return trc == -ERANGE ? FP_MQ_BAD_TIME : -1;
 	}
 	base->ts_ns = ts;
 	first = out->n;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "point.h"
+#include "util.h"
 
 enum fp_mq_format {
 	FP_MQ_VALUE,
@@ -54,6 +55,7 @@ struct fp_mq_sub {
 	struct fp_mq_selector *own_sels;
 	const struct fp_mq_rule *rules; /* a preset's; NULL: the own rule */
 	size_t nrules;
+	struct fp_time_window tw; /* timestamps outside are rejected (agent's; zero: default) */
 	int line;
 };
 
@@ -66,13 +68,16 @@ void fp_mq_sub_set_preset(struct fp_mq_sub *s);
 bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p);
 
 /* Parses one message.  Returns the number of points added to out (> 0),
- * 0 when no rule applies to the topic (ignored), or -1 when the message is
- * malformed (*why says how, static text). */
+ * 0 when no rule applies to the topic (ignored), -1 when the message is
+ * malformed, or FP_MQ_BAD_TIME when its timestamp is outside the window
+ * s->tw at now_ns (never wrapped; *why names a likely unit mistake such
+ * as milliseconds given as seconds).  *why is static text. */
+#define FP_MQ_BAD_TIME (-2)
 int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, const char *payload,
 		size_t len, int64_t now_ns, struct fp_batch *out, const char **why);
 
 /* RFC 3339 "2025-03-14T10:25:00Z", "...+01:00", fractions allowed ->
- * ns since the epoch; -1 if invalid. */
+ * ns since the epoch; -1 if invalid or outside 1970-2262 (no window). */
 int64_t fp_mq_rfc3339(const char *s);
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "conf.h"
 #include "fp_check.h"
+#include "log.h"
 #include "output.h"
 #include "util.h"
 
@@ -497,6 +499,187 @@ START_TEST(test_util_mkdirs_and_secret)
 }
 END_TEST
 
+/* agent.timestamp_min / timestamp_ahead: the window of accepted
+ * timestamps, copied into each MQTT subscription. */
+START_TEST(test_conf_time_window)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+
+	fp_config_defaults(&c);
+	ck_assert_int_eq(c.time_window.min_s, 946684800);
+	ck_assert_int_eq(c.time_window.ahead_s, 86400);
+	ck_assert_uint_eq(c.log_burst, 5);
+	ck_assert_int_eq(c.log_interval_ms, 60000);
+	fp_config_free(&c);
+	ck_assert_int_eq(load_text("agent: { timestamp_min = \"2020-01-01\"; timestamp_ahead = "
+				   "\"1h\"; log_ratelimit_burst = 3; log_ratelimit_interval = "
+				   "\"2s\"; };\n",
+				   &c, &e),
+			 0);
+	ck_assert_int_eq(c.time_window.min_s, 1577836800);
+	ck_assert_int_eq(c.time_window.ahead_s, 3600);
+	ck_assert_uint_eq(c.log_burst, 3);
+	ck_assert_int_eq(c.log_interval_ms, 2000);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+	ck_assert_int_eq(load_text("agent: {\n  timestamp_min = \"2020-13-01\";\n"
+				   "  timestamp_ahead = \"1s\";\n  log_ratelimit_burst = 0;\n};\n",
+				   &c, &e),
+			 3);
+	ck_assert(has_error(&e, 2, "agent.timestamp_min: '2020-13-01' must be a date"));
+	ck_assert(has_error(&e, 3, "agent.timestamp_ahead"));
+	ck_assert(has_error(&e, 4, "agent.log_ratelimit_burst"));
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+/* The window itself: bounds, unit hints, no overflow at the extremes. */
+START_TEST(test_util_time_window)
+{
+	const int64_t now = 1742000000LL * 1000000000LL;
+	struct fp_time_window w = { 0, 0 };
+	const char *why = NULL;
+	int64_t ns = 0, lo, hi;
+
+	fp_time_bounds(NULL, now, &lo, &hi);
+	ck_assert_int_eq(lo, FP_TIME_MIN_DEFAULT);
+	ck_assert_int_eq(hi, 1742000000LL + 86400);
+	w.ahead_s = 36500LL * 86400;
+	fp_time_bounds(&w, INT64_MAX, &lo, &hi); /* clamped to 2262, no overflow */
+	ck_assert_int_eq(hi, FP_TIME_MAX);
+	ck_assert_int_eq(fp_time_from_number(NULL, 1742000000.25, FP_TIME_S, now, &ns, &why), 0);
+	ck_assert_int_eq(ns, 1742000000250000000LL);
+	ck_assert_int_eq(fp_time_from_number(NULL, 1742000000123456.0, FP_TIME_US, now, &ns, &why),
+			 0);
+	ck_assert_int_eq(ns, 1742000000123456000LL);
+	ck_assert_int_eq(fp_time_from_number(NULL, 1742000000.0, FP_TIME_NS, now, &ns, &why),
+			 -ERANGE);
+	ck_assert_str_eq(why, "the timestamp looks like seconds, not nanoseconds");
+	ck_assert_int_eq(fp_time_from_number(NULL, 1.742e15, FP_TIME_MS, now, &ns, &why), -ERANGE);
+	ck_assert_str_eq(why, "the timestamp looks like microseconds, not milliseconds");
+	ck_assert_int_eq(fp_time_from_number(&w, 1e300, FP_TIME_S, INT64_MAX, &ns, &why), -ERANGE);
+	ck_assert_int_eq(fp_time_from_number(NULL, -1, FP_TIME_S, now, &ns, &why), -EINVAL);
+	ck_assert_int_eq(fp_time_from_number(NULL, 0.0 / 0.0, FP_TIME_S, now, &ns, &why), -EINVAL);
+	ck_assert_int_eq(
+		fp_time_from_rfc3339(&w, "2262-04-11T23:47:15.999999999Z", INT64_MAX, &ns, &why),
+		0);
+	ck_assert_int_eq(ns, 9223372035999999999LL);
+	ck_assert_int_eq(fp_time_from_rfc3339(&w, "2262-04-11T23:47:16Z", INT64_MAX, &ns, &why),
+			 -ERANGE);
+	ck_assert_int_eq(fp_time_from_rfc3339(NULL, "2600-01-01T00:00:00Z", now, &ns, &why),
+			 -ERANGE);
+	ck_assert_str_eq(why, "the timestamp is after now + timestamp_ahead");
+	ck_assert_int_eq(fp_time_check(NULL, 946684799, now, &why), -ERANGE);
+	ck_assert_str_eq(why, "the timestamp is before timestamp_min");
+	ck_assert_int_eq(fp_time_check(NULL, 946684800, now, &why), 0);
+}
+END_TEST
+
+/* What fn writes to stderr (the log), into a string the caller frees. */
+static char *capture_log(void (*fn)(void))
+{
+	char tmpl[] = "/tmp/fp-check-log-XXXXXX", *text;
+	int fd = mkstemp(tmpl), saved = dup(STDERR_FILENO);
+	long n;
+	FILE *f;
+
+	ck_assert(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = fp_xcalloc(1, (size_t)n + 1);
+	ck_assert_int_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	unlink(tmpl);
+	return text;
+}
+
+static size_t count_lines(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : s + strlen(s)) {
+		const char *e = strchr(s, '\n');
+		char line[8192];
+		size_t l = e ? (size_t)(e - s) : strlen(s);
+		snprintf(line, sizeof(line), "%.*s", (int)l, s);
+		n += !needle || strstr(line, needle) != NULL;
+	}
+	return n;
+}
+
+static void log_forged(void)
+{
+	fp_log_init(LOG_INFO);
+	fp_log(LOG_WARNING, "inventory: event %s rejected",
+	       "e1\n<0>FORGED emergency\r\x1b[2J\x7f\xc2\x85\xc3\xa9");
+}
+
+/* Issue #20: an event_id with "\n<0>FORGED" made a line of its own, an
+ * emergency-priority journal entry.  Every message is one line, its
+ * control characters escaped (UTF-8 text kept). */
+START_TEST(test_log_escapes_control_characters)
+{
+	char *out;
+
+	setenv("JOURNAL_STREAM", "1:1", 1);
+	out = capture_log(log_forged);
+	ck_assert_str_eq(
+		out,
+		"<4>inventory: event e1\\n<0>FORGED emergency\\r\\x1b[2J\\x7f\\u0085\xc3\xa9 "
+		"rejected\n");
+	free(out);
+}
+END_TEST
+
+static void log_flood(void)
+{
+	static struct fp_ratelimit other = { .name = "other cause", .burst = 2 };
+	int i;
+
+	fp_log_init(LOG_INFO);
+	fp_log_set_ratelimit(5, 3600LL * 1000000000LL);
+	for (i = 0; i < 1000; i++)
+		FP_LOG_LIMITED("test: bad messages", LOG_WARNING, "bad message %d", i);
+	for (i = 0; i < 3; i++)
+		fp_log_limited(&other, LOG_ERR, "other %d", i);
+	fp_log_flush_suppressed(false); /* the hour is not over: nothing */
+	fp_log(LOG_INFO, "-- stop --");
+	fp_log_flush_suppressed(true);
+	fp_log_flush_suppressed(true); /* reported once */
+}
+
+/* 1000 bad messages: 5 lines (the burst), then one line with the count
+ * of the others; each cause has its own limit. */
+START_TEST(test_log_ratelimit)
+{
+	char *out, *stop;
+
+	setenv("JOURNAL_STREAM", "1:1", 1);
+	out = capture_log(log_flood);
+	ck_assert_uint_eq(count_lines(out, ">bad message "), 5);
+	ck_assert_ptr_nonnull(strstr(out, "<4>bad message 4\n<3>other 0\n<3>other 1\n"));
+	stop = strstr(out, "-- stop --\n");
+	ck_assert_ptr_nonnull(stop);
+	ck_assert_uint_eq(count_lines(out, "suppressed"), 2);
+	ck_assert_ptr_nonnull(
+		strstr(stop, "<4>test: bad messages: 995 similar messages suppressed in the last"));
+	ck_assert_ptr_nonnull(
+		strstr(stop, "<3>other cause: 1 similar messages suppressed in the last"));
+	ck_assert_uint_eq(count_lines(out, NULL), 5 + 2 + 1 + 2);
+	free(out);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -516,6 +699,10 @@ static Suite *conf_suite(void)
 	tcase_add_test(core, test_util_name_valid);
 	tcase_add_test(core, test_util_host_port);
 	tcase_add_test(core, test_util_mkdirs_and_secret);
+	tcase_add_test(core, test_conf_time_window);
+	tcase_add_test(core, test_util_time_window);
+	tcase_add_test(core, test_log_escapes_control_characters);
+	tcase_add_test(core, test_log_ratelimit);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, errs);
 	return s;

@@ -312,6 +312,51 @@ START_TEST(test_import)
 }
 END_TEST
 
+/* Issue #20: an event dated 2600 was stored (in 2015 through MQTT); every
+ * event time and commissioning date is checked against the window: the
+ * default one, or the agent's (agent.timestamp_min), or the CLI's
+ * --timestamp-min. */
+START_TEST(test_time_window)
+{
+	struct fp_inventory *v = inv();
+	struct fp_time_window w = { 0, 0 };
+	char why[256], *errs = NULL, *csv = fp_xasprintf("%s/old.csv", dir);
+	size_t elen = 0;
+	struct fp_inv_event e = { "t1",	  "old1", "in_service", "0307", NULL, NULL, "s",
+				  "test", 0,	  20,		-1,	-1 };
+	FILE *f, *err;
+
+	e.t = 19880899200LL; /* 2600-01-01 */
+	ck_assert_int_eq(fp_inv_apply(v, &cats, &e, why, sizeof(why)), FP_INV_REJECTED);
+	ck_assert_ptr_nonnull(strstr(why, "time 19880899200: the timestamp is after now"));
+	e.t = INT64_MAX;
+	ck_assert_int_eq(fp_inv_apply(v, &cats, &e, why, sizeof(why)), FP_INV_REJECTED);
+	e.t = fp_parse_date("1995-06-01");
+	ck_assert_int_eq(fp_inv_apply(v, &cats, &e, why, sizeof(why)), FP_INV_REJECTED);
+	ck_assert_ptr_nonnull(strstr(why, "before timestamp_min"));
+	f = fopen(csv, "w");
+	fputs("asset_id,category,mass_kg,commissioned\nold2,0307,10,1995-06-01\n", f);
+	fclose(f);
+	err = open_memstream(&errs, &elen);
+	ck_assert_int_eq(fp_inv_import(v, &cats, csv, "s", err), -1);
+	fclose(err);
+	ck_assert_ptr_nonnull(strstr(errs,
+				     "old.csv:2: commissioned '1995-06-01': the timestamp "
+				     "is before timestamp_min"));
+	free(errs);
+	/* an older window accepts them */
+	w.min_s = fp_parse_date("1990-01-01");
+	fp_inv_set_time_window(v, &w);
+	ck_assert_int_eq(fp_inv_apply(v, &cats, &e, why, sizeof(why)), FP_INV_APPLIED);
+	err = open_memstream(&errs, &elen);
+	ck_assert_int_eq(fp_inv_import(v, &cats, csv, "s", err), 1);
+	fclose(err);
+	free(errs);
+	free(csv);
+	fp_inv_close(v);
+}
+END_TEST
+
 static Suite *ewaste_suite(void)
 {
 	Suite *s = suite_create("ewaste");
@@ -326,6 +371,7 @@ static Suite *ewaste_suite(void)
 	tcase_add_test(i, test_state_machine);
 	tcase_add_test(i, test_indicators);
 	tcase_add_test(i, test_import);
+	tcase_add_test(i, test_time_window);
 	tcase_set_timeout(i, 60);
 	suite_add_tcase(s, m);
 	suite_add_tcase(s, i);

@@ -4,11 +4,17 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fp_check.h"
 #include "lineproto.h"
 #include "mq_parse.h"
+
+/* The reception time of every message: 2025-03-15T00:53:20Z (the
+ * timestamps of the fixtures are before it, within the default window). */
+#define NOW 1742000000000000000LL
+#define NOW_S "1742000000000000000"
 
 static struct fp_mq_sub preset(enum fp_mq_format f)
 {
@@ -30,7 +36,7 @@ static const char *run(const struct fp_mq_sub *s, const char *topic, const char 
 	struct fp_buf out;
 
 	fp_batch_init(&b);
-	*n = fp_mq_parse(s, "dc1", topic, payload, strlen(payload), 1000, &b, why);
+	*n = fp_mq_parse(s, "dc1", topic, payload, strlen(payload), NOW, &b, why);
 	fp_buf_init(&out, 1 << 20);
 	fp_lp_encode_batch(&out, &b, FP_PREC_NS, NULL);
 	snprintf(text, sizeof(text), "%s", out.data ? out.data : "");
@@ -55,7 +61,8 @@ START_TEST(test_mqtt_tasmota_single_and_array)
 		t,
 		"meter,device=rack12-pdu-a,role=other,site=dc1,source=mqtt "
 		"energy_import_kwh=1873.402,power_w=214,apparent_power_va=226,"
-		"reactive_power_var=72,power_factor=0.95,voltage_v=231,current_a=0.978 1000\n");
+		"reactive_power_var=72,power_factor=0.95,voltage_v=231,current_a=0.978 " NOW_S
+		"\n");
 	t = run(&s, "tele/rack12-pdu-b/SENSOR",
 		"{\"ENERGY\":{\"Total\":[412.813,96.254],\"Power\":[108,26],\"Voltage\":229}}", &n,
 		&why);
@@ -63,8 +70,8 @@ START_TEST(test_mqtt_tasmota_single_and_array)
 	ck_assert_ptr_nonnull(
 		strstr(t,
 		       "meter,channel=2,device=rack12-pdu-b,role=other,site=dc1,source=mqtt "
-		       "energy_import_kwh=96.254,power_w=26 1000\n"));
-	ck_assert_ptr_nonnull(strstr(t, "source=mqtt voltage_v=229 1000\n"));
+		       "energy_import_kwh=96.254,power_w=26 " NOW_S "\n"));
+	ck_assert_ptr_nonnull(strstr(t, "source=mqtt voltage_v=229 " NOW_S "\n"));
 	/* LWT: not a telemetry topic of the preset: ignored, not malformed */
 	t = run(&s, "tele/rack12-pdu-a/LWT", "Online", &n, &why);
 	ck_assert_int_eq(n, 0);
@@ -82,7 +89,7 @@ START_TEST(test_mqtt_shelly_gen1_watt_minutes)
 	ck_assert_str_eq(
 		t,
 		"meter,channel=0,device=shellyplug-s-C18B12,role=other,site=dc1,source=mqtt "
-		"energy_import_kwh=57.71451666666667 1000\n");
+		"energy_import_kwh=57.71451666666667 " NOW_S "\n");
 	t = run(&s, "shellies/shellyem-B7E9A3/emeter/0/total", "9521483.6", &n, &why);
 	ck_assert_ptr_nonnull(strstr(t, "energy_import_kwh=9521.4836"));
 	t = run(&s, "shellies/shellyplug-s-C18B12/online", "true", &n, &why);
@@ -108,7 +115,7 @@ START_TEST(test_mqtt_shelly_gen2_status_rpc_em)
 		t,
 		"meter,channel=0,device=shellyplus1pm-a8032ab12345,role=other,site=dc1,"
 		"source=mqtt power_w=412.6,voltage_v=231.4,current_a=1.852,frequency_hz=50,"
-		"energy_import_kwh=48.213472 1000\n");
+		"energy_import_kwh=48.213472 " NOW_S "\n");
 	t = run(&s, "shellyplus1pm-a8032ab12345/events/rpc",
 		"{\"method\":\"NotifyStatus\",\"params\":{\"ts\":1741947960.21,\"switch:0\":{\"id\":0,\"apower\":398.1}}}",
 		&n, &why);
@@ -157,7 +164,8 @@ START_TEST(test_mqtt_json_selectors_and_time)
 	t = run(&s, "site/hall-1/pdu7", "{\"m\":{\"e\":2000}}", &n, &why);
 	ck_assert_str_eq(
 		t,
-		"meter,device=pdu7,role=it,site=dc1,source=mqtt,zone=hall-1 energy_import_kwh=2 1000\n");
+		"meter,device=pdu7,role=it,site=dc1,source=mqtt,zone=hall-1 energy_import_kwh=2 " NOW_S
+		"\n");
 	/* the topic does not fit the template */
 	run(&s, "site/hall-1", "{\"m\":{\"e\":1}}", &n, &why);
 	ck_assert_int_eq(n, -1);
@@ -248,6 +256,144 @@ START_TEST(test_mqtt_template_levels)
 }
 END_TEST
 
+/* A json subscription with a timestamp selector t of format tf. */
+static struct fp_mq_sub timed(enum fp_mq_time tf, struct fp_mq_selector *sel)
+{
+	struct fp_mq_sub s;
+
+	memset(&s, 0, sizeof(s));
+	s.format = FP_MQ_JSON;
+	s.max_payload = 1024;
+	s.own.json = true;
+	s.own.sels = sel;
+	s.own.nsels = 1;
+	s.own.time_path = "t";
+	s.own.time_format = tf;
+	fp_mq_sub_set_preset(&s);
+	return s;
+}
+
+/* Issue #20: a timestamp outside the window is rejected (never wrapped:
+ * ms given as epoch_s was stored in 2186, year 2600 in 2015, with signed
+ * overflow), and a unit mistake is named. */
+START_TEST(test_mqtt_time_window)
+{
+	struct fp_mq_selector sel = { "p", "power_w", 1, NULL };
+	struct fp_mq_sub s = timed(FP_MQ_TIME_EPOCH_S, &sel);
+	struct fp_mq_sub ms = timed(FP_MQ_TIME_EPOCH_MS, &sel);
+	struct fp_mq_sub rfc = timed(FP_MQ_TIME_RFC3339, &sel);
+	struct fp_mq_sub sh2 = preset(FP_MQ_SHELLY2), lc = preset(FP_MQ_LIFECYCLE);
+	const char *why, *t;
+	int n;
+
+	t = run(&s, "x", "{\"p\":1,\"t\":1741947960.5}", &n, &why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_ptr_nonnull(strstr(t, " 1741947960500000000\n"));
+	t = run(&ms, "x", "{\"p\":1,\"t\":1741947960123}", &n, &why);
+	ck_assert_ptr_nonnull(strstr(t, " 1741947960123000000\n"));
+	/* milliseconds given as seconds: was year 2186 */
+	t = run(&s, "x", "{\"p\":1,\"t\":1741947960123}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(t, "");
+	ck_assert_str_eq(why, "the timestamp looks like milliseconds, not seconds");
+	run(&s, "x", "{\"p\":1,\"t\":\"1741947960123456\"}", &n, &why);
+	ck_assert_str_eq(why, "the timestamp looks like microseconds, not seconds");
+	run(&s, "x", "{\"p\":1,\"t\":1741947960123456789}", &n, &why);
+	ck_assert_str_eq(why, "the timestamp looks like nanoseconds, not seconds");
+	run(&ms, "x", "{\"p\":1,\"t\":1741947960}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(why, "the timestamp looks like seconds, not milliseconds");
+	/* the largest numbers: rejected, no overflow (UBSan) */
+	run(&s, "x", "{\"p\":1,\"t\":9.2e15}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	run(&ms, "x", "{\"p\":1,\"t\":9.2e15}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	run(&s, "x", "{\"p\":1,\"t\":1e308}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(why, "the timestamp is after now + timestamp_ahead");
+	run(&s, "x", "{\"p\":1,\"t\":12}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(why, "the timestamp is before timestamp_min");
+	/* not a time at all: malformed, as before */
+	run(&s, "x", "{\"p\":1,\"t\":-5}", &n, &why);
+	ck_assert_int_eq(n, -1);
+	run(&s, "x", "{\"p\":1,\"t\":true}", &n, &why);
+	ck_assert_int_eq(n, -1);
+	/* a day ahead is accepted (clock skew), two are not */
+	run(&s, "x", "{\"p\":1,\"t\":1742080000}", &n, &why);
+	ck_assert_int_eq(n, 1);
+	run(&s, "x", "{\"p\":1,\"t\":1742180000}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	/* RFC 3339: year 2600 was stored in 2015 */
+	run(&rfc, "x", "{\"p\":1,\"t\":\"2600-01-01T00:00:00Z\"}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(why, "the timestamp is after now + timestamp_ahead");
+	run(&rfc, "x", "{\"p\":1,\"t\":\"9999-12-31T23:59:60-23:59\"}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	run(&rfc, "x", "{\"p\":1,\"t\":\"1999-12-31T23:59:59Z\"}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	run(&rfc, "x", "{\"p\":1,\"t\":\"0000-01-01T00:00:00+23:59\"}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	run(&rfc, "x", "{\"p\":1,\"t\":1741947960}", &n, &why);
+	ck_assert_int_eq(n, -1);
+	/* the window is the agent's (copied into the subscription) */
+	rfc.tw.min_s = 1741910400; /* 2025-03-14 */
+	rfc.tw.ahead_s = 60;
+	run(&rfc, "x", "{\"p\":1,\"t\":\"2025-03-13T23:59:59Z\"}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	run(&rfc, "x", "{\"p\":1,\"t\":\"2025-03-14T00:00:00Z\"}", &n, &why);
+	ck_assert_int_eq(n, 1);
+	run(&rfc, "x", "{\"p\":1,\"t\":\"2025-03-15T00:55:00Z\"}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	/* a preset's time: Shelly's ts in milliseconds */
+	run(&sh2, "plug/events/rpc",
+	    "{\"params\":{\"ts\":1741947960210,\"switch:0\":{\"apower\":1}}}", &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(why, "the timestamp looks like milliseconds, not seconds");
+	/* a lifecycle event in 2600 */
+	t = run(&lc, "assets/events",
+		"{\"event_id\":\"e\",\"asset_id\":\"a\",\"event\":\"spare\","
+		"\"time\":\"2600-01-01T00:00:00Z\"}",
+		&n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+	ck_assert_str_eq(t, "");
+}
+END_TEST
+
+/* The RFC 3339 reader: exact to the ns, strict, no overflow and no read
+ * past the end of a cut string (ASan). */
+START_TEST(test_mqtt_rfc3339_reader)
+{
+	static const char *const bad[] = {
+		"2025-03-14T10:25:00",	     "2025-3-14T10:25:00Z",    "2025-03-14 10:25:00Z",
+		"2025-02-29T00:00:00Z",	     "2025-04-31T00:00:00Z",   "2025-03-14T24:00:00Z",
+		"2025-03-14T10:25:00+",	     "2025-03-14T10:25:00+01", "2025-03-14T10:25:00+01:",
+		"2025-03-14T10:25:00+01:0",  "2025-03-14T10:25:00.Z",  "2025-03-14T10:25:00Zx",
+		"12025-03-14T10:25:00Z",     "+025-03-14T10:25:00Z",   "",
+		"2025-03-14T10:25:00+24:00",
+	};
+	int64_t sec;
+	int32_t ns;
+	size_t i;
+
+	ck_assert_int_eq(fp_mq_rfc3339("2025-03-14T10:25:00Z"), 1741947900000000000LL);
+	ck_assert_int_eq(fp_mq_rfc3339("2025-03-14t10:25:00.123456789123z"), 1741947900123456789LL);
+	ck_assert_int_eq(fp_mq_rfc3339("2025-03-14T11:25:00+01:00"), 1741947900000000000LL);
+	ck_assert_int_eq(fp_mq_rfc3339("2024-02-29T00:00:00Z"), 1709164800000000000LL);
+	ck_assert_int_eq(fp_mq_rfc3339("2600-01-01T00:00:00Z"), -1); /* past 2262 */
+	ck_assert_int_eq(fp_mq_rfc3339("1969-12-31T23:59:59Z"), -1);
+	ck_assert_int_eq(fp_time_parse_rfc3339("2600-01-01T00:00:00Z", &sec, &ns), 0);
+	ck_assert_int_eq(sec, 19880899200LL);
+	ck_assert_int_eq(fp_time_parse_rfc3339("1900-03-01T00:00:00Z", &sec, &ns), 0);
+	ck_assert_int_eq(sec, -2203891200LL);
+	for (i = 0; i < FP_ARRAY_SIZE(bad); i++) {
+		char *cut = fp_xstrdup(bad[i]); /* exact size: ASan sees a read past it */
+		ck_assert_msg(fp_time_parse_rfc3339(cut, &sec, &ns) < 0, "%s", bad[i]);
+		free(cut);
+	}
+}
+END_TEST
+
 static Suite *mqtt_suite(void)
 {
 	Suite *s = suite_create("mqtt");
@@ -260,6 +406,8 @@ static Suite *mqtt_suite(void)
 	tcase_add_test(fmt, test_mqtt_lifecycle);
 	tcase_add_test(fmt, test_mqtt_template_levels);
 	tcase_add_test(bad, test_mqtt_bad_input);
+	tcase_add_test(bad, test_mqtt_time_window);
+	tcase_add_test(bad, test_mqtt_rfc3339_reader);
 	suite_add_tcase(s, fmt);
 	suite_add_tcase(s, bad);
 	return s;
