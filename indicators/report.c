@@ -121,7 +121,7 @@ static void ew_add(struct ew_build *b, const char *cat)
 	x = &r->ew[r->nrows++];
 	memset(x, 0, sizeof(*x));
 	snprintf(x->category, sizeof(x->category), "%s", cat ? cat : "all");
-	snprintf(x->desc, sizeof(x->desc), "%s", c ? c->desc : cat ? "" : "all categories");
+	snprintf(x->desc, sizeof(x->desc), "%s", c ? c->desc : cat ? "" : "(total)");
 	if (fp_inv_ewaste(b->v, b->cats, cat, r->total.from, r->total.to, at, &x->e) < 0) {
 		b->rc = -1;
 		return;

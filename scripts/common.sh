@@ -4,11 +4,17 @@
 FP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FP_BUILD="$FP_TOP/build"
 
-# Debian 12 packages the build and the tests need.
-FP_PACKAGES="build-essential autoconf automake pkg-config curl ca-certificates
+# Debian 12 packages.  FP_BUILD_PACKAGES build footprintd and footprint;
+# FP_DEMO_PACKAGES are what scripts/demo runs (the build, a mosquitto
+# broker and its clients); FP_PACKAGES add the whole test toolchain
+# (scripts/test: InfluxDB, VictoriaMetrics, Chromium, clang, valgrind,
+# collectd, the Debian packaging tools...).
+FP_BUILD_PACKAGES="build-essential autoconf automake pkg-config
  libconfig-dev libcurl4-openssl-dev libmodbus-dev libmosquitto-dev zlib1g-dev
- libsqlite3-dev libjson-c-dev libsystemd-dev check influxdb valgrind openssl mbpoll socat
- mosquitto mosquitto-clients clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
+ libsqlite3-dev libjson-c-dev libsystemd-dev"
+FP_DEMO_PACKAGES="$FP_BUILD_PACKAGES mosquitto mosquitto-clients"
+FP_PACKAGES="$FP_DEMO_PACKAGES curl ca-certificates check influxdb valgrind openssl
+ mbpoll socat clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
  jq sqlite3 chromium collectd-core clang-format victoria-metrics"
 
 fp_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -30,13 +36,20 @@ fp_install_packages() {
 		sudo=sudo
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq || return 1
-	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || return 1
-	# The influxdb package starts a system service where systemd runs
-	# (collectd-core too); the tests start their own server on a loopback
-	# port instead, and the benchmarks collectd with their own config;
-	# victoria-metrics too (vm.sh and fleet.sh start victoria-metrics and
-	# vmagent on loopback ports; the package's systemd unit is not used).
+	# No system service is started by the install (mosquitto, influxdb,
+	# collectd-core and victoria-metrics ship one): invoke-rc.d and
+	# deb-systemd-invoke ask /usr/sbin/policy-rc.d, and 101 means "not
+	# now".  The demo and the tests start their own servers on loopback
+	# ports with their own configs.  An existing policy-rc.d is kept.
+	local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# written by footprint scripts/common.sh during apt-get install\nexit 101\n' |
+			$sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && own_policy=1
+	fi
+	$sudo apt-get update -qq &&
+		$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=1
+	[ "$own_policy" -eq 1 ] && $sudo rm -f "$policy"
+	return "$rc"
 }
 
 # fp_build [configure flags...]: configure once (again when configure.ac

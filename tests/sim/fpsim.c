@@ -3,6 +3,7 @@
  *
  *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
  *         [--profiles-dir DIR] [--frozen] [--seed N] [--count-file F]
+ *         [--state-file F]
  *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
  *                [,disconnect=N][,garbage=N][,hole=A[-B]][,unit_as=N]
  *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
@@ -37,7 +38,12 @@
  * F the requests each unit received (answered or not) are written to F
  * as lines "ID COUNT" on SIGUSR1 and at exit (to F.tmp, then renamed, so
  * F is never seen half written); the benchmarks count a client's
- * requests with it.  Exits on SIGTERM/SIGINT. */
+ * requests with it.  With --state-file F the counters (energy, export,
+ * reactive energy, water) of each unit continue from F's lines
+ * "ID KWH EXPORT_KWH KVARH M3" when F exists, and are written back to it
+ * every second and at exit (whole, then renamed): a simulated site that
+ * is stopped and started again keeps its meters' readings, as a real
+ * one does (the demo).  Exits on SIGTERM/SIGINT. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -78,6 +84,7 @@ struct unit {
 	unsigned long long requests; /* received, for --count-file */
 	double power, energy_kwh, export_kwh, water_m3, kvarh;
 	double p_now;			/* power with its noise, this refresh */
+	double pf;			/* power factor, this refresh */
 	double energy0, ramp, reset_at; /* known trajectory (ramp > 0) */
 	int64_t t0_ns;
 	int sunspec;	   /* 1 meter 203, 2 inverter 103, 3 inverter 113 */
@@ -91,6 +98,7 @@ static struct unit units[MAX_UNITS];
 static int nunits;
 static volatile sig_atomic_t quit, dump, holes_closed;
 static const char *count_file;
+static const char *state_file;
 static bool frozen;
 static unsigned seed = 1;
 static const char *profiles_dir = "profiles";
@@ -123,6 +131,64 @@ static void write_counts(void)
 			fprintf(stderr, "fpsim: %s: %s\n", count_file, strerror(errno));
 	}
 	free(tmp);
+}
+
+static void refresh(struct unit *u);
+
+/* --state-file: "ID KWH EXPORT_KWH KVARH M3" per unit, written whole
+ * then renamed. */
+static void save_state(void)
+{
+	char *tmp;
+	FILE *f;
+
+	if (!state_file)
+		return;
+	tmp = fp_xasprintf("%s.tmp", state_file);
+	f = fopen(tmp, "w");
+	if (f) {
+		for (int i = 0; i < nunits; i++)
+			fprintf(f, "%d %.9f %.9f %.9f %.9f\n", units[i].id, units[i].energy_kwh,
+				units[i].export_kwh, units[i].kvarh, units[i].water_m3);
+		if (fclose(f) == 0 && rename(tmp, state_file) != 0)
+			fprintf(stderr, "fpsim: %s: %s\n", state_file, strerror(errno));
+	}
+	free(tmp);
+}
+
+/* Every second from the serving loops. */
+static void save_state_now_and_then(void)
+{
+	static int64_t last;
+	int64_t now = fp_mono_ns();
+
+	if (state_file && now - last >= 1000000000LL) {
+		last = now;
+		save_state();
+	}
+}
+
+/* The counters a previous run left in --state-file, if any. */
+static void load_state(void)
+{
+	FILE *f = state_file ? fopen(state_file, "r") : NULL;
+	double e, x, q, w;
+	int id;
+
+	if (!f)
+		return;
+	while (fscanf(f, "%d %lf %lf %lf %lf", &id, &e, &x, &q, &w) == 5) {
+		for (int i = 0; i < nunits; i++) {
+			if (units[i].id != id || units[i].ramp > 0)
+				continue;
+			units[i].energy_kwh = units[i].energy0 = e;
+			units[i].export_kwh = x;
+			units[i].kvarh = q;
+			units[i].water_m3 = w;
+			refresh(&units[i]);
+		}
+	}
+	fclose(f);
 }
 
 static double noise(double amp)
@@ -222,15 +288,15 @@ static double value_for(struct unit *u, const struct fp_mb_field *f)
 	if (strstr(n, "energy"))
 		return u->energy_kwh * share;
 	if (strstr(n, "reactive_power"))
-		return u->p_now * 0.25 * share;
+		return u->p_now * tan(acos(u->pf)) * share;
 	if (strstr(n, "apparent_power"))
-		return u->p_now / 0.97 * share;
+		return u->p_now / u->pf * share;
 	if (strstr(n, "power_factor"))
-		return 0.97;
+		return u->pf;
 	if (strstr(n, "power"))
 		return u->p_now * share;
 	if (strstr(n, "current"))
-		return u->p_now / 0.97 / 230.0 * share;
+		return u->p_now / u->pf / 230.0 * share;
 	if (strstr(n, "frequency"))
 		return 50.0 + (frozen ? 0 : noise(0.02));
 	if (strstr(n, "water"))
@@ -249,13 +315,18 @@ static void refresh(struct unit *u)
 	size_t i;
 
 	u->p_now = u->power;
+	u->pf = 0.97;
 	if (!frozen) {
 		double dt_h = u->last_ns ? (double)(now - u->last_ns) / 3.6e12 : 0;
 		u->p_now = u->power + noise(u->power * 0.02);
 		if (u->p_now < 0)
 			u->p_now = 0;
+		/* a power factor that follows the load a little, with noise:
+		 * 0.97 at the nominal power, lower below it */
+		u->pf = 0.97 + 0.5 * (u->power > 0 ? u->p_now / u->power - 1 : 0) + noise(0.006);
+		u->pf = u->pf > 0.995 ? 0.995 : u->pf < 0.85 ? 0.85 : u->pf;
 		u->energy_kwh += u->p_now / 1000.0 * dt_h;
-		u->kvarh += u->p_now * 0.25 / 1000.0 * dt_h;
+		u->kvarh += u->p_now * tan(acos(u->pf)) / 1000.0 * dt_h;
 		u->water_m3 += 0.5 * dt_h;
 	}
 	if (u->ramp > 0) {
@@ -642,6 +713,7 @@ static int serve_tcp(const char *hostport, const char *port_file)
 		fd_set rd = all;
 		if (dump)
 			write_counts();
+		save_state_now_and_then();
 		struct timeval tv = { 0, 200000 };
 		int fd;
 
@@ -742,6 +814,7 @@ static int serve_rtu(const char *spec)
 		size_t n;
 		if (dump)
 			write_counts();
+		save_state_now_and_then();
 		n = read_within(fd, q, 1, 200);
 		if (n == 0)
 			continue;
@@ -775,6 +848,7 @@ int main(int argc, char **argv)
 		{ "frozen", no_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "count-file", required_argument, NULL, 'c' },
+		{ "state-file", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tcp = NULL, *rtu = NULL, *port_file = NULL;
@@ -809,6 +883,9 @@ int main(int argc, char **argv)
 		case 'c':
 			count_file = optarg;
 			break;
+		case 'S':
+			state_file = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -821,6 +898,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nspec; i++)
 		if (load_unit(&units[nunits++], specs[i]) < 0)
 			return 1;
+	load_state();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -830,5 +908,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu);
 	write_counts();
+	save_state();
 	return rc;
 }

@@ -1,0 +1,100 @@
+#!/bin/bash
+# scripts/demo end to end, twice on the same state folder, non-interactive
+# (--duration, stdout a file: plain lines): every line fits 80 columns,
+# the numbers are rounded (PUE 3 decimals, ratios as %, energies to 3
+# significant digits), the simulated data holds up (the Tasmota plug's
+# energy moves, the Shelly plug's energy grows with its power, recycled
+# events carry a destination, the servers are UNU-KEY 0307) and the
+# second run makes the ledger count no meter reset.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+DEMO="$top_srcdir/scripts/demo"
+FP="$top_builddir/footprint"
+command -v jq >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - jq is installed (Debian package jq)"; exit 1; }
+command -v mosquitto_pub >/dev/null 2>&1 || skip_all "no mosquitto clients"
+[ -x "$top_builddir/tests/sim/fpsim" ] || skip_all "fpsim not built"
+tmp=$(mktemp -d)
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+build=$(cd "$top_builddir" && pwd)
+
+run_demo() { # run_demo N SECONDS: output in $tmp/runN.out, points in runN.lp
+	timeout -k 5 $(($2 + 90)) "$DEMO" --build "$build" --state "$tmp/state" \
+		--duration "$2" >"$tmp/run$1.out" 2>"$tmp/run$1.err" </dev/null
+	local rc=$?
+	cp "$tmp/state/footprint.lp" "$tmp/run$1.lp" 2>/dev/null
+	return $rc
+}
+
+"$DEMO" --help >"$tmp/help" 2>&1
+check "scripts/demo --help exits 0" [ $? -eq 0 ]
+check "the usage names every option and no shell source" \
+	both grep -qe "--duration SECONDS" "$tmp/help" -- \
+	both grep -qe "--state DIR" "$tmp/help" -- not grep -q "set -u" "$tmp/help"
+
+check "the first run exits 0" run_demo 1 20
+check "the second run exits 0" run_demo 2 16
+cat "$tmp/run1.err" "$tmp/run2.err" >&2
+
+# every line of both runs' output fits an 80-column terminal (but the
+# state folder's path, on a line of its own)
+long=$(cat "$tmp/run1.out" "$tmp/run2.out" | grep -vxF "  $tmp/state" | awk 'length($0) > 80' | head -3)
+check "every output line is at most 80 columns${long:+: $long}" [ -z "$long" ]
+# plain lines: no escape sequence when stdout is not a terminal
+check "no ANSI sequence when stdout is not a terminal" \
+	not grep -q "$(printf '\033')" "$tmp/run1.out"
+
+# the formats: PUE 3 decimals, DCiE/REF/coverage as %, window energies
+# and CO2e to 3 significant digits, no float printed at full precision
+out=$(cat "$tmp/run1.out" "$tmp/run2.out")
+check "indicator lines are shown" grep -q ' PUE [0-9]\.[0-9][0-9][0-9]  DCiE ' <<<"$out"
+bad=$(grep ' PUE ' <<<"$out" | grep -Ev ' (1h|1d) PUE ([0-9]+\.[0-9]{3}|-)  DCiE ([0-9]+\.[0-9] %|-)  REF ([0-9]+\.[0-9] %|-)  coverage ([0-9]+\.[0-9] %|-)$' | head -2)
+check "PUE has 3 decimals, DCiE, REF and coverage are percentages${bad:+: $bad}" [ -z "$bad" ]
+sig3() { # every number after the given words has at most 3 significant digits
+	grep -o -E "($1) [0-9.]+" | awk '{ v = $2; sub(/^[0.]+/, "", v); gsub(/\./, "", v);
+		if (length(v) > 3 && v !~ /^[0-9]{1,3}0+$/) { print; bad = 1 } } END { exit bad }'
+}
+check "energies and CO2e have 3 significant digits" sig3 'E_DC|E_IT|CO2e|market' <<<"$out"
+# a float at full precision (1.4166666666856145): many decimals with more
+# than 3 significant digits (a small 0.000123 is fine)
+full=$(grep -oE '[0-9]+\.[0-9]{4,}' <<<"$out" | awk '{ v = $1; sub(/^[0.]+/, "", v); gsub(/\./, "", v);
+	if (length(v) > 3 && $1 !~ /\.[0-9][0-9][0-9]$/) print $1 }' | head -3)
+check "no number printed at full precision${full:+: $full}" [ -z "$full" ]
+
+# the simulated devices
+lp=$(cat "$tmp/run1.lp" "$tmp/run2.lp")
+energy() { # energy DEVICE: "time_ns kwh power_w" per reading
+	grep "^meter,device=$1," <<<"$lp" | grep -v ',phase=' |
+		sed -nE 's/.*[ ,]energy_import_kwh=([0-9.e+-]+).* ([0-9]+)$/\2 \1/p'
+}
+tas=$(grep '^meter,device=rack12-pdu-a,' "$tmp/run1.lp" | sed -nE 's/.*energy_import_kwh=([0-9.]+).*/\1/p' | sort -u | wc -l)
+check "the Tasmota plug's energy moves within a run ($tas values)" [ "$tas" -ge 3 ]
+# the Shelly plug: energy over time against the mean power, within 15 %
+sh=$(grep '^meter,.*,device=shellyplus1pm-a8032ab12345,' "$tmp/run1.lp" | awk '
+	{ e = p = ""; n = split($2, f, ",")
+	  for (i = 1; i <= n; i++) { split(f[i], kv, "="); if (kv[1] == "energy_import_kwh") e = kv[2]; if (kv[1] == "power_w") p = kv[2] }
+	  if (e == "" || p == "") next
+	  if (!c++) { e0 = e; t0 = $3 } e1 = e; t1 = $3; if (c > 1) { sp += p; np++ } }
+	END { if (np < 3 || t1 <= t0) { print "none"; exit }
+	      printf "%.0f %.0f\n", (e1 - e0) * 3.6e15 / (t1 - t0), sp / np }')
+read -r sh_e sh_p <<<"$sh"
+check "the Shelly plug's energy grows with its power ($sh_e W from energy, $sh_p W measured)" \
+	awk -v e="$sh_e" -v p="$sh_p" 'BEGIN { exit !(p > 300 && e > 0.85 * p && e < 1.15 * p) }'
+pfs=$(grep '^meter,device=main-incomer,' <<<"$lp" | grep -v ',phase=' | grep -o 'power_factor=[0-9.]*' | sort -u | wc -l)
+check "the power factor varies ($pfs values)" [ "$pfs" -ge 3 ]
+rec=$(grep -c '^asset_event,.*event=recycled' <<<"$lp")
+nodest=$(grep '^asset_event,.*event=recycled' <<<"$lp" | grep -vc 'destination="[^"]')
+check "recycled events ($rec) carry a destination" both [ "$rec" -ge 1 ] -- [ "$nodest" -eq 0 ]
+check "the servers are professional IT (UNU-KEY 0307), not desktop PCs" \
+	both grep -q '^asset_event,category=0307,' <<<"$lp" -- not grep -q '^asset_event,category=0302,' <<<"$lp"
+
+# the second run continues the site: no meter reset in the ledger
+today=$(date +%F)
+"$FP" report --state "$tmp/state" --from "$today" --to "$today" --format json >"$tmp/report.json" 2>&1
+resets=$(jq -r .data_quality.resets "$tmp/report.json" 2>/dev/null)
+check "the ledger counts no reset after the second run (resets: $resets)" [ "$resets" = 0 ]
+check "the second run's own metric counts no reset" \
+	both grep -q '^footprintd,component=indicators,.*resets=0i' "$tmp/run2.lp" -- \
+	not grep -q '^footprintd,component=indicators,.*resets=[1-9]' "$tmp/run2.lp"
+check "the report's e-waste total row is not 'all all categories'" \
+	both [ -s "$tmp/state/report.md" ] -- not grep -q 'all all categories' "$tmp/state/report.md"
+done_testing
