@@ -357,6 +357,7 @@ static void config_describe(const void *mc, FILE *f)
 
 struct mq_sub_rt {
 	atomic_ullong messages, bytes, malformed, ignored, bad_time;
+	int mid; /* of its SUBSCRIBE since the last connection (loop thread) */
 };
 
 struct mq_broker_rt {
@@ -368,6 +369,7 @@ struct mq_broker_rt {
 	atomic_ullong connects, disconnects;
 	struct fp_complain lim;
 	int64_t delay_ms; /* the next reconnection's wait (its thread's) */
+	size_t subacked;  /* SUBACKs since the last connection (loop thread) */
 	pthread_t thread;
 	bool started;
 };
@@ -400,11 +402,34 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 	fp_release(&b->lim, LOG_NOTICE, "mqtt[%s]: connected to %s", b->cfg->name, b->cfg->url);
 	fp_log(LOG_INFO, "mqtt[%s]: connected; subscribing to %zu topics", b->cfg->name,
 	       b->cfg->nsubs);
+	b->subacked = 0;
 	for (i = 0; i < b->cfg->nsubs; i++) {
-		int r = mosquitto_subscribe(m, NULL, b->cfg->subs[i].topic, b->cfg->subs[i].qos);
+		int r = mosquitto_subscribe(m, &b->subs[i].mid, b->cfg->subs[i].topic,
+					    b->cfg->subs[i].qos);
 		if (r != MOSQ_ERR_SUCCESS)
 			fp_log(LOG_WARNING, "mqtt[%s]: subscribe %s: %s", b->cfg->name,
 			       b->cfg->subs[i].topic, mosquitto_strerror(r));
+	}
+}
+
+/* A SUBACK: a refused subscription is said; once every one is answered,
+ * the broker delivers what they match ("subscribed"). */
+static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *granted)
+{
+	struct mq_broker_rt *b = obj;
+	size_t i;
+
+	(void)m;
+	for (i = 0; i < b->cfg->nsubs; i++) {
+		if (b->subs[i].mid != mid)
+			continue;
+		if (n < 1 || granted[0] >= 128)
+			fp_log(LOG_WARNING, "mqtt[%s]: the broker refused the subscription to %s",
+			       b->cfg->name, b->cfg->subs[i].topic);
+		if (++b->subacked == b->cfg->nsubs)
+			fp_log(LOG_INFO, "mqtt[%s]: subscribed to %zu topics", b->cfg->name,
+			       b->cfg->nsubs);
+		return;
 	}
 }
 
@@ -572,6 +597,7 @@ static int start_broker(struct mq_broker_rt *b)
 	mosquitto_connect_callback_set(b->mosq, on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_message_callback_set(b->mosq, on_message);
+	mosquitto_subscribe_callback_set(b->mosq, on_subscribe);
 	if (bc->username)
 		mosquitto_username_pw_set(b->mosq, bc->username, bc->password);
 	if (bc->tls) {

@@ -40,7 +40,7 @@ mqtt: { brokers = ( { url = "mqtt://127.0.0.1:$MPORT"; client_id = "fp-bp"; clea
   subscriptions = ( { topic = "bp/+"; format = "value"; template = "bp/{device}"; field = "seq"; qos = 1; } ); } ); };
 EOC
 "$FPD" -c "$tmp/fp.conf" 2>"$tmp/fp.err" & pid=$!
-wait_for 10 grep -q "connected; subscribing" "$tmp/fp.err"
+wait_for 10 grep -q "subscribed to" "$tmp/fp.err"
 dd if=/dev/zero of="$tmp/full/filler" bs=4k 2>/dev/null   # the disk is full
 seq 1 "$N" | mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t bp/d1 -l
 check "full outputs: the agent says the collectors wait" \

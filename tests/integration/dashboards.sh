@@ -182,7 +182,7 @@ for c in a b; do
 	pids+=($!)
 	agents+=($!)
 done
-wait_for 10 grep -q "connected; subscribing" "$tmp/fpd-a.err"
+wait_for 10 grep -q "subscribed to" "$tmp/fpd-a.err"
 
 # MQTT: a Tasmota plug (1.4 kW), a water meter (5 mL/s: a WUE near 1 L/kWh)
 # and the backhaul's byte counter (1 Gbit/s) once a second; lifecycle

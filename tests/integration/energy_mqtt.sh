@@ -44,8 +44,7 @@ indicators: { interval = "2s"; max_gap = "20m"; region = "XX";
 EOC
 "$FPD" -c "$tmp/f.conf" 2>"$tmp/fpd.err" &
 FPID=$!
-wait_for 10 grep -q "connected; subscribing" "$tmp/fpd.err"
-sleep 1
+wait_for 10 grep -q "subscribed to" "$tmp/fpd.err"
 
 # 2026-03-28 00:00 to 2026-04-01 02:00 local, every 15 minutes: the
 # utility meter grows 100 kWh per step (400 kW), the UPS output 80 kWh
@@ -73,7 +72,6 @@ for m in utility ups water genset; do
 done
 n=$(wc -l < "$tmp/utility.msgs")
 echo "# published $n readings per meter"
-sleep 4
 # The back-fill's progress in the self-metrics: 97 hours (95 + 2), 5 days and 2
 # months written again (2026 is still open), none left.
 q() { influx_q site "$1" | grep -o '"values":\[\[[^]]*\]' | sed 's/.*Z",//; s/\]//'; }
@@ -81,6 +79,9 @@ bf_done() {
 	[ "$(q "SELECT last(backfill_windows_pending) FROM footprintd WHERE component='indicators'")" = 0 ] &&
 		[ "$(q "SELECT max(backfill_windows_written) FROM footprintd WHERE component='indicators'")" -ge 104 ]
 }
+# every reading of the 4 meters counted first
+counted() { [ "$(q "SELECT last(readings) FROM footprintd WHERE component='indicators'")" -ge $(( 4 * n )) ]; }
+check "self-metrics: every reading counted ($(( 4 * n )))" wait_for 60 counted
 check "self-metrics: the back-filled windows written again, none pending" wait_for 20 bf_done
 kill -TERM "$FPID"; wait "$FPID"; rc=$?; FPID=
 check "the agent stops cleanly" [ "$rc" -eq 0 ]

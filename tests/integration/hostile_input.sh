@@ -42,7 +42,7 @@ inventory: { categories_file = "$CATS"; };
 EOC
 "$FPD" -c "$tmp/f.conf" 2>"$err" &
 FPID=$!
-wait_for 20 grep -q "connected; subscribing" "$err"
+wait_for 20 grep -q "subscribed to" "$err"
 # subscribed once the broker delivers a probe (no fixed sleep)
 wait_for 20 sh -c "mosquitto_pub -h 127.0.0.1 -p $MPORT -q 1 -t meters/probe -m '{\"p\":1}' &&
 	grep -q '^meter,device=probe,' '$lp'"

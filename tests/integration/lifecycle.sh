@@ -69,8 +69,7 @@ inventory: { categories_file = "$CATS"; };
 EOC
 "$FPD" -c "$tmp/f.conf" 2>"$tmp/fpd.err" &
 FPID=$!
-wait_for 10 grep -q "connected; subscribing" "$tmp/fpd.err"
-sleep 1
+wait_for 10 grep -q "subscribed to" "$tmp/fpd.err"
 ev() { mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t assets/events -m "$1"; }
 ev '{"event_id":"e1","asset_id":"srv-c","event":"in_service","time":"'$P'-01-10T00:00:00Z","category":"0307","mass_kg":20,"embodied_co2e_kg":1600}'
 ev '{"event_id":"e1","asset_id":"srv-c","event":"in_service","time":"'$P'-01-10T00:00:00Z","category":"0307","mass_kg":20,"embodied_co2e_kg":1600}'
@@ -81,7 +80,15 @@ ev '{"event_id":"e5","asset_id":"srv-b","event":"decommissioned","time":"'$P'-03
 ev '{"event_id":"e6","asset_id":"srv-b","event":"spare","time":"'$P'-03-01T00:00:00Z"}'
 ev '{"event_id":"e7","asset_id":"srv-b","event":"reused","time":"'$P'-03-20T00:00:00Z"}'
 ev '{"event_id":"e8","asset_id":"ghost-1","event":"in_service","time":"'$P'-04-01T00:00:00Z"}'
-sleep 4
+# the 9 events counted: applied, duplicate or rejected
+events_counted() {
+	local f="$tmp/state/out.lp" a d r
+	a=$(lp_metric "$f" indicators lifecycle_applied)
+	d=$(lp_metric "$f" indicators lifecycle_duplicates)
+	r=$(lp_metric "$f" indicators lifecycle_rejected)
+	[ $(( ${a:-0} + ${d:-0} + ${r:-0} )) -ge 9 ]
+}
+check "the 9 events are counted (applied, duplicates, rejected)" wait_for 30 events_counted
 kill -TERM "$FPID"; wait "$FPID"; rc=$?; FPID=
 check "the agent stops cleanly" [ "$rc" -eq 0 ]
 grep "inventory" "$tmp/fpd.err" | sed 's/^/# /'

@@ -72,7 +72,7 @@ check "the config is valid (--check-config)" [ "$rc" -eq 0 ]
 "$FPD" -c "$tmp/fp.conf" 2>"$tmp/fp.err" &
 fpd=$!; pids+=($fpd)
 lp="$tmp/state/out.lp"
-wait_for 10 grep -q "subscribing" "$tmp/fp.err"
+wait_for 10 grep -q "subscribed to" "$tmp/fp.err"
 
 pubfile "$DATA/tasmota.txt"
 pubfile "$DATA/shelly-gen1.txt"
@@ -124,7 +124,7 @@ check "agent restarted: the 50 messages queued for its session arrive" [ "$(grep
 broker_stop
 sleep 1
 broker_start
-wait_for 20 sh -c "grep -c 'subscribing' '$tmp/fp.err' | grep -q 3"
+wait_for 20 sh -c "grep -c 'subscribed to' '$tmp/fp.err' | grep -q 3"
 for i in $(seq 1 20); do pub -t water/after/m3 -m "$i"; done
 wait_for 20 grep -q 'device=after,.* water_m3=20 ' "$lp"
 check "broker restarted: reconnected, resubscribed, 20 of 20 arrive" [ "$(grep -c '^meter,device=after,' "$lp")" -eq 20 ]
