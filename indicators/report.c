@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,113 @@ static int period(struct fp_ledger *l, struct fp_report_period *p, time_t from, 
 	p->from = from;
 	p->to = to;
 	return fp_ledger_kpis(l, from, to, to, &p->s, &p->k);
+}
+
+/* ---- the basis: factors, certificates, boundaries, meters ---- */
+
+struct basis_build {
+	struct fp_report *r;
+	size_t cap;
+};
+
+static void basis_cert(void *arg, const char *type, time_t from, time_t to, double kwh)
+{
+	struct basis_build *b = arg;
+	struct fp_report_basis *x = &b->r->basis;
+	struct fp_report_cert *c;
+
+	if (to <= b->r->total.from || from >= b->r->total.to)
+		return;
+	fp_xgrow((void **)&x->certs, &b->cap, x->ncerts + 1, sizeof(*x->certs));
+	c = &x->certs[x->ncerts++];
+	snprintf(c->type, sizeof(c->type), "%s", type ? type : "");
+	c->from = from;
+	c->to = to;
+	c->kwh = kwh;
+}
+
+static void basis_bound(void *arg, const char *qty, const char *meter, double coef)
+{
+	struct basis_build *b = arg;
+	struct fp_report_basis *x = &b->r->basis;
+	struct fp_report_bound *c;
+
+	fp_xgrow((void **)&x->bounds, &b->cap, x->nbounds + 1, sizeof(*x->bounds));
+	c = &x->bounds[x->nbounds++];
+	snprintf(c->qty, sizeof(c->qty), "%s", qty ? qty : "");
+	snprintf(c->meter, sizeof(c->meter), "%s", meter ? meter : "");
+	c->coef = coef;
+}
+
+static void basis_meter(void *arg, const char *name, const char *role, const char *unit)
+{
+	struct basis_build *b = arg;
+	struct fp_report_basis *x = &b->r->basis;
+	struct fp_report_meter *c;
+
+	fp_xgrow((void **)&x->meters, &b->cap, x->nmeters + 1, sizeof(*x->meters));
+	c = &x->meters[x->nmeters++];
+	snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+	snprintf(c->role, sizeof(c->role), "%s", role ? role : "");
+	snprintf(c->unit, sizeof(c->unit), "%s", unit ? unit : "");
+}
+
+/* The factors used for each calendar year of the period, both methods. */
+static int basis_factors(struct fp_ledger *l, struct fp_report *r)
+{
+	static const char *const methods[] = { "location", "market" };
+	struct fp_report_basis *x = &r->basis;
+	time_t last = r->total.to - 1;
+	struct tm a, b;
+	size_t cap = 0, m;
+	int y;
+
+	if (!r->region[0])
+		return 0;
+	localtime_r(&r->total.from, &a);
+	localtime_r(&last, &b);
+	for (y = a.tm_year + 1900; y <= b.tm_year + 1900; y++)
+		for (m = 0; m < 2; m++) {
+			struct fp_ledger_factor f;
+			int rc = fp_ledger_factor_used(l, r->region, methods[m], y, &f);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				continue;
+			fp_xgrow((void **)&x->factors, &cap, x->nfactors + 1, sizeof(*x->factors));
+			x->factors[x->nfactors].for_year = y;
+			x->factors[x->nfactors++].f = f;
+		}
+	return 0;
+}
+
+static int basis_load(struct fp_ledger *l, struct fp_report *r)
+{
+	struct basis_build b = { r, 0 };
+
+	if (basis_factors(l, r) < 0 || fp_ledger_certificates(l, basis_cert, &b) < 0)
+		return -1;
+	b.cap = 0;
+	if (fp_ledger_boundaries(l, basis_bound, &b) < 0)
+		return -1;
+	b.cap = 0;
+	if (fp_ledger_known_meters(l, basis_meter, &b) < 0)
+		return -1;
+	r->basis.loaded = true;
+	return 0;
+}
+
+/* The factor of method used for year, or NULL. */
+static const struct fp_ledger_factor *factor_for(const struct fp_report *r, int year,
+						 const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < r->basis.nfactors; i++)
+		if (r->basis.factors[i].for_year == year &&
+		    !strcmp(r->basis.factors[i].f.method, method))
+			return &r->basis.factors[i].f;
+	return NULL;
 }
 
 int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
@@ -81,6 +189,9 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 		if (period(l, p, m, me < b ? me : b) < 0)
 			goto fail;
 	}
+	if (basis_load(l, r) < 0)
+		goto fail;
+	r->has_ledger = true;
 	return 0;
 fail:
 	snprintf(err, errlen, "%s", fp_ledger_error(l));
@@ -99,6 +210,11 @@ void fp_report_free(struct fp_report *r)
 	free(r->ewm);
 	r->ewm = NULL;
 	r->newm = 0;
+	free(r->basis.factors);
+	free(r->basis.certs);
+	free(r->basis.bounds);
+	free(r->basis.meters);
+	memset(&r->basis, 0, sizeof(r->basis));
 }
 
 struct ew_build {
@@ -245,6 +361,264 @@ static const char *fmt_rate(char *buf, size_t n, double v)
 	if (v < 0)
 		return "n/a";
 	return fmt_pct(buf, n, v);
+}
+
+/* ---- documents: the same sections in Markdown and in HTML ---- */
+
+struct doc {
+	FILE *o;
+	bool html;
+	int ncols; /* of the open table */
+};
+
+static void d_text(struct doc *d, const char *s)
+{
+	if (d->html) {
+		fp_report_html_esc(d->o, s);
+		return;
+	}
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', d->o);
+		fputc(*s, d->o);
+	}
+}
+
+static void d_h(struct doc *d, int level, const char *t)
+{
+	if (d->html) {
+		fprintf(d->o, "<h%d>", level);
+		d_text(d, t);
+		fprintf(d->o, "</h%d>\n", level);
+	} else {
+		fprintf(d->o, "\n%s %s\n", level == 2 ? "##" : "###", t);
+	}
+}
+
+static void d_p(struct doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void d_p(struct doc *d, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fputs(d->html ? "<p>" : "\n", d->o);
+	d_text(d, buf);
+	fputs(d->html ? "</p>\n" : "\n", d->o);
+}
+
+/* A table of n columns; the header cells are NULL terminated. */
+static void d_table(struct doc *d, const char *const *head)
+{
+	int i;
+
+	for (d->ncols = 0; head[d->ncols]; d->ncols++)
+		;
+	fputs(d->html ? "<div class=\"tw\"><table><tr>" : "\n|", d->o);
+	for (i = 0; i < d->ncols; i++) {
+		fputs(d->html ? "<th>" : " ", d->o);
+		d_text(d, head[i]);
+		fputs(d->html ? "</th>" : " |", d->o);
+	}
+	if (d->html) {
+		fputs("</tr>\n", d->o);
+		return;
+	}
+	fputs("\n|", d->o);
+	for (i = 0; i < d->ncols; i++)
+		fputs("---|", d->o);
+	fputc('\n', d->o);
+}
+
+static bool numeric(const char *s)
+{
+	char *end;
+
+	if (!*s)
+		return false;
+	strtod(s, &end);
+	return *end == '\0' || *end == ' ';
+}
+
+static void d_row(struct doc *d, const char *const *cells)
+{
+	int i;
+
+	fputs(d->html ? "<tr>" : "|", d->o);
+	for (i = 0; i < d->ncols; i++) {
+		const char *c = cells[i] ? cells[i] : "";
+		if (d->html)
+			fputs(i > 0 && numeric(c) ? "<td class=\"n\">" : "<td>", d->o);
+		else
+			fputc(' ', d->o);
+		d_text(d, c);
+		fputs(d->html ? "</td>" : " |", d->o);
+	}
+	fputs(d->html ? "</tr>\n" : "\n", d->o);
+}
+
+static void d_table_end(struct doc *d)
+{
+	if (d->html)
+		fputs("</table></div>\n", d->o);
+}
+
+/* A list item (ul in HTML: open and close with d_list). */
+static void d_list(struct doc *d, bool open)
+{
+	if (d->html)
+		fputs(open ? "<ul>\n" : "</ul>\n", d->o);
+	else if (open)
+		fputc('\n', d->o);
+}
+
+static void d_li(struct doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void d_li(struct doc *d, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fputs(d->html ? "<li>" : "- ", d->o);
+	d_text(d, buf);
+	fputs(d->html ? "</li>\n" : "\n", d->o);
+}
+
+/* ---- the basis ---- */
+
+/* A local time as a date, with the time of day when it is not midnight. */
+static const char *fmt_time(char *buf, size_t n, time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, n, tm.tm_hour || tm.tm_min || tm.tm_sec ? "%Y-%m-%d %H:%M" : "%Y-%m-%d", &tm);
+	return buf;
+}
+
+/* The members of quantity qty, with their signs: "+grid_in -export". */
+static void members(const struct fp_report *r, const char *qty, char *buf, size_t n)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->basis.nbounds && len < n; i++) {
+		const struct fp_report_bound *b = &r->basis.bounds[i];
+		double c = fabs(b->coef);
+		if (strcmp(b->qty, qty) != 0)
+			continue;
+		if (fabs(c - 1) < 1e-12)
+			len += (size_t)snprintf(buf + len, n - len, "%s%c%s", len ? " " : "",
+						b->coef < 0 ? '-' : '+', b->meter);
+		else
+			len += (size_t)snprintf(buf + len, n - len, "%s%c%.6g x %s", len ? " " : "",
+						b->coef < 0 ? '-' : '+', c, b->meter);
+	}
+}
+
+static const char *const pue_points[] = {
+	"",
+	"at the UPS output",
+	"at the PDU output",
+	"at the IT equipment input",
+};
+
+static void doc_basis(const struct fp_report *r, struct doc *d)
+{
+	static const char *const fh[] = { "Year",      "Region", "Method", "kgCO2e/kWh",
+					  "Factor of", "Source", "Set by", NULL };
+	static const char *const ch[] = { "Type", "Valid from", "Valid until (exclusive)", "kWh",
+					  NULL };
+	static const char *const bh[] = { "Quantity", "Meters (sign, coefficient)", NULL };
+	static const char *const mh[] = { "Meter", "Role", "Unit", NULL };
+	const struct fp_report_basis *x = &r->basis;
+	char a[64], b[64], c[64], e[64], buf[1024];
+	size_t i;
+	int q;
+
+	d_h(d, 2, "Basis");
+	if (!x->loaded) {
+		d_p(d, "Stated in each site's report.");
+		return;
+	}
+	d_p(d,
+	    "What the figures rest on: the configuration the agent recorded in the ledger. "
+	    "Keep it with the report: the regulation asks for a record of the measurement "
+	    "points and devices for at least 10 years.");
+	d_h(d, 3, "Emission factors (Scope 2)");
+	if (!x->nfactors) {
+		d_p(d, "%s",
+		    r->region[0] ? "No factor for the region over the period: Scope 2 is n/a."
+				 : "No grid region configured: Scope 2 is n/a.");
+	} else {
+		d_table(d, fh);
+		for (i = 0; i < x->nfactors; i++) {
+			const struct fp_ledger_factor *f = &x->factors[i].f;
+			const char *cells[7];
+			snprintf(a, sizeof(a), "%d", x->factors[i].for_year);
+			snprintf(b, sizeof(b), "%.6g", f->kg_per_kwh);
+			snprintf(c, sizeof(c), "%d", f->year);
+			cells[0] = a;
+			cells[1] = f->region;
+			cells[2] = f->method;
+			cells[3] = b;
+			cells[4] = c;
+			cells[5] = f->source[0] ? f->source : "(not stated)";
+			cells[6] = !strcmp(f->origin, "mqtt") ? "run-time override (MQTT)"
+							      : "configuration";
+			d_row(d, cells);
+		}
+		d_table_end(d);
+	}
+	d_h(d, 3, "Certificates");
+	if (!x->ncerts) {
+		d_p(d, "No Guarantee of Origin or PPA covers the period.");
+	} else {
+		d_table(d, ch);
+		for (i = 0; i < x->ncerts; i++) {
+			const char *cells[4];
+			snprintf(e, sizeof(e), "%.3f", x->certs[i].kwh);
+			cells[0] = !strcmp(x->certs[i].type, "go") ? "Guarantee of Origin"
+				: !strcmp(x->certs[i].type, "ppa") ? "PPA"
+								   : x->certs[i].type;
+			cells[1] = fmt_time(a, sizeof(a), x->certs[i].from);
+			cells[2] = fmt_time(b, sizeof(b), x->certs[i].to);
+			cells[3] = e;
+			d_row(d, cells);
+		}
+		d_table_end(d);
+		d_p(d,
+		    "A certificate counts pro rata of its validity, matched to the metered E_DC.");
+	}
+	d_h(d, 3, "Boundaries");
+	d_table(d, bh);
+	for (q = 0; q < FP_NQTY; q++) {
+		const char *cells[2];
+		members(r, fp_qty_names[q], buf, sizeof(buf));
+		if (!buf[0])
+			continue;
+		cells[0] = fp_qty_names[q];
+		cells[1] = buf;
+		d_row(d, cells);
+	}
+	d_table_end(d);
+	d_h(d, 3, "Measurement points");
+	d_table(d, mh);
+	for (i = 0; i < x->nmeters; i++) {
+		const char *cells[3] = { x->meters[i].name, x->meters[i].role, x->meters[i].unit };
+		d_row(d, cells);
+	}
+	d_table_end(d);
+	d_list(d, true);
+	d_li(d, "PUE category %d: IT energy measured %s (EN 50600-4-2).", r->pue_category,
+	     pue_points[r->pue_category >= 1 && r->pue_category <= 3 ? r->pue_category : 0]);
+	d_li(d, "Data coverage (E_DC and E_IT measured): %s.",
+	     fmt_pct(a, sizeof(a), r->total.k.coverage));
+	d_list(d, false);
 }
 
 static void md_ewaste(const struct fp_report *r, FILE *o)
@@ -506,6 +880,10 @@ void fp_report_md_body(const struct fp_report *r, FILE *o)
 
 	md_eu(r, o);
 	md_ewaste(r, o);
+	{
+		struct doc d = { o, false, 0 };
+		doc_basis(r, &d);
+	}
 	fprintf(o,
 		"\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
 		"replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
@@ -644,6 +1022,73 @@ static json_object *jewaste(const struct fp_report *r)
 	return o;
 }
 
+static const char *iso_utc(char *buf, size_t n, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static json_object *jbasis(const struct fp_report *r)
+{
+	const struct fp_report_basis *x = &r->basis;
+	json_object *o = json_object_new_object(), *fa = json_object_new_array(),
+		    *ca = json_object_new_array(), *bo = json_object_new_object(),
+		    *ma = json_object_new_array();
+	char a[64];
+	size_t i;
+
+	for (i = 0; i < x->nfactors; i++) {
+		const struct fp_ledger_factor *f = &x->factors[i].f;
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "year", json_object_new_int(x->factors[i].for_year));
+		json_object_object_add(j, "region", json_object_new_string(f->region));
+		json_object_object_add(j, "method", json_object_new_string(f->method));
+		json_object_object_add(j, "kg_co2e_per_kwh", json_object_new_double(f->kg_per_kwh));
+		json_object_object_add(j, "factor_year", json_object_new_int(f->year));
+		json_object_object_add(j, "source",
+				       f->source[0] ? json_object_new_string(f->source) : NULL);
+		json_object_object_add(j, "origin", json_object_new_string(f->origin));
+		json_object_array_add(fa, j);
+	}
+	for (i = 0; i < x->ncerts; i++) {
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "type", json_object_new_string(x->certs[i].type));
+		json_object_object_add(
+			j, "from", json_object_new_string(iso_utc(a, sizeof(a), x->certs[i].from)));
+		json_object_object_add(
+			j, "to", json_object_new_string(iso_utc(a, sizeof(a), x->certs[i].to)));
+		json_object_object_add(j, "kwh", json_object_new_double(x->certs[i].kwh));
+		json_object_array_add(ca, j);
+	}
+	for (i = 0; i < x->nbounds; i++) {
+		json_object *l, *m = json_object_new_object();
+		if (!json_object_object_get_ex(bo, x->bounds[i].qty, &l)) {
+			l = json_object_new_array();
+			json_object_object_add(bo, x->bounds[i].qty, l);
+		}
+		json_object_object_add(m, "meter", json_object_new_string(x->bounds[i].meter));
+		json_object_object_add(m, "coef", json_object_new_double(x->bounds[i].coef));
+		json_object_array_add(l, m);
+	}
+	for (i = 0; i < x->nmeters; i++) {
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "name", json_object_new_string(x->meters[i].name));
+		json_object_object_add(m, "role", json_object_new_string(x->meters[i].role));
+		json_object_object_add(m, "unit", json_object_new_string(x->meters[i].unit));
+		json_object_array_add(ma, m);
+	}
+	json_object_object_add(o, "factors", fa);
+	json_object_object_add(o, "certificates", ca);
+	json_object_object_add(o, "boundaries", bo);
+	json_object_object_add(o, "meters", ma);
+	json_object_object_add(o, "pue_category", json_object_new_int(r->pue_category));
+	json_object_object_add(o, "coverage", jcov(r->total.k.coverage));
+	return o;
+}
+
 json_object *fp_report_json(const struct fp_report *r)
 {
 	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq,
@@ -711,6 +1156,7 @@ json_object *fp_report_json(const struct fp_report *r)
 			       json_object_new_string("E_BG, E_RES_GO, E_RES_PPA, E_RES_OS"));
 	json_object_object_add(o, "eu_2024_1364", eu);
 	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);
+	json_object_object_add(o, "basis", r->basis.loaded ? jbasis(r) : NULL);
 	return o;
 }
 
@@ -752,9 +1198,24 @@ static void csv_str(FILE *o, const char *s)
 
 /* One row; with inv, the e-waste cells too (empty when ew is NULL, so
  * that every row has the header's columns). */
-static void csv_row(FILE *o, const char *site, const struct fp_report_period *p, bool inv,
-		    const struct fp_ewaste *ew)
+/* The factor of method for the calendar year period p lies in (NULL when
+ * it spans several years or has none). */
+static const struct fp_ledger_factor *
+period_factor(const struct fp_report *r, const struct fp_report_period *p, const char *method)
 {
+	time_t last = p->to - 1;
+	struct tm a, b;
+
+	localtime_r(&p->from, &a);
+	localtime_r(&last, &b);
+	return a.tm_year == b.tm_year ? factor_for(r, a.tm_year + 1900, method) : NULL;
+}
+
+static void csv_row(FILE *o, const char *site, const struct fp_report *r,
+		    const struct fp_report_period *p, bool inv, const struct fp_ewaste *ew)
+{
+	const struct fp_ledger_factor *fl = period_factor(r, p, "location"),
+				      *fm = period_factor(r, p, "market");
 	const struct fp_window_sums *s = &p->s;
 	const struct fp_kpis *k = &p->k;
 
@@ -777,6 +1238,10 @@ static void csv_row(FILE *o, const char *site, const struct fp_report_period *p,
 	csv_cell(o, s->q[FP_Q_WATER].present, s->q[FP_Q_WATER].value);
 	csv_cell(o, s->q[FP_Q_REUSE].present, s->q[FP_Q_REUSE].value);
 	csv_cell(o, !isnan(k->coverage), k->coverage);
+	csv_cell(o, fl != NULL, fl ? fl->kg_per_kwh : 0);
+	csv_cell(o, fm != NULL, fm ? fm->kg_per_kwh : 0);
+	csv_cell(o, r->basis.loaded, s->go_kwh);
+	csv_cell(o, r->basis.loaded, s->ppa_kwh);
 	if (ew) {
 		csv_cell(o, true, ew->installed_units);
 		csv_cell(o, true, ew->installed_kg);
@@ -805,7 +1270,8 @@ void fp_report_csv_header(FILE *o, bool site, bool inv)
 	if (site)
 		fputs("site,", o);
 	fputs("period,e_dc_kwh,e_it_kwh,pue,dcie,ref,erf,wue_l_per_kwh,cue_location,"
-	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage",
+	      "co2e_location_kg,co2e_market_kg,e_ren_kwh,water_m3,e_reuse_kwh,coverage,"
+	      "factor_location_kg_per_kwh,factor_market_kg_per_kwh,go_kwh,ppa_kwh",
 	      o);
 	if (inv)
 		fputs(",installed_units,installed_kg,commissioned_kg,decommissioned_kg,reused_kg,"
@@ -820,9 +1286,9 @@ void fp_report_csv_rows(const struct fp_report *r, FILE *o, const char *site, bo
 	size_t i;
 
 	for (i = 0; i < r->nmonths; i++)
-		csv_row(o, site, &r->months[i], inv,
+		csv_row(o, site, r, &r->months[i], inv,
 			r->has_inventory && i < r->newm ? &r->ewm[i].e : NULL);
-	csv_row(o, site, &r->total, inv,
+	csv_row(o, site, r, &r->total, inv,
 		r->has_inventory && r->nrows ? &r->ew[r->nrows - 1].e : NULL);
 }
 
@@ -1164,6 +1630,10 @@ void fp_report_html_body(const struct fp_report *r, FILE *o)
 	fputs("</table>\n", o);
 	html_eu(r, o);
 	html_ewaste(r, o);
+	{
+		struct doc d = { o, true, 0 };
+		doc_basis(r, &d);
+	}
 	fprintf(o,
 		"<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
 		"<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"

@@ -41,6 +41,37 @@ struct fp_report_ew_month {
 	struct fp_ewaste e; /* all categories, that month */
 };
 
+/* The basis of the figures: what the ledger's configuration snapshot held. */
+struct fp_report_factor {
+	int for_year; /* the calendar year of the period it applies to */
+	struct fp_ledger_factor f;
+};
+struct fp_report_cert {
+	char type[8]; /* go, ppa */
+	time_t from, to;
+	double kwh;
+};
+struct fp_report_bound {
+	char qty[32], meter[128];
+	double coef;
+};
+struct fp_report_meter {
+	char name[128], role[32], unit[16];
+};
+struct fp_report_basis {
+	struct fp_report_factor *factors; /* per year of the period and method */
+	size_t nfactors;
+	struct fp_report_cert *certs; /* those overlapping the period */
+	size_t ncerts;
+	struct fp_report_bound *bounds;
+	size_t nbounds;
+	struct fp_report_meter *meters;
+	size_t nmeters;
+	bool loaded; /* false for a report read back from JSON */
+};
+
+struct fp_report_cfg;
+
 struct fp_report {
 	char site[128], timezone[64], region[64], from[11], to[11];
 	int pue_category;
@@ -56,6 +87,11 @@ struct fp_report {
 	size_t nrows;
 	struct fp_report_ew_month *ewm;
 	size_t newm;
+	struct fp_report_basis basis;
+	bool has_ledger; /* false: a state dir with only an inventory */
+	/* the items of the EU block the agent cannot measure (borrowed, may
+	 * be NULL: they are then all to complete) */
+	const struct fp_report_cfg *cfg;
 };
 
 enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_HTML };

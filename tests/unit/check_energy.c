@@ -2,6 +2,7 @@
  * vectors), meter steps, calendar windows, the ledger and the engine. */
 #include "config.h"
 
+#include <json-c/json.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1532,6 +1533,119 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* ---- the report: its sections in every format ---- */
+
+/* A ledger for the report tests: site dc1 (UTC, region XX, PUE category
+ * 2), facility = grid1 - export1, it = ups1, 2026 factors and a GO. */
+static void report_ledger(const char *d)
+{
+	struct fp_ledger *l = ledger(d);
+	time_t jan = fp_parse_date("2026-01-01");
+	int64_t t0 = (int64_t)jan * 1000 + 3600000;
+
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_set_meta(l, "site", "dc1");
+	fp_ledger_set_meta(l, "timezone", "UTC");
+	fp_ledger_set_meta(l, "region", "XX");
+	fp_ledger_set_meta(l, "pue_category", "2");
+	fp_ledger_add_boundary(l, "facility", "grid1", 1);
+	fp_ledger_add_boundary(l, "facility", "export1", -1);
+	fp_ledger_add_boundary(l, "it", "ups1", 1);
+	fp_ledger_add_boundary(l, "grid", "grid1", 1);
+	fp_ledger_add_factor(l, "XX", 2025, "location", 0.2, "old");
+	fp_ledger_add_factor(l, "XX", 2026, "location", 0.1, "ENTSO-E 2026");
+	fp_ledger_add_factor(l, "XX", 2026, "market", 0.4, "AIB residual mix 2026");
+	fp_ledger_add_factor(l, "YY", 2026, "location", 0.9, "another region");
+	fp_ledger_add_certificate(l, "go", jan, jan + 365 * 86400, 8760);
+	fp_ledger_add_certificate(l, "ppa", jan - 365 * 86400, jan, 999); /* 2025 only */
+	fp_ledger_meter_put(l, "grid1", "facility", "kWh", t0, 1000);
+	fp_ledger_meter_put(l, "export1", "facility", "kWh", t0, 0);
+	fp_ledger_meter_put(l, "ups1", "it", "kWh", t0, 500);
+	ck_assert_int_eq(fp_ledger_spread(l, "grid1", t0, t0 + 3600000, 100, false), 0);
+	ck_assert_int_eq(fp_ledger_spread(l, "export1", t0, t0 + 3600000, 0, false), 0);
+	ck_assert_int_eq(fp_ledger_spread(l, "ups1", t0, t0 + 3600000, 80, false), 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	fp_ledger_close(l);
+}
+
+/* The report of d printed in format f (the caller frees). */
+static char *report_text(const struct fp_report *r, enum fp_report_format f)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(fp_report_print(r, f, o), 0);
+	fclose(o);
+	return buf;
+}
+
+#define ck_has(text, s) ck_assert_msg(strstr((text), (s)) != NULL, "missing: %s", (s))
+
+START_TEST(test_report_basis_every_format)
+{
+	char *d = tmpdir(), err[512], *t;
+	struct fp_report r;
+	json_object *j, *b, *x;
+
+	tz("UTC");
+	report_ledger(d);
+	ck_assert_msg(fp_report_load_state(d, "2026-01-01", "2026-12-31", &r, err, sizeof(err)) ==
+			      0,
+		      "%s", err);
+	t = report_text(&r, FP_REPORT_MD);
+	ck_has(t, "\n## Basis\n");
+	ck_has(t, "| 2026 | XX | location | 0.1 | 2026 | ENTSO-E 2026 | configuration |");
+	ck_has(t, "| 2026 | XX | market | 0.4 | 2026 | AIB residual mix 2026 | configuration |");
+	ck_assert_ptr_null(strstr(t, "another region"));
+	ck_has(t, "| Guarantee of Origin | 2026-01-01 | 2027-01-01 | 8760.000 |");
+	ck_assert_ptr_null(strstr(t, "| PPA |")); /* 2025's, not in the period */
+	ck_has(t, "| facility | +grid1 -export1 |");
+	ck_has(t, "| it | +ups1 |");
+	ck_has(t, "| ups1 | it | kWh |");
+	ck_has(t, "PUE category 2: IT energy measured at the PDU output");
+	ck_has(t, "Data coverage (E_DC and E_IT measured): ");
+	free(t);
+	t = report_text(&r, FP_REPORT_HTML);
+	ck_has(t, "<h2>Basis</h2>");
+	ck_has(t, "<td>ENTSO-E 2026</td>");
+	ck_has(t, "<td>+grid1 -export1</td>");
+	ck_has(t, "<td>ups1</td><td>it</td><td>kWh</td>");
+	ck_has(t, "PUE category 2");
+	free(t);
+	t = report_text(&r, FP_REPORT_JSON);
+	j = json_tokener_parse(t);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(json_object_object_get_ex(j, "basis", &b));
+	x = json_object_array_get_idx(json_object_object_get(b, "factors"), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "source")),
+			 "ENTSO-E 2026");
+	ck_rel(json_object_get_double(json_object_object_get(x, "kg_co2e_per_kwh")), 0.1);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(b, "factors")), 2);
+	x = json_object_array_get_idx(json_object_object_get(b, "certificates"), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "from")),
+			 "2026-01-01T00:00:00Z");
+	ck_rel(json_object_get_double(json_object_object_get(x, "kwh")), 8760);
+	x = json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(b, "boundaries"), "facility"), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "meter")), "export1");
+	ck_rel(json_object_get_double(json_object_object_get(x, "coef")), -1);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(b, "meters")), 3);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(b, "pue_category")), 2);
+	json_object_put(j);
+	free(t);
+	t = report_text(&r, FP_REPORT_CSV);
+	ck_has(t, ",coverage,factor_location_kg_per_kwh,factor_market_kg_per_kwh,go_kwh,ppa_kwh\n");
+	ck_has(t, "\ntotal,");
+	ck_has(t, ",0.1,0.4,");
+	free(t);
+	fp_report_free(&r);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 static Suite *energy_suite(void)
 {
 	Suite *s = suite_create("energy");
@@ -1555,6 +1669,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_tv_pue_2_ledger_sum_then_divide);
 	tcase_add_test(l, test_ledger_spread_factors_certificates);
 	tcase_add_test(l, test_ledger_rejects_other_files);
+	tcase_add_test(l, test_report_basis_every_format);
 	tcase_add_test(l, test_ledger_zone_ppue);
 	tcase_add_test(l, test_ledger_ratio_over_common_part);
 	tcase_add_test(l, test_ledger_scope2_undefined_before_energy);
