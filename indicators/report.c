@@ -126,29 +126,14 @@ static const struct fp_ledger_factor *factor_for(const struct fp_report *r, int 
 	return NULL;
 }
 
-int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
-		    char *err, size_t errlen)
+/* The period [a, b) of the inclusive dates from and to, in the current
+ * time zone, with its months (sums still empty): 0, or -1 with err. */
+static int set_period(struct fp_report *r, const char *from, const char *to, char *err,
+		      size_t errlen)
 {
-	char buf[64];
-	int64_t cat;
 	time_t a, b, m, ms, me;
 	size_t cap = 0;
 
-	memset(r, 0, sizeof(*r));
-	if (fp_ledger_get_meta(l, "site", r->site, sizeof(r->site)) < 0) {
-		snprintf(err, errlen, "the ledger has no site: the agent has not run with it yet");
-		return -1;
-	}
-	if (fp_ledger_get_meta(l, "timezone", r->timezone, sizeof(r->timezone)) < 0)
-		snprintf(r->timezone, sizeof(r->timezone), "UTC");
-	fp_ledger_get_meta(l, "region", r->region, sizeof(r->region));
-	/* written by the agent from its configuration: 1, 2 or 3 */
-	r->pue_category = 1;
-	if (fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 &&
-	    fp_parse_int64(buf, 1, 3, &cat) == 0)
-		r->pue_category = (int)cat;
-	setenv("TZ", r->timezone, 1);
-	tzset();
 	a = fp_parse_date(from);
 	b = fp_parse_date(to);
 	if (a < 0 || b < 0) {
@@ -171,10 +156,8 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 	fp_window_of(FP_WIN_YEAR, a, &ms, &me);
 	r->calendar_year = ms == a && me == b;
 	snprintf(r->total.label, sizeof(r->total.label), "total");
-	if (period(l, &r->total, a, b) < 0)
-		goto fail;
-	if (fp_ledger_event_counts(l, a, b, &r->events) < 0)
-		goto fail;
+	r->total.from = a;
+	r->total.to = b;
 	/* The months the period touches, clipped to it. */
 	for (m = a; m < b; m = me) {
 		struct fp_report_period *p;
@@ -186,12 +169,76 @@ int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struc
 		localtime_r(&ms, &tm);
 		snprintf(p->label, sizeof(p->label), "%04d-%02d", (tm.tm_year + 1900) % 10000,
 			 (tm.tm_mon + 1) % 100);
-		if (period(l, p, m, me < b ? me : b) < 0)
-			goto fail;
+		p->from = m;
+		p->to = me < b ? me : b;
 	}
+	return 0;
+}
+
+/* Sums that say nothing was measured. */
+static void empty_period(struct fp_report_period *p)
+{
+	memset(&p->s, 0, sizeof(p->s));
+	memset(&p->k, 0, sizeof(p->k));
+	p->s.co2e_location_kg = p->s.co2e_market_kg = NAN;
+}
+
+int fp_report_build_empty(const char *site, const char *from, const char *to, struct fp_report *r,
+			  char *err, size_t errlen)
+{
+	const char *tz = getenv("TZ");
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->site, sizeof(r->site), "%s", site);
+	snprintf(r->timezone, sizeof(r->timezone), "%s", tz && *tz ? tz : "UTC");
+	r->pue_category = 1;
+	r->no_ledger = true;
+	if (set_period(r, from, to, err, errlen) < 0) {
+		fp_report_free(r);
+		return -1;
+	}
+	empty_period(&r->total);
+	for (i = 0; i < r->nmonths; i++)
+		empty_period(&r->months[i]);
+	return 0;
+}
+
+int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
+		    char *err, size_t errlen)
+{
+	char buf[64];
+	int64_t cat;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (fp_ledger_get_meta(l, "site", r->site, sizeof(r->site)) < 0) {
+		snprintf(err, errlen, "the ledger has no site: the agent has not run with it yet");
+		return -1;
+	}
+	if (fp_ledger_get_meta(l, "timezone", r->timezone, sizeof(r->timezone)) < 0)
+		snprintf(r->timezone, sizeof(r->timezone), "UTC");
+	fp_ledger_get_meta(l, "region", r->region, sizeof(r->region));
+	/* written by the agent from its configuration: 1, 2 or 3 */
+	r->pue_category = 1;
+	if (fp_ledger_get_meta(l, "pue_category", buf, sizeof(buf)) == 0 &&
+	    fp_parse_int64(buf, 1, 3, &cat) == 0)
+		r->pue_category = (int)cat;
+	setenv("TZ", r->timezone, 1);
+	tzset();
+	if (set_period(r, from, to, err, errlen) < 0) {
+		fp_report_free(r);
+		return -1;
+	}
+	if (period(l, &r->total, r->total.from, r->total.to) < 0)
+		goto fail;
+	if (fp_ledger_event_counts(l, r->total.from, r->total.to, &r->events) < 0)
+		goto fail;
+	for (i = 0; i < r->nmonths; i++)
+		if (period(l, &r->months[i], r->months[i].from, r->months[i].to) < 0)
+			goto fail;
 	if (basis_load(l, r) < 0)
 		goto fail;
-	r->has_ledger = true;
 	return 0;
 fail:
 	snprintf(err, errlen, "%s", fp_ledger_error(l));
@@ -791,6 +838,10 @@ void fp_report_md_head(const struct fp_report *r, FILE *o)
 		r->hours, r->timezone,
 		r->calendar_year ? ", a calendar year"
 				 : "; not a calendar year: the ratios are interim figures");
+	if (r->no_ledger) {
+		fputc('\n', o);
+		return;
+	}
 	fprintf(o, "PUE category: %d. Grid region: %s. Data coverage: %s.\n\n", r->pue_category,
 		r->region[0] ? r->region : "(none configured)",
 		fmt_pct(b1, sizeof(b1), r->total.k.coverage));
@@ -804,6 +855,13 @@ void fp_report_md_body(const struct fp_report *r, FILE *o)
 	size_t i;
 	int q;
 
+	if (r->no_ledger) {
+		fprintf(o,
+			"No energy ledger in this state directory (the agent has not measured "
+			"energy here): the report holds the e-waste part only.\n");
+		md_ewaste(r, o);
+		return;
+	}
 	fprintf(o, "## Indicators\n\n| Indicator | Value | Unit | Coverage |\n|---|---|---|---|\n");
 #define ROW(name, rr, prec, unit)                                                                 \
 	fprintf(o, "| %s | %s | %s | %s |\n", name, fmt_ratio(b1, sizeof(b1), &(rr), prec), unit, \
@@ -1157,6 +1215,7 @@ json_object *fp_report_json(const struct fp_report *r)
 	json_object_object_add(o, "eu_2024_1364", eu);
 	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);
 	json_object_object_add(o, "basis", r->basis.loaded ? jbasis(r) : NULL);
+	json_object_object_add(o, "ledger", json_object_new_boolean(!r->no_ledger));
 	return o;
 }
 
@@ -1562,6 +1621,14 @@ void fp_report_html_body(const struct fp_report *r, FILE *o)
 	size_t i;
 	int q;
 
+	if (r->no_ledger) {
+		fputs("<p>No energy ledger in this state directory (the agent has not measured "
+		      "energy here): the report holds the e-waste part only.</p>\n",
+		      o);
+		html_ewaste(r, o);
+		fputs("</body></html>\n", o);
+		return;
+	}
 	html_charts(r, o);
 
 	fputs("<h2>Indicators</h2>\n<table><tr><th>Indicator</th><th>Value</th><th>Unit</th>"

@@ -88,7 +88,7 @@ struct fp_report {
 	struct fp_report_ew_month *ewm;
 	size_t newm;
 	struct fp_report_basis basis;
-	bool has_ledger; /* false: a state dir with only an inventory */
+	bool no_ledger; /* built from a state dir with only an inventory */
 	/* the items of the EU block the agent cannot measure (borrowed, may
 	 * be NULL: they are then all to complete) */
 	const struct fp_report_cfg *cfg;
@@ -100,6 +100,10 @@ enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_H
  * time zone.  Returns 0, or -1 with a message in err. */
 int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
 		    char *err, size_t errlen);
+/* A report without a ledger (a state directory with only an inventory):
+ * the period and its months, nothing measured; then fp_report_ewaste. */
+int fp_report_build_empty(const char *site, const char *from, const char *to, struct fp_report *r,
+			  char *err, size_t errlen);
 /* Adds the e-waste section from an inventory (after fp_report_build). */
 int fp_report_ewaste(struct fp_report *r, struct fp_inventory *v, char *err, size_t errlen);
 void fp_report_free(struct fp_report *r);
