@@ -100,6 +100,7 @@ static int report_site(const struct report_opts *o)
 		fprintf(stderr, "footprint report: %s\n", err);
 		return 1;
 	}
+	r.cfg = o->cfg.report_cfg;
 	if (o->site && !r.no_ledger && strcmp(o->site, r.site) != 0)
 		fprintf(stderr, "footprint report: the ledger in %s is for site '%s', not '%s'\n",
 			o->states[0], r.site, o->site);

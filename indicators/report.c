@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "util.h"
 
 static int period(struct fp_ledger *l, struct fp_report_period *p, time_t from, time_t to)
@@ -668,6 +669,468 @@ static void doc_basis(const struct fp_report *r, struct doc *d)
 	d_list(d, false);
 }
 
+/* ---- the EU block: Delegated Regulation (EU) 2024/1364, Annexes I-III ---- */
+
+enum eu_type { K_TEXT, K_ENUM, K_YM, K_REDUND, K_NUM, K_LIST, K_BOOL };
+
+static const char *const eu_types[] = { "enterprise", "colocation", "co-hosting", NULL };
+static const char *const eu_structures[] = { "structure", "group of structures", NULL };
+static const char *const eu_metrics[] = { "installed", "rated", NULL };
+static const char *const eu_wue_cats[] = { "1", "2", NULL };
+
+/* The keys of report.eu: what the agent cannot measure. */
+static const struct eu_key {
+	const char *key;
+	enum eu_type type;
+	const char *const *names; /* K_ENUM */
+	double min, max;	  /* K_NUM */
+} eu_keys[] = {
+	{ "name", K_TEXT, NULL, 0, 0 },
+	{ "owner", K_TEXT, NULL, 0, 0 },
+	{ "operator", K_TEXT, NULL, 0, 0 },
+	{ "lau_code", K_TEXT, NULL, 0, 0 },
+	{ "type", K_ENUM, eu_types, 0, 0 },
+	{ "structure", K_ENUM, eu_structures, 0, 0 },
+	{ "mixed", K_BOOL, NULL, 0, 0 },
+	{ "in_operation_since", K_YM, NULL, 0, 0 },
+	{ "redundancy_electrical_hv", K_REDUND, NULL, 0, 0 },
+	{ "redundancy_electrical_lv", K_REDUND, NULL, 0, 0 },
+	{ "redundancy_electrical_rack", K_REDUND, NULL, 0, 0 },
+	{ "redundancy_cooling_room", K_REDUND, NULL, 0, 0 },
+	{ "redundancy_cooling_rack", K_REDUND, NULL, 0, 0 },
+	{ "it_power_kw", K_NUM, NULL, 0, 1e9 },
+	{ "it_power_metric", K_ENUM, eu_metrics, 0, 0 },
+	{ "floor_area_m2", K_NUM, NULL, 0, 1e9 },
+	{ "computer_room_area_m2", K_NUM, NULL, 0, 1e9 },
+	{ "backup_generator_kwh", K_NUM, NULL, 0, 1e15 },
+	{ "grid_functions", K_TEXT, NULL, 0, 0 },
+	{ "battery_capacity_kw", K_NUM, NULL, 0, 1e9 },
+	{ "water_input_m3", K_NUM, NULL, 0, 1e15 },
+	{ "water_wue_category", K_ENUM, eu_wue_cats, 0, 0 },
+	{ "potable_water_m3", K_NUM, NULL, 0, 1e15 },
+	{ "waste_heat_reused_kwh", K_NUM, NULL, 0, 1e15 },
+	{ "waste_heat_temperature_c", K_NUM, NULL, -50, 200 },
+	{ "intake_air_setpoint_c", K_NUM, NULL, -50, 100 },
+	{ "refrigerants", K_LIST, NULL, 0, 0 },
+	{ "cooling_degree_days", K_NUM, NULL, 0, 1e6 },
+	{ "onsite_renewable_kwh", K_NUM, NULL, 0, 1e15 },
+	{ "ict_capacity_servers", K_NUM, NULL, 0, 1e18 },
+	{ "ict_capacity_storage_pb", K_NUM, NULL, 0, 1e9 },
+	{ "ict_capacity_coverage_pct", K_NUM, NULL, 0, 100 },
+	{ "bandwidth_in_gb_s", K_NUM, NULL, 0, 1e9 },
+	{ "bandwidth_out_gb_s", K_NUM, NULL, 0, 1e9 },
+	{ "traffic_in_eb", K_NUM, NULL, 0, 1e9 },
+	{ "traffic_out_eb", K_NUM, NULL, 0, 1e9 },
+};
+#define EU_NKEYS (sizeof(eu_keys) / sizeof(eu_keys[0]))
+
+struct fp_report_cfg {
+	char *text[EU_NKEYS]; /* NULL: not set */
+	double num[EU_NKEYS];
+};
+
+static int eu_key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < EU_NKEYS; i++)
+		if (!strcmp(eu_keys[i].key, key))
+			return (int)i;
+	return -1;
+}
+
+/* N-notation: N, N+1, N+2, 2N, 2N+1, 2(N+1), ... */
+static bool redundancy_ok(const char *s)
+{
+	const char *p = s;
+
+	if (!strncmp(p, "2(N+", 4)) {
+		p += 4;
+		if (*p < '1' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		return !strcmp(p, ")");
+	}
+	if (*p >= '2' && *p <= '9')
+		p++;
+	if (*p++ != 'N')
+		return false;
+	if (!*p)
+		return true;
+	if (*p++ != '+' || *p < '1' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return !*p;
+}
+
+static void eu_parse_key(struct fp_report_cfg *c, size_t i, const config_setting_t *g,
+			 struct fp_cfg_errors *e)
+{
+	const struct eu_key *k = &eu_keys[i];
+	const config_setting_t *s = config_setting_get_member(g, k->key);
+	char *str = NULL;
+	double v;
+	bool b;
+	int n;
+
+	if (!s)
+		return;
+	switch (k->type) {
+	case K_TEXT:
+		if (fp_cfg_get_string(e, g, k->key, &str) > 0 && !str[0])
+			fp_cfg_report(e, g, k->key, "must not be empty");
+		break;
+	case K_ENUM:
+		if (fp_cfg_get_enum(e, g, k->key, k->names, &n) > 0)
+			str = fp_xstrdup(k->names[n]);
+		break;
+	case K_YM:
+		if (fp_cfg_get_string(e, g, k->key, &str) > 0) {
+			int y, m;
+			char end;
+			if (strlen(str) != 7 || sscanf(str, "%4d-%2d%c", &y, &m, &end) != 2 ||
+			    y < 1950 || m < 1 || m > 12) {
+				fp_cfg_report(e, g, k->key, "'%s' is not a month YYYY-MM", str);
+				free(str);
+				str = NULL;
+			}
+		}
+		break;
+	case K_REDUND:
+		if (fp_cfg_get_string(e, g, k->key, &str) > 0 && !redundancy_ok(str)) {
+			fp_cfg_report(e, g, k->key,
+				      "'%s' is not a redundancy level against N (N, N+1, 2N, 2N+1, "
+				      "2(N+1), ...)",
+				      str);
+			free(str);
+			str = NULL;
+		}
+		break;
+	case K_NUM:
+		if (fp_cfg_get_float(e, g, k->key, k->min, k->max, &v) > 0) {
+			c->num[i] = v;
+			str = fp_xasprintf("%.10g", v);
+		}
+		break;
+	case K_BOOL:
+		if (fp_cfg_get_bool(e, g, k->key, &b) > 0)
+			str = fp_xstrdup(b ? "yes" : "no");
+		break;
+	case K_LIST:
+		if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			fp_cfg_get_string(e, g, k->key, &str);
+		} else if (config_setting_is_aggregate(s)) {
+			int j, len = config_setting_length(s);
+			for (j = 0; j < len; j++) {
+				const char *x = config_setting_get_string_elem(s, j);
+				char *t;
+				if (!x || !*x) {
+					fp_cfg_report(e, g, k->key, "element %d: expected a name",
+						      j);
+					continue;
+				}
+				t = str ? fp_xasprintf("%s, %s", str, x) : fp_xstrdup(x);
+				free(str);
+				str = t;
+			}
+		} else {
+			fp_cfg_report(e, g, k->key, "expected a name or a list of names");
+		}
+		break;
+	}
+	free(c->text[i]);
+	c->text[i] = str;
+}
+
+struct fp_report_cfg *fp_report_cfg_parse(const config_setting_t *g, struct fp_cfg_errors *e)
+{
+	static const char *const top[] = { "eu", NULL };
+	const char *keys[EU_NKEYS + 1];
+	struct fp_report_cfg *c = fp_xcalloc(1, sizeof(*c));
+	const config_setting_t *eu;
+	size_t i;
+
+	if (!g)
+		return c;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, g, NULL, "expected a group { ... }, got %s",
+				  fp_cfg_type_name(config_setting_type(g)));
+		return c;
+	}
+	fp_cfg_check_keys(e, g, top);
+	if (!(eu = config_setting_get_member(g, "eu")))
+		return c;
+	if (config_setting_type(eu) != CONFIG_TYPE_GROUP) {
+		fp_cfg_errors_add(e, eu, NULL, "expected a group { ... }, got %s",
+				  fp_cfg_type_name(config_setting_type(eu)));
+		return c;
+	}
+	for (i = 0; i < EU_NKEYS; i++)
+		keys[i] = eu_keys[i].key;
+	keys[EU_NKEYS] = NULL;
+	fp_cfg_check_keys(e, eu, keys);
+	for (i = 0; i < EU_NKEYS; i++)
+		eu_parse_key(c, i, eu, e);
+	return c;
+}
+
+void fp_report_cfg_free(struct fp_report_cfg *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < EU_NKEYS; i++)
+		free(c->text[i]);
+	free(c);
+}
+
+/* Where an item's value comes from. */
+enum eu_src { S_CFG, S_QTY, S_GO, S_PPA, S_RESTOT };
+
+/* The items of Annexes I and II, as the regulation lists them (symbols
+ * and units from its text; the extra statements it asks for have no
+ * symbol). */
+static const struct eu_item {
+	const char *annex, *ref, *item, *symbol, *unit, *key;
+	enum eu_src src;
+	enum fp_qty qty;
+} eu_items[] = {
+	{ "I", "1(a)", "Data centre name", "", "text", "name", S_CFG, 0 },
+	{ "I", "1(b)", "Owner: name and contact details", "", "text", "owner", S_CFG, 0 },
+	{ "I", "1(b)", "Operator: name and contact details", "", "text", "operator", S_CFG, 0 },
+	{ "I", "1(c)", "Location: Local Administrative Unit code", "", "LAU code", "lau_code",
+	  S_CFG, 0 },
+	{ "I", "1(d)", "Type of data centre", "", "enterprise, colocation or co-hosting", "type",
+	  S_CFG, 0 },
+	{ "I", "1(d)", "Structure", "", "structure or group of structures", "structure", S_CFG, 0 },
+	{ "I", "1(d)", "Colocation also offering co-hosting, or the reverse", "", "yes or no",
+	  "mixed", S_CFG, 0 },
+	{ "I", "1(e)", "Year and month of entry into operation", "", "YYYY-MM",
+	  "in_operation_since", S_CFG, 0 },
+	{ "I", "2(a)", "Electrical infrastructure redundancy at high voltage level", "",
+	  "N-notation", "redundancy_electrical_hv", S_CFG, 0 },
+	{ "I", "2(a)", "Electrical infrastructure redundancy at low voltage level (line-up)", "",
+	  "N-notation", "redundancy_electrical_lv", S_CFG, 0 },
+	{ "I", "2(a)", "Electrical infrastructure redundancy at rack level", "", "N-notation",
+	  "redundancy_electrical_rack", S_CFG, 0 },
+	{ "I", "2(b)", "Cooling infrastructure redundancy at room level", "", "N-notation",
+	  "redundancy_cooling_room", S_CFG, 0 },
+	{ "I", "2(b)", "Cooling infrastructure redundancy at rack level", "", "N-notation",
+	  "redundancy_cooling_rack", S_CFG, 0 },
+	{ "II", "1(a)", "Installed information technology power demand", "PDIT", "kW",
+	  "it_power_kw", S_CFG, 0 },
+	{ "II", "1(a)", "Metric used for PDIT", "", "installed or rated", "it_power_metric", S_CFG,
+	  0 },
+	{ "II", "1(b)", "Total floor area", "SDC", "m²", "floor_area_m2", S_CFG, 0 },
+	{ "II", "1(c)", "Computer room floor area", "SCR", "m²", "computer_room_area_m2", S_CFG,
+	  0 },
+	{ "II", "1(d)", "Total energy consumption", "EDC", "kWh", NULL, S_QTY, FP_Q_FACILITY },
+	{ "II", "1(d)", "Energy from back-up generators", "EDC-BG", "kWh", "backup_generator_kwh",
+	  S_QTY, FP_Q_FUEL },
+	{ "II", "1(e)", "IT equipment energy consumption", "EIT", "kWh", NULL, S_QTY, FP_Q_IT },
+	{ "II", "1(f)", "Electrical grid functions", "", "information", "grid_functions", S_CFG,
+	  0 },
+	{ "II", "1(g)", "Average battery capacity", "CBtG", "kW", "battery_capacity_kw", S_CFG, 0 },
+	{ "II", "1(h)", "Total water input", "WIN", "m³", "water_input_m3", S_QTY, FP_Q_WATER },
+	{ "II", "1(h)", "WUE category used for WIN (EN 50600-4-9)", "", "1 or 2",
+	  "water_wue_category", S_CFG, 0 },
+	{ "II", "1(i)", "Total potable water input", "WIN-POT", "m³", "potable_water_m3", S_CFG,
+	  0 },
+	{ "II", "1(j)", "Waste heat reused", "EREUSE", "kWh", "waste_heat_reused_kwh", S_QTY,
+	  FP_Q_REUSE },
+	{ "II", "1(k)", "Average waste heat temperature", "TWH", "°C", "waste_heat_temperature_c",
+	  S_CFG, 0 },
+	{ "II", "1(l)", "Average setpoint IT equipment intake air temperature", "TIN", "°C",
+	  "intake_air_setpoint_c", S_CFG, 0 },
+	{ "II", "1(m)", "Types of refrigerants", "", "list of names", "refrigerants", S_CFG, 0 },
+	{ "II", "1(n)", "Cooling degree days", "CDD", "degree-days", "cooling_degree_days", S_CFG,
+	  0 },
+	{ "II", "1(o)", "Total renewable energy consumption", "ERES-TOT", "kWh", NULL, S_RESTOT,
+	  0 },
+	{ "II", "1(p)", "Renewable energy from Guarantees of Origin", "ERES-GOO", "kWh", NULL, S_GO,
+	  0 },
+	{ "II", "1(q)", "Renewable energy from Power Purchasing Agreements", "ERES-PPA", "kWh",
+	  NULL, S_PPA, 0 },
+	{ "II", "1(r)", "On-site renewable energy", "ERES-OS", "kWh", "onsite_renewable_kwh", S_QTY,
+	  FP_Q_RENEWABLE_ONSITE },
+	{ "II", "2(a)", "ICT capacity for servers", "CSERV", "no unit stated",
+	  "ict_capacity_servers", S_CFG, 0 },
+	{ "II", "2(b)", "ICT capacity for storage equipment", "CSTOR", "PB",
+	  "ict_capacity_storage_pb", S_CFG, 0 },
+	{ "II", "2", "Computer room floor area the ICT capacity covers", "", "%",
+	  "ict_capacity_coverage_pct", S_CFG, 0 },
+	{ "II", "3(a)", "Incoming traffic bandwidth", "BIN", "GB/s", "bandwidth_in_gb_s", S_CFG,
+	  0 },
+	{ "II", "3(b)", "Outgoing traffic bandwidth", "BOUT", "GB/s", "bandwidth_out_gb_s", S_CFG,
+	  0 },
+	{ "II", "3(c)", "Incoming data traffic", "TIN", "EB", "traffic_in_eb", S_CFG, 0 },
+	{ "II", "3(d)", "Outgoing data traffic", "TOUT", "EB", "traffic_out_eb", S_CFG, 0 },
+};
+#define EU_NITEMS (sizeof(eu_items) / sizeof(eu_items[0]))
+
+/* An item's value as the report states it. */
+struct eu_val {
+	const char *from; /* "metered", "ledger", "computed", "configuration"; NULL: to complete */
+	bool num;
+	double v;
+	char text[512];
+};
+
+static void eu_num(struct eu_val *x, const char *from, double v)
+{
+	x->from = from;
+	x->num = true;
+	x->v = v;
+	snprintf(x->text, sizeof(x->text), "%.1f", v);
+}
+
+static void eu_resolve(const struct fp_report *r, struct eu_val vals[EU_NITEMS])
+{
+	const struct fp_window_sums *s = &r->total.s;
+	const struct fp_report_cfg *c = r->cfg;
+	size_t i, os = 0;
+	bool ledger = r->basis.loaded;
+
+	memset(vals, 0, EU_NITEMS * sizeof(*vals));
+	for (i = 0; i < EU_NITEMS; i++) {
+		const struct eu_item *it = &eu_items[i];
+		struct eu_val *x = &vals[i];
+		int k = it->key ? eu_key_index(it->key) : -1;
+		if (it->src == S_QTY && s->q[it->qty].present)
+			eu_num(x, "metered", s->q[it->qty].value);
+		else if (it->src == S_GO && ledger)
+			eu_num(x, "certificates", s->go_kwh);
+		else if (it->src == S_PPA && ledger)
+			eu_num(x, "certificates", s->ppa_kwh);
+		if (!x->from && c && k >= 0 && c->text[k]) {
+			x->from = "configuration";
+			x->num = eu_keys[k].type == K_NUM;
+			x->v = c->num[k];
+			snprintf(x->text, sizeof(x->text), "%s", c->text[k]);
+		}
+		if (it->qty == FP_Q_RENEWABLE_ONSITE && it->src == S_QTY)
+			os = i;
+	}
+	/* ERES-TOT: the sum of ERES-GOO, ERES-PPA and ERES-OS. */
+	for (i = 0; i < EU_NITEMS; i++)
+		if (eu_items[i].src == S_RESTOT && ledger && vals[os].from)
+			eu_num(&vals[i], "computed", s->go_kwh + s->ppa_kwh + vals[os].v);
+}
+
+/* The value of the item of symbol sym (NULL unless numeric and known). */
+static const struct eu_val *eu_get(const struct eu_val *vals, const char *sym)
+{
+	size_t i;
+
+	for (i = 0; i < EU_NITEMS; i++)
+		if (!strcmp(eu_items[i].symbol, sym))
+			return vals[i].from && vals[i].num ? &vals[i] : NULL;
+	return NULL;
+}
+
+/* Annex III, from the Annex II values: PUE, WUE, ERF, REF. */
+static const struct {
+	const char *name, *formula, *num, *den, *unit;
+	double scale; /* of the denominator: EIT in MWh for WUE */
+} eu_iii[] = {
+	{ "PUE", "EDC / EIT", "EDC", "EIT", "-", 1 },
+	{ "WUE", "WIN / EIT (EIT in MWh)", "WIN", "EIT", "m³/MWh", 1e-3 },
+	{ "ERF", "EREUSE / EDC", "EREUSE", "EDC", "-", 1 },
+	{ "REF", "ERES-TOT / EDC", "ERES-TOT", "EDC", "-", 1 },
+};
+
+static bool eu_ratio(const struct eu_val *vals, size_t i, double *out)
+{
+	const struct eu_val *n = eu_get(vals, eu_iii[i].num), *d = eu_get(vals, eu_iii[i].den);
+
+	if (!n || !d || d->v * eu_iii[i].scale <= 0)
+		return false;
+	*out = n->v / (d->v * eu_iii[i].scale);
+	return true;
+}
+
+/* How to complete an item: its config key, or the quantity to meter. */
+static void eu_hint(const struct eu_item *it, char *buf, size_t n)
+{
+	if (it->key && it->src == S_QTY)
+		snprintf(buf, n, "meter indicators.%s or set report.eu.%s", fp_qty_names[it->qty],
+			 it->key);
+	else if (it->key)
+		snprintf(buf, n, "set report.eu.%s", it->key);
+	else if (it->src == S_QTY)
+		snprintf(buf, n, "meter indicators.%s", fp_qty_names[it->qty]);
+	else
+		snprintf(buf, n, "from the site's ledger");
+}
+
+static void doc_eu(const struct fp_report *r, struct doc *d)
+{
+	static const char *const head[] = {
+		"Annex", "Item", "Symbol", "Value", "Unit", "From", NULL
+	};
+	static const char *const h3[] = { "Indicator", "Formula", "Value", "Unit", NULL };
+	struct eu_val vals[EU_NITEMS];
+	char ref[32], b[64], hint[160];
+	size_t i, missing = 0;
+
+	eu_resolve(r, vals);
+	d_h(d, 2, "EU Delegated Regulation 2024/1364 (Annexes I to III)");
+	d_p(d,
+	    "The information and key performance indicators of Annexes I and II, with the "
+	    "symbols and units of the regulation's text; the Annex III indicators computed from "
+	    "them.%s",
+	    r->calendar_year ? ""
+			     : " The regulation reports a whole calendar year; this period "
+			       "is not one.");
+	d_table(d, head);
+	for (i = 0; i < EU_NITEMS; i++) {
+		const struct eu_item *it = &eu_items[i];
+		const char *cells[6];
+		snprintf(ref, sizeof(ref), "%s %s", it->annex, it->ref);
+		cells[0] = ref;
+		cells[1] = it->item;
+		cells[2] = it->symbol;
+		cells[3] = vals[i].from ? vals[i].text : "to complete";
+		cells[4] = it->unit;
+		cells[5] = vals[i].from ? vals[i].from : "";
+		d_row(d, cells);
+		missing += !vals[i].from;
+	}
+	d_table_end(d);
+	d_table(d, h3);
+	for (i = 0; i < sizeof(eu_iii) / sizeof(eu_iii[0]); i++) {
+		double v;
+		const char *cells[4] = { eu_iii[i].name, eu_iii[i].formula,
+					 eu_ratio(vals, i, &v) ? fmt_num(b, sizeof(b), v, 3)
+							       : "n/a",
+					 eu_iii[i].unit };
+		d_row(d, cells);
+	}
+	d_table_end(d);
+	if (!missing) {
+		d_p(d, "Every item is stated.");
+		return;
+	}
+	d_h(d, 3, "To complete");
+	d_p(d,
+	    "%zu items the agent cannot measure are not configured: set them in the report.eu "
+	    "group of footprintd.conf (footprintd.conf(5)) or complete them by hand.",
+	    missing);
+	d_list(d, true);
+	for (i = 0; i < EU_NITEMS; i++) {
+		if (vals[i].from)
+			continue;
+		eu_hint(&eu_items[i], hint, sizeof(hint));
+		d_li(d, "Annex %s %s %s%s%s (%s): %s", eu_items[i].annex, eu_items[i].ref,
+		     eu_items[i].item, eu_items[i].symbol[0] ? ", " : "", eu_items[i].symbol,
+		     eu_items[i].unit, hint);
+	}
+	d_list(d, false);
+}
+
 static void md_ewaste(const struct fp_report *r, FILE *o)
 {
 	char b[12][64];
@@ -716,52 +1179,6 @@ static void md_ewaste(const struct fp_report *r, FILE *o)
 		"decommissioned). The projection sums mass x P(retire within a year | age) over the "
 		"installed base; the model is the UNU/EU cohort estimate from the commissioning "
 		"history (README).\n");
-}
-
-/* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
-static void md_eu(const struct fp_report *r, FILE *o)
-{
-	const struct fp_kpis *k = &r->total.k;
-	const struct fp_window_sums *s = &r->total.s;
-	char b1[64];
-
-	fprintf(o,
-		"\n## EU Delegated Regulation 2024/1364 (Annex II and III)\n\n"
-		"[V]: the field is named in a public source; [R]: symbol recalled, check against "
-		"the Official Journal text before submitting.\n\n"
-		"| Field | Symbol | Value | Unit |\n|---|---|---|---|\n");
-	fprintf(o, "| Total energy consumption | E_DC [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_FACILITY].value, 1));
-	fprintf(o, "| Energy consumption of IT equipment | E_IT [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_IT].value, 1));
-	fprintf(o, "| Backup-generator energy | E_BG [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_FUEL].value, 1));
-	fprintf(o, "| Total water input | W_IN [V] | %s | m3 |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_WATER].value, 1));
-	fprintf(o, "| Waste heat reused | E_REUSE [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_REUSE].value, 1));
-	fprintf(o, "| Renewable energy consumption | E_RES-TOT [V] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), k->e_ren_kwh, 1));
-	fprintf(o, "| of which Guarantees of Origin | E_RES-GO [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->go_kwh, 1));
-	fprintf(o, "| of which PPAs | E_RES-PPA [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->ppa_kwh, 1));
-	fprintf(o, "| of which on-site | E_RES-OS [R] | %s | kWh |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 1));
-	fprintf(o, "| Power usage effectiveness | PUE [V] | %s | - |\n",
-		fmt_ratio(b1, sizeof(b1), &k->pue, 3));
-	fprintf(o, "| Water usage effectiveness | WUE [V] | %s | L/kWh |\n",
-		fmt_ratio(b1, sizeof(b1), &k->wue_l_per_kwh, 3));
-	fprintf(o, "| Energy reuse factor | ERF [V] | %s | - |\n",
-		fmt_ratio(b1, sizeof(b1), &k->erf, 3));
-	fprintf(o, "| Renewable energy factor | REF [V] | %s | - |\n",
-		fmt_ratio(b1, sizeof(b1), &k->ref, 3));
-	fprintf(o,
-		"\nNot measured by the agent (Annex I identity, P_DIT, floor areas, temperature "
-		"set points, ICT capacity, data traffic): complete them by hand.%s\n",
-		r->calendar_year
-			? ""
-			: " The regulation reports a whole calendar year; this period is not one.");
 }
 
 /* The indicators of the report, by name and label (data quality). */
@@ -936,10 +1353,10 @@ void fp_report_md_body(const struct fp_report *r, FILE *o)
 			fmt_pct(b8, sizeof(b8), p->k.coverage));
 	}
 
-	md_eu(r, o);
-	md_ewaste(r, o);
 	{
 		struct doc d = { o, false, 0 };
+		doc_eu(r, &d);
+		md_ewaste(r, o);
 		doc_basis(r, &d);
 	}
 	fprintf(o,
@@ -1147,6 +1564,55 @@ static json_object *jbasis(const struct fp_report *r)
 	return o;
 }
 
+static json_object *jeu(const struct fp_report *r)
+{
+	json_object *o = json_object_new_object(), *items = json_object_new_array(),
+		    *iii = json_object_new_object(), *todo = json_object_new_array();
+	struct eu_val vals[EU_NITEMS];
+	char hint[160];
+	size_t i;
+
+	eu_resolve(r, vals);
+	for (i = 0; i < EU_NITEMS; i++) {
+		const struct eu_item *it = &eu_items[i];
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "annex", json_object_new_string(it->annex));
+		json_object_object_add(x, "ref", json_object_new_string(it->ref));
+		json_object_object_add(x, "item", json_object_new_string(it->item));
+		json_object_object_add(x, "symbol",
+				       it->symbol[0] ? json_object_new_string(it->symbol) : NULL);
+		json_object_object_add(x, "unit", json_object_new_string(it->unit));
+		json_object_object_add(x, "key", it->key ? json_object_new_string(it->key) : NULL);
+		json_object_object_add(x, "value",
+				       !vals[i].from ? NULL
+					       : vals[i].num
+					       ? json_object_new_double(vals[i].v)
+					       : json_object_new_string(vals[i].text));
+		json_object_object_add(x, "from",
+				       vals[i].from ? json_object_new_string(vals[i].from) : NULL);
+		json_object_array_add(items, x);
+		if (!vals[i].from) {
+			eu_hint(it, hint, sizeof(hint));
+			x = json_object_new_object();
+			json_object_object_add(x, "annex", json_object_new_string(it->annex));
+			json_object_object_add(x, "ref", json_object_new_string(it->ref));
+			json_object_object_add(x, "item", json_object_new_string(it->item));
+			json_object_object_add(x, "how", json_object_new_string(hint));
+			json_object_array_add(todo, x);
+		}
+	}
+	for (i = 0; i < sizeof(eu_iii) / sizeof(eu_iii[0]); i++) {
+		double v;
+		json_object_object_add(iii, eu_iii[i].name,
+				       eu_ratio(vals, i, &v) ? json_object_new_double(v) : NULL);
+	}
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "annex_iii", iii);
+	json_object_object_add(o, "to_complete", todo);
+	json_object_object_add(o, "calendar_year", json_object_new_boolean(r->calendar_year));
+	return o;
+}
+
 json_object *fp_report_json(const struct fp_report *r)
 {
 	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq,
@@ -1193,25 +1659,7 @@ json_object *fp_report_json(const struct fp_report *r)
 	json_object_object_add(dq, "pue_below_1",
 			       json_object_new_boolean(k->pue.defined && k->pue.value < 1));
 	json_object_object_add(o, "data_quality", dq);
-	eu = json_object_new_object();
-	json_object_object_add(eu, "E_DC_kWh", json_object_new_double(s->q[FP_Q_FACILITY].value));
-	json_object_object_add(eu, "E_IT_kWh", json_object_new_double(s->q[FP_Q_IT].value));
-	json_object_object_add(eu, "E_BG_kWh", json_object_new_double(s->q[FP_Q_FUEL].value));
-	json_object_object_add(eu, "W_IN_m3", json_object_new_double(s->q[FP_Q_WATER].value));
-	json_object_object_add(eu, "E_REUSE_kWh", json_object_new_double(s->q[FP_Q_REUSE].value));
-	json_object_object_add(eu, "E_RES_TOT_kWh", json_object_new_double(k->e_ren_kwh));
-	json_object_object_add(eu, "E_RES_GO_kWh", json_object_new_double(s->go_kwh));
-	json_object_object_add(eu, "E_RES_PPA_kWh", json_object_new_double(s->ppa_kwh));
-	json_object_object_add(eu, "E_RES_OS_kWh",
-			       json_object_new_double(s->q[FP_Q_RENEWABLE_ONSITE].value));
-	json_object_object_add(eu, "PUE", jnum_or_null(k->pue.defined, k->pue.value));
-	json_object_object_add(eu, "WUE_L_per_kWh",
-			       jnum_or_null(k->wue_l_per_kwh.defined, k->wue_l_per_kwh.value));
-	json_object_object_add(eu, "ERF", jnum_or_null(k->erf.defined, k->erf.value));
-	json_object_object_add(eu, "REF", jnum_or_null(k->ref.defined, k->ref.value));
-	json_object_object_add(eu, "calendar_year", json_object_new_boolean(r->calendar_year));
-	json_object_object_add(eu, "recalled_symbols",
-			       json_object_new_string("E_BG, E_RES_GO, E_RES_PPA, E_RES_OS"));
+	eu = jeu(r);
 	json_object_object_add(o, "eu_2024_1364", eu);
 	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);
 	json_object_object_add(o, "basis", r->basis.loaded ? jbasis(r) : NULL);
@@ -1551,34 +1999,6 @@ static void html_charts(const struct fp_report *r, FILE *o)
 	free(sr);
 }
 
-/* The fields of the EU Delegated Regulation 2024/1364 the agent measures. */
-static void html_eu(const struct fp_report *r, FILE *o)
-{
-	const struct fp_kpis *k = &r->total.k;
-	const struct fp_window_sums *s = &r->total.s;
-	char b1[64], b2[64], b3[64];
-
-	fprintf(o,
-		"<h2>EU Delegated Regulation 2024/1364</h2>\n<p>[V]: named in a public source; "
-		"[R]: symbol recalled, check against the Official Journal text.</p>\n<table>"
-		"<tr><th>Field</th><th>Value</th><th>Unit</th></tr>\n"
-		"<tr><td>E_DC [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		"<tr><td>E_IT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		"<tr><td>E_BG [R]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		"<tr><td>W_IN [V]</td><td class=\"n\">%.1f</td><td>m3</td></tr>\n"
-		"<tr><td>E_REUSE [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n"
-		"<tr><td>E_RES-TOT [V]</td><td class=\"n\">%.1f</td><td>kWh</td></tr>\n",
-		s->q[FP_Q_FACILITY].value, s->q[FP_Q_IT].value, s->q[FP_Q_FUEL].value,
-		s->q[FP_Q_WATER].value, s->q[FP_Q_REUSE].value, k->e_ren_kwh);
-	fprintf(o,
-		"<tr><td>PUE [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n"
-		"<tr><td>WUE [V]</td><td class=\"n\">%s</td><td>L/kWh</td></tr>\n"
-		"<tr><td>REF [V]</td><td class=\"n\">%s</td><td>-</td></tr>\n</table>\n",
-		fmt_ratio(b1, sizeof(b1), &k->pue, 3),
-		fmt_ratio(b2, sizeof(b2), &k->wue_l_per_kwh, 3),
-		fmt_ratio(b3, sizeof(b3), &k->ref, 3));
-}
-
 void fp_report_html_head(const struct fp_report *r, FILE *o)
 {
 	const struct fp_kpis *k = &r->total.k;
@@ -1695,10 +2115,10 @@ void fp_report_html_body(const struct fp_report *r, FILE *o)
 			fmt_pct(c5, sizeof(c5), p->k.coverage));
 	}
 	fputs("</table>\n", o);
-	html_eu(r, o);
-	html_ewaste(r, o);
 	{
 		struct doc d = { o, true, 0 };
+		doc_eu(r, &d);
+		html_ewaste(r, o);
 		doc_basis(r, &d);
 	}
 	fprintf(o,

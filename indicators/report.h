@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "cfg.h"
 #include "energy.h"
 #include "ewaste.h"
 #include "inventory.h"
@@ -93,6 +94,13 @@ struct fp_report {
 	 * be NULL: they are then all to complete) */
 	const struct fp_report_cfg *cfg;
 };
+
+/* The report group of footprintd.conf: report.eu holds the items of the EU
+ * Delegated Regulation 2024/1364 the agent cannot measure (footprintd.conf(5)).
+ * g may be NULL (nothing configured); problems go to e as FILE:LINE.  The
+ * result is never NULL; the caller frees it. */
+struct fp_report_cfg *fp_report_cfg_parse(const config_setting_t *g, struct fp_cfg_errors *e);
+void fp_report_cfg_free(struct fp_report_cfg *c);
 
 enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_HTML };
 
