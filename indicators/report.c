@@ -373,20 +373,6 @@ static const char *fmt_pct(char *buf, size_t n, double v)
 	return buf;
 }
 
-static void md_qty(FILE *o, const struct fp_report_period *p, enum fp_qty q, const char *label)
-{
-	char b1[64], b2[64], b3[64];
-	const struct fp_qsum *s = &p->s.q[q];
-
-	if (!s->present)
-		return;
-	fprintf(o, "| %s | %s | %s | %s |\n", label, fmt_num(b1, sizeof(b1), s->value, 3),
-		fp_qty_units[q], fmt_pct(b2, sizeof(b2), s->coverage));
-	if (s->estimated != 0)
-		fprintf(o, "| &nbsp;&nbsp;of which estimated | %s | %s | |\n",
-			fmt_num(b3, sizeof(b3), s->estimated, 3), fp_qty_units[q]);
-}
-
 static const char *const qty_labels[FP_NQTY] = {
 	"E_DC total facility energy (electricity + fuels)",
 	"E_IT IT equipment energy",
@@ -1131,56 +1117,6 @@ static void doc_eu(const struct fp_report *r, struct doc *d)
 	d_list(d, false);
 }
 
-static void md_ewaste(const struct fp_report *r, FILE *o)
-{
-	char b[12][64];
-	size_t i;
-
-	fprintf(o, "\n## E-waste and device lifecycle\n\n");
-	if (!r->has_inventory) {
-		fprintf(o, "No inventory in this state directory.\n");
-		return;
-	}
-	fprintf(o,
-		"Installed base, ages and projections at the end of the period (or now); flows "
-		"during the period.\n\n"
-		"| Category | Installed units | Installed kg | Commissioned kg | Decommissioned kg | "
-		"Reused kg | Refurbished kg | Recycled kg (documented) | Disposed kg | "
-		"Documented rate | Reuse rate |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->nrows; i++) {
-		const struct fp_ewaste *e = &r->ew[i].e;
-		fprintf(o, "| %s %s | %.0f | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n",
-			r->ew[i].category, r->ew[i].desc, e->installed_units,
-			fmt_num(b[0], 64, e->installed_kg, 1),
-			fmt_num(b[1], 64, e->commissioned_kg, 1),
-			fmt_num(b[2], 64, e->decommissioned_kg, 1),
-			fmt_num(b[3], 64, e->reused_kg, 1), fmt_num(b[4], 64, e->refurbished_kg, 1),
-			fmt_num(b[5], 64, e->recycled_kg, 1),
-			fmt_num(b[6], 64, e->recycled_documented_kg, 1),
-			fmt_num(b[7], 64, e->disposed_kg, 1),
-			fmt_rate(b[8], 64, e->documented_rate), fmt_rate(b[9], 64, e->reuse_rate));
-	}
-	fprintf(o,
-		"\n| Category | Past expected life (units) | Mean age (years) | Projected e-waste, "
-		"next 12 months (kg) | Embodied CO2e amortised (kg) | Modelled e-waste generated (kg, year) |\n"
-		"|---|---|---|---|---|---|\n");
-	for (i = 0; i < r->nrows; i++) {
-		const struct fp_ewaste *e = &r->ew[i].e;
-		fprintf(o, "| %s | %.0f | %s | %s | %s | %s (%d) |\n", r->ew[i].category,
-			e->beyond_lifespan_units,
-			isnan(e->mean_age_y) ? "per site" : fmt_num(b[0], 64, e->mean_age_y, 2),
-			fmt_num(b[1], 64, e->projected_kg_12m, 1),
-			fmt_num(b[2], 64, e->embodied_co2e_kg, 1),
-			fmt_num(b[3], 64, r->ew[i].ewg_model_kg, 1), r->ew[i].ewg_year);
-	}
-	fprintf(o,
-		"\nDocumented rate = recycled with a named treatment facility / decommissioned; "
-		"reuse rate = (reused + refurbished) / decommissioned (n/a when nothing was "
-		"decommissioned). The projection sums mass x P(retire within a year | age) over the "
-		"installed base; the model is the UNU/EU cohort estimate from the commissioning "
-		"history (README).\n");
-}
-
 /* The indicators of the report, by name and label (data quality). */
 static const struct {
 	const char *name, *label;
@@ -1264,109 +1200,290 @@ void fp_report_md_head(const struct fp_report *r, FILE *o)
 		fmt_pct(b1, sizeof(b1), r->total.k.coverage));
 }
 
-void fp_report_md_body(const struct fp_report *r, FILE *o)
-{
-	const struct fp_kpis *k = &r->total.k;
-	const struct fp_window_sums *s = &r->total.s;
-	char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64], b8[64];
-	size_t i;
-	int q;
+static void ewaste_chart(const struct fp_report *r, FILE *o);
 
-	if (r->no_ledger) {
-		fprintf(o,
-			"No energy ledger in this state directory (the agent has not measured "
-			"energy here): the report holds the e-waste part only.\n");
-		md_ewaste(r, o);
+/* The e-waste section: installed base and flows, end of life, ages and
+ * projections (three tables that fit a page), then the methodology. */
+static void doc_ewaste(const struct fp_report *r, struct doc *d)
+{
+	static const char *const h1[] = { "Category",
+					  "Installed units",
+					  "Installed kg",
+					  "Commissioned kg",
+					  "Decommissioned kg",
+					  "Disposed kg",
+					  NULL };
+	static const char *const h2[] = { "Category",
+					  "Reused kg",
+					  "Refurbished kg",
+					  "Recycled kg (documented)",
+					  "Documented rate",
+					  "Reuse rate",
+					  NULL };
+	static const char *const h3[] = { "Category",
+					  "Past expected life (units)",
+					  "Mean age (years)",
+					  "Projected e-waste, next 12 months (kg)",
+					  "Embodied CO2e amortised (kg)",
+					  "Modelled e-waste generated (kg, year)",
+					  NULL };
+	char b[8][64], cat[160];
+	size_t i;
+
+	d_h(d, 2, "E-waste and device lifecycle");
+	if (!r->has_inventory) {
+		d_p(d, "No inventory in this state directory.");
 		return;
 	}
-	fprintf(o, "## Indicators\n\n| Indicator | Value | Unit | Coverage |\n|---|---|---|---|\n");
-#define ROW(name, rr, prec, unit)                                                                 \
-	fprintf(o, "| %s | %s | %s | %s |\n", name, fmt_ratio(b1, sizeof(b1), &(rr), prec), unit, \
-		(rr).defined ? fmt_pct(b2, sizeof(b2), (rr).coverage) : "")
-	{
-		char name[32];
-		snprintf(name, sizeof(name), "PUE%d = E_DC / E_IT", r->pue_category);
-		ROW(name, k->pue, 4, "-");
+	d_p(d,
+	    "Installed base, ages and projections at the end of the period (or now); flows "
+	    "during the period.");
+	if (d->html)
+		ewaste_chart(r, d->o);
+	d_table(d, h1);
+	for (i = 0; i < r->nrows; i++) {
+		const struct fp_ewaste *e = &r->ew[i].e;
+		const char *c[6] = { cat,
+				     fmt_num(b[0], 64, e->installed_units, 0),
+				     fmt_num(b[1], 64, e->installed_kg, 1),
+				     fmt_num(b[2], 64, e->commissioned_kg, 1),
+				     fmt_num(b[3], 64, e->decommissioned_kg, 1),
+				     fmt_num(b[4], 64, e->disposed_kg, 1) };
+		snprintf(cat, sizeof(cat), "%s %s", r->ew[i].category, r->ew[i].desc);
+		d_row(d, c);
 	}
-	ROW("DCiE = E_IT / E_DC", k->dcie, 4, "-");
-	ROW("REF = E_REN / E_DC", k->ref, 4, "-");
-	ROW("ERF = E_REUSE / E_DC", k->erf, 4, "-");
-	ROW("ERE = (E_DC - E_REUSE) / E_IT", k->ere, 4, "-");
-	ROW("CER = Q_removed / E_cooling", k->cer, 4, "-");
-	ROW("WUE = W_IN / E_IT", k->wue_l_per_kwh, 4, "L/kWh");
-	ROW("CUE (location-based)", k->cue_location, 4, "kgCO2e/kWh");
-	ROW("CUE (market-based)", k->cue_market, 4, "kgCO2e/kWh");
-	ROW("SEE = E_telecom_equipment / E_site", k->see, 4, "-");
-	ROW("EE = data volume / site energy", k->ee_bit_per_j, 1, "bit/J");
-#undef ROW
-	fprintf(o, "\nA ratio whose denominator is zero or not metered is n/a, never 0.\n");
+	d_table_end(d);
+	d_table(d, h2);
+	for (i = 0; i < r->nrows; i++) {
+		const struct fp_ewaste *e = &r->ew[i].e;
+		char rec[160];
+		const char *c[6] = { r->ew[i].category,
+				     fmt_num(b[0], 64, e->reused_kg, 1),
+				     fmt_num(b[1], 64, e->refurbished_kg, 1),
+				     rec,
+				     fmt_rate(b[4], 64, e->documented_rate),
+				     fmt_rate(b[5], 64, e->reuse_rate) };
+		snprintf(rec, sizeof(rec), "%s (%s)", fmt_num(b[2], 64, e->recycled_kg, 1),
+			 fmt_num(b[3], 64, e->recycled_documented_kg, 1));
+		d_row(d, c);
+	}
+	d_table_end(d);
+	d_table(d, h3);
+	for (i = 0; i < r->nrows; i++) {
+		const struct fp_ewaste *e = &r->ew[i].e;
+		char ewg[96];
+		const char *c[6] = {
+			r->ew[i].category,
+			fmt_num(b[0], 64, e->beyond_lifespan_units, 0),
+			isnan(e->mean_age_y) ? "per site" : fmt_num(b[1], 64, e->mean_age_y, 2),
+			fmt_num(b[2], 64, e->projected_kg_12m, 1),
+			fmt_num(b[3], 64, e->embodied_co2e_kg, 1),
+			ewg,
+		};
+		snprintf(ewg, sizeof(ewg), "%s (%d)", fmt_num(b[4], 64, r->ew[i].ewg_model_kg, 1),
+			 r->ew[i].ewg_year);
+		d_row(d, c);
+	}
+	d_table_end(d);
+	d_p(d,
+	    "Documented rate = recycled with a named treatment facility / decommissioned; "
+	    "reuse rate = (reused + refurbished) / decommissioned (n/a when nothing was "
+	    "decommissioned). The projection sums mass x P(retire within a year | age) over the "
+	    "installed base; the model is the UNU/EU cohort estimate from the commissioning "
+	    "history (README).");
+}
+
+static const char *na_num(char *buf, size_t n, bool defined, double v, int prec, const char *undef)
+{
+	return defined ? fmt_num(buf, n, v, prec) : undef;
+}
+
+static void doc_indicators(const struct fp_report *r, struct doc *d)
+{
+	static const char *const head[] = { "Indicator", "Value", "Unit", "Coverage", NULL };
+	static const struct {
+		const char *name, *unit;
+		size_t off;
+		int prec;
+	} rows[] = {
+		{ "DCiE = E_IT / E_DC", "-", offsetof(struct fp_kpis, dcie), 4 },
+		{ "REF = E_REN / E_DC", "-", offsetof(struct fp_kpis, ref), 4 },
+		{ "ERF = E_REUSE / E_DC", "-", offsetof(struct fp_kpis, erf), 4 },
+		{ "ERE = (E_DC - E_REUSE) / E_IT", "-", offsetof(struct fp_kpis, ere), 4 },
+		{ "CER = Q_removed / E_cooling", "-", offsetof(struct fp_kpis, cer), 4 },
+		{ "WUE = W_IN / E_IT", "L/kWh", offsetof(struct fp_kpis, wue_l_per_kwh), 4 },
+		{ "CUE (location-based)", "kgCO2e/kWh", offsetof(struct fp_kpis, cue_location), 4 },
+		{ "CUE (market-based)", "kgCO2e/kWh", offsetof(struct fp_kpis, cue_market), 4 },
+		{ "SEE = E_telecom_equipment / E_site", "-", offsetof(struct fp_kpis, see), 4 },
+		{ "EE = data volume / site energy", "bit/J", offsetof(struct fp_kpis, ee_bit_per_j),
+		  1 },
+	};
+	const struct fp_kpis *k = &r->total.k;
+	char name[32], b1[64], b2[64];
+	size_t i;
+
+	d_h(d, 2, "Indicators");
+	d_table(d, head);
+	for (i = 0; i <= sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct fp_ratio *x = i
+			? (const struct fp_ratio *)((const char *)k + rows[i - 1].off)
+			: &k->pue;
+		const char *c[4];
+		snprintf(name, sizeof(name), "PUE%d = E_DC / E_IT", r->pue_category);
+		c[0] = i ? rows[i - 1].name : name;
+		c[1] = fmt_ratio(b1, sizeof(b1), x, i ? rows[i - 1].prec : 4);
+		c[2] = i ? rows[i - 1].unit : "-";
+		c[3] = x->defined ? fmt_pct(b2, sizeof(b2), x->coverage) : "";
+		d_row(d, c);
+	}
+	d_table_end(d);
+	d_p(d, "A ratio whose denominator is zero or not metered is n/a, never 0.");
 	if (k->pue.defined && k->pue.value < 1)
-		fprintf(o,
-			"\n**Data quality: PUE < 1** (E_DC < E_IT): a metering or boundary error; "
-			"the value is reported as computed, not clamped.\n");
+		d_p(d,
+		    "Data quality: PUE < 1 (E_DC < E_IT): a metering or boundary error; the value "
+		    "is reported as computed, not clamped.");
+}
 
-	fprintf(o,
-		"\n## Energy and water\n\n| Quantity | Amount | Unit | Coverage |\n|---|---|---|---|\n");
-	for (q = 0; q < FP_NQTY; q++)
-		md_qty(o, &r->total, (enum fp_qty)q, qty_labels[q]);
+static void doc_energy(const struct fp_report *r, struct doc *d)
+{
+	static const char *const head[] = { "Quantity", "Amount", "Unit", "Coverage", NULL };
+	static const char *const rh[] = { "Source", "kWh", NULL };
+	static const char *const sh[] = { "Method", "kgCO2e", NULL };
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+	char b1[64], b2[64];
+	int q;
 
-	fprintf(o, "\n## Renewable energy\n\n| Source | kWh |\n|---|---|\n");
-	fprintf(o, "| On-site generation consumed | %s |\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 3));
-	fprintf(o, "| Guarantees of Origin (GO) | %s |\n", fmt_num(b1, sizeof(b1), s->go_kwh, 3));
-	fprintf(o, "| Power purchase agreements (PPA) | %s |\n",
-		fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
-	fprintf(o, "| **E_REN total** | %s |\n", fmt_num(b1, sizeof(b1), k->e_ren_kwh, 3));
+	d_h(d, 2, "Energy and water");
+	d_table(d, head);
+	for (q = 0; q < FP_NQTY; q++) {
+		const struct fp_qsum *x = &s->q[q];
+		const char *c[4] = { qty_labels[q], fmt_num(b1, sizeof(b1), x->value, 3),
+				     fp_qty_units[q], fmt_pct(b2, sizeof(b2), x->coverage) };
+		if (!x->present)
+			continue;
+		d_row(d, c);
+		if (x->estimated != 0) {
+			const char *e[4] = { "of which estimated",
+					     fmt_num(b1, sizeof(b1), x->estimated, 3),
+					     fp_qty_units[q], "" };
+			d_row(d, e);
+		}
+	}
+	d_table_end(d);
+	d_h(d, 2, "Renewable energy");
+	d_table(d, rh);
+	{
+		const char *c1[2] = { "On-site generation consumed",
+				      fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value,
+					      3) };
+		const char *c2[2] = { "Guarantees of Origin (GO)",
+				      fmt_num(b2, sizeof(b2), s->go_kwh, 3) };
+		d_row(d, c1);
+		d_row(d, c2);
+	}
+	{
+		const char *c3[2] = { "Power purchase agreements (PPA)",
+				      fmt_num(b1, sizeof(b1), s->ppa_kwh, 3) };
+		const char *c4[2] = { "E_REN total", fmt_num(b2, sizeof(b2), k->e_ren_kwh, 3) };
+		d_row(d, c3);
+		d_row(d, c4);
+	}
+	d_table_end(d);
 	if (k->ref_capped)
-		fprintf(o,
-			"\nCertified and on-site renewable energy exceed E_DC: REF is capped at 1 "
-			"(over-procurement is not consumption).\n");
+		d_p(d,
+		    "Certified and on-site renewable energy exceed E_DC: REF is capped at 1 "
+		    "(over-procurement is not consumption).");
+	d_h(d, 2, "Scope 2 emissions (GHG Protocol)");
+	d_table(d, sh);
+	{
+		const char *c1[2] = { "Location-based",
+				      na_num(b1, sizeof(b1), k->co2e_location_defined,
+					     k->co2e_location_kg, 1,
+					     "n/a (no grid meter or no factor)") };
+		const char *c2[2] = { "Market-based",
+				      na_num(b2, sizeof(b2), k->co2e_market_defined,
+					     k->co2e_market_kg, 1,
+					     "n/a (no grid meter or no factor)") };
+		d_row(d, c1);
+		d_row(d, c2);
+	}
+	d_table_end(d);
+}
 
-	fprintf(o, "\n## Scope 2 emissions (GHG Protocol)\n\n| Method | kgCO2e |\n|---|---|\n");
-	fprintf(o, "| Location-based | %s |\n",
-		k->co2e_location_defined ? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1)
-					 : "n/a (no grid meter or no factor)");
-	fprintf(o, "| Market-based | %s |\n",
-		k->co2e_market_defined ? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1)
-				       : "n/a (no grid meter or no factor)");
+static void doc_months(const struct fp_report *r, struct doc *d)
+{
+	static const char *const head[] = {
+		"Month",     "E_DC kWh",     "E_IT kWh",     "PUE",	 "REF",
+		"WUE L/kWh", "CO2e loc. kg", "CO2e mkt. kg", "Coverage", NULL,
+	};
+	char b[9][64];
+	size_t i;
 
-	fprintf(o,
-		"\n## Monthly breakdown\n\n"
-		"| Month | E_DC kWh | E_IT kWh | PUE | REF | WUE L/kWh | CO2e loc. kg | CO2e mkt. kg | Coverage |\n"
-		"|---|---|---|---|---|---|---|---|---|\n");
+	d_h(d, 2, "Monthly breakdown");
+	d_table(d, head);
 	for (i = 0; i < r->nmonths; i++) {
 		const struct fp_report_period *p = &r->months[i];
-		fprintf(o, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p->label,
-			p->s.q[FP_Q_FACILITY].present
-				? fmt_num(b1, sizeof(b1), p->s.q[FP_Q_FACILITY].value, 1)
-				: "n/a",
-			p->s.q[FP_Q_IT].present ? fmt_num(b2, sizeof(b2), p->s.q[FP_Q_IT].value, 1)
-						: "n/a",
-			fmt_ratio(b3, sizeof(b3), &p->k.pue, 4),
-			fmt_ratio(b4, sizeof(b4), &p->k.ref, 4),
-			fmt_ratio(b5, sizeof(b5), &p->k.wue_l_per_kwh, 4),
-			p->k.co2e_location_defined
-				? fmt_num(b6, sizeof(b6), p->k.co2e_location_kg, 1)
-				: "n/a",
-			p->k.co2e_market_defined ? fmt_num(b7, sizeof(b7), p->k.co2e_market_kg, 1)
-						 : "n/a",
-			fmt_pct(b8, sizeof(b8), p->k.coverage));
+		const char *c[9] = {
+			p->label,
+			na_num(b[1], 64, p->s.q[FP_Q_FACILITY].present, p->s.q[FP_Q_FACILITY].value,
+			       1, "n/a"),
+			na_num(b[2], 64, p->s.q[FP_Q_IT].present, p->s.q[FP_Q_IT].value, 1, "n/a"),
+			fmt_ratio(b[3], 64, &p->k.pue, 4),
+			fmt_ratio(b[4], 64, &p->k.ref, 4),
+			fmt_ratio(b[5], 64, &p->k.wue_l_per_kwh, 4),
+			na_num(b[6], 64, p->k.co2e_location_defined, p->k.co2e_location_kg, 1,
+			       "n/a"),
+			na_num(b[7], 64, p->k.co2e_market_defined, p->k.co2e_market_kg, 1, "n/a"),
+			fmt_pct(b[8], 64, p->k.coverage),
+		};
+		d_row(d, c);
 	}
+	d_table_end(d);
+}
 
-	{
-		struct doc d = { o, false, 0 };
-		doc_eu(r, &d);
-		md_ewaste(r, o);
-		doc_basis(r, &d);
-	}
-	fprintf(o,
-		"\n## Data quality\n\n- Coverage (E_DC and E_IT): %s\n- Meter resets or "
-		"replacements: %ld\n- Counter wraps: %ld\n- Gaps longer than max_gap (missing): %ld\n",
-		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps,
-		r->events.gaps);
+static void doc_quality(const struct fp_report *r, struct doc *d)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const char *pre = d->html ? "<li>" : "- ", *post = d->html ? "</li>" : "\n";
+	char b1[64];
+
+	d_h(d, 2, "Data quality");
+	d_list(d, true);
+	d_li(d, "Coverage (E_DC and E_IT): %s", fmt_pct(b1, sizeof(b1), k->coverage));
+	d_li(d, "Meter resets or replacements: %ld", r->events.resets);
+	d_li(d, "Counter wraps: %ld", r->events.wraps);
+	d_li(d, "Gaps longer than max_gap (missing): %ld", r->events.gaps);
 	if (k->pue.defined)
-		put_unmatched(o, "- ", "\n", r);
-	put_partial(o, "- ", "\n", r);
+		put_unmatched(d->o, pre, post, r);
+	put_partial(d->o, pre, post, r);
+	d_list(d, false);
+}
+
+/* Every section after the head, in Markdown or HTML. */
+static void doc_body(const struct fp_report *r, struct doc *d)
+{
+	if (r->no_ledger) {
+		d_p(d,
+		    "No energy ledger in this state directory (the agent has not measured "
+		    "energy here): the report holds the e-waste part only.");
+		doc_ewaste(r, d);
+		return;
+	}
+	doc_indicators(r, d);
+	doc_energy(r, d);
+	doc_months(r, d);
+	doc_eu(r, d);
+	doc_ewaste(r, d);
+	doc_basis(r, d);
+	doc_quality(r, d);
+}
+
+void fp_report_md_body(const struct fp_report *r, FILE *o)
+{
+	struct doc d = { o, false, 0 };
+
+	doc_body(r, &d);
 }
 
 /* ---- JSON ---- */
@@ -1832,91 +1949,100 @@ struct series {
 	bool defined[400];
 };
 
-/* A bar chart of n categories; with stacked, the series stack. */
+/* A step of 1, 2 or 5 times a power of ten giving about five gridlines. */
+static double nice_step(double max)
+{
+	double raw = max / 5, p = pow(10, floor(log10(raw))), m = raw / p;
+
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+/* A bar chart over the months: gridlines, a labelled value axis (unit)
+ * and month axis, a legend; with stacked, the series stack. */
 static void svg_bars(FILE *o, const char *title, const char *unit, const struct fp_report *r,
 		     const struct series *sr, size_t ns, bool stacked)
 {
-	const double W = 720, H = 260, L = 60, B = 40, T = 30;
-	size_t n = r->nmonths < 400 ? r->nmonths : 400, i, j;
-	double max = 0, bw, x;
+	const double W = 900, H = 320, L = 78, R = 12, T = 40, B = 78;
+	size_t n = r->nmonths < 400 ? r->nmonths : 400, i, j, every;
+	double max = 0, step, top, bw, y, ph = H - T - B;
 
 	for (i = 0; i < n; i++) {
 		double t = 0;
 		for (j = 0; j < ns; j++)
-			if (sr[j].defined[i]) {
+			if (sr[j].defined[i])
 				t = stacked ? t + fmax(sr[j].v[i], 0) : fmax(t, sr[j].v[i]);
-			}
 		max = fmax(max, t);
 	}
-	if (max <= 0)
+	if (!(max > 0) || !isfinite(max))
 		max = 1;
+	step = nice_step(max);
+	top = ceil(max / step - 1e-9) * step;
 	fprintf(o,
-		"<figure><svg role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">"
-		"<title>",
-		W, H, W, H);
+		"<figure><svg role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
+		"preserveAspectRatio=\"xMinYMin meet\"><title>",
+		W, H);
 	fp_report_html_esc(o, title);
-	fprintf(o, "</title><text x=\"%.0f\" y=\"18\" class=\"t\">", L);
+	fprintf(o, "</title><text x=\"%.0f\" y=\"20\" class=\"t\">", L);
 	fp_report_html_esc(o, title);
-	fprintf(o, " (%s)</text>", unit);
-	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>", L, H - B,
-		W - 10, H - B);
-	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">%.4g</text>", L - 4,
-		T + 4, max);
-	fprintf(o, "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">0</text>", L - 4,
-		H - B);
-	bw = fmin((W - L - 20) / (double)(n ? n : 1), 80);
+	fputs("</text>", o);
+	/* gridlines and the value axis */
+	for (y = 0; y <= top + step / 2; y += step) {
+		double py = H - B - y / top * ph;
+		fprintf(o,
+			"<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"g\"/>"
+			"<text x=\"%.0f\" y=\"%.1f\" class=\"l\" text-anchor=\"end\">%.6g</text>",
+			L, py, W - R, py, L - 6, py + 4, y);
+	}
+	fprintf(o,
+		"<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>"
+		"<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>",
+		L, T, L, H - B, L, H - B, W - R, H - B);
+	fprintf(o,
+		"<text transform=\"rotate(-90)\" x=\"%.1f\" y=\"16\" class=\"at\" "
+		"text-anchor=\"middle\">",
+		-(T + ph / 2));
+	fp_report_html_esc(o, unit);
+	fprintf(o,
+		"</text><text x=\"%.1f\" y=\"%.0f\" class=\"at\" text-anchor=\"middle\">Month</text>",
+		L + (W - L - R) / 2, H - B + 40);
+	bw = (W - L - R) / (double)(n ? n : 1);
+	every = n > 24 ? (n + 11) / 12 : 1;
 	for (i = 0; i < n; i++) {
-		double base = H - B, gx = L + 10 + bw * (double)i;
+		double base = H - B, gx = L + bw * (double)i + bw * 0.15, w = bw * 0.7;
 		for (j = 0; j < ns; j++) {
-			double h, w = stacked ? bw * 0.7 : bw * 0.7 / (double)ns;
+			double h, bwj = stacked ? w : w / (double)ns, x;
 			if (!sr[j].defined[i])
 				continue;
-			h = fmax(sr[j].v[i], 0) / max * (H - B - T);
-			x = stacked ? gx : gx + w * (double)j;
+			h = fmax(sr[j].v[i], 0) / top * ph;
+			x = stacked ? gx : gx + bwj * (double)j;
 			fprintf(o,
-				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-				"<title>%s %s: %.6g</title></rect>",
-				x, (stacked ? base : H - B) - h, w, h, sr[j].color,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				"fill=\"%s\"><title>%s %s: %.6g</title></rect>",
+				x, (stacked ? base : H - B) - h, bwj, h, sr[j].color,
 				r->months[i].label, sr[j].name, sr[j].v[i]);
 			if (stacked)
 				base -= h;
 		}
-		fprintf(o,
-			"<text x=\"%.1f\" y=\"%.0f\" class=\"l\" text-anchor=\"middle\">%s</text>",
-			gx + bw * 0.35, H - B + 16, r->months[i].label);
+		if (i % every == 0)
+			fprintf(o,
+				"<text x=\"%.1f\" y=\"%.0f\" class=\"l\" "
+				"text-anchor=\"middle\">%s</text>",
+				gx + w / 2, H - B + 18, r->months[i].label);
 	}
 	for (j = 0; j < ns; j++)
 		fprintf(o,
-			"<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			"<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
 			"<text x=\"%.0f\" y=\"%.0f\" class=\"l\">%s</text>",
-			L + 130 * (double)j, H - 14, sr[j].color, L + 14 + 130 * (double)j, H - 5,
+			L + 170 * (double)j, H - 20, sr[j].color, L + 18 + 170 * (double)j, H - 10,
 			sr[j].name);
 	fputs("</svg></figure>\n", o);
 }
 
-static void html_kpi(FILE *o, const char *name, const struct fp_ratio *r, int prec,
-		     const char *unit)
+static void ewaste_chart(const struct fp_report *r, FILE *o)
 {
-	char b[64], c[64];
-
-	fprintf(o,
-		"<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n",
-		name, fmt_ratio(b, sizeof(b), r, prec), unit,
-		r->defined ? fmt_pct(c, sizeof(c), r->coverage) : "");
-}
-
-static void html_ewaste(const struct fp_report *r, FILE *o)
-{
-	struct series *sr;
+	struct series *sr = fp_xcalloc(2, sizeof(*sr));
 	size_t i, n = r->newm < 400 ? r->newm : 400;
-	char b[12][64];
 
-	fputs("<h2>E-waste and device lifecycle</h2>\n", o);
-	if (!r->has_inventory) {
-		fputs("<p>No inventory in this state directory.</p>\n", o);
-		return;
-	}
-	sr = fp_xcalloc(2, sizeof(*sr));
 	sr[0].name = "commissioned";
 	sr[0].color = "#3465a4";
 	sr[1].name = "decommissioned";
@@ -1928,74 +2054,62 @@ static void html_ewaste(const struct fp_report *r, FILE *o)
 	}
 	svg_bars(o, "Commissioned and decommissioned equipment by month", "kg", r, sr, 2, false);
 	free(sr);
-	fputs("<table><tr><th>Category</th><th>Installed units</th><th>Installed kg</th>"
-	      "<th>Commissioned kg</th><th>Decommissioned kg</th><th>Reused + refurbished kg</th>"
-	      "<th>Recycled kg (documented)</th><th>Disposed kg</th><th>Documented rate</th>"
-	      "<th>Reuse rate</th><th>Past expected life</th><th>Projected 12 months kg</th>"
-	      "<th>Embodied CO2e kg</th></tr>\n",
-	      o);
-	for (i = 0; i < r->nrows; i++) {
-		const struct fp_ewaste *e = &r->ew[i].e;
-		fputs("<tr><td>", o);
-		fp_report_html_esc(o, r->ew[i].category);
-		fputc(' ', o);
-		fp_report_html_esc(o, r->ew[i].desc);
-		fprintf(o,
-			"</td><td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s (%s)</td>"
-			"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			"<td class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-			e->installed_units, fmt_num(b[0], 64, e->installed_kg, 1),
-			fmt_num(b[1], 64, e->commissioned_kg, 1),
-			fmt_num(b[2], 64, e->decommissioned_kg, 1),
-			fmt_num(b[3], 64, e->reused_kg + e->refurbished_kg, 1),
-			fmt_num(b[4], 64, e->recycled_kg, 1),
-			fmt_num(b[5], 64, e->recycled_documented_kg, 1),
-			fmt_num(b[6], 64, e->disposed_kg, 1),
-			fmt_rate(b[7], 64, e->documented_rate), fmt_rate(b[8], 64, e->reuse_rate),
-			e->beyond_lifespan_units, fmt_num(b[9], 64, e->projected_kg_12m, 1),
-			fmt_num(b[10], 64, e->embodied_co2e_kg, 1));
-	}
-	fputs("</table>\n", o);
 }
 
-/* The charts: monthly PUE, energy by role, renewable share. */
-static void html_charts(const struct fp_report *r, FILE *o)
+/* One ratio per month as a series. */
+static void ratio_series(const struct fp_report *r, struct series *x, const char *name,
+			 const char *color, size_t off)
 {
-	struct series *sr = fp_xcalloc(4, sizeof(*sr));
 	size_t i, n = r->nmonths < 400 ? r->nmonths : 400;
 
-	sr[0].name = "PUE";
-	sr[0].color = "#3465a4";
+	memset(x, 0, sizeof(*x));
+	x->name = name;
+	x->color = color;
 	for (i = 0; i < n; i++) {
-		sr[0].v[i] = r->months[i].k.pue.value;
-		sr[0].defined[i] = r->months[i].k.pue.defined;
+		const struct fp_ratio *q = (const struct fp_ratio *)((const char *)&r->months[i].k +
+								     off);
+		x->v[i] = q->value;
+		x->defined[i] = q->defined;
 	}
-	svg_bars(o, "PUE by month", "-", r, sr, 1, false);
-	{
-		static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING,
-						  FP_Q_OTHER };
-		static const char *const col[] = { "#3465a4", "#73d216", "#edd400", "#888a85" };
-		size_t j;
-		memset(sr, 0, 4 * sizeof(*sr));
-		for (j = 0; j < 4; j++) {
-			sr[j].name = fp_qty_names[qs[j]];
-			sr[j].color = col[j];
-			for (i = 0; i < n; i++) {
-				sr[j].v[i] = r->months[i].s.q[qs[j]].value;
-				sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
-			}
+}
+
+/* The charts over the months: PUE, energy by role, renewable share,
+ * Scope 2 emissions, WUE. */
+static void html_charts(const struct fp_report *r, FILE *o)
+{
+	static const enum fp_qty qs[] = { FP_Q_IT, FP_Q_COOLING, FP_Q_LIGHTING, FP_Q_OTHER };
+	static const char *const col[] = { "#3465a4", "#73d216", "#c4a000", "#888a85" };
+	struct series *sr = fp_xcalloc(4, sizeof(*sr));
+	size_t i, j, n = r->nmonths < 400 ? r->nmonths : 400;
+
+	ratio_series(r, sr, "PUE", "#3465a4", offsetof(struct fp_kpis, pue));
+	svg_bars(o, "PUE by month", "PUE (-)", r, sr, 1, false);
+	memset(sr, 0, 4 * sizeof(*sr));
+	for (j = 0; j < 4; j++) {
+		sr[j].name = fp_qty_names[qs[j]];
+		sr[j].color = col[j];
+		for (i = 0; i < n; i++) {
+			sr[j].v[i] = r->months[i].s.q[qs[j]].value;
+			sr[j].defined[i] = r->months[i].s.q[qs[j]].present;
 		}
-		svg_bars(o, "Energy by role", "kWh", r, sr, 4, true);
 	}
-	memset(sr, 0, sizeof(*sr));
-	sr[0].name = "REF";
-	sr[0].color = "#4e9a06";
+	svg_bars(o, "Energy by role and month", "energy (kWh)", r, sr, 4, true);
+	ratio_series(r, sr, "REF", "#4e9a06", offsetof(struct fp_kpis, ref));
+	svg_bars(o, "Renewable energy factor by month", "REF (share of E_DC)", r, sr, 1, false);
+	memset(sr, 0, 2 * sizeof(*sr));
+	sr[0].name = "location-based";
+	sr[0].color = "#75507b";
+	sr[1].name = "market-based";
+	sr[1].color = "#f57900";
 	for (i = 0; i < n; i++) {
-		sr[0].v[i] = r->months[i].k.ref.value;
-		sr[0].defined[i] = r->months[i].k.ref.defined;
+		sr[0].v[i] = r->months[i].k.co2e_location_kg;
+		sr[0].defined[i] = r->months[i].k.co2e_location_defined;
+		sr[1].v[i] = r->months[i].k.co2e_market_kg;
+		sr[1].defined[i] = r->months[i].k.co2e_market_defined;
 	}
-	svg_bars(o, "Renewable energy factor by month", "share of E_DC", r, sr, 1, false);
+	svg_bars(o, "Scope 2 emissions by month", "CO2e (kg)", r, sr, 2, false);
+	ratio_series(r, sr, "WUE", "#204a87", offsetof(struct fp_kpis, wue_l_per_kwh));
+	svg_bars(o, "Water usage effectiveness by month", "WUE (L/kWh)", r, sr, 1, false);
 	free(sr);
 }
 
@@ -2005,132 +2119,59 @@ void fp_report_html_head(const struct fp_report *r, FILE *o)
 	char b1[64];
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'\">\n<title>Environmental report: ",
 	      o);
 	fp_report_html_esc(o, r->site);
 	fputs("</title>\n<style>\n"
-	      "body{font-family:sans-serif;margin:2em auto;max-width:60em;color:#222}\n"
-	      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em}\n"
-	      "th{background:#eee;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-	      ".t{font-size:14px;font-weight:bold}.l{font-size:11px}.ax{stroke:#444}\n"
+	      "*{box-sizing:border-box}\n"
+	      "body{font-family:sans-serif;margin:2em auto;padding:0 1em;max-width:72em;color:#222;"
+	      "line-height:1.35}\n"
+	      ".tw{max-width:100%}\n"
+	      "table{border-collapse:collapse;margin:1em 0;max-width:100%}\n"
+	      "td,th{border:1px solid #bbb;padding:.3em .5em;vertical-align:top;"
+	      "overflow-wrap:break-word}\n"
+	      "th{background:#eee;text-align:left}"
+	      ".n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+	      "svg{display:block;max-width:100%;height:auto}\n"
+	      ".t{font-size:15px;font-weight:bold}.l{font-size:12px}.at{font-size:13px}"
+	      ".ax{stroke:#444}.g{stroke:#ddd}\n"
 	      ".warn{background:#fee;border:1px solid #c00;padding:.5em}figure{margin:1em 0}\n"
+	      "@page{size:A4;margin:15mm}\n"
+	      "@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}"
+	      "h2{break-after:avoid}h3{break-after:avoid}"
+	      "table,figure,tr{break-inside:avoid}td,th{padding:.15em .35em}"
+	      "svg{max-height:80mm}}\n"
 	      "</style></head><body>\n<h1>Environmental report: ",
 	      o);
 	fp_report_html_esc(o, r->site);
 	fprintf(o, "</h1>\n<p>Period %s to %s inclusive (%.0f hours, time zone ", r->from, r->to,
 		r->hours);
 	fp_report_html_esc(o, r->timezone);
-	fprintf(o, ")%s. PUE category %d. Grid region ",
+	fprintf(o, ")%s.",
 		r->calendar_year ? ", a calendar year"
-				 : "; not a calendar year: the ratios are interim figures",
-		r->pue_category);
-	fp_report_html_esc(o, r->region[0] ? r->region : "(none configured)");
-	fprintf(o, ". Data coverage %s.</p>\n", fmt_pct(b1, sizeof(b1), k->coverage));
+				 : "; not a calendar year: the ratios are interim figures");
+	if (!r->no_ledger) {
+		fprintf(o, " PUE category %d. Grid region ", r->pue_category);
+		fp_report_html_esc(o, r->region[0] ? r->region : "(none configured)");
+		fprintf(o, ". Data coverage %s.", fmt_pct(b1, sizeof(b1), k->coverage));
+	}
+	fputs("</p>\n", o);
 	if (k->pue.defined && k->pue.value < 1)
-		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or boundary "
-		      "error; reported as computed, not clamped.</p>\n",
+		fputs("<p class=\"warn\">Data quality: PUE &lt; 1 (E_DC &lt; E_IT), a metering or "
+		      "boundary error; reported as computed, not clamped.</p>\n",
 		      o);
 }
 
 void fp_report_html_body(const struct fp_report *r, FILE *o)
 {
-	const struct fp_kpis *k = &r->total.k;
-	const struct fp_window_sums *s = &r->total.s;
-	char b1[64], b2[64], b3[64];
-	size_t i;
-	int q;
+	struct doc d = { o, true, 0 };
 
-	if (r->no_ledger) {
-		fputs("<p>No energy ledger in this state directory (the agent has not measured "
-		      "energy here): the report holds the e-waste part only.</p>\n",
-		      o);
-		html_ewaste(r, o);
-		fputs("</body></html>\n", o);
-		return;
-	}
-	html_charts(r, o);
-
-	fputs("<h2>Indicators</h2>\n<table><tr><th>Indicator</th><th>Value</th><th>Unit</th>"
-	      "<th>Coverage</th></tr>\n",
-	      o);
-	snprintf(b3, sizeof(b3), "PUE%d = E_DC / E_IT", r->pue_category);
-	html_kpi(o, b3, &k->pue, 4, "-");
-	html_kpi(o, "DCiE = E_IT / E_DC", &k->dcie, 4, "-");
-	html_kpi(o, "REF = E_REN / E_DC", &k->ref, 4, "-");
-	html_kpi(o, "ERF = E_REUSE / E_DC", &k->erf, 4, "-");
-	html_kpi(o, "ERE = (E_DC - E_REUSE) / E_IT", &k->ere, 4, "-");
-	html_kpi(o, "CER = Q_removed / E_cooling", &k->cer, 4, "-");
-	html_kpi(o, "WUE = W_IN / E_IT", &k->wue_l_per_kwh, 4, "L/kWh");
-	html_kpi(o, "CUE (location-based)", &k->cue_location, 4, "kgCO2e/kWh");
-	html_kpi(o, "CUE (market-based)", &k->cue_market, 4, "kgCO2e/kWh");
-	html_kpi(o, "SEE = E_telecom_equipment / E_site", &k->see, 4, "-");
-	html_kpi(o, "EE = data volume / site energy", &k->ee_bit_per_j, 1, "bit/J");
-	fputs("</table>\n<p>A ratio whose denominator is zero or not metered is n/a, never 0.</p>\n",
-	      o);
-
-	fputs("<h2>Energy and water</h2>\n<table><tr><th>Quantity</th><th>Amount</th><th>Unit</th>"
-	      "<th>Estimated</th><th>Coverage</th></tr>\n",
-	      o);
-	for (q = 0; q < FP_NQTY; q++) {
-		const struct fp_qsum *x = &s->q[q];
-		if (!x->present)
-			continue;
-		fprintf(o,
-			"<tr><td>%s</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td>"
-			"<td class=\"n\">%s</td></tr>\n",
-			qty_labels[q], fmt_num(b1, sizeof(b1), x->value, 3), fp_qty_units[q],
-			fmt_num(b2, sizeof(b2), x->estimated, 3),
-			fmt_pct(b3, sizeof(b3), x->coverage));
-	}
-	fputs("</table>\n", o);
-	fprintf(o,
-		"<h2>Renewable energy and Scope 2</h2>\n<table>"
-		"<tr><td>On-site generation consumed</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
-		fmt_num(b1, sizeof(b1), s->q[FP_Q_RENEWABLE_ONSITE].value, 3));
-	fprintf(o, "<tr><td>Guarantees of Origin</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
-		fmt_num(b1, sizeof(b1), s->go_kwh, 3));
-	fprintf(o, "<tr><td>PPAs</td><td class=\"n\">%s</td><td>kWh</td></tr>\n",
-		fmt_num(b1, sizeof(b1), s->ppa_kwh, 3));
-	fprintf(o,
-		"<tr><td>Scope 2 location-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n",
-		k->co2e_location_defined ? fmt_num(b1, sizeof(b1), k->co2e_location_kg, 1) : "n/a");
-	fprintf(o,
-		"<tr><td>Scope 2 market-based</td><td class=\"n\">%s</td><td>kgCO2e</td></tr>\n</table>\n",
-		k->co2e_market_defined ? fmt_num(b1, sizeof(b1), k->co2e_market_kg, 1) : "n/a");
-
-	fputs("<h2>Monthly breakdown</h2>\n<table><tr><th>Month</th><th>E_DC kWh</th><th>E_IT kWh</th>"
-	      "<th>PUE</th><th>REF</th><th>Coverage</th></tr>\n",
-	      o);
-	for (i = 0; i < r->nmonths; i++) {
-		const struct fp_report_period *p = &r->months[i];
-		char c1[64], c2[64], c3[64], c4[64], c5[64];
-		fprintf(o,
-			"<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			"<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-			p->label, fmt_num(c1, sizeof(c1), p->s.q[FP_Q_FACILITY].value, 1),
-			fmt_num(c2, sizeof(c2), p->s.q[FP_Q_IT].value, 1),
-			fmt_ratio(c3, sizeof(c3), &p->k.pue, 4),
-			fmt_ratio(c4, sizeof(c4), &p->k.ref, 4),
-			fmt_pct(c5, sizeof(c5), p->k.coverage));
-	}
-	fputs("</table>\n", o);
-	{
-		struct doc d = { o, true, 0 };
-		doc_eu(r, &d);
-		html_ewaste(r, o);
-		doc_basis(r, &d);
-	}
-	fprintf(o,
-		"<h2>Data quality</h2>\n<ul><li>Coverage (E_DC and E_IT): %s</li>"
-		"<li>Meter resets or replacements: %ld</li><li>Counter wraps: %ld</li>"
-		"<li>Gaps longer than max_gap (missing): %ld</li>",
-		fmt_pct(b1, sizeof(b1), k->coverage), r->events.resets, r->events.wraps,
-		r->events.gaps);
-	if (k->pue.defined)
-		put_unmatched(o, "<li>", "</li>", r);
-	put_partial(o, "<li>", "</li>", r);
-	fputs("</ul>\n</body></html>\n", o);
+	if (!r->no_ledger)
+		html_charts(r, o);
+	doc_body(r, &d);
+	fputs("</body></html>\n", o);
 }
 
 int fp_report_print(const struct fp_report *r, enum fp_report_format f, FILE *out)

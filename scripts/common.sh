@@ -9,7 +9,7 @@ FP_PACKAGES="build-essential autoconf automake pkg-config curl ca-certificates
  libconfig-dev libcurl4-openssl-dev libmodbus-dev libmosquitto-dev zlib1g-dev
  libsqlite3-dev libjson-c-dev libsystemd-dev check influxdb valgrind openssl mbpoll socat
  mosquitto mosquitto-clients clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
- jq sqlite3 chromium collectd-core clang-format victoria-metrics"
+ jq sqlite3 chromium collectd-core clang-format victoria-metrics poppler-utils"
 
 fp_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
