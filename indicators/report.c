@@ -1681,6 +1681,31 @@ static json_object *jbasis(const struct fp_report *r)
 	return o;
 }
 
+/* The keys of the first EU block, kept (fields are only ever added):
+ * the same amounts under their former names; no symbol is recalled now. */
+static void jeu_v1(const struct fp_report *r, json_object *eu)
+{
+	const struct fp_kpis *k = &r->total.k;
+	const struct fp_window_sums *s = &r->total.s;
+
+	json_object_object_add(eu, "E_DC_kWh", json_object_new_double(s->q[FP_Q_FACILITY].value));
+	json_object_object_add(eu, "E_IT_kWh", json_object_new_double(s->q[FP_Q_IT].value));
+	json_object_object_add(eu, "E_BG_kWh", json_object_new_double(s->q[FP_Q_FUEL].value));
+	json_object_object_add(eu, "W_IN_m3", json_object_new_double(s->q[FP_Q_WATER].value));
+	json_object_object_add(eu, "E_REUSE_kWh", json_object_new_double(s->q[FP_Q_REUSE].value));
+	json_object_object_add(eu, "E_RES_TOT_kWh", json_object_new_double(k->e_ren_kwh));
+	json_object_object_add(eu, "E_RES_GO_kWh", json_object_new_double(s->go_kwh));
+	json_object_object_add(eu, "E_RES_PPA_kWh", json_object_new_double(s->ppa_kwh));
+	json_object_object_add(eu, "E_RES_OS_kWh",
+			       json_object_new_double(s->q[FP_Q_RENEWABLE_ONSITE].value));
+	json_object_object_add(eu, "PUE", jnum_or_null(k->pue.defined, k->pue.value));
+	json_object_object_add(eu, "WUE_L_per_kWh",
+			       jnum_or_null(k->wue_l_per_kwh.defined, k->wue_l_per_kwh.value));
+	json_object_object_add(eu, "ERF", jnum_or_null(k->erf.defined, k->erf.value));
+	json_object_object_add(eu, "REF", jnum_or_null(k->ref.defined, k->ref.value));
+	json_object_object_add(eu, "recalled_symbols", json_object_new_string(""));
+}
+
 static json_object *jeu(const struct fp_report *r)
 {
 	json_object *o = json_object_new_object(), *items = json_object_new_array(),
@@ -1727,6 +1752,7 @@ static json_object *jeu(const struct fp_report *r)
 	json_object_object_add(o, "annex_iii", iii);
 	json_object_object_add(o, "to_complete", todo);
 	json_object_object_add(o, "calendar_year", json_object_new_boolean(r->calendar_year));
+	jeu_v1(r, o);
 	return o;
 }
 
