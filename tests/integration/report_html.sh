@@ -114,7 +114,8 @@ done
 check "the EU block states SDC from report.eu and EDC from the meters" both \
 	grep -q '<td>II 1(b)</td><td>Total floor area</td><td>SDC</td><td class="n">1200</td>' "$tmp/r.html" -- \
 	grep -q '<td>II 1(d)</td><td>Total energy consumption</td><td>EDC</td>' "$tmp/r.html"
-check "no recalled-symbol caveat" not grep -q 'recalled' "$tmp/r.md" "$tmp/r.html" "$tmp/r.json"
+check "no recalled-symbol caveat" both not grep -q 'recalled\|\[R\]' "$tmp/r.md" "$tmp/r.html" -- \
+	[ "$(jq -r .eu_2024_1364.recalled_symbols "$tmp/r.json")" = "" ]
 check "json basis: the factors used with their source, the GO" both \
 	[ "$(jq -r '.basis.factors[] | select(.method == "location") | .source' "$tmp/r.json")" = "Grid average $Y (test)" ] -- \
 	[ "$(jq -r '.basis.certificates[0].type' "$tmp/r.json")" = go ]
