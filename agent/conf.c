@@ -3,6 +3,7 @@
 
 #include "conf.h"
 #include "indicators.h"
+#include "report.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -97,6 +98,7 @@ void fp_config_free(struct fp_config *c)
 	free(c->collectors);
 	fp_indicators_cfg_free(c->indicators);
 	fp_inventory_cfg_free(c->inventory);
+	fp_report_cfg_free(c->report_cfg);
 	free(c->file);
 	free(c->site);
 	free(c->hostname);
@@ -284,6 +286,7 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	top[nt++] = "outputs";
 	top[nt++] = "indicators";
 	top[nt++] = "inventory";
+	top[nt++] = "report";
 	for (i = 0; fp_collectors[i] && nt + 1 < FP_ARRAY_SIZE(top); i++)
 		top[nt++] = fp_collectors[i]->group;
 	top[nt] = NULL;
@@ -331,6 +334,8 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	}
 	fp_inventory_cfg_free(c->inventory);
 	c->inventory = fp_inventory_parse(config_setting_get_member(root, "inventory"), e);
+	fp_report_cfg_free(c->report_cfg);
+	c->report_cfg = fp_report_cfg_parse(config_setting_get_member(root, "report"), e);
 	fp_cfg_errors_sort(e);
 	return e->n > before ? -EINVAL : 0;
 }

@@ -64,6 +64,7 @@ struct fp_config {
 
 	struct fp_indicators_cfg *indicators; /* never NULL after load/defaults */
 	struct fp_inventory_cfg *inventory;   /* NULL until loaded (lazily in defaults) */
+	struct fp_report_cfg *report_cfg;     /* the report group (NULL until loaded) */
 
 	/* --test: collectors must not disturb the daemon's state (set
 	 * between fp_config_defaults and fp_config_load) */

@@ -12,19 +12,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
+#include "conf.h"
 #include "inventory.h"
 #include "ledger.h"
 #include "orgreport.h"
 #include "report.h"
 #include "util.h"
 
+/* The daemon's config (agent/main.c): the report reads its state_dir and
+ * its report group. */
+#define DEFAULT_CONFIG SYSCONFDIR "/footprint/footprintd.conf"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: footprint COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
-		"  report --state DIR --from YYYY-MM-DD --to YYYY-MM-DD [--site S]\n"
-		"         [--format md|json|csv|html] [--output FILE]\n"
+		"  report [--state DIR] --from YYYY-MM-DD --to YYYY-MM-DD [--site S]\n"
+		"         [--config FILE] [--format md|json|csv|html] [--output FILE]\n"
 		"                                  the environmental report (dates inclusive)\n"
 		"  report --state DIR --state DIR ... --from YYYY-MM-DD --to YYYY-MM-DD\n"
 		"         [--merge SITE.json ...] [--format md|json|csv|html] [--output FILE]\n"
@@ -46,6 +52,8 @@ struct report_opts {
 	const char **states; /* --state, repeatable */
 	size_t nstates, cap;
 	const char *from, *to, *site, *output;
+	const char *config; /* --config, else the daemon's default when readable */
+	struct fp_config cfg;
 	bool merge;   /* --merge: the operands are sites' JSON reports */
 	char **files; /* argv's operands */
 	size_t nfiles;
@@ -93,7 +101,8 @@ static int report_site(const struct report_opts *o)
 		fprintf(stderr, "footprint report: %s\n", err);
 		return 1;
 	}
-	if (o->site && strcmp(o->site, r.site) != 0)
+	r.cfg = o->cfg.report_cfg;
+	if (o->site && !r.no_ledger && strcmp(o->site, r.site) != 0)
 		fprintf(stderr, "footprint report: the ledger in %s is for site '%s', not '%s'\n",
 			o->states[0], r.site, o->site);
 	else
@@ -144,6 +153,31 @@ fail:
 	return 1;
 }
 
+/* Loads --config, or the daemon's default config when it is readable:
+ * the state directory and the report group come from it.  Problems in
+ * --config are fatal; in the default file they are warnings (the report
+ * goes on with what loaded).  0 or -1 (said). */
+static int report_config(struct report_opts *o)
+{
+	const char *path = o->config ? o->config : DEFAULT_CONFIG;
+	struct fp_cfg_errors e;
+	size_t i;
+	int rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	fp_config_defaults(&o->cfg);
+	if (!o->config && access(path, R_OK) != 0)
+		return 0;
+	if (fp_config_load(&o->cfg, path, &e) < 0) {
+		for (i = 0; i < e.n; i++)
+			fprintf(stderr, "footprint report: %s%s\n",
+				o->config ? "" : "warning: ", e.msgs[i]);
+		rc = o->config ? -1 : 0;
+	}
+	fp_cfg_errors_reset(&e);
+	return rc;
+}
+
 /* Parses the command line into o: -1 when the command goes on, else the
  * exit status. */
 static int report_parse(int argc, char **argv, struct report_opts *o)
@@ -156,6 +190,7 @@ static int report_parse(int argc, char **argv, struct report_opts *o)
 		{ "format", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "merge", no_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -183,6 +218,9 @@ static int report_parse(int argc, char **argv, struct report_opts *o)
 			break;
 		case 'm':
 			o->merge = true;
+			break;
+		case 'c':
+			o->config = optarg;
 			break;
 		case 'F':
 			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
@@ -214,8 +252,15 @@ static int report_parse(int argc, char **argv, struct report_opts *o)
 			"(footprint report --format json)\n");
 		return 1;
 	}
-	if ((!o->nstates && !o->merge) || (o->nstates && (!o->from || !o->to))) {
-		fprintf(stderr, "footprint report: --state, --from and --to are required\n");
+	if (report_config(o) < 0)
+		return 1;
+	if (!o->nstates && !o->merge) {
+		/* the daemon's state directory (agent.state_dir, else its default) */
+		fp_xgrow((void **)&o->states, &o->cap, 1, sizeof(*o->states));
+		o->states[o->nstates++] = o->cfg.state_dir;
+	}
+	if (o->nstates && (!o->from || !o->to)) {
+		fprintf(stderr, "footprint report: --from and --to are required\n");
 		return 1;
 	}
 	return -1;
@@ -232,6 +277,7 @@ static int cmd_report(int argc, char **argv)
 	if (rc < 0)
 		rc = o.nstates == 1 && !o.merge ? report_site(&o) : report_org(&o);
 	free(o.states);
+	fp_config_free(&o.cfg);
 	return rc;
 }
 

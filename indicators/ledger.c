@@ -885,6 +885,78 @@ int fp_ledger_known_meters(struct fp_ledger *l,
 	return rc == SQLITE_DONE ? 0 : fail(l, "meters");
 }
 
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+int fp_ledger_factor_used(struct fp_ledger *l, const char *region, const char *method, int year,
+			  struct fp_ledger_factor *f)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st,
+		 "SELECT region, year, method, kg_per_kwh, source, origin FROM factor"
+		 " WHERE region = ?1 AND method = ?2 AND year <= ?3"
+		 " ORDER BY year DESC, origin = 'mqtt' DESC LIMIT 1") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, year);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(f, 0, sizeof(*f));
+		copy_col(f->region, sizeof(f->region), st, 0);
+		f->year = sqlite3_column_int(st, 1);
+		copy_col(f->method, sizeof(f->method), st, 2);
+		f->kg_per_kwh = sqlite3_column_double(st, 3);
+		copy_col(f->source, sizeof(f->source), st, 4);
+		copy_col(f->origin, sizeof(f->origin), st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : fail(l, "factors");
+}
+
+int fp_ledger_certificates(struct fp_ledger *l,
+			   void (*fn)(void *arg, const char *type, time_t from, time_t to,
+				      double kwh),
+			   void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st, "SELECT type, t_from, t_to, kwh FROM certificate ORDER BY t_from, type") <
+	    0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (time_t)sqlite3_column_int64(st, 1), (time_t)sqlite3_column_int64(st, 2),
+		   sqlite3_column_double(st, 3));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "certificates");
+}
+
+int fp_ledger_boundaries(struct fp_ledger *l,
+			 void (*fn)(void *arg, const char *qty, const char *meter, double coef),
+			 void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st, "SELECT qty, meter, coef FROM boundary ORDER BY rowid") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1), sqlite3_column_double(st, 2));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "boundaries");
+}
+
 /* ---- windows to write again (the engine's back-fill obligation) ---- */
 
 static int rewrite_table(struct fp_ledger *l)

@@ -63,6 +63,27 @@ int fp_ledger_known_meters(struct fp_ledger *l,
 				      const char *unit),
 			   void *arg);
 
+/* ---- the configuration snapshot, read back (for the report's basis) ---- */
+struct fp_ledger_factor {
+	char region[64], method[16], source[256], origin[16]; /* origin: config, mqtt */
+	int year;
+	double kg_per_kwh;
+};
+/* The factor the sums use for region, method and calendar year: that
+ * year's, else the latest earlier one, a run-time override first.  1 with
+ * *f, 0 when there is none, -1 on error. */
+int fp_ledger_factor_used(struct fp_ledger *l, const char *region, const char *method, int year,
+			  struct fp_ledger_factor *f);
+/* Calls fn for every certificate (type go or ppa, validity [from, to)). */
+int fp_ledger_certificates(struct fp_ledger *l,
+			   void (*fn)(void *arg, const char *type, time_t from, time_t to,
+				      double kwh),
+			   void *arg);
+/* Calls fn for every boundary member (quantity, meter, coefficient). */
+int fp_ledger_boundaries(struct fp_ledger *l,
+			 void (*fn)(void *arg, const char *qty, const char *meter, double coef),
+			 void *arg);
+
 /* Adds to (meter, hour): amount measured over measured_s seconds, and an
  * estimated amount over estimated_s seconds. */
 int fp_ledger_add(struct fp_ledger *l, const char *meter, time_t hour, double amount,

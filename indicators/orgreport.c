@@ -140,13 +140,51 @@ void fp_org_sum_ewaste(const struct fp_ewaste *const *e, size_t n, struct fp_ewa
 
 /* ---- one site ---- */
 
+/* The report of a state directory with an inventory and no ledger. */
+static int report_inventory_only(const char *state, const char *site, const char *from,
+				 const char *to, struct fp_report *r, char *err, size_t errlen)
+{
+	char e[512], *path = fp_xasprintf("%s/inventory.db", state);
+	struct fp_inventory *v;
+	int rc = -1;
+
+	if (fp_report_build_empty(site, from, to, r, err, errlen) < 0) {
+		free(path);
+		return -1;
+	}
+	v = fp_inv_open(path, true, e, sizeof(e));
+	if (!v || fp_report_ewaste(r, v, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "the inventory: %s", e);
+		fp_report_free(r);
+	} else {
+		rc = 0;
+	}
+	fp_inv_close(v);
+	free(path);
+	return rc;
+}
+
 int fp_report_load_state(const char *state, const char *from, const char *to, struct fp_report *r,
 			 char *err, size_t errlen)
 {
 	char e[512], *path = fp_xasprintf("%s/ledger.db", state);
-	struct fp_ledger *l = fp_ledger_open(path, true, false, e, sizeof(e));
+	struct fp_ledger *l = NULL;
 	int rc = -1;
 
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		/* No ledger: the e-waste part alone when there is an inventory. */
+		const char *base = strrchr(state, '/');
+		free(path);
+		path = fp_xasprintf("%s/inventory.db", state);
+		if (access(path, F_OK) == 0) {
+			free(path);
+			return report_inventory_only(state, base && base[1] ? base + 1 : state,
+						     from, to, r, err, errlen);
+		}
+		free(path);
+		path = fp_xasprintf("%s/ledger.db", state);
+	}
+	l = fp_ledger_open(path, true, false, e, sizeof(e));
 	free(path);
 	if (!l) {
 		snprintf(err, errlen, "cannot read the ledger: %s", e);

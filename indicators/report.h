@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "cfg.h"
 #include "energy.h"
 #include "ewaste.h"
 #include "inventory.h"
@@ -41,6 +42,37 @@ struct fp_report_ew_month {
 	struct fp_ewaste e; /* all categories, that month */
 };
 
+/* The basis of the figures: what the ledger's configuration snapshot held. */
+struct fp_report_factor {
+	int for_year; /* the calendar year of the period it applies to */
+	struct fp_ledger_factor f;
+};
+struct fp_report_cert {
+	char type[8]; /* go, ppa */
+	time_t from, to;
+	double kwh;
+};
+struct fp_report_bound {
+	char qty[32], meter[128];
+	double coef;
+};
+struct fp_report_meter {
+	char name[128], role[32], unit[16];
+};
+struct fp_report_basis {
+	struct fp_report_factor *factors; /* per year of the period and method */
+	size_t nfactors;
+	struct fp_report_cert *certs; /* those overlapping the period */
+	size_t ncerts;
+	struct fp_report_bound *bounds;
+	size_t nbounds;
+	struct fp_report_meter *meters;
+	size_t nmeters;
+	bool loaded; /* false for a report read back from JSON */
+};
+
+struct fp_report_cfg;
+
 struct fp_report {
 	char site[128], timezone[64], region[64], from[11], to[11];
 	int pue_category;
@@ -56,7 +88,19 @@ struct fp_report {
 	size_t nrows;
 	struct fp_report_ew_month *ewm;
 	size_t newm;
+	struct fp_report_basis basis;
+	bool no_ledger; /* built from a state dir with only an inventory */
+	/* the items of the EU block the agent cannot measure (borrowed, may
+	 * be NULL: they are then all to complete) */
+	const struct fp_report_cfg *cfg;
 };
+
+/* The report group of footprintd.conf: report.eu holds the items of the EU
+ * Delegated Regulation 2024/1364 the agent cannot measure (footprintd.conf(5)).
+ * g may be NULL (nothing configured); problems go to e as FILE:LINE.  The
+ * result is never NULL; the caller frees it. */
+struct fp_report_cfg *fp_report_cfg_parse(const config_setting_t *g, struct fp_cfg_errors *e);
+void fp_report_cfg_free(struct fp_report_cfg *c);
 
 enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_HTML };
 
@@ -64,6 +108,10 @@ enum fp_report_format { FP_REPORT_MD, FP_REPORT_JSON, FP_REPORT_CSV, FP_REPORT_H
  * time zone.  Returns 0, or -1 with a message in err. */
 int fp_report_build(struct fp_ledger *l, const char *from, const char *to, struct fp_report *r,
 		    char *err, size_t errlen);
+/* A report without a ledger (a state directory with only an inventory):
+ * the period and its months, nothing measured; then fp_report_ewaste. */
+int fp_report_build_empty(const char *site, const char *from, const char *to, struct fp_report *r,
+			  char *err, size_t errlen);
 /* Adds the e-waste section from an inventory (after fp_report_build). */
 int fp_report_ewaste(struct fp_report *r, struct fp_inventory *v, char *err, size_t errlen);
 void fp_report_free(struct fp_report *r);

@@ -15,7 +15,7 @@ FP_BUILD_PACKAGES="build-essential autoconf automake pkg-config
 FP_DEMO_PACKAGES="$FP_BUILD_PACKAGES mosquitto mosquitto-clients"
 FP_PACKAGES="$FP_DEMO_PACKAGES curl ca-certificates check influxdb valgrind openssl
  mbpoll socat clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
- jq sqlite3 chromium collectd-core clang-format victoria-metrics"
+ jq sqlite3 chromium collectd-core clang-format victoria-metrics poppler-utils"
 
 fp_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -188,8 +188,8 @@ chrome() { # chrome FILE: dumps the DOM to FILE.dom, the browser log to FILE.log
 chrome "$tmp/r.html"
 check "headless Chromium renders the html report with no console message" \
 	both grep -q '</html>' "$tmp/r.html.dom" -- not grep -q ':CONSOLE' "$tmp/r.html.log"
-check "three inline SVG charts (monthly PUE, energy by role, renewable share)" \
-	[ "$(grep -o '<svg' "$tmp/r.html.dom" | wc -l)" -eq 3 ]
+check "five inline SVG charts (monthly PUE, energy by role, REF, Scope 2, WUE)" \
+	[ "$(grep -o "<svg" "$tmp/r.html.dom" | wc -l)" -eq 5 ]
 sed 's|<h2>Indicators</h2>|<img src="https://127.0.0.1:1/x.png"><h2>Indicators</h2>|' "$tmp/r.html" >"$tmp/bad.html"
 chrome "$tmp/bad.html"
 check "negative control: an external image is reported on the console" grep -q ':CONSOLE' "$tmp/bad.html.log"

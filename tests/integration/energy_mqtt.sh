@@ -95,7 +95,7 @@ rep 2026-03-29 2026-03-29
 check "the DST day in Europe/Paris has 23 hours" [ "$(j .hours)" = 23 ]
 check "its E_DC: 23 h x 400 kW + 10 l of diesel x 9.9 kWh/l = 9299 kWh" near "$(j .total.energy.facility.value)" 9299 1e-6
 check "its E_IT: 23 h x 320 kW = 7360 kWh" near "$(j .total.energy.it.value)" 7360 1e-6
-check "its fuel energy: 99 kWh (E_BG)" near "$(j .eu_2024_1364.E_BG_kWh)" 99 1e-9
+check "its fuel energy: 99 kWh (EDC-BG, Annex II 1(d))" near "$(j '.eu_2024_1364.items[] | select(.symbol == "EDC-BG") | .value')" 99 1e-9
 check "its coverage is complete" near "$(j .total.coverage)" 1 1e-9
 
 rep 2026-03-28 2026-04-01

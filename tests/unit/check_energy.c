@@ -2,6 +2,7 @@
  * vectors), meter steps, calendar windows, the ledger and the engine. */
 #include "config.h"
 
+#include <json-c/json.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1532,6 +1533,237 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* ---- the report: its sections in every format ---- */
+
+/* A ledger for the report tests: site dc1 (UTC, region XX, PUE category
+ * 2), facility = grid1 - export1, it = ups1, 2026 factors and a GO. */
+static void report_ledger(const char *d)
+{
+	struct fp_ledger *l = ledger(d);
+	time_t jan = fp_parse_date("2026-01-01");
+	int64_t t0 = (int64_t)jan * 1000 + 3600000;
+
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	fp_ledger_set_meta(l, "site", "dc1");
+	fp_ledger_set_meta(l, "timezone", "UTC");
+	fp_ledger_set_meta(l, "region", "XX");
+	fp_ledger_set_meta(l, "pue_category", "2");
+	fp_ledger_add_boundary(l, "facility", "grid1", 1);
+	fp_ledger_add_boundary(l, "facility", "export1", -1);
+	fp_ledger_add_boundary(l, "it", "ups1", 1);
+	fp_ledger_add_boundary(l, "grid", "grid1", 1);
+	fp_ledger_add_factor(l, "XX", 2025, "location", 0.2, "old");
+	fp_ledger_add_factor(l, "XX", 2026, "location", 0.1, "ENTSO-E 2026");
+	fp_ledger_add_factor(l, "XX", 2026, "market", 0.4, "AIB residual mix 2026");
+	fp_ledger_add_factor(l, "YY", 2026, "location", 0.9, "another region");
+	fp_ledger_add_certificate(l, "go", jan, jan + 365 * 86400, 8760);
+	fp_ledger_add_certificate(l, "ppa", jan - 365 * 86400, jan, 999); /* 2025 only */
+	fp_ledger_meter_put(l, "grid1", "facility", "kWh", t0, 1000);
+	fp_ledger_meter_put(l, "export1", "facility", "kWh", t0, 0);
+	fp_ledger_meter_put(l, "ups1", "it", "kWh", t0, 500);
+	ck_assert_int_eq(fp_ledger_spread(l, "grid1", t0, t0 + 3600000, 100, false), 0);
+	ck_assert_int_eq(fp_ledger_spread(l, "export1", t0, t0 + 3600000, 0, false), 0);
+	ck_assert_int_eq(fp_ledger_spread(l, "ups1", t0, t0 + 3600000, 80, false), 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	fp_ledger_close(l);
+}
+
+/* The report of d printed in format f (the caller frees). */
+static char *report_text(const struct fp_report *r, enum fp_report_format f)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(fp_report_print(r, f, o), 0);
+	fclose(o);
+	return buf;
+}
+
+#define ck_has(text, s) ck_assert_msg(strstr((text), (s)) != NULL, "missing: %s", (s))
+
+START_TEST(test_report_basis_every_format)
+{
+	char *d = tmpdir(), err[512], *t;
+	struct fp_report r;
+	json_object *j, *b, *x;
+
+	tz("UTC");
+	report_ledger(d);
+	ck_assert_msg(fp_report_load_state(d, "2026-01-01", "2026-12-31", &r, err, sizeof(err)) ==
+			      0,
+		      "%s", err);
+	t = report_text(&r, FP_REPORT_MD);
+	ck_has(t, "\n## Basis\n");
+	ck_has(t, "| 2026 | XX | location | 0.1 | 2026 | ENTSO-E 2026 | configuration |");
+	ck_has(t, "| 2026 | XX | market | 0.4 | 2026 | AIB residual mix 2026 | configuration |");
+	ck_assert_ptr_null(strstr(t, "another region"));
+	ck_has(t, "| Guarantee of Origin | 2026-01-01 | 2027-01-01 | 8760.000 |");
+	ck_assert_ptr_null(strstr(t, "| PPA |")); /* 2025's, not in the period */
+	ck_has(t, "| facility | +grid1 -export1 |");
+	ck_has(t, "| it | +ups1 |");
+	ck_has(t, "| ups1 | it | kWh |");
+	ck_has(t, "PUE category 2: IT energy measured at the PDU output");
+	ck_has(t, "Data coverage (E_DC and E_IT measured): ");
+	free(t);
+	t = report_text(&r, FP_REPORT_HTML);
+	ck_has(t, "<h2>Basis</h2>");
+	ck_has(t, "<td>ENTSO-E 2026</td>");
+	ck_has(t, "<td>+grid1 -export1</td>");
+	ck_has(t, "<td>ups1</td><td>it</td><td>kWh</td>");
+	ck_has(t, "PUE category 2");
+	free(t);
+	t = report_text(&r, FP_REPORT_JSON);
+	j = json_tokener_parse(t);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(json_object_object_get_ex(j, "basis", &b));
+	x = json_object_array_get_idx(json_object_object_get(b, "factors"), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "source")),
+			 "ENTSO-E 2026");
+	ck_rel(json_object_get_double(json_object_object_get(x, "kg_co2e_per_kwh")), 0.1);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(b, "factors")), 2);
+	x = json_object_array_get_idx(json_object_object_get(b, "certificates"), 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "from")),
+			 "2026-01-01T00:00:00Z");
+	ck_rel(json_object_get_double(json_object_object_get(x, "kwh")), 8760);
+	x = json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(b, "boundaries"), "facility"), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "meter")), "export1");
+	ck_rel(json_object_get_double(json_object_object_get(x, "coef")), -1);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(b, "meters")), 3);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(b, "pue_category")), 2);
+	json_object_put(j);
+	free(t);
+	t = report_text(&r, FP_REPORT_CSV);
+	ck_has(t, ",coverage,factor_location_kg_per_kwh,factor_market_kg_per_kwh,go_kwh,ppa_kwh\n");
+	ck_has(t, "\ntotal,");
+	ck_has(t, ",0.1,0.4,");
+	free(t);
+	fp_report_free(&r);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
+/* The EU block: Annex I and II items with the regulation's symbols and
+ * units, the unmeasured ones from report.eu (errors at FILE:LINE), the
+ * rest listed to complete; Annex III from the Annex II values. */
+START_TEST(test_report_eu_block)
+{
+	char *d = tmpdir(), err[512], *t, *path = fp_xasprintf("%s/eu.conf", d);
+	struct fp_config c;
+	struct fp_cfg_errors e = { 0 };
+	struct fp_report r;
+	json_object *j, *items, *x;
+	FILE *f = fopen(path, "w");
+	size_t i;
+	bool saw_red = false, saw_key = false, saw_ym = false, found = false;
+
+	tz("UTC");
+	/* bad values first: each reported at its line */
+	fputs("report: {\n"
+	      "  eu: {\n"
+	      "    redundancy_electrical_hv = \"3X\";\n"
+	      "    floor_area = 10.0;\n"
+	      "    in_operation_since = \"2019-13\";\n"
+	      "  };\n"
+	      "};\n",
+	      f);
+	fclose(f);
+	fp_config_defaults(&c);
+	ck_assert_int_ne(fp_config_load(&c, path, &e), 0);
+	for (i = 0; i < e.n; i++) {
+		saw_red |= strstr(e.msgs[i], "eu.conf:3:") && strstr(e.msgs[i], "3X");
+		saw_key |= strstr(e.msgs[i], "eu.conf:4:") && strstr(e.msgs[i], "unknown key");
+		saw_ym |= strstr(e.msgs[i], "eu.conf:5:") && strstr(e.msgs[i], "YYYY-MM");
+	}
+	ck_assert(saw_red);
+	ck_assert(saw_key);
+	ck_assert(saw_ym);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+
+	f = fopen(path, "w");
+	fputs("report: { eu: {\n"
+	      "  name = \"DC One\"; lau_code = \"FR 75056\"; type = \"colocation\";\n"
+	      "  structure = \"structure\"; redundancy_electrical_hv = \"2N\";\n"
+	      "  redundancy_cooling_room = \"N+1\"; floor_area_m2 = 1200.0;\n"
+	      "  refrigerants = [ \"R-134a\", \"R-1234ze\" ]; in_operation_since = \"2019-06\";\n"
+	      "  water_input_m3 = 40.0;\n"
+	      "}; };\n",
+	      f);
+	fclose(f);
+	fp_config_defaults(&c);
+	ck_assert_int_eq(fp_config_load(&c, path, &e), 0);
+	report_ledger(d);
+	ck_assert_msg(fp_report_load_state(d, "2026-01-01", "2026-12-31", &r, err, sizeof(err)) ==
+			      0,
+		      "%s", err);
+	r.cfg = c.report_cfg;
+	t = report_text(&r, FP_REPORT_MD);
+	ck_has(t, "## EU Delegated Regulation 2024/1364 (Annexes I to III)");
+	ck_has(t, "| I 1(a) | Data centre name |  | DC One | text | configuration |");
+	ck_has(t,
+	       "| I 2(a) | Electrical infrastructure redundancy at high voltage level |  | 2N |");
+	ck_has(t, "| II 1(b) | Total floor area | SDC | 1200 | m² | configuration |");
+	ck_has(t, "| II 1(d) | Total energy consumption | EDC | 100.0 | kWh | metered |");
+	ck_has(t, "| II 1(e) | IT equipment energy consumption | EIT | 80.0 | kWh | metered |");
+	ck_has(t, "| II 1(h) | Total water input | WIN | 40 | m³ | configuration |");
+	ck_has(t, "| II 1(m) | Types of refrigerants |  | R-134a, R-1234ze |");
+	ck_has(t, "| II 1(p) | Renewable energy from Guarantees of Origin | ERES-GOO |");
+	ck_has(t, "| II 3(c) | Incoming data traffic | TIN | to complete | EB |  |");
+	ck_has(t, "| PUE | EDC / EIT | 1.250 | - |");
+	ck_has(t, "| WUE | WIN / EIT (EIT in MWh) | 500.000 | m³/MWh |");
+	ck_has(t, "### To complete");
+	ck_has(t, "- Annex I 1(b) Owner: name and contact details (text): set report.eu.owner");
+	ck_has(t,
+	       "- Annex II 1(a) Installed information technology power demand, PDIT (kW): "
+	       "set report.eu.it_power_kw");
+	ck_assert_ptr_null(strstr(t, "[R]"));
+	ck_assert_ptr_null(strstr(t, "recalled"));
+	ck_assert_ptr_null(strstr(t, "- Annex I 1(a)"));
+	free(t);
+	t = report_text(&r, FP_REPORT_HTML);
+	ck_has(t,
+	       "<td>II 1(b)</td><td>Total floor area</td><td>SDC</td><td class=\"n\">1200</td>"
+	       "<td>m²</td>");
+	ck_has(t, "<h3>To complete</h3>");
+	ck_assert_ptr_null(strstr(t, "[R]"));
+	free(t);
+	t = report_text(&r, FP_REPORT_JSON);
+	j = json_tokener_parse(t);
+	ck_assert_ptr_nonnull(j);
+	items = json_object_object_get(json_object_object_get(j, "eu_2024_1364"), "items");
+	for (i = 0; i < json_object_array_length(items); i++) {
+		x = json_object_array_get_idx(items, i);
+		if (json_object_object_get(x, "symbol") &&
+		    !strcmp(json_object_get_string(json_object_object_get(x, "symbol")), "SCR")) {
+			found = true;
+			ck_assert_str_eq(json_object_get_string(json_object_object_get(x, "ref")),
+					 "1(c)");
+			ck_assert_ptr_null(json_object_object_get(x, "value"));
+		}
+	}
+	ck_assert(found);
+	ck_rel(json_object_get_double(json_object_object_get(
+		       json_object_object_get(json_object_object_get(j, "eu_2024_1364"),
+					      "annex_iii"),
+		       "PUE")),
+	       1.25);
+	ck_assert_int_gt(json_object_array_length(json_object_object_get(
+				 json_object_object_get(j, "eu_2024_1364"), "to_complete")),
+			 10);
+	json_object_put(j);
+	free(t);
+	fp_report_free(&r);
+	fp_config_free(&c);
+	free(path);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 static Suite *energy_suite(void)
 {
 	Suite *s = suite_create("energy");
@@ -1555,6 +1787,8 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_tv_pue_2_ledger_sum_then_divide);
 	tcase_add_test(l, test_ledger_spread_factors_certificates);
 	tcase_add_test(l, test_ledger_rejects_other_files);
+	tcase_add_test(l, test_report_basis_every_format);
+	tcase_add_test(l, test_report_eu_block);
 	tcase_add_test(l, test_ledger_zone_ppue);
 	tcase_add_test(l, test_ledger_ratio_over_common_part);
 	tcase_add_test(l, test_ledger_scope2_undefined_before_energy);
