@@ -43,12 +43,6 @@ struct factor_override {
 	int64_t t_ms;
 };
 
-struct asset_ev {
-	char *event_id, *asset_id, *event, *category, *model, *destination;
-	int64_t t;
-	double mass_kg, embodied_co2e_kg, expected_life_y;
-};
-
 /* A run of windows of one kind still to write again: their starts are in
  * [from, to), both window bounds of that kind. */
 struct run {
@@ -87,10 +81,10 @@ struct fp_ind {
 	struct fp_inventory *inv;
 	const struct fp_categories *cats;
 	struct fp_inventory_cfg *own_inv_cfg; /* defaults, for the embedded config */
-	struct asset_ev *aev;
+	struct fp_ledger_asset_ev *aev;
 	size_t naev, aevcap;
-	uint64_t ev_applied, ev_duplicate, ev_rejected, ev_dropped;
-	struct fp_complain ev_complain;
+	uint64_t ev_applied, ev_duplicate, ev_rejected, ev_dropped, ev_retried;
+	struct fp_complain ev_complain, journal_complain;
 	bool meters_changed;
 	bool meta_pending;    /* the config snapshot is still to be written */
 	int64_t next_open_ms; /* without a ledger: when to try again */
@@ -267,7 +261,7 @@ static double num_field(const struct fp_point *p, const char *k)
 static void observe_asset_event(struct fp_ind *x, const struct fp_point *p)
 {
 	const char *cat = fp_point_tag_value(p, "category");
-	struct asset_ev *e;
+	struct fp_ledger_asset_ev *e;
 
 	if (!x->inv)
 		return;
@@ -287,20 +281,47 @@ static void observe_asset_event(struct fp_ind *x, const struct fp_point *p)
 	e->mass_kg = num_field(p, "mass_kg");
 	e->embodied_co2e_kg = num_field(p, "embodied_co2e_kg");
 	e->expected_life_y = num_field(p, "expected_life_y");
+	e->seq = 0;
+	/* durable before the broker gets its acknowledgement (this runs
+	 * within the collector's delivery of the message) */
+	if (!x->ledger)
+		return;
+	if (fp_ledger_journal_add(x->ledger, e) < 0)
+		fp_complain(&x->journal_complain, LOG_ERR,
+			    "inventory: cannot journal lifecycle event %s: %s; it is applied from "
+			    "memory only",
+			    e->event_id ? e->event_id : "?", fp_ledger_error(x->ledger));
+	else
+		fp_release(&x->journal_complain, LOG_NOTICE,
+			   "inventory: lifecycle events are journalled again");
 }
 
-static void free_asset_events(struct asset_ev *v, size_t n)
+/* A journalled event of an earlier run: applied again (idempotent by
+ * event_id).  Under x->lock. */
+static void load_journalled(void *arg, struct fp_ledger_asset_ev *e)
+{
+	struct fp_ind *x = arg;
+
+	fp_xgrow((void **)&x->aev, &x->aevcap, x->naev + 1, sizeof(*x->aev));
+	x->aev[x->naev++] = *e;
+}
+
+static void free_asset_event(struct fp_ledger_asset_ev *a)
+{
+	free(a->event_id);
+	free(a->asset_id);
+	free(a->event);
+	free(a->category);
+	free(a->model);
+	free(a->destination);
+}
+
+static void free_asset_events(struct fp_ledger_asset_ev *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].event_id);
-		free(v[i].asset_id);
-		free(v[i].event);
-		free(v[i].category);
-		free(v[i].model);
-		free(v[i].destination);
-	}
+	for (i = 0; i < n; i++)
+		free_asset_event(&v[i]);
 	free(v);
 }
 
@@ -704,45 +725,61 @@ static void add_unfinal(struct fp_ind *x, time_t now)
 }
 
 /* Applies the pending lifecycle events to the inventory, each in its own
- * transaction (idempotent by event_id).  Under x->lock. */
+ * transaction (idempotent by event_id), in order; each one applied or
+ * rejected leaves the journal.  An inventory that fails (busy, locked by
+ * another process) keeps that event and the later ones for the next pass:
+ * nothing is lost.  Under x->lock. */
 static void apply_asset_events(struct fp_ind *x)
 {
-	size_t i;
+	size_t i, done;
 	char why[300];
 
 	for (i = 0; i < x->naev; i++) {
-		const struct asset_ev *a = &x->aev[i];
+		struct fp_ledger_asset_ev *a = &x->aev[i];
 		struct fp_inv_event e = {
 			a->event_id,	     a->asset_id,	a->event, a->category, a->model,
 			a->destination,	     x->cfg->site,	"mqtt",	  a->t,	       a->mass_kg,
 			a->embodied_co2e_kg, a->expected_life_y
 		};
-		switch (fp_inv_apply(x->inv, x->cats, &e, why, sizeof(why))) {
-		case FP_INV_APPLIED:
+		enum fp_inv_result r = fp_inv_apply(x->inv, x->cats, &e, why, sizeof(why));
+		if (r == FP_INV_ERROR) {
+			x->ev_retried++;
+			fp_complain(&x->ev_complain, LOG_ERR,
+				    "inventory: %s; %zu lifecycle events kept, applied when it "
+				    "answers",
+				    why, x->naev - i);
+			break;
+		}
+		fp_release(&x->ev_complain, LOG_NOTICE,
+			   "inventory: lifecycle events applied again");
+		if (r == FP_INV_APPLIED) {
 			x->ev_applied++;
 			mark_time(x, (time_t)a->t, (time_t)a->t);
-			break;
-		case FP_INV_DUPLICATE:
+		} else if (r == FP_INV_DUPLICATE) {
 			x->ev_duplicate++;
 			FP_LOG_LIMITED("inventory: duplicate events", LOG_DEBUG,
 				       "inventory: event %s is a duplicate: ignored", a->event_id);
-			break;
-		case FP_INV_REJECTED:
+		} else {
 			x->ev_rejected++;
 			FP_LOG_LIMITED("inventory: rejected events", LOG_WARNING,
 				       "inventory: event %s (%s of asset %s) rejected: %s",
 				       a->event_id ? a->event_id : "?", a->event,
 				       a->asset_id ? a->asset_id : "?", why);
-			break;
-		default:
-			x->ev_rejected++;
-			fp_complain(&x->ev_complain, LOG_ERR, "inventory: %s", why);
-			break;
 		}
+		if (a->seq && x->ledger && fp_ledger_journal_del(x->ledger, a->seq) < 0)
+			fp_complain(&x->journal_complain, LOG_ERR, "inventory: journal: %s",
+				    fp_ledger_error(x->ledger));
 	}
-	free_asset_events(x->aev, x->naev);
-	x->aev = NULL;
-	x->naev = x->aevcap = 0;
+	done = i;
+	for (i = 0; i < done; i++)
+		free_asset_event(&x->aev[i]);
+	memmove(x->aev, x->aev + done, (x->naev - done) * sizeof(*x->aev));
+	x->naev -= done;
+	if (!x->naev) {
+		free(x->aev);
+		x->aev = NULL;
+		x->aevcap = 0;
+	}
 }
 
 /* The config snapshot in the ledger (what the report says it was built
@@ -1452,6 +1489,9 @@ static void open_inventory(struct fp_ind *x)
 		return;
 	}
 	x->cats = &vc->cats;
+	/* another process holding the inventory (footprint assets import)
+	 * delays the engine at most this long a pass; the events wait */
+	fp_inv_busy_timeout(x->inv, 200);
 	fp_inv_set_time_window(x->inv, &x->cfg->time_window);
 	if (fp_inv_set_categories(x->inv, x->cats) < 0)
 		fp_log(LOG_ERR, "inventory: %s", fp_inv_error(x->inv));
@@ -1509,6 +1549,9 @@ static bool open_ledger(struct fp_ind *x)
 	x->rw_saved = true;
 	add_unfinal(x, time(NULL));
 	open_inventory(x);
+	/* the lifecycle events an earlier run received but did not apply */
+	if (x->inv && fp_ledger_journal_load(x->ledger, load_journalled, x) < 0)
+		fp_log(LOG_ERR, "inventory: journal: %s", fp_ledger_error(x->ledger));
 	return true;
 }
 
@@ -1618,6 +1661,8 @@ void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, cons
 		fp_point_int(p, "lifecycle_applied", (int64_t)x->ev_applied);
 		fp_point_int(p, "lifecycle_duplicates", (int64_t)x->ev_duplicate);
 		fp_point_int(p, "lifecycle_rejected", (int64_t)(x->ev_rejected + x->ev_dropped));
+		fp_point_int(p, "lifecycle_pending", (int64_t)x->naev);
+		fp_point_int(p, "lifecycle_retries", (int64_t)x->ev_retried);
 	}
 	fp_point_int(p, "ledger_errors", (int64_t)x->ledger_errors);
 	fp_point_bool(p, "ledger_open", x->ledger != NULL);

@@ -110,6 +110,11 @@ static void rollback(struct fp_inventory *v)
 		sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void fp_inv_busy_timeout(struct fp_inventory *v, int ms)
+{
+	sqlite3_busy_timeout(v->db, ms);
+}
+
 struct fp_inventory *fp_inv_open(const char *path, bool read_only, char *err, size_t errlen)
 {
 	struct fp_inventory *v = fp_xcalloc(1, sizeof(*v));

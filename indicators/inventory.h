@@ -28,6 +28,9 @@
 struct fp_inventory;
 
 struct fp_inventory *fp_inv_open(const char *path, bool read_only, char *err, size_t errlen);
+/* How long a statement waits for another process's lock before it fails
+ * (default 5000 ms). */
+void fp_inv_busy_timeout(struct fp_inventory *v, int ms);
 void fp_inv_close(struct fp_inventory *v);
 const char *fp_inv_error(struct fp_inventory *v);
 

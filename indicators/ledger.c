@@ -41,6 +41,9 @@ static const char schema[] =
 	" PRIMARY KEY(region, year, method, origin));"
 	"CREATE TABLE IF NOT EXISTS final_window(kind INTEGER NOT NULL, start INTEGER NOT NULL,"
 	" PRIMARY KEY(kind, start)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS asset_journal(seq INTEGER PRIMARY KEY, event_id TEXT,"
+	" asset_id TEXT, event TEXT, category TEXT, model TEXT, destination TEXT, t INTEGER,"
+	" mass_kg REAL, embodied_co2e_kg REAL, expected_life_y REAL);"
 	"CREATE TABLE IF NOT EXISTS qty_total(qty TEXT PRIMARY KEY, total REAL NOT NULL)"
 	" WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS certificate(type TEXT NOT NULL, t_from INTEGER NOT NULL,"
@@ -1060,4 +1063,92 @@ int fp_ledger_hours_span(struct fp_ledger *l, time_t *first, time_t *last)
 		*last = (time_t)b;
 	}
 	return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int fp_ledger_journal_add(struct fp_ledger *l, struct fp_ledger_asset_ev *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st,
+		 "INSERT INTO asset_journal(event_id, asset_id, event, category, model,"
+		 " destination, t, mass_kg, embodied_co2e_kg, expected_life_y)"
+		 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") < 0)
+		return -1;
+	bind_text_or_null(st, 1, e->event_id);
+	bind_text_or_null(st, 2, e->asset_id);
+	bind_text_or_null(st, 3, e->event);
+	bind_text_or_null(st, 4, e->category);
+	bind_text_or_null(st, 5, e->model);
+	bind_text_or_null(st, 6, e->destination);
+	sqlite3_bind_int64(st, 7, e->t);
+	sqlite3_bind_double(st, 8, e->mass_kg);
+	sqlite3_bind_double(st, 9, e->embodied_co2e_kg);
+	sqlite3_bind_double(st, 10, e->expected_life_y);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(l, "asset_journal");
+	e->seq = sqlite3_last_insert_rowid(l->db);
+	return 0;
+}
+
+int fp_ledger_journal_del(struct fp_ledger *l, int64_t seq)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st, "DELETE FROM asset_journal WHERE seq = ?1") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "asset_journal");
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	return v ? fp_xstrdup((const char *)v) : NULL;
+}
+
+int fp_ledger_journal_load(struct fp_ledger *l, void (*fn)(void *arg, struct fp_ledger_asset_ev *e),
+			   void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prep(l, &st,
+		 "SELECT seq, event_id, asset_id, event, category, model, destination, t,"
+		 " mass_kg, embodied_co2e_kg, expected_life_y FROM asset_journal ORDER BY seq") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct fp_ledger_asset_ev e = {
+			.seq = sqlite3_column_int64(st, 0),
+			.event_id = column_dup(st, 1),
+			.asset_id = column_dup(st, 2),
+			.event = column_dup(st, 3),
+			.category = column_dup(st, 4),
+			.model = column_dup(st, 5),
+			.destination = column_dup(st, 6),
+			.t = sqlite3_column_int64(st, 7),
+			.mass_kg = sqlite3_column_double(st, 8),
+			.embodied_co2e_kg = sqlite3_column_double(st, 9),
+			.expected_life_y = sqlite3_column_double(st, 10),
+		};
+		if (!e.event)
+			e.event = fp_xstrdup("");
+		fn(arg, &e);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(l, "asset_journal");
 }

@@ -156,6 +156,24 @@ struct fp_ledger_events {
 int fp_ledger_event_counts(struct fp_ledger *l, time_t from, time_t to,
 			   struct fp_ledger_events *ev);
 
+/* ---- lifecycle events not yet applied ----
+ * The journal of the lifecycle events received but not yet applied to the
+ * inventory (busy, locked by another process, failing): an event is
+ * written here before the broker gets its acknowledgement, deleted once
+ * the inventory applied or rejected it, and loaded again at start. */
+struct fp_ledger_asset_ev {
+	char *event_id, *asset_id, *event, *category, *model, *destination;
+	int64_t t;
+	double mass_kg, embodied_co2e_kg, expected_life_y;
+	int64_t seq; /* its journal row, 0 when not journalled */
+};
+/* Journals e (sets e->seq): 0 or -1. */
+int fp_ledger_journal_add(struct fp_ledger *l, struct fp_ledger_asset_ev *e);
+int fp_ledger_journal_del(struct fp_ledger *l, int64_t seq);
+/* Calls fn for each journalled event, oldest first (fn owns its strings). */
+int fp_ledger_journal_load(struct fp_ledger *l,
+			   void (*fn)(void *arg, struct fp_ledger_asset_ev *e), void *arg);
+
 /* ---- windows to write again ----
  * The engine's obligation to write windows again (late or back-filled
  * readings), kept with the amounts so that a crash or a stop does not lose

@@ -33,7 +33,7 @@ FP_TEST_LIBS = $(FP_CORE_LIBS) $(CHECK_LIBS)
 %C%_unit_check_modbus_CFLAGS = $(FP_TEST_CFLAGS) $(MODBUS_CFLAGS)
 %C%_unit_check_modbus_LDADD = $(FP_TEST_LIBS)
 %C%_unit_check_energy_SOURCES = %D%/unit/check_energy.c %D%/unit/fp_check.h
-%C%_unit_check_energy_CFLAGS = $(FP_TEST_CFLAGS) $(SQLITE_CFLAGS)
+%C%_unit_check_energy_CFLAGS = $(FP_TEST_CFLAGS) $(SQLITE_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 %C%_unit_check_energy_LDADD = $(FP_TEST_LIBS) $(SQLITE_LIBS)
 %C%_unit_check_ewaste_SOURCES = %D%/unit/check_ewaste.c %D%/unit/fp_check.h
 %C%_unit_check_ewaste_CFLAGS = $(FP_TEST_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'

@@ -1494,6 +1494,95 @@ START_TEST(test_engine_final_after_downtime)
 }
 END_TEST
 
+/* A lifecycle event that arrives while another process holds the
+ * inventory is journalled in the ledger before it is acknowledged, kept
+ * while the inventory is busy, survives a restart, and is applied once
+ * the inventory answers. */
+static int64_t journal_rows(const char *dir)
+{
+	char *path = fp_xasprintf("%s/ledger.db", dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM asset_journal", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	free(path);
+	return n;
+}
+
+START_TEST(test_engine_event_journal)
+{
+	char *d = tmpdir(), *path = fp_xasprintf("%s/f.conf", d), *inv;
+	struct fp_config *c = fp_xcalloc(1, sizeof(*c));
+	struct fp_cfg_errors e = { 0 };
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_point *p;
+	sqlite3 *lock;
+	size_t pushed = 0;
+	FILE *f = fopen(path, "w");
+
+	tz("UTC");
+	fprintf(f,
+		"agent: { site = \"s1\"; state_dir = \"%s\"; };\n"
+		"indicators: { interval = \"1s\"; };\n"
+		"inventory: { categories_file = \"%s/data/ewaste-categories.csv\"; };\n",
+		d, TOP_SRCDIR);
+	fclose(f);
+	fp_config_defaults(c);
+	ck_assert_int_eq(fp_config_load(c, path, &e), 0);
+	fp_cfg_errors_reset(&e);
+	x = fp_ind_new(c, no_push, &pushed);
+	ck_assert_ptr_nonnull(x);
+	/* another process takes the inventory's write lock */
+	inv = fp_xasprintf("%s/inventory.db", d);
+	ck_assert_int_eq(sqlite3_open(inv, &lock), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	fp_batch_init(&b);
+	p = fp_batch_add(&b, "asset_event", (int64_t)1767225600 * 1000000000LL);
+	fp_point_tag(p, "category", "0307");
+	fp_point_tag(p, "event", "in_service");
+	fp_point_string(p, "asset_id", "srv-j");
+	fp_point_string(p, "event_id", "j-1");
+	fp_point_float(p, "mass_kg", 20);
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	/* journalled at once, before any pass */
+	ck_assert_int_eq(journal_rows(d), 1);
+	fp_ind_flush(x, false);
+	ck_assert_int_eq(bf_metric(x, "lifecycle_pending"), 1);
+	ck_assert_int_ge(bf_metric(x, "lifecycle_retries"), 1);
+	ck_assert_int_eq(bf_metric(x, "lifecycle_applied"), 0);
+	ck_assert_int_eq(bf_metric(x, "lifecycle_rejected"), 0);
+	fp_ind_free(x);
+	ck_assert_int_eq(journal_rows(d), 1);
+	/* the lock is gone: the next run applies it and empties the journal */
+	ck_assert_int_eq(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	x = fp_ind_new(c, no_push, &pushed);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(bf_metric(x, "lifecycle_pending"), 1);
+	fp_ind_flush(x, false);
+	ck_assert_int_eq(bf_metric(x, "lifecycle_pending"), 0);
+	ck_assert_int_eq(bf_metric(x, "lifecycle_applied"), 1);
+	ck_assert_int_eq(journal_rows(d), 0);
+	fp_ind_free(x);
+	fp_config_free(c);
+	free(c);
+	free(inv);
+	free(path);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
 	char *d = tmpdir();
@@ -1799,6 +1888,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(e, test_engine_backfill_settles);
 	tcase_add_test(e, test_engine_final_after_downtime);
 	tcase_add_test(e, test_engine_quantity_total_held);
+	tcase_add_test(e, test_engine_event_journal);
 	tcase_add_test(e, test_config_errors);
 	tcase_add_test(bf, test_engine_backfill_year);
 	tcase_add_test(bf, test_engine_backfill_scattered);
