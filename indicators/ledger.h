@@ -171,8 +171,8 @@ struct fp_ledger_asset_ev {
 int fp_ledger_journal_add(struct fp_ledger *l, struct fp_ledger_asset_ev *e);
 int fp_ledger_journal_del(struct fp_ledger *l, int64_t seq);
 /* Calls fn for each journalled event, oldest first (fn owns its strings). */
-int fp_ledger_journal_load(struct fp_ledger *l,
-			   void (*fn)(void *arg, struct fp_ledger_asset_ev *e), void *arg);
+int fp_ledger_journal_load(struct fp_ledger *l, void (*fn)(void *arg, struct fp_ledger_asset_ev *e),
+			   void *arg);
 
 /* ---- windows to write again ----
  * The engine's obligation to write windows again (late or back-filled
