@@ -35,7 +35,8 @@ struct mb_dev {
 	bool replan; /* fields were cut or dropped: plan again after the poll */
 	struct fp_complain lim, unit_lim;
 	atomic_ullong polls, poll_errors, requests, errors_timeout, errors_exception,
-		errors_connect, errors_other, errors_unit_id, fields_disabled, last_poll_ms;
+		errors_connect, errors_other, errors_unit_id, fields_disabled, last_poll_ms,
+		polls_skipped;
 };
 
 struct mb_conn {
@@ -735,9 +736,23 @@ static void schedule(struct fp_mb_collector *c, struct mb_dev *d, bool ok)
 	int64_t iv = d->cfg->interval_ms, now = fp_mono_ns();
 
 	if (ok) {
+		int64_t next = fp_sched_deadline(now, fp_real_ns(), iv * 1000000LL,
+						 c->cfg->round_interval);
+		/* the slots between the one this poll had and the next are
+		 * skipped: it (or the devices before it on this connection)
+		 * took longer than the interval */
+		int64_t k = (next - d->next_ns + iv * 500000LL) / (iv * 1000000LL);
+		if (d->backoff_ms == 0 && k > 1) {
+			atomic_fetch_add(&d->polls_skipped, (unsigned long long)(k - 1));
+			FP_LOG_LIMITED(
+				"modbus: polls skipped", LOG_WARNING,
+				"modbus[%s]: %lld poll(s) skipped: the last one ended %lld ms "
+				"after its slot (interval %lld ms; polls_skipped)",
+				d->cfg->name, (long long)(k - 1),
+				(long long)((now - d->next_ns) / 1000000), (long long)iv);
+		}
 		d->backoff_ms = 0;
-		d->next_ns = fp_sched_deadline(now, fp_real_ns(), iv * 1000000LL,
-					       c->cfg->round_interval);
+		d->next_ns = next;
 		return;
 	}
 	d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : iv;
@@ -855,6 +870,7 @@ static void collector_metrics(void *inst, struct fp_batch *b, const char *site, 
 		fp_point_int(p, "errors_unit_id", (int64_t)atomic_load(&d->errors_unit_id));
 		fp_point_int(p, "fields_disabled", (int64_t)atomic_load(&d->fields_disabled));
 		fp_point_int(p, "last_poll_ms", (int64_t)atomic_load(&d->last_poll_ms));
+		fp_point_int(p, "polls_skipped", (int64_t)atomic_load(&d->polls_skipped));
 	}
 }
 

@@ -161,6 +161,24 @@ check "a unit that answers garbage: still read, the bad replies counted" \
 	both [ "$nn" -ge 3 ] -- [ "$(( $(last noisy errors_other) + $(last noisy errors_timeout) ))" -ge 1 ]
 check "no wrong value from either (every power_w is 2000)" \
 	[ "$(grep -E '^meter,device=(flaky|noisy),' "$lp" | grep 'power_w=' | grep -vcE '[ ,]power_w=2000[, ]')" -eq 0 ]
+# 3b'. A unit slower than its interval (each reply 1.3 s late, 1 s
+#      interval): the slots it cannot keep are counted (polls_skipped) and
+#      logged, rate-limited; it is still read.
+sim slowsim --frozen --unit 1:eastron-sdm120,delay=1300
+cat > "$tmp/t3s.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/state3s"; interval = "1s"; };
+outputs: { file = ( { path = "out.lp"; } ); };
+modbus: { profiles_dir = "$PROFILES"; devices = (
+  { name = "slow"; url = "tcp://127.0.0.1:$PORT"; unit_id = 1; profile = "eastron-sdm120"; timeout = "3s"; }
+); };
+EOC
+"$FPD" -c "$tmp/t3s.conf" 2>"$tmp/t3s.err" &
+fpd=$!; pids+=($fpd)
+check "a unit slower than its interval: the skipped polls are counted (polls_skipped)" \
+	wait_for 60 grep -q "component=modbus/slow,.*polls_skipped=[1-9]" "$tmp/state3s/out.lp"
+kill -TERM "$fpd"; wait "$fpd"
+check "... and logged, with the interval" grep -q "modbus\[slow\]: [0-9]* poll(s) skipped: .*interval 1000 ms" "$tmp/t3s.err"
+check "... and the unit is still read" grep -q "^meter,device=slow," "$tmp/state3s/out.lp"
 # 3c. A vendor map used as is (#19): it lists a register the device does
 #     not serve (exception 2), here beside the first field, so that both
 #     are read in one request.  --test and --once write every other field
