@@ -67,14 +67,15 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
 	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
-	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh
+	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/output_hostile.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/systemd.sh \
 	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
-	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/data/mqtt/tasmota.txt \
+	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/output_hostile.sh \
+	%D%/data/mqtt/tasmota.txt \
 	%D%/data/mqtt/shelly-gen1.txt \
 	%D%/data/mqtt/shelly-gen2.txt \
 	%D%/data/meters/eastron-sdm630.csv %D%/data/meters/eastron-sdm120.csv \
