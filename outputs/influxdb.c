@@ -14,13 +14,19 @@
  *
  * Result classes:
  *   2xx                accepted;
- *   400, 422           the server wrote the lines it could parse; the
- *                      rejected ones are logged (rate-limited) and counted,
- *                      the batch is not resent;
+ *   400, 422           from InfluxDB (X-Influxdb-* headers, or its JSON
+ *                      error body): the server wrote the lines it could
+ *                      parse; the rejected ones are logged (rate-limited)
+ *                      and counted, the batch is not resent; from anything
+ *                      else (a proxy): kept, retried as below;
  *   401, 403, 404      kept; logged as errors; retried every retry_max;
  *   413                the batch is split in halves (by lines) and resent;
- *   429, 5xx, network  kept; retried with exponential backoff and jitter,
- *                      honouring Retry-After, capped at retry_max.
+ *   429, 5xx, network  kept; retried with exponential backoff and jitter;
+ *                      Retry-After lengthens a pause, never shortens it;
+ *                      both capped at retry_max.
+ *
+ * The url may carry a user and a password (http://user:pw@host): every
+ * log line shows it with them redacted (fp_influx_redact_url).
  *
  * Pipelining: requests go one at a time, in spool order, but the sender
  * does not sit idle while the database works on one: the next batch is
@@ -79,9 +85,11 @@ struct influx_priv {
 	bool stopping;
 	int64_t deadline_ns;
 	struct fp_complain lim_write, lim_reject, lim_spool, lim_drop;
+	char *url_shown; /* the url with its user and password redacted, for the log */
 	/* response of the last request */
 	struct fp_buf resp;
 	int64_t retry_after_ms;
+	bool influx_headers; /* the answer carried X-Influxdb-* headers */
 	unsigned rand_state;
 	/* Sender thread only: the batch being sent (cur; cur_in_spool unless
 	 * a memory chunk is sent) and the next one, read ahead (next_ready);
@@ -112,6 +120,33 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* The value of a Retry-After header (seconds or an HTTP date) in ms,
+ * clamped to [0, cap]; -1 when it cannot be read. */
+int64_t fp_influx_retry_after_ms(const char *v, int64_t cap)
+{
+	const char *s = v + strspn(v, " \t");
+	int64_t secs = 0;
+
+	if (*s >= '0' && *s <= '9') {
+		for (; *s >= '0' && *s <= '9'; s++)
+			if (secs <= cap / 1000)
+				secs = secs * 10 + (*s - '0');
+		s += strspn(s, " \t\r\n");
+		if (*s)
+			return -1;
+		return secs > cap / 1000 ? cap : secs * 1000;
+	} else {
+		time_t t = curl_getdate(s, NULL);
+		int64_t d;
+		if (t <= 0)
+			return -1;
+		d = (int64_t)t - (int64_t)time(NULL);
+		if (d <= 0)
+			return 0;
+		return d > cap / 1000 ? cap : d * 1000;
+	}
+}
+
 static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 {
 	struct influx_priv *p = ud;
@@ -120,21 +155,15 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *ud)
 	if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
 		char v[64];
 		size_t l = len - 12 < sizeof(v) - 1 ? len - 12 : sizeof(v) - 1;
-		char *end;
-		long secs;
+		int64_t ms;
 		memcpy(v, ptr + 12, l);
 		v[l] = '\0';
 		v[strcspn(v, "\r\n")] = '\0';
-		secs = strtol(v, &end, 10);
-		if (end != v && secs >= 0) {
-			p->retry_after_ms = secs * 1000;
-		} else {
-			time_t t = curl_getdate(v + strspn(v, " "), NULL);
-			if (t > 0) {
-				int64_t d = ((int64_t)t - (int64_t)time(NULL)) * 1000;
-				p->retry_after_ms = d > 0 ? d : 0;
-			}
-		}
+		ms = fp_influx_retry_after_ms(v, p->cfg.retry_max_ms);
+		if (ms >= 0)
+			p->retry_after_ms = ms;
+	} else if (len > 11 && strncasecmp(ptr, "X-Influxdb-", 11) == 0) {
+		p->influx_headers = true;
 	}
 	return len;
 }
@@ -371,6 +400,22 @@ static CURLcode perform(struct influx_priv *p, curl_off_t len)
 	return cc;
 }
 
+/* Whether the last answer is InfluxDB's own (or an engine's speaking its
+ * API): X-Influxdb-* headers, or a JSON body with an "error" member (1.x)
+ * or a "code" and a "message" (2.x). */
+static bool from_influxdb(struct influx_priv *p)
+{
+	const char *b = p->resp.data;
+
+	if (p->influx_headers)
+		return true;
+	if (!b)
+		return false;
+	b += strspn(b, " \t\r\n");
+	return *b == '{' &&
+		(strstr(b, "\"error\"") || (strstr(b, "\"code\"") && strstr(b, "\"message\"")));
+}
+
 /* Counts the lines InfluxDB rejected in a 400/422 body: each "unable to
  * parse" plus the "dropped=N" it reports for type conflicts and the like. */
 static size_t count_rejected(const char *body, size_t max)
@@ -405,6 +450,7 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 	*rejected = 0;
 	fp_buf_clear(&p->resp);
 	p->retry_after_ms = -1;
+	p->influx_headers = false;
 	if (!gz && p->cfg.gzip && gzip_body(p, data, len, &p->scratch) == 0)
 		gz = &p->scratch;
 	if (gz) {
@@ -432,13 +478,23 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 	if (cc != CURLE_OK) {
 		atomic_fetch_add(&p->err_network, 1);
 		fp_complain(&p->lim_write, LOG_WARNING,
-			    "output[%s]: %s: %s; %zu points kept for retry", o->name, p->cfg.url,
+			    "output[%s]: %s: %s; %zu points kept for retry", o->name, p->url_shown,
 			    p->errbuf[0] ? p->errbuf : curl_easy_strerror(cc), npoints);
 		return RES_RETRY;
 	}
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300)
 		return RES_OK;
+	if ((code == 400 || code == 422) && !from_influxdb(p)) {
+		/* A proxy or a gateway, not InfluxDB: nothing says which points
+		 * were refused, so none were; the batch is kept and retried. */
+		atomic_fetch_add(&p->err_client, 1);
+		fp_complain(&p->lim_write, LOG_WARNING,
+			    "output[%s]: HTTP %ld from %s without InfluxDB's answer (a proxy?): "
+			    "%zu points kept for retry: %.300s",
+			    o->name, code, p->url_shown, npoints, p->resp.data ? p->resp.data : "");
+		return RES_RETRY;
+	}
 	if (code == 400 || code == 422) {
 		*rejected = count_rejected(p->resp.data, npoints);
 		atomic_fetch_add(&p->err_client, 1);
@@ -456,7 +512,7 @@ static enum result post(struct fp_output *o, struct influx_priv *p, const char *
 			&p->lim_write, LOG_ERR,
 			"output[%s]: HTTP %ld from %s (%s): %zu points kept; check the credentials, "
 			"database or bucket; retrying every %llds: %.300s",
-			o->name, code, p->cfg.url, code == 404 ? "not found" : "refused", npoints,
+			o->name, code, p->url_shown, code == 404 ? "not found" : "refused", npoints,
 			(long long)(p->cfg.retry_max_ms / 1000), p->resp.data ? p->resp.data : "");
 		return RES_AUTH;
 	}
@@ -674,7 +730,7 @@ static void delivered(struct fp_output *o, struct influx_priv *p, struct sender_
 	atomic_fetch_add(&p->points_rejected, rejected);
 	if (st->failing)
 		fp_release(&p->lim_write, LOG_NOTICE, "output[%s]: writing again to %s", o->name,
-			   p->cfg.url);
+			   p->url_shown);
 	st->failing = false;
 	st->backoff = BACKOFF_MIN_MS;
 	st->first_pending = fp_mono_ns();
@@ -698,8 +754,11 @@ static void failed(struct influx_priv *p, struct sender_state *st, enum result r
 	if (r == RES_AUTH) {
 		wait = p->cfg.retry_max_ms;
 	} else {
+		/* Retry-After is a floor: "0" or a date in the past does not
+		 * cut the output's own backoff (a server that says so under
+		 * load got hundreds of requests a second). */
 		wait = st->backoff;
-		if (p->retry_after_ms >= 0)
+		if (p->retry_after_ms > wait)
 			wait = p->retry_after_ms > p->cfg.retry_max_ms ? p->cfg.retry_max_ms
 								       : p->retry_after_ms;
 		st->backoff = next_backoff(p, st->backoff);
@@ -858,6 +917,8 @@ static void influx_metrics(struct fp_output *o, struct fp_point *pt)
 	fp_point_int(pt, "points_queued", (int64_t)fp_queue_points(&p->memq));
 	fp_point_int(pt, "spool_bytes", (int64_t)st.bytes);
 	fp_point_int(pt, "spool_corrupt_bytes", (int64_t)st.corrupt_bytes);
+	fp_point_int(pt, "spool_cursor_resets", (int64_t)st.cursor_resets);
+	fp_point_int(pt, "spool_segments_set_aside", (int64_t)st.segments_set_aside);
 	fp_point_int(pt, "requests", (int64_t)atomic_load(&p->requests));
 	fp_point_int(pt, "write_errors",
 		     (int64_t)(atomic_load(&p->err_client) + atomic_load(&p->err_auth) +
@@ -893,6 +954,7 @@ static void influx_destroy(struct fp_output *o)
 	fp_influx_cfg_clear(&p->cfg);
 	free(p->spool_dir);
 	free(p->write_url);
+	free(p->url_shown);
 	free(p);
 	o->priv = NULL;
 }
@@ -915,6 +977,7 @@ static struct fp_output *influx_create(const void *oc, const char *name, const s
 	fp_influx_cfg_copy(&p->cfg, cfg);
 	p->spool_dir = fp_xasprintf("%s/spool/%s", c->state_dir, name);
 	p->write_url = build_url(cfg);
+	p->url_shown = fp_influx_redact_url(cfg->url);
 	fp_queue_init(&p->memq, (size_t)(cfg->batch_size > 10000 ? cfg->batch_size * 4 : 40000));
 	fp_buf_init(&p->resp, 64 * 1024);
 	pthread_mutex_init(&p->lock, NULL);

@@ -50,6 +50,13 @@ void fp_influx_cfg_describe(const void *oc, FILE *f);
 void fp_influx_cfg_copy(struct fp_influx_output_cfg *d, const struct fp_influx_output_cfg *s);
 void fp_influx_cfg_clear(struct fp_influx_output_cfg *d);
 
+/* A newly allocated copy of url with any user:password@ replaced by
+ * "***@", for logs and descriptions. */
+char *fp_influx_redact_url(const char *url);
+/* The value of a Retry-After header (delay-seconds or an HTTP date) in
+ * ms, clamped to [0, cap_ms] (a date in the past: 0); -1 if unreadable. */
+int64_t fp_influx_retry_after_ms(const char *value, int64_t cap_ms);
+
 extern const struct fp_output_ops fp_influxdb_output;
 
 #endif

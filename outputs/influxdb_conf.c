@@ -34,8 +34,11 @@ void *fp_influx_cfg_parse(const config_setting_t *g, const struct fp_config *c,
 	if (fp_cfg_get_string(e, g, "url", &x->url) == 0)
 		fp_cfg_report(e, g, "url", "is required (for example \"http://127.0.0.1:8086\")");
 	else if (x->url && strncmp(x->url, "http://", 7) != 0 &&
-		 strncmp(x->url, "https://", 8) != 0)
-		fp_cfg_report(e, g, "url", "'%s' must start with http:// or https://", x->url);
+		 strncmp(x->url, "https://", 8) != 0) {
+		char *shown = fp_influx_redact_url(x->url);
+		fp_cfg_report(e, g, "url", "'%s' must start with http:// or https://", shown);
+		free(shown);
+	}
 	if (fp_cfg_get_enum(e, g, "api", apis, &api) > 0)
 		x->api = (enum fp_influx_api)api;
 	fp_cfg_get_string(e, g, "database", &x->database);
@@ -97,6 +100,20 @@ void *fp_influx_cfg_parse(const config_setting_t *g, const struct fp_config *c,
 	return x;
 }
 
+char *fp_influx_redact_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *end;
+
+	host = scheme ? scheme + 3 : url;
+	end = host + strcspn(host, "/?#");
+	/* the last '@' before the path: a password may hold one */
+	for (at = end; at > host && at[-1] != '@'; at--)
+		;
+	if (at == host)
+		return fp_xstrdup(url);
+	return fp_xasprintf("%.*s***@%s", (int)(host - url), url, at);
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? fp_xstrdup(s) : NULL;
@@ -153,8 +170,10 @@ void fp_influx_cfg_describe(const void *oc, FILE *f)
 {
 	static const char *const syncs[] = { "always", "interval", "never" };
 	const struct fp_influx_output_cfg *x = oc;
+	char *url = x->url ? fp_influx_redact_url(x->url) : NULL;
 
-	str(f, "url", x->url);
+	str(f, "url", url); /* never the user and password in it */
+	free(url);
 	if (x->api == FP_INFLUX_V1) {
 		fprintf(f, " api=v1");
 		str(f, "database", x->database);

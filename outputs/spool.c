@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct fp_spool {
 	int wfd; /* newest segment, append */
 	int rfd; /* segment at the cursor */
 	uint64_t rseg;
+	uint64_t next_id; /* above every segment file seen, set aside or not */
 	struct fp_spool_pos cur;
 	bool dirty_data, dirty_cursor, woken;
 	struct fp_spool_stats st;
@@ -122,7 +124,9 @@ static int write_cursor(struct fp_spool *s, bool do_fsync)
 
 	n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", s->cur.seg,
 		     s->cur.off, s->cur.points);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A fresh file, never through a link planted there. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, line, (size_t)n) != n || (do_fsync && fsync(fd) != 0))
 		rc = -errno;
 	if (fd >= 0)
@@ -138,85 +142,254 @@ static int write_cursor(struct fp_spool *s, bool do_fsync)
 	return rc;
 }
 
-/* Reads the whole file at path; NULL on error. */
-static unsigned char *slurp(const char *path, size_t *len)
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	unsigned char *buf;
-	size_t off = 0;
+	size_t got = 0;
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return NULL;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (size_t)r;
 	}
-	buf = fp_xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-		if (n <= 0)
+	return 0;
+}
+
+#define SCAN_BUF (64u << 10)
+
+/* A bounded reader over one segment (recovery, and the skipping of damage
+ * by peek): a window of SCAN_BUF bytes of the file and a buffer to check a
+ * record's CRC in pieces, so memory does not grow with the file.  budget
+ * bounds the bytes CRC-checked for candidate records that turn out false:
+ * a hostile file with a plausible header every few bytes would otherwise
+ * cost time quadratic in its size.  When it runs out (never for real
+ * damage: a false header needs the magic and a length that fits), the rest
+ * of the segment counts as damage. */
+struct scan {
+	int fd;
+	uint64_t size;
+	unsigned char *win, *tmp;
+	uint64_t wpos;
+	size_t wlen;
+	uint64_t budget;
+	bool exhausted;
+	int err; /* a read error, -errno */
+};
+
+static void scan_init(struct scan *sc, int fd, uint64_t size, uint64_t budget)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->fd = fd;
+	sc->size = size;
+	sc->win = fp_xmalloc(SCAN_BUF);
+	sc->tmp = fp_xmalloc(SCAN_BUF);
+	sc->budget = budget;
+}
+
+static void scan_free(struct scan *sc)
+{
+	free(sc->win);
+	free(sc->tmp);
+}
+
+/* The window from pos; false on a read error. */
+static bool scan_fill(struct scan *sc, uint64_t pos)
+{
+	uint64_t left = sc->size - pos;
+	int rc;
+
+	sc->wpos = pos;
+	sc->wlen = left < SCAN_BUF ? (size_t)left : SCAN_BUF;
+	rc = pread_all(sc->fd, sc->win, sc->wlen, pos);
+	if (rc < 0) {
+		sc->err = rc;
+		sc->wlen = 0;
+		return false;
+	}
+	return true;
+}
+
+/* n bytes at pos (within the file) into dst, from the window if there. */
+static bool scan_read(struct scan *sc, uint64_t pos, void *dst, size_t n)
+{
+	int rc;
+
+	if (pos >= sc->wpos && pos + n <= sc->wpos + sc->wlen) {
+		memcpy(dst, sc->win + (pos - sc->wpos), n);
+		return true;
+	}
+	rc = pread_all(sc->fd, dst, n, pos);
+	if (rc < 0)
+		sc->err = rc;
+	return rc == 0;
+}
+
+/* The record at off: its size (header included), or 0 when there is none
+ * (or on a read error, in sc->err).  Linear in the record's length. */
+static uint64_t scan_record(struct scan *sc, uint64_t off, uint32_t *npoints)
+{
+	unsigned char hdr[FP_SPOOL_HDR];
+	uint64_t done = 0;
+	uint32_t len;
+	uLong c;
+
+	if (sc->exhausted || off + FP_SPOOL_HDR > sc->size ||
+	    !scan_read(sc, off, hdr, sizeof(hdr)) || get32(hdr) != MAGIC)
+		return 0;
+	len = get32(hdr + 4);
+	if (len > FP_SPOOL_MAX_RECORD || len > sc->size - off - FP_SPOOL_HDR)
+		return 0;
+	c = crc32(crc32(0L, Z_NULL, 0), hdr + 4, 8);
+	while (done < len) {
+		uint64_t at = off + FP_SPOOL_HDR + done;
+		size_t n = len - done < SCAN_BUF ? (size_t)(len - done) : SCAN_BUF;
+		if (at >= sc->wpos && at < sc->wpos + sc->wlen) {
+			size_t inwin = (size_t)(sc->wpos + sc->wlen - at);
+			n = n < inwin ? n : inwin;
+			c = crc32(c, sc->win + (at - sc->wpos), (uInt)n);
+		} else {
+			if (!scan_read(sc, at, sc->tmp, n))
+				return 0;
+			c = crc32(c, sc->tmp, (uInt)n);
+		}
+		done += n;
+	}
+	if ((uint32_t)c != get32(hdr + 12)) {
+		if (sc->budget < len)
+			sc->exhausted = true;
+		else
+			sc->budget -= len;
+		return 0;
+	}
+	if (npoints)
+		*npoints = get32(hdr + 8);
+	return FP_SPOOL_HDR + (uint64_t)len;
+}
+
+/* The first valid record at or after from; sc->size if none. */
+static uint64_t scan_next(struct scan *sc, uint64_t from)
+{
+	uint64_t pos = from;
+
+	while (pos + FP_SPOOL_HDR <= sc->size && !sc->exhausted && !sc->err) {
+		const unsigned char *hit;
+		if ((pos < sc->wpos || pos >= sc->wpos + sc->wlen) && !scan_fill(sc, pos))
 			break;
-		off += (size_t)n;
+		hit = memchr(sc->win + (pos - sc->wpos), MAGIC & 0xff,
+			     sc->wlen - (size_t)(pos - sc->wpos));
+		if (!hit) {
+			pos = sc->wpos + sc->wlen;
+			continue;
+		}
+		pos = sc->wpos + (uint64_t)(hit - sc->win);
+		if (scan_record(sc, pos, NULL))
+			return pos;
+		pos++;
 	}
-	close(fd);
-	*len = off;
-	return buf;
+	return sc->size;
 }
 
-/* Next valid record at or after from; n if none. */
-static size_t resync(const unsigned char *buf, size_t from, size_t n)
+/* The segment file of id, opened for reading without following a link
+ * (a link or any other non-regular file is refused: -ELOOP, -EINVAL). */
+static int open_seg(struct fp_spool *s, uint64_t id, struct stat *sb)
 {
-	size_t i;
+	char *path = seg_path(s, id);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), e;
 
-	for (i = from; i + FP_SPOOL_HDR <= n; i++)
-		if (buf[i] == (MAGIC & 0xff) && fp_spool_check_record(buf + i, n - i, NULL))
-			return i;
-	return n;
-}
-
-/* Scans a segment: counts its points, skips damage, and (for the newest)
- * cuts a torn tail.  Returns 0 or -errno. */
-static int recover_seg(struct fp_spool *s, struct seg *g, bool newest)
-{
-	char *path = seg_path(s, g->id);
-	size_t n = 0, off = 0, valid_end = 0;
-	unsigned char *buf = slurp(path, &n);
-
-	if (!buf) {
-		int e = errno;
-		free(path);
+	e = errno;
+	free(path);
+	if (fd < 0)
+		return -e;
+	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
+		e = S_ISREG(sb->st_mode) ? errno : EINVAL;
+		close(fd);
 		return -e;
 	}
+	return fd;
+}
+
+/* Cuts the newest segment back to len bytes (its torn tail), through a
+ * descriptor of the same file, never through a link. */
+static void cut_tail(struct fp_spool *s, uint64_t id, const struct stat *was, uint64_t len)
+{
+	char *path = seg_path(s, id);
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+
+	if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_ino != was->st_ino || sb.st_dev != was->st_dev ||
+	    ftruncate(fd, (off_t)len) != 0)
+		fp_log(LOG_WARNING, "spool[%s]: cannot cut the torn tail of %s: %s", s->dir, path,
+		       fd < 0 ? strerror(errno) : "it changed or cannot be truncated");
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+/* Scans a segment (fd, sb): counts its points, skips damage, and (for the
+ * newest) cuts a torn tail.  When want is given, *on_boundary tells whether
+ * want->off is a record boundary with want->points before it.  0, or -errno
+ * on a read error. */
+static int recover_seg(struct fp_spool *s, struct seg *g, int fd, const struct stat *sb,
+		       bool newest, const struct fp_spool_pos *want, bool *on_boundary)
+{
+	uint64_t n = (uint64_t)sb->st_size, off = 0, valid_end = 0, damaged = 0;
+	unsigned regions = 0;
+	struct scan sc;
+	int rc;
+
+	scan_init(&sc, fd, n, 2 * n + (1u << 20));
 	g->points = 0;
 	while (off < n) {
 		uint32_t np;
-		size_t rl = fp_spool_check_record(buf + off, n - off, &np);
+		uint64_t rl, next;
+		if (want && off == want->off)
+			*on_boundary = g->points == want->points;
+		rl = scan_record(&sc, off, &np);
 		if (rl) {
 			g->points += np;
 			off += rl;
 			valid_end = off;
 			continue;
 		}
-		{
-			size_t next = resync(buf, off + 1, n);
-			s->st.corrupt_bytes += next - off;
+		if (sc.err)
+			break;
+		next = scan_next(&sc, off + 1);
+		if (sc.err)
+			break;
+		if (sc.exhausted)
 			fp_log(LOG_WARNING,
-			       "spool[%s]: %s: %zu damaged bytes at offset %zu skipped", s->dir,
-			       path, next - off, off);
-			off = next;
-		}
+			       "spool[%s]: segment %" PRIu64 ": too many false record headers; "
+			       "its last %" PRIu64 " bytes are skipped",
+			       s->dir, g->id, n - off);
+		else if (++regions <= 3)
+			fp_log(LOG_WARNING,
+			       "spool[%s]: segment %" PRIu64 ": %" PRIu64
+			       " damaged bytes at offset %" PRIu64 " skipped",
+			       s->dir, g->id, next - off, off);
+		damaged += next - off;
+		off = next;
 	}
+	rc = sc.err;
+	scan_free(&sc);
+	if (rc < 0)
+		return rc;
+	if (want && off == want->off)
+		*on_boundary = g->points == want->points;
+	s->st.corrupt_bytes += damaged;
+	if (regions > 3)
+		fp_log(LOG_WARNING,
+		       "spool[%s]: segment %" PRIu64 ": %u damaged regions, %" PRIu64
+		       " bytes in all, skipped",
+		       s->dir, g->id, regions, damaged);
 	if (newest && valid_end < n) {
-		if (truncate(path, (off_t)valid_end) != 0)
-			fp_log(LOG_WARNING, "spool[%s]: cannot cut the torn tail of %s: %s", s->dir,
-			       path, strerror(errno));
-		else
-			n = valid_end;
+		cut_tail(s, g->id, sb, valid_end);
+		n = valid_end;
+		if (want && want->off > n)
+			*on_boundary = false;
 	}
 	g->bytes = n;
-	free(buf);
-	free(path);
 	return 0;
 }
 
@@ -266,24 +439,197 @@ static uint64_t pending_points(struct fp_spool *s)
 	return p;
 }
 
+/* Decimal digits at *p into *v (no sign, no overflow); advances *p. */
+static bool parse_u64(const char **p, uint64_t *v)
+{
+	const char *q = *p;
+
+	*v = 0;
+	if (*q < '0' || *q > '9')
+		return false;
+	for (; *q >= '0' && *q <= '9'; q++) {
+		if (*v > (UINT64_MAX - (uint64_t)(*q - '0')) / 10)
+			return false;
+		*v = *v * 10 + (uint64_t)(*q - '0');
+	}
+	*p = q;
+	return true;
+}
+
+/* The cursor file: 1 and *p when it holds "SEG OFF POINTS\n", 0 when there
+ * is none, -1 when it cannot be read or parsed (what is wrong in why). */
+static int read_cursor(struct fp_spool *s, struct fp_spool_pos *p, const char **why)
+{
+	char *path = fp_xasprintf("%s/cursor", s->dir), line[128];
+	const char *q = line;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), e = errno;
+	ssize_t n;
+
+	free(path);
+	if (fd < 0 && e == ENOENT)
+		return 0;
+	*why = "it cannot be read";
+	if (fd < 0)
+		return -1;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	line[n] = '\0';
+	*why = "it does not hold three numbers";
+	if (!parse_u64(&q, &p->seg) || *q++ != ' ' || !parse_u64(&q, &p->off) || *q++ != ' ' ||
+	    !parse_u64(&q, &p->points) || (*q && strcmp(q, "\n") != 0))
+		return -1;
+	return 1;
+}
+
+/* Renames a segment file that cannot be used (unreadable, not a regular
+ * file) to seg-<id>.log.bad (or .bad.N when that exists), so that it is
+ * kept for a look but never read or written again; counted and logged. */
+static void set_aside(struct fp_spool *s, uint64_t id, int err)
+{
+	char *path = seg_path(s, id), *bad = NULL;
+	struct stat sb;
+	int i;
+
+	for (i = 1; i < 100; i++) {
+		free(bad);
+		bad = i == 1 ? fp_xasprintf("%s.bad", path) : fp_xasprintf("%s.bad.%d", path, i);
+		if (lstat(bad, &sb) != 0 && errno == ENOENT)
+			break;
+	}
+	s->st.segments_set_aside++;
+	if (rename(path, bad) == 0)
+		fp_log(LOG_ERR,
+		       "spool[%s]: %s cannot be used (%s): set aside as %s; the rest of the spool "
+		       "goes on",
+		       s->dir, path, err == -EINVAL ? "not a regular file" : strerror(-err), bad);
+	else
+		fp_log(LOG_ERR,
+		       "spool[%s]: %s cannot be used (%s) nor renamed (%s): skipped; the rest of "
+		       "the spool goes on",
+		       s->dir, path, err == -EINVAL ? "not a regular file" : strerror(-err),
+		       strerror(errno));
+	free(bad);
+	free(path);
+}
+
+/* The segment files of the spool's folder, sorted; 0 or -errno. */
+static int list_segments(struct fp_spool *s)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t id;
+		char tail[8];
+		if (sscanf(de->d_name, "seg-%20" SCNu64 "%7s", &id, tail) == 2 &&
+		    strcmp(tail, ".log") == 0) {
+			fp_xgrow((void **)&s->segs, &s->cap, s->nsegs + 1, sizeof(*s->segs));
+			s->segs[s->nsegs].id = id;
+			s->segs[s->nsegs].bytes = s->segs[s->nsegs].points = 0;
+			s->nsegs++;
+			if (id >= s->next_id)
+				s->next_id = id + 1;
+		}
+	}
+	closedir(d);
+	if (s->nsegs > 1) /* qsort wants a valid pointer even for nothing */
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
+	return 0;
+}
+
+/* Recovers every segment; one that cannot be opened or read is set aside
+ * and forgotten.  want: the cursor (NULL: none), *on_boundary whether it
+ * is a record boundary of its segment. */
+static void recover_all(struct fp_spool *s, const struct fp_spool_pos *want, bool *on_boundary)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < s->nsegs; i++) {
+		struct seg *g = &s->segs[i];
+		struct stat sb;
+		int fd = open_seg(s, g->id, &sb), rc = fd;
+		if (fd >= 0) {
+			rc = recover_seg(s, g, fd, &sb, i + 1 == s->nsegs,
+					 want && want->seg == g->id ? want : NULL, on_boundary);
+			close(fd);
+		}
+		if (rc < 0) {
+			set_aside(s, g->id, rc);
+			continue;
+		}
+		s->segs[kept++] = *g;
+	}
+	s->nsegs = kept;
+}
+
+/* A cursor that cannot be trusted: delivery starts again at the oldest
+ * record (what was delivered is sent again, and InfluxDB keeps a re-sent
+ * point once), never past anything undelivered. */
+static void reset_cursor(struct fp_spool *s, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	s->st.cursor_resets++;
+	fp_log(LOG_WARNING,
+	       "spool[%s]: the cursor cannot be trusted (%s): replaying from the oldest record "
+	       "(points delivered before are sent again)",
+	       s->dir, why);
+}
+
+/* Where delivery resumes: the cursor p (state as read_cursor's) when it
+ * names a record boundary of a segment, the oldest record otherwise. */
+static void place_cursor(struct fp_spool *s, int state, const struct fp_spool_pos *p,
+			 bool on_boundary, const char *why)
+{
+	uint64_t newest = s->nsegs ? s->segs[s->nsegs - 1].id : 0;
+	struct seg *g;
+	size_t i;
+
+	s->cur.seg = s->nsegs ? s->segs[0].id : (s->next_id ? s->next_id : 1);
+	s->cur.off = s->cur.points = 0;
+	if (state < 0 && s->nsegs) {
+		reset_cursor(s, "%s", why);
+	} else if (state <= 0 || !s->nsegs) {
+		return; /* nothing to trust or nothing to replay */
+	} else if (p->seg > newest) {
+		reset_cursor(s, "it names segment %" PRIu64 ", past the newest, %" PRIu64, p->seg,
+			     newest);
+	} else if ((g = find_seg(s, p->seg)) != NULL) {
+		if (on_boundary)
+			s->cur = *p;
+		else
+			reset_cursor(s,
+				     "offset %" PRIu64 " with %" PRIu64
+				     " points is not a record boundary of segment %" PRIu64
+				     " (%" PRIu64 " bytes)",
+				     p->off, p->points, p->seg, g->bytes);
+	} else {
+		/* Its segment is gone (evicted, set aside): the next one. */
+		for (i = 0; i < s->nsegs && s->segs[i].id < p->seg; i++)
+			;
+		s->cur.seg = s->segs[i].id;
+	}
+}
+
 struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsync policy, int *err)
 {
 	struct fp_spool *s;
-	DIR *d;
-	struct dirent *de;
-	char *cpath;
-	FILE *cf;
-	size_t i;
-	int rc;
+	struct fp_spool_pos p = { 0, 0, 0 };
+	const char *why = "";
+	bool on_boundary = false;
+	int rc, state;
 
 	rc = fp_mkdirs(dir, 0700);
 	if (rc < 0) {
 		*err = rc;
-		return NULL;
-	}
-	d = opendir(dir);
-	if (!d) {
-		*err = -errno;
 		return NULL;
 	}
 	s = fp_xcalloc(1, sizeof(*s));
@@ -298,52 +644,15 @@ struct fp_spool *fp_spool_open(const char *dir, uint64_t max_bytes, enum fp_fsyn
 		s->seg_max = 64u << 10;
 	s->policy = policy;
 	s->wfd = s->rfd = -1;
-	while ((de = readdir(d)) != NULL) {
-		uint64_t id;
-		char tail[8];
-		if (sscanf(de->d_name, "seg-%20" SCNu64 "%7s", &id, tail) == 2 &&
-		    strcmp(tail, ".log") == 0) {
-			fp_xgrow((void **)&s->segs, &s->cap, s->nsegs + 1, sizeof(*s->segs));
-			s->segs[s->nsegs].id = id;
-			s->segs[s->nsegs].bytes = s->segs[s->nsegs].points = 0;
-			s->nsegs++;
-		}
+	rc = list_segments(s);
+	if (rc < 0) {
+		*err = rc;
+		fp_spool_close(s);
+		return NULL;
 	}
-	closedir(d);
-	if (s->nsegs > 1) /* qsort wants a valid pointer even for nothing */
-		qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
-	for (i = 0; i < s->nsegs; i++) {
-		rc = recover_seg(s, &s->segs[i], i + 1 == s->nsegs);
-		if (rc < 0) {
-			*err = rc;
-			fp_spool_close(s);
-			return NULL;
-		}
-	}
-
-	/* The cursor: where delivery resumes. */
-	s->cur.seg = s->nsegs ? s->segs[0].id : 1;
-	cpath = fp_xasprintf("%s/cursor", dir);
-	cf = fopen(cpath, "r");
-	if (cf) {
-		struct fp_spool_pos p;
-		if (fscanf(cf, "%" SCNu64 " %" SCNu64 " %" SCNu64, &p.seg, &p.off, &p.points) ==
-		    3) {
-			struct seg *g = find_seg(s, p.seg);
-			if (g && p.off <= g->bytes && p.points <= g->points)
-				s->cur = p;
-			else if (!g && s->nsegs && p.seg > s->segs[s->nsegs - 1].id)
-				s->cur.seg = p.seg; /* all delivered; next appends go there */
-			else if (!g) {
-				for (i = 0; i < s->nsegs && s->segs[i].id < p.seg; i++)
-					;
-				if (i < s->nsegs)
-					s->cur.seg = s->segs[i].id;
-			}
-		}
-		fclose(cf);
-	}
-	free(cpath);
+	state = read_cursor(s, &p, &why);
+	recover_all(s, state > 0 ? &p : NULL, &on_boundary);
+	place_cursor(s, state, &p, on_boundary, why);
 	/* Segments wholly before the cursor were delivered. */
 	while (s->nsegs && s->segs[0].id < s->cur.seg)
 		drop_oldest(s);
@@ -382,7 +691,7 @@ static int open_newest(struct fp_spool *s)
 	if (s->wfd >= 0 || !s->nsegs)
 		return 0;
 	p = seg_path(s, s->segs[s->nsegs - 1].id);
-	s->wfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	s->wfd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	free(p);
 	return s->wfd < 0 ? -errno : 0;
 }
@@ -392,7 +701,9 @@ static int rotate(struct fp_spool *s)
 	uint64_t id = s->nsegs ? s->segs[s->nsegs - 1].id + 1 : s->cur.seg;
 	char *p;
 
-	if (s->nsegs == 0 && id == 0)
+	if (id < s->next_id)
+		id = s->next_id; /* never over a file set aside or skipped */
+	if (id == 0)
 		id = 1;
 	if (s->wfd >= 0) {
 		if (s->policy != FP_FSYNC_NEVER && s->dirty_data)
@@ -402,10 +713,13 @@ static int rotate(struct fp_spool *s)
 	}
 	s->dirty_data = false;
 	p = seg_path(s, id);
-	s->wfd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	s->wfd = open(p,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		      0600);
 	free(p);
 	if (s->wfd < 0)
 		return -errno;
+	s->next_id = id + 1;
 	if (s->policy == FP_FSYNC_ALWAYS)
 		fsync_dir(s);
 	fp_xgrow((void **)&s->segs, &s->cap, s->nsegs + 1, sizeof(*s->segs));
@@ -505,25 +819,10 @@ static int open_reader(struct fp_spool *s, uint64_t id)
 	if (s->rfd >= 0)
 		close(s->rfd);
 	p = seg_path(s, id);
-	s->rfd = open(p, O_RDONLY | O_CLOEXEC);
+	s->rfd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	free(p);
 	s->rseg = id;
 	return s->rfd < 0 ? -errno : 0;
-}
-
-static int pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		got += (size_t)r;
-	}
-	return 0;
 }
 
 int fp_spool_peek(struct fp_spool *s, size_t max_points, size_t max_bytes, struct fp_buf *out,
@@ -587,19 +886,19 @@ int fp_spool_peek_from(struct fp_spool *s, const struct fp_spool_pos *from, size
 		}
 		rc = 0;
 		if (!rec) {
-			/* Damage: skip to the next valid record of this segment. */
-			size_t n = (size_t)(g->bytes - pos.off);
-			unsigned char *buf = fp_xmalloc(n);
-			size_t next = n;
-			if (pread_all(s->rfd, buf, n, pos.off) == 0)
-				next = resync(buf, 1, n);
-			free(buf);
-			s->st.corrupt_bytes += next;
+			/* Damage: skip to the next valid record of this
+			 * segment, reading it in bounded pieces. */
+			struct scan sc;
+			uint64_t next;
+			scan_init(&sc, s->rfd, g->bytes, 2 * (g->bytes - pos.off) + (1u << 20));
+			next = scan_next(&sc, pos.off + 1);
+			scan_free(&sc);
+			s->st.corrupt_bytes += next - pos.off;
 			fp_log(LOG_WARNING,
-			       "spool[%s]: segment %" PRIu64 ": %zu damaged bytes at "
+			       "spool[%s]: segment %" PRIu64 ": %" PRIu64 " damaged bytes at "
 			       "offset %" PRIu64 " skipped",
-			       s->dir, pos.seg, next, pos.off);
-			pos.off += next;
+			       s->dir, pos.seg, next - pos.off, pos.off);
+			pos.off = next;
 			continue;
 		}
 		if (recs > 0 && (pts + np > max_points || out->len + len > max_bytes)) {

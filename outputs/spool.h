@@ -12,7 +12,19 @@
  * detected by its CRC; at open the tail of the newest segment is cut back
  * to the last whole record, and a damaged record elsewhere is skipped by
  * scanning forward to the next valid one.  Everything before it survives;
- * skipped bytes are counted and logged.
+ * skipped bytes are counted and logged.  Segments are read in bounded
+ * pieces (memory does not grow with a file's size) and the scan is linear
+ * in the file's size even for hostile content (a bounded budget for false
+ * record headers; past it the rest of that segment counts as damage).
+ *
+ * Hostile or damaged state: a segment file that cannot be opened or read,
+ * or that is not a regular file (a symbolic link is never followed), is
+ * renamed seg-<id>.log.bad (.bad.N if taken), counted in
+ * segments_set_aside and logged, and the rest of the spool is used.  A
+ * cursor that cannot be trusted (unreadable, unparsable, naming a segment
+ * past the newest, or an offset that is not a record boundary of its
+ * segment with the points before it) is ignored: delivery starts again at
+ * the oldest record, counted in cursor_resets and logged.
  *
  * Bound: the total size is kept under max_bytes by deleting the oldest
  * segments; the points they held that were not yet delivered are counted
@@ -57,8 +69,10 @@ struct fp_spool_stats {
 	uint64_t pending_points; /* appended, not yet committed */
 	uint64_t appended_points;
 	uint64_t evicted_points;
-	uint64_t corrupt_bytes; /* skipped as damaged */
-	uint64_t append_errors; /* appends that failed (disk full ...) */
+	uint64_t corrupt_bytes;	     /* skipped as damaged */
+	uint64_t append_errors;	     /* appends that failed (disk full ...) */
+	uint64_t cursor_resets;	     /* cursors not trusted at open: replayed from the oldest */
+	uint64_t segments_set_aside; /* unusable segment files renamed *.bad at open */
 };
 
 /* Opens (creating) the spool in dir, recovering what is there.  NULL with

@@ -1,6 +1,8 @@
 /* fuzz_spool.c - a spool directory whose segment holds arbitrary bytes
- * (torn, corrupt, hostile records): opening and replaying it never
- * crashes, and what it replays are whole records. */
+ * (torn, corrupt, hostile records), and whose cursor is the input's first
+ * line when that starts with a digit (a cursor past the segment, inside a
+ * record, with the wrong points): opening and replaying it never crashes,
+ * and what it replays are whole records. */
 #include "config.h"
 
 #include <stdio.h>
@@ -32,6 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "%s/cursor", dir);
 	unlink(path);
+	if (size > 0 && data[0] >= '0' && data[0] <= '9') {
+		const uint8_t *nl = memchr(data, '\n', size < 64 ? size : 64);
+		f = fopen(path, "w");
+		if (f) {
+			fwrite(data, 1, nl ? (size_t)(nl - data) + 1 : (size < 64 ? size : 64), f);
+			fclose(f);
+		}
+	}
 	s = fp_spool_open(dir, 1 << 20, FP_FSYNC_NEVER, &err);
 	if (s) {
 		struct fp_buf b;

@@ -1,14 +1,18 @@
 /* httpstub.c - a small HTTP/1.1 endpoint on loopback for the output tests.
  *
- *   httpstub --port-file F --dir D [--status LIST] [--retry-after S]
+ *   httpstub --port-file F --dir D [--status LIST] [--retry-after VALUE]
  *            [--forward URL]
  *
  * Each request is recorded as D/req-<n>.txt: the request line, the headers
  * and, after a blank line, the body (gunzipped when Content-Encoding is
  * gzip).  The answer to request n is the n-th entry of LIST (comma
  * separated status codes; the last one repeats; default 204); 429 and 503
- * carry "Retry-After: S" when given.  An entry "f" forwards the request
- * (original body and headers) to URL (a real influxd) and relays its answer.
+ * carry "Retry-After: VALUE" when given (sent as it is: seconds, an HTTP
+ * date, a huge number).  An error answer carries InfluxDB's JSON body
+ * ({"error": ...}); an entry with a "p" after the code (as "400p") answers
+ * as a proxy would instead: an HTML body and no InfluxDB sign.  An entry
+ * "f" forwards the request (original body and headers) to URL (a real
+ * influxd) and relays its answer.
  * It listens on an ephemeral port written to F, serves one connection at a
  * time (keep-alive), and exits on SIGTERM. */
 #include "config.h"
@@ -31,7 +35,8 @@
 
 static const char *dir, *forward;
 static char *statuses[64];
-static int nstatus, retry_after = -1, reqno;
+static const char *retry_after;
+static int nstatus, reqno;
 
 struct req {
 	char line[1024];
@@ -187,7 +192,8 @@ static void serve(int fd)
 		struct req r;
 		char h[2048];
 		long clen = 0, code;
-		const char *st;
+		const char *st, *ctype = "application/json";
+		char *rest = NULL;
 		struct fp_buf resp;
 		char head[512];
 		int n;
@@ -225,16 +231,23 @@ static void serve(int fd)
 		if (!strcmp(st, "f"))
 			code = do_forward(&r, &resp);
 		else
-			code = strtol(st, NULL, 10);
+			code = strtol(st, &rest, 10);
 		free(r.body);
-		if (code >= 400 && !resp.len)
+		if (code >= 400 && !resp.len && rest && *rest == 'p') {
+			ctype = "text/html";
+			fp_buf_printf(&resp,
+				      "<html><head><title>%ld Bad Request</title></head>"
+				      "<body>proxy</body></html>",
+				      code);
+		} else if (code >= 400 && !resp.len) {
 			fp_buf_printf(&resp, "{\"error\":\"stub says %ld\"}", code);
+		}
 		n = snprintf(
 			head, sizeof(head),
-			"HTTP/1.1 %ld X\r\nContent-Length: %zu\r\nContent-Type: application/json\r\n%s\r\n",
-			code, resp.len,
-			(code == 429 || code == 503) && retry_after >= 0
-				? (snprintf(h, sizeof(h), "Retry-After: %d\r\n", retry_after), h)
+			"HTTP/1.1 %ld X\r\nContent-Length: %zu\r\nContent-Type: %s\r\n%s\r\n", code,
+			resp.len, ctype,
+			(code == 429 || code == 503) && retry_after
+				? (snprintf(h, sizeof(h), "Retry-After: %s\r\n", retry_after), h)
 				: "");
 		if (write(fd, head, (size_t)n) != n ||
 		    (resp.len && write(fd, resp.data, resp.len) != (ssize_t)resp.len)) {
@@ -269,15 +282,9 @@ int main(int argc, char **argv)
 		case 'd':
 			dir = optarg;
 			break;
-		case 'r': {
-			int64_t v;
-			if (fp_parse_int64(optarg, 0, 86400, &v) < 0) {
-				fprintf(stderr, "httpstub: -r: '%s' is not 0-86400\n", optarg);
-				return 2;
-			}
-			retry_after = (int)v;
+		case 'r':
+			retry_after = optarg;
 			break;
-		}
 		case 'f':
 			forward = optarg;
 			break;
