@@ -191,26 +191,25 @@ vm_start() {
 	mkdir -p "$dir"
 	for _ in $(seq 1 "$tries"); do
 		[ "$tries" -gt 1 ] && { port=$(free_port) || return 1; }
-		: > "$dir/vm.log.new"
+		# its log is appended to vm.log (kept with FP_KEEP_TMP); this
+		# start's part begins at off
+		local off
+		off=$(stat -c %s "$dir/vm.log" 2>/dev/null || echo 0)
 		"$bin" -storageDataPath="$dir/data" -httpListenAddr="127.0.0.1:$port" \
-			-search.disableCache -loggerLevel=WARN "$@" >>"$dir/vm.log.new" 2>&1 &
+			-search.disableCache -loggerLevel=WARN "$@" >>"$dir/vm.log" 2>&1 &
 		VM_PID=$!
 		VM_PORT=$port
 		VM_URL="http://127.0.0.1:$port"
 		export VM_URL VM_PID VM_PORT
-		if wait_for 30 vm_healthy; then
-			cat "$dir/vm.log.new" >> "$dir/vm.log"; rm -f "$dir/vm.log.new"
-			return 0
-		fi
+		wait_for 30 vm_healthy && return 0
 		vm_stop
-		cat "$dir/vm.log.new" >> "$dir/vm.log"
-		if grep -q "address already in use" "$dir/vm.log.new" && [ "$tries" -gt 1 ]; then
+		if tail -c +$((off + 1)) "$dir/vm.log" | grep -q "address already in use" &&
+		   [ "$tries" -gt 1 ]; then
 			echo "# victoria-metrics: port $port was taken; trying another"
-			rm -f "$dir/vm.log.new"
 			continue
 		fi
-		echo "# victoria-metrics did not start:"; tail -20 "$dir/vm.log.new" | sed 's/^/# /'
-		rm -f "$dir/vm.log.new"
+		echo "# victoria-metrics did not start:"
+		tail -c +$((off + 1)) "$dir/vm.log" | tail -20 | sed 's/^/# /'
 		return 1
 	done
 	return 1
