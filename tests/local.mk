@@ -62,7 +62,7 @@ check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integrat
 %C%_integration_httpstub_LDADD = $(FP_CORE_LIBS)
 
 TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
-	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/mqtt.sh \
+	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/systemd.sh \
 	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \
@@ -70,7 +70,7 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
-	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/mqtt.sh \
+	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/systemd.sh \
 	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \

@@ -3,10 +3,10 @@
  *
  *   fpsim [--tcp 127.0.0.1:PORT | --rtu /dev/pts/N[:baud]] [--port-file F]
  *         [--profiles-dir DIR] [--frozen] [--seed N] [--count-file F]
- *         [--state-file F]
+ *         [--state-file F] [--values-file F]
  *         --unit ID:PROFILE[,dead][,busy=N][,delay=MS][,loose][,power=W]
  *                [,disconnect=N][,garbage=N][,hole=A[-B]][,unit_as=N]
- *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S] ...
+ *                [,energy=KWH][,ramp=KWH_PER_S][,reset_at=S][,na] ...
  *         --unit ID:sunspec-meter|sunspec-inverter|sunspec-inverter-float
  *                [,base=N][,common65][,power=W] ...
  *
@@ -43,7 +43,15 @@
  * "ID KWH EXPORT_KWH KVARH M3" when F exists, and are written back to it
  * every second and at exit (whole, then renamed): a simulated site that
  * is stopped and started again keeps its meters' readings, as a real
- * one does (the demo).  Exits on SIGTERM/SIGINT. */
+ * one does (the demo).  With --values-file F the value each field of
+ * each profile unit is served with, as a reader decodes it (the register
+ * pattern after its type's rounding, times scale plus offset; a float32
+ * in its shortest decimal form), is written to F as lines "ID FIELD
+ * PHASE VALUE" (PHASE "-" for none, VALUE "NA" for a sentinel, "?" for
+ * strings and bits) at start and on SIGUSR1: with --frozen a reader must
+ * get exactly these (tests/integration/profiles.sh).  The unit option na
+ * serves every field that has sentinels with its first one ("not
+ * available").  Exits on SIGTERM/SIGINT. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -92,6 +100,8 @@ struct unit {
 	bool ss_l65;	   /* the older common model length */
 	unsigned ss_model; /* the measurement model's ID register */
 	int64_t last_ns;
+	bool na;       /* serve each field's first sentinel */
+	char **served; /* per field: the value a reader decodes, as text */
 };
 
 static struct unit units[MAX_UNITS];
@@ -99,6 +109,7 @@ static int nunits;
 static volatile sig_atomic_t quit, dump, holes_closed;
 static const char *count_file;
 static const char *state_file;
+static const char *values_file;
 static bool frozen;
 static unsigned seed = 1;
 static const char *profiles_dir = "profiles";
@@ -197,6 +208,110 @@ static double noise(double amp)
 	return amp * ((double)((seed >> 8) & 0xffff) / 32768.0 - 1.0);
 }
 
+/* The shortest decimal text of a float32 that reads back as the same
+ * float (what a reader shows of a meter's 229.1). */
+static double shortest(float x)
+{
+	char buf[32];
+
+	for (int prec = 6; prec <= 9; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, (double)x);
+		if (strtof(buf, NULL) == x)
+			return strtod(buf, NULL);
+	}
+	return (double)x;
+}
+
+/* Records, for --values-file, the value a reader decodes from the raw
+ * pattern bitsv of field f (computed here from the type, not by the
+ * agent's decoder). */
+static void note_served(struct unit *u, const struct fp_mb_field *f, uint64_t bitsv)
+{
+	size_t k = (size_t)(f - u->mc->devs[0].fields);
+	unsigned w = 16 * fp_mb_type_words(f->type);
+	uint64_t mask = w >= 64 ? ~0ULL : (1ULL << w) - 1;
+	double x = 0;
+	char buf[64];
+
+	for (size_t j = 0; j < f->nsentinels; j++)
+		if ((f->sentinel[j] & mask) == (bitsv & mask)) {
+			snprintf(buf, sizeof(buf), "NA");
+			goto done;
+		}
+	switch (f->type) {
+	case FP_MB_INT16:
+		x = (double)(int16_t)(uint16_t)bitsv;
+		break;
+	case FP_MB_UINT16:
+		x = (double)(uint16_t)bitsv;
+		break;
+	case FP_MB_INT32:
+		x = (double)(int32_t)(uint32_t)bitsv;
+		break;
+	case FP_MB_UINT32:
+		x = (double)(uint32_t)bitsv;
+		break;
+	case FP_MB_INT64:
+		x = (double)(int64_t)bitsv;
+		break;
+	case FP_MB_UINT64:
+		x = (double)bitsv;
+		break;
+	case FP_MB_FLOAT32: {
+		uint32_t b32 = (uint32_t)bitsv;
+		float fl;
+		memcpy(&fl, &b32, 4);
+		x = shortest(fl);
+		break;
+	}
+	case FP_MB_FLOAT64:
+		memcpy(&x, &bitsv, 8);
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "?");
+		goto done;
+	}
+	x = x * f->scale + f->offset;
+	if (f->out == FP_MB_OUT_INT)
+		snprintf(buf, sizeof(buf), "%lld", (long long)llround(x));
+	else
+		snprintf(buf, sizeof(buf), "%.17g", x);
+done:
+	if (!u->served || (u->served[k] && !strcmp(u->served[k], buf)))
+		return;
+	free(u->served[k]);
+	u->served[k] = fp_xstrdup(buf);
+}
+
+/* --values-file: "ID FIELD PHASE VALUE" per field of each profile unit,
+ * written whole then renamed. */
+static void write_values(void)
+{
+	char *tmp;
+	FILE *f;
+
+	if (!values_file)
+		return;
+	tmp = fp_xasprintf("%s.tmp", values_file);
+	f = fopen(tmp, "w");
+	if (f) {
+		for (int i = 0; i < nunits; i++) {
+			const struct unit *u = &units[i];
+			if (u->sunspec)
+				continue;
+			for (size_t k = 0; k < u->mc->devs[0].nfields; k++) {
+				const struct fp_mb_field *fl = &u->mc->devs[0].fields[k];
+				fprintf(f, "%d %s %s %s\n", u->id, fl->field,
+					fl->phase ? fl->phase : "-",
+					u->served[k] ? u->served[k] : "?");
+			}
+		}
+		if (fclose(f) == 0 && rename(tmp, values_file) != 0)
+			fprintf(stderr, "fpsim: %s: %s\n", values_file, strerror(errno));
+	}
+	free(tmp);
+}
+
 /* Writes value v of field f into the unit's registers (the inverse of
  * fp_mb_decode). */
 static void put(struct unit *u, const struct fp_mb_field *f, double v)
@@ -264,6 +379,9 @@ static void put(struct unit *u, const struct fp_mb_field *f, double v)
 	default:
 		return;
 	}
+	if (u->na && f->nsentinels > 0)
+		bitsv = f->sentinel[0];
+	note_served(u, f, bitsv);
 	for (i = 0; i < 2 * n; i++)
 		be[i] = (uint8_t)(bitsv >> (8 * (2 * n - 1 - i)));
 	for (i = 0; i < n; i++) {
@@ -517,6 +635,8 @@ static int load_unit(struct unit *u, const char *spec)
 			u->dead = true;
 		else if (!strcmp(tok, "loose"))
 			u->loose = true;
+		else if (!strcmp(tok, "na"))
+			u->na = true;
 		else if (!strncmp(tok, "busy=", 5))
 			u->busy = num("busy", tok + 5);
 		else if (!strncmp(tok, "delay=", 6))
@@ -596,6 +716,7 @@ static int load_unit(struct unit *u, const char *spec)
 	if (!u->mc)
 		return -1;
 	u->map = modbus_mapping_new(65536, 65536, 65536, 65536);
+	u->served = fp_xcalloc(u->mc->devs[0].nfields, sizeof(*u->served));
 	for (i = 0; i < 2; i++) {
 		u->covered_reg[i] = fp_xcalloc(65536, 1);
 		u->covered_bit[i] = fp_xcalloc(65536, 1);
@@ -711,8 +832,10 @@ static int serve_tcp(const char *hostport, const char *port_file)
 	maxfd = ls;
 	while (!quit) {
 		fd_set rd = all;
-		if (dump)
+		if (dump) {
 			write_counts();
+			write_values();
+		}
 		save_state_now_and_then();
 		struct timeval tv = { 0, 200000 };
 		int fd;
@@ -812,8 +935,10 @@ static int serve_rtu(const char *spec)
 	while (!quit) {
 		uint8_t q[MODBUS_RTU_MAX_ADU_LENGTH];
 		size_t n;
-		if (dump)
+		if (dump) {
 			write_counts();
+			write_values();
+		}
 		save_state_now_and_then();
 		n = read_within(fd, q, 1, 200);
 		if (n == 0)
@@ -849,6 +974,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "count-file", required_argument, NULL, 'c' },
 		{ "state-file", required_argument, NULL, 'S' },
+		{ "values-file", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *tcp = NULL, *rtu = NULL, *port_file = NULL;
@@ -886,6 +1012,9 @@ int main(int argc, char **argv)
 		case 'S':
 			state_file = optarg;
 			break;
+		case 'V':
+			values_file = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -899,6 +1028,7 @@ int main(int argc, char **argv)
 		if (load_unit(&units[nunits++], specs[i]) < 0)
 			return 1;
 	load_state();
+	write_values();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
