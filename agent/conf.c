@@ -473,9 +473,10 @@ static char *missing_parent(const char *dir)
 
 	for (;;) {
 		slash = strrchr(p, '/');
-		if (!slash)
-			strcpy(p, ".");
-		else if (slash == p)
+		if (!slash) {
+			free(p);
+			p = fp_xstrdup(".");
+		} else if (slash == p)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
