@@ -165,6 +165,10 @@ void fp_agent_gather(struct fp_agent *a, struct fp_batch *b)
 		if (a->collectors[i].ops->gather)
 			a->collectors[i].ops->gather(a->collectors[i].inst, b);
 	a->gathers++;
+}
+
+void fp_agent_self_metrics(struct fp_agent *a, struct fp_batch *b)
+{
 	if (a->cfg->self_metrics)
 		self_metrics(a, b, fp_real_ns());
 }

@@ -49,9 +49,12 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms);
 /* Starts the collectors' threads (the daemon); with push_only, only the
  * collectors that push (those without gather), for --test --test-wait. */
 int fp_agent_start(struct fp_agent *a, bool push_only);
-/* Gathers everything now, in this thread (collectors once, then the
- * self-metrics) into b: --test and --once. */
+/* Polls every collector that gathers once now, in this thread, into b:
+ * --test and --once. */
 void fp_agent_gather(struct fp_agent *a, struct fp_batch *b);
+/* Appends the self-metrics (when agent.self_metrics) to b: after the
+ * gathered batch was dispatched, so that they count its points. */
+void fp_agent_self_metrics(struct fp_agent *a, struct fp_batch *b);
 /* Encodes and dispatches b (thread-safe; the collectors' push callback).
  * While every output is saturated (queue full, spool unwritable) the
  * caller waits, in steps of 100 ms, until one has room or the agent

@@ -117,7 +117,18 @@ char *fp_cfg_path(const config_setting_t *s)
 				fp_buf_addc(&b, '.');
 			fp_buf_adds(&b, name);
 		} else {
-			fp_buf_printf(&b, "[%d]", config_setting_index(c));
+			/* a list element with a valid name is named by it:
+			 * modbus.devices[pdu-a].url, not modbus.devices[0].url */
+			const config_setting_t *nm = config_setting_is_group(c)
+				? config_setting_get_member(c, "name")
+				: NULL;
+			const char *v = nm && config_setting_type(nm) == CONFIG_TYPE_STRING
+				? config_setting_get_string(nm)
+				: NULL;
+			if (v && fp_name_valid(v))
+				fp_buf_printf(&b, "[%s]", v);
+			else
+				fp_buf_printf(&b, "[%d]", config_setting_index(c));
 		}
 	}
 	return fp_buf_steal(&b, NULL);
@@ -176,6 +187,41 @@ const char *fp_cfg_type_name(int t)
 	return "something else";
 }
 
+/* s in lower case into buf (n bytes, truncated). */
+static const char *lower(const char *s, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < n; i++)
+		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] - 'A' + 'a' : s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+const char *fp_cfg_nearest(const char *word, const char *const *known)
+{
+	const char *best = NULL;
+	char w[128], k2[128];
+	size_t k, bestd = 3, wl = strlen(word);
+
+	for (k = 0; known[k]; k++) {
+		size_t d;
+		if (strcmp(word, known[k]) == 0)
+			return NULL;
+		/* case does not count; a prefix ("warn") is one edit away */
+		lower(word, w, sizeof(w));
+		lower(known[k], k2, sizeof(k2));
+		d = fp_edit_distance(w, k2, 3);
+		if (d > 1 && wl >= 3 && !strncmp(w, k2, wl))
+			d = 1;
+		if (d < bestd) {
+			bestd = d;
+			best = known[k];
+		}
+	}
+	return best;
+}
+
 int fp_cfg_check_keys(struct fp_cfg_errors *e, const config_setting_t *group,
 		      const char *const *known)
 {
@@ -184,23 +230,16 @@ int fp_cfg_check_keys(struct fp_cfg_errors *e, const config_setting_t *group,
 	for (i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(s);
-		const char *best = NULL;
-		size_t k, bestd = 3;
+		const char *best;
+		size_t k;
 
 		if (!name)
 			continue;
-		for (k = 0; known[k]; k++) {
-			size_t d;
-			if (strcmp(name, known[k]) == 0)
-				break;
-			d = fp_edit_distance(name, known[k], 3);
-			if (d < bestd) {
-				bestd = d;
-				best = known[k];
-			}
-		}
+		for (k = 0; known[k] && strcmp(name, known[k]) != 0; k++)
+			;
 		if (known[k])
 			continue;
+		best = fp_cfg_nearest(name, known);
 		bad++;
 		if (best)
 			fp_cfg_errors_add(e, s, NULL, "unknown key (did you mean '%s'?)", best);
@@ -358,7 +397,7 @@ int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 		    const char *const *names, int *out)
 {
 	int i, rc;
-	const char *v = string_of(e, g, key, "a string", &rc);
+	const char *v = string_of(e, g, key, "a string", &rc), *best;
 	struct fp_buf list;
 
 	if (!v)
@@ -372,7 +411,11 @@ int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 	fp_buf_init(&list, 4096);
 	for (i = 0; names[i]; i++)
 		fp_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
-	report(e, g, key, "'%s' is not one of: %s", v, list.data);
+	if ((best = fp_cfg_nearest(v, names)) != NULL)
+		report(e, g, key, "'%s' is not one of: %s (did you mean '%s'?)", v, list.data,
+		       best);
+	else
+		report(e, g, key, "'%s' is not one of: %s", v, list.data);
 	fp_buf_reset(&list);
 	return -1;
 }
@@ -416,7 +459,7 @@ int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 		    const char *(*role_name)(size_t i), char **out)
 {
 	struct fp_buf list;
-	const char *r;
+	const char *r, *names[64];
 	size_t i;
 	int rc = fp_cfg_get_string(e, g, key, out);
 
@@ -426,9 +469,16 @@ int fp_cfg_get_role(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 		if (strcmp(r, *out) == 0)
 			return rc;
 	fp_buf_init(&list, 4096);
-	for (i = 0; (r = role_name(i)) != NULL; i++)
+	for (i = 0; (r = role_name(i)) != NULL && i < FP_ARRAY_SIZE(names) - 1; i++) {
 		fp_buf_printf(&list, "%s%s", i ? ", " : "", r);
-	report(e, g, key, "'%s' is not an indicator role (one of: %s)", *out, list.data);
+		names[i] = r;
+	}
+	names[i] = NULL;
+	if ((r = fp_cfg_nearest(*out, names)) != NULL)
+		report(e, g, key, "'%s' is not an indicator role (one of: %s) (did you mean '%s'?)",
+		       *out, list.data, r);
+	else
+		report(e, g, key, "'%s' is not an indicator role (one of: %s)", *out, list.data);
 	fp_buf_reset(&list);
 	return -1;
 }

@@ -43,8 +43,16 @@ char *fp_cfg_read_secret(struct fp_cfg_errors *e, const config_setting_t *g, con
 /* "a string", "an integer", ... for a CONFIG_TYPE_*. */
 const char *fp_cfg_type_name(int t);
 
-/* The dotted path of s ("outputs.file[0].path"); caller frees. */
+/* The dotted path of s ("outputs.file[0].path"; a list element that is a
+ * group with a valid name is named by it: "modbus.devices[pdu-a].url");
+ * caller frees. */
 char *fp_cfg_path(const config_setting_t *s);
+
+/* The name of known (NULL terminated) nearest to word (at most 2 edits,
+ * ignoring case, or a prefix of at least 3 letters) when word is none of
+ * them; else NULL.  The "did you mean" of unknown keys and of bad enum
+ * values. */
+const char *fp_cfg_nearest(const char *word, const char *const *known);
 
 /* Reports every member of group whose name is not in known (NULL
  * terminated), suggesting the nearest known name.  Returns the count. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +277,134 @@ static void load_collectors(struct fp_config *c, const config_setting_t *root,
 	}
 }
 
+/* ---- syntax errors ---- */
+
+/* Line n (from 1) of file, without its line end, trimmed and cut to 60
+ * characters; NULL when there is none.  Caller frees. */
+static char *line_of(const char *file, int n)
+{
+	FILE *f = fopen(file, "r");
+	char buf[4096], *r = NULL;
+	int i = 0;
+
+	if (!f)
+		return NULL;
+	while (fgets(buf, sizeof(buf), f))
+		if (++i == n) {
+			char *b = buf, *end;
+			b += strspn(b, " \t");
+			end = b + strcspn(b, "\r\n");
+			while (end > b && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			if (end - b > 60)
+				memcpy(b + 57, "...", 4), end = b + 60;
+			*end = '\0';
+			r = fp_xstrdup(b);
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+static bool is_alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+}
+
+/* The hint for what follows an '=' or ':' (v, blanks skipped), or NULL. */
+static const char *value_hint(const char *v)
+{
+	size_t d = strspn(v, "0123456789.");
+
+	if (*v == ';' || *v == ',' || *v == '}' || *v == ')')
+		return "a value is missing after '=' or ':'";
+	if (is_alpha(*v) && strncmp(v, "true", 4) && strncmp(v, "false", 5) &&
+	    strncasecmp(v, "0x", 2))
+		return "a string needs double quotes: name = \"value\";";
+	if (d && is_alpha(v[d]))
+		return "a duration or size is a string: interval = \"10s\";";
+	return NULL;
+}
+
+/* A hint for the usual mistakes on line l, the line libconfig stopped at
+ * (NULL when it is past the end: something left open); prev is the line
+ * above (or NULL). */
+static const char *syntax_hint(const char *l, const char *prev)
+{
+	const char *p, *h, *last = NULL; /* the last non-blank before p */
+	bool in_str = false;
+
+	if (!l)
+		return "the file ends inside a group, a list or a string: a '}', ')' or "
+		       "'\"' is missing above";
+	for (p = l; *p; p++) {
+		if (*p == '\\' && in_str && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			const char *q = in_str ? NULL : strchr(p + 1, '"');
+			if (!in_str && !q)
+				return "a string is not closed: a '\"' is missing";
+			if (!in_str && (!last || strchr("{;,(", *last)) &&
+			    (q[1 + strspn(q + 1, " \t")] == ':' ||
+			     q[1 + strspn(q + 1, " \t")] == '='))
+				return "setting names are not quoted: site = \"x\"; (not \"site\": "
+				       "\"x\")";
+			in_str = !in_str;
+		} else if (!in_str && (*p == '=' || *p == ':')) {
+			if (p[1] == '=')
+				return "a setting is name = value; or name: value; (one '=')";
+			if ((h = value_hint(p + 1 + strspn(p + 1, " \t"))) != NULL)
+				return h;
+		} else if (!in_str && *p == '{' && last && *last == '}') {
+			return "the elements of a list are separated by commas: ( { ... }, { ... } )";
+		} else if (!in_str && *p == '{' && last && (is_alpha(*last) || *last == '"')) {
+			return "a group is name: { ... }; (a ':' or '=' is missing before '{')";
+		} else if (!in_str && (*p == ')' || *p == ']') && last && *last == ',') {
+			return "no comma after the last element of a list or an array";
+		}
+		if (*p != ' ' && *p != '\t')
+			last = p;
+	}
+	if (l[0] == '{' && prev && *prev && prev[strlen(prev) - 1] == '}')
+		return "the elements of a list are separated by commas: ( { ... }, { ... } )";
+	if ((l[0] == ')' || l[0] == ']') && prev && *prev && prev[strlen(prev) - 1] == ',')
+		return "no comma after the last element of a list or an array";
+	return "each setting is name = value; (strings in double quotes, groups { }, "
+	       "lists ( ), arrays [ ]); a '{' or '(' may be missing, or one too many "
+	       "closed";
+}
+
+/* libconfig's parse error as FILE:LINE: its text near the line, and a hint. */
+static void read_error(const config_t *lc, const char *path, struct fp_cfg_errors *e)
+{
+	const char *f = config_error_file(lc), *text = config_error_text(lc);
+	int line = config_error_line(lc);
+	char *l, *prev, *incpath = NULL;
+
+	if (f && f[0] != '/' && strcmp(f, path) && config_get_include_dir(lc))
+		f = incpath = fp_xasprintf("%s/%s", config_get_include_dir(lc), f);
+	if (!f)
+		f = path;
+	if (config_error_type(lc) != CONFIG_ERR_PARSE) {
+		fp_cfg_errors_add(e, NULL, NULL, "%s:%d: %s", f, line, text);
+		free(incpath);
+		return;
+	}
+	l = line_of(f, line);
+	prev = line > 1 ? line_of(f, line - 1) : NULL;
+	if (l && *l)
+		fp_cfg_errors_add(e, NULL, NULL, "%s:%d: %s near '%s': %s", f, line, text, l,
+				  syntax_hint(l, prev));
+	else
+		fp_cfg_errors_add(e, NULL, NULL, "%s:%d: %s: %s", f, line, text,
+				  syntax_hint(l && !*l ? "" : NULL, prev));
+	free(l);
+	free(prev);
+	free(incpath);
+}
+
 int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *e)
 {
 	const char *top[16];
@@ -305,17 +434,11 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 		free(dir);
 	}
 	if (access(path, R_OK) != 0) {
-		char *m = fp_xasprintf("%s:0: cannot read the file: %s", path, strerror(errno));
-		fp_xgrow((void **)&e->msgs, &e->cap, e->n + 1, sizeof(*e->msgs));
-		e->msgs[e->n++] = m;
+		fp_cfg_errors_add(e, NULL, NULL, "%s: cannot read: %s", path, strerror(errno));
 		return -EINVAL;
 	}
 	if (config_read_file(&c->lc, path) != CONFIG_TRUE) {
-		const char *f = config_error_file(&c->lc);
-		char *m = fp_xasprintf("%s:%d: %s", f ? f : path, config_error_line(&c->lc),
-				       config_error_text(&c->lc));
-		fp_xgrow((void **)&e->msgs, &e->cap, e->n + 1, sizeof(*e->msgs));
-		e->msgs[e->n++] = m;
+		read_error(&c->lc, path, e);
 		return -EINVAL;
 	}
 	root = config_root_setting(&c->lc);
@@ -340,6 +463,39 @@ int fp_config_load(struct fp_config *c, const char *path, struct fp_cfg_errors *
 	return e->n > before ? -EINVAL : 0;
 }
 
+/* Why dir (missing) cannot be made with mkdir -p: its nearest existing
+ * parent is not a writable directory, said with the fix; NULL when it can.
+ * Caller frees. */
+static char *missing_parent(const char *dir)
+{
+	char *p = fp_xstrdup(dir), *slash, *r = NULL;
+	struct stat st;
+
+	for (;;) {
+		slash = strrchr(p, '/');
+		if (!slash) {
+			free(p);
+			p = fp_xstrdup(".");
+		} else if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(p, &st) == 0 || !slash || !strcmp(p, "/"))
+			break;
+	}
+	if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+		r = fp_xasprintf("'%s' is not a directory; set agent.state_dir to a writable "
+				 "directory",
+				 p);
+	else if (access(p, W_OK | X_OK) != 0)
+		r = fp_xasprintf("the folders below '%s' are missing and it is not writable "
+				 "(%s); create it (mkdir -p '%s', owned by the agent's user) or "
+				 "set agent.state_dir to a writable directory",
+				 p, strerror(errno), dir);
+	free(p);
+	return r;
+}
+
 int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *e)
 {
 	struct stat st;
@@ -349,6 +505,7 @@ int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *e)
 		: NULL;
 	const config_setting_t *at = agent ? where(agent, "state_dir") : NULL;
 	const char *file = c->file ? c->file : "(defaults)";
+	char *why;
 
 	if (stat(c->state_dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode) || access(c->state_dir, W_OK | X_OK) != 0) {
@@ -361,28 +518,16 @@ int fp_config_check_system(const struct fp_config *c, struct fp_cfg_errors *e)
 					"%s: agent.state_dir: '%s' is not a writable directory",
 					file, c->state_dir);
 		}
-	} else {
-		char *parent = fp_xstrdup(c->state_dir), *slash = strrchr(parent, '/');
-		if (slash && slash != parent)
-			*slash = '\0';
-		else if (slash)
-			slash[1] = '\0';
-		else {
-			free(parent);
-			parent = fp_xstrdup(".");
-		}
-		if (access(parent, W_OK | X_OK) != 0) {
-			if (at)
-				fp_cfg_errors_add(e, at, "agent.state_dir",
-						  "'%s' does not exist and cannot be created",
-						  c->state_dir);
-			else
-				fp_cfg_errors_add(
-					e, NULL, NULL,
-					"%s: agent.state_dir: '%s' does not exist and cannot be created",
-					file, c->state_dir);
-		}
-		free(parent);
+	} else if ((why = missing_parent(c->state_dir)) != NULL) {
+		if (at)
+			fp_cfg_errors_add(e, at, "agent.state_dir", "'%s' cannot be created: %s",
+					  c->state_dir, why);
+		else
+			fp_cfg_errors_add(e, NULL, NULL,
+					  "%s: agent.state_dir: '%s' (the default) cannot be "
+					  "created: %s (in a file given with -c FILE)",
+					  file, c->state_dir, why);
+		free(why);
 	}
 	return e->n > before ? -EINVAL : 0;
 }

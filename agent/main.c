@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,17 +31,21 @@ static void usage(FILE *f)
 		"  -c, --config FILE    configuration file (default " DEFAULT_CONFIG ";\n"
 		"                       without it, the embedded defaults)\n"
 		"      --check-config   validate the configuration, print every problem\n"
-		"                       as FILE:LINE: key: reason, exit 0 or 1\n"
+		"                       as FILE:LINE: key: reason, exit 0 or 78\n"
 		"      --test           gather once, print line protocol to stdout,\n"
-		"                       write no output\n"
+		"                       write no output; exit 1 when a device produced\n"
+		"                       nothing (named on stderr)\n"
 		"      --test-wait SEC  with --test, listen SEC seconds for pushed data\n"
-		"      --once           gather once, write the outputs, exit\n"
+		"      --once           gather once, write the outputs, exit (1 when\n"
+		"                       points could not be written)\n"
 		"  -v, --verbose        more detail (debug logging; with --check-config,\n"
 		"                       the effective settings)\n"
 		"  -V, --version        print the version and exit\n"
 		"  -h, --help           print this help and exit\n\n"
 		"Signals: SIGHUP reloads the configuration (a bad one is refused);\n"
 		"SIGTERM and SIGINT flush the outputs and exit 0.\n"
+		"Exit status: 0 done, 1 failed (start-up, --test, --once), 64 usage\n"
+		"error, 78 configuration error.\n"
 		"See footprintd(8) and footprintd.conf(5).\n");
 }
 
@@ -253,7 +258,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 					"footprintd: --test-wait: '%s' is not a number of "
 					"seconds (0-86400)\n",
 					optarg);
-				return 1;
+				return EX_USAGE;
 			}
 			break;
 		case OPT_ONCE:
@@ -269,23 +274,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 1;
+			fprintf(stderr, "Try 'footprintd --help'.\n");
+			return EX_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "footprintd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 1;
+		fprintf(stderr, "footprintd: unexpected argument '%s'\nTry 'footprintd --help'.\n",
+			argv[optind]);
+		return EX_USAGE;
 	}
 	if ((o->check + o->test + o->once) > 1) {
 		fprintf(stderr,
 			"footprintd: --check-config, --test and --once exclude each other\n");
-		return 1;
+		return EX_USAGE;
 	}
 	if (o->test_wait > 0 && !o->test) {
 		fprintf(stderr, "footprintd: --test-wait goes with --test\n");
-		return 1;
+		return EX_USAGE;
 	}
 	if (!o->path && access(DEFAULT_CONFIG, F_OK) == 0)
 		o->path = DEFAULT_CONFIG;
@@ -311,6 +316,37 @@ static int64_t points_lost(struct fp_agent *a, const struct fp_config *cfg)
 	return lost;
 }
 
+/* --test: the devices of the collectors that gather that produced
+ * nothing in this gather (their status_failed self-metric counts a poll
+ * that read nothing), each named on stderr.  Returns their number. */
+static size_t silent_devices(struct fp_agent *a, const struct fp_config *cfg)
+{
+	struct fp_batch b;
+	size_t i, k, n = 0;
+
+	fp_batch_init(&b);
+	for (i = 0; i < a->ncollectors; i++) {
+		const struct fp_collector_ops *ops = a->collectors[i].ops;
+		if (!ops->gather || !ops->status_failed)
+			continue;
+		fp_batch_reset(&b);
+		ops->metrics(a->collectors[i].inst, &b, cfg->site, cfg->hostname, 0);
+		for (k = 0; k < b.n; k++) {
+			const struct fp_field *f = fp_point_field(&b.pts[k], ops->status_failed);
+			const char *who = fp_point_tag_value(&b.pts[k], "component");
+			if (!f || f->type != FP_INT || f->v.i <= 0)
+				continue;
+			n++;
+			fprintf(stderr,
+				"footprintd: --test: %s produced nothing (see the warnings "
+				"above)\n",
+				who ? who : ops->group);
+		}
+	}
+	fp_batch_reset(&b);
+	return n;
+}
+
 /* --test (gather once, print) and --once (gather once, write, drain). */
 static int run_once(struct fp_config *cfg, const struct options *o, const sigset_t *set)
 {
@@ -330,6 +366,12 @@ static int run_once(struct fp_config *cfg, const struct options *o, const sigset
 	}
 	fp_batch_init(&b);
 	fp_agent_gather(a, &b);
+	fp_agent_dispatch(a, &b);
+	fp_batch_reset(&b);
+	if (o->test && silent_devices(a, cfg) > 0)
+		rc = 1;
+	/* after the dispatch: they count the points just printed or sent */
+	fp_agent_self_metrics(a, &b);
 	fp_agent_dispatch(a, &b);
 	fp_batch_reset(&b);
 	if (o->once) {
@@ -365,7 +407,7 @@ int main(int argc, char **argv)
 		free(cfg);
 		if (!o.check)
 			fp_log(LOG_ERR, "agent: not started: the configuration has errors");
-		return 1;
+		return EX_CONFIG;
 	}
 	fp_log_set_level(o.verbose ? LOG_DEBUG : cfg->log_level);
 	if (o.check) {

@@ -3,12 +3,14 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,27 +26,137 @@
  * its report group. */
 #define DEFAULT_CONFIG SYSCONFDIR "/footprint/footprintd.conf"
 
+/* Exit statuses (sysexits.h): EX_USAGE (64) for a bad command line,
+ * EX_CONFIG (78) for a bad --config, 1 when the command fails. */
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: footprint COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
-		"  report [--state DIR] --from YYYY-MM-DD --to YYYY-MM-DD [--site S]\n"
-		"         [--config FILE] [--format md|json|csv|html] [--output FILE]\n"
-		"                                  the environmental report (dates inclusive)\n"
-		"  report --state DIR --state DIR ... --from YYYY-MM-DD --to YYYY-MM-DD\n"
-		"         [--merge SITE.json ...] [--format md|json|csv|html] [--output FILE]\n"
-		"                                  the organisation's report: the sites summed\n"
-		"  assets import FILE --state DIR [--site S] [--categories FILE]\n"
-		"         [--timestamp-min YYYY-MM-DD]\n"
-		"  assets list --state DIR [--format text|json]\n"
-		"  assets events --state DIR [--asset ID] [--format text|json]\n"
-		"  assets event --state DIR --asset ID --event E [--time T] [--id EVENT_ID]\n"
-		"         [--category K] [--mass-kg M] [--model S] [--destination D]\n"
-		"         [--expected-life-y Y] [--embodied-co2e-kg X] [--timestamp-min YYYY-MM-DD]\n"
-		"                                  the asset inventory and its lifecycle\n"
-		"  version                         print the version\n\n"
+		"  report          the environmental report of a site, or of several\n"
+		"  assets import   add assets from a CSV or JSON file\n"
+		"  assets list     the assets\n"
+		"  assets events   the lifecycle events, applied and rejected\n"
+		"  assets event    apply one lifecycle event\n"
+		"  version         print the version (also -V, --version)\n"
+		"  help [COMMAND]  this help, or a command's (also -h, --help)\n\n"
+		"'footprint COMMAND --help' lists a command's options.\n"
+		"Exit status: 0 done, 1 failed, 64 usage error, 78 configuration error.\n"
 		"See footprint(1).\n");
+}
+
+static void usage_report(FILE *f)
+{
+	fprintf(f,
+		"Usage: footprint report [--state DIR] --from YYYY-MM-DD --to YYYY-MM-DD\n"
+		"                        [--site S] [--config FILE] [--format F] [--output FILE]\n"
+		"       footprint report --state DIR --state DIR ... --from DATE --to DATE\n"
+		"                        [--merge SITE.json ...] [--format F] [--output FILE]\n"
+		"       footprint report --merge SITE.json ... [--from DATE --to DATE]\n"
+		"The environmental report of a site (one --state), or the organisation's\n"
+		"(several --state and/or --merge: the sites summed).  Dates are inclusive.\n\n"
+		"  --state DIR       a site's state directory (repeatable; default: the\n"
+		"                    daemon's agent.state_dir)\n"
+		"  --from DATE       first day, YYYY-MM-DD\n"
+		"  --to DATE         last day, YYYY-MM-DD\n"
+		"  --site S          refuse a ledger of another site (one --state only)\n"
+		"  --config FILE     the daemon's configuration (state_dir, report group;\n"
+		"                    default " DEFAULT_CONFIG " when readable)\n"
+		"  --merge           the operands are sites' JSON reports (--format json)\n"
+		"  --format F        md (default), json, csv or html\n"
+		"  --output FILE     write there instead of standard output\n"
+		"  -h, --help        print this help\n\n"
+		"Exit status: 0 done, 1 failed, 64 usage error, 78 configuration error.\n"
+		"See footprint(1).\n");
+}
+
+static void usage_assets(FILE *f)
+{
+	fprintf(f,
+		"Usage: footprint assets SUBCOMMAND --state DIR [OPTIONS]\n"
+		"The asset inventory DIR/inventory.db and its lifecycle.\n\n"
+		"Subcommands:\n"
+		"  import FILE   add assets from a CSV or JSON file\n"
+		"  list          the assets\n"
+		"  events        the lifecycle events, applied and rejected\n"
+		"  event         apply one lifecycle event\n\n"
+		"'footprint assets SUBCOMMAND --help' lists its options.\n"
+		"Exit status: 0 done, 1 failed, 64 usage error.\n"
+		"See footprint(1).\n");
+}
+
+static void usage_assets_sub(FILE *f, const char *sub)
+{
+	if (!strcmp(sub, "import"))
+		fprintf(f,
+			"Usage: footprint assets import FILE --state DIR [--site S]\n"
+			"                              [--categories FILE [--profile NLFB|IT]]\n"
+			"                              [--timestamp-min YYYY-MM-DD]\n"
+			"Adds the assets of FILE (CSV with a header row, or a JSON array); a bad\n"
+			"row is reported as FILE:LINE and nothing is imported.\n\n"
+			"  --state DIR            the state directory (required)\n"
+			"  --site S               the assets' site\n"
+			"  --categories FILE      the e-waste category table (CSV)\n"
+			"  --profile NLFB|IT      its lifespan columns (default NLFB)\n"
+			"  --timestamp-min DATE   accept commissioning dates from DATE on\n"
+			"                         (default 2000-01-01)\n"
+			"  -h, --help             print this help\n");
+	else if (!strcmp(sub, "list"))
+		fprintf(f,
+			"Usage: footprint assets list --state DIR [--format text|json|csv]\n"
+			"The assets (times in RFC 3339, UTC).\n\n"
+			"  --state DIR            the state directory (required)\n"
+			"  --format F             text (default), json or csv (RFC 4180, a header)\n"
+			"  -h, --help             print this help\n");
+	else if (!strcmp(sub, "events"))
+		fprintf(f,
+			"Usage: footprint assets events --state DIR [--asset ID]\n"
+			"                              [--format text|json|csv]\n"
+			"The lifecycle events, applied and rejected (times in RFC 3339, UTC).\n\n"
+			"  --state DIR            the state directory (required)\n"
+			"  --asset ID             one asset's events only\n"
+			"  --format F             text (default), json or csv (RFC 4180, a header)\n"
+			"  -h, --help             print this help\n");
+	else
+		fprintf(f,
+			"Usage: footprint assets event --state DIR --asset ID --event E\n"
+			"                             [--time T] [--id EVENT_ID] [OPTIONS]\n"
+			"Applies one lifecycle event.\n\n"
+			"  --state DIR               the state directory (required)\n"
+			"  --asset ID                the asset (required)\n"
+			"  --event E                 the event (required): received, in_service,\n"
+			"                            spare, decommissioned, reused, refurbished,\n"
+			"                            recycled, disposed...\n"
+			"  --time T                  YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default now)\n"
+			"  --id EVENT_ID             makes it idempotent (default\n"
+			"                            cli:ASSET:EVENT:TIME)\n"
+			"  --site S                  the asset's site\n"
+			"  --category K              the UNU-KEY of an unknown asset\n"
+			"  --mass-kg M               its mass (0 to 1e9)\n"
+			"  --model S                 its model\n"
+			"  --destination D           where it went (reused, recycled...)\n"
+			"  --expected-life-y Y       its expected life in years (0 to 1e9)\n"
+			"  --embodied-co2e-kg X      its embodied CO2e (0 to 1e9)\n"
+			"  --categories FILE         the e-waste category table (CSV)\n"
+			"  --profile NLFB|IT         its lifespan columns (default NLFB)\n"
+			"  --timestamp-min DATE      accept times from DATE on (default 2000-01-01)\n"
+			"  -h, --help                print this help\n");
+	fprintf(f, "\nExit status: 0 done, 1 failed, 64 usage error.\nSee footprint(1).\n");
+}
+
+/* A usage error of cmd: the message (printf), then where the help is;
+ * returns EX_USAGE. */
+static int __attribute__((format(printf, 2, 3))) bad_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "footprint %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'footprint %s --help'.\n", cmd);
+	return EX_USAGE;
 }
 
 /* The options of footprint report. */
@@ -225,44 +337,40 @@ static int report_parse(int argc, char **argv, struct report_opts *o)
 		case 'F':
 			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
 				;
-			if (!formats[i]) {
-				fprintf(stderr,
-					"footprint report: --format %s: use md, json, csv or html\n",
-					optarg);
-				return 1;
-			}
+			if (!formats[i])
+				return bad_usage("report", "--format %s: use md, json, csv or html",
+						 optarg);
 			o->fmt = i;
 			break;
 		case 'h':
-			usage(stdout);
+			usage_report(stdout);
 			return 0;
 		default:
-			return 1;
+			fprintf(stderr, "Try 'footprint report --help'.\n");
+			return EX_USAGE;
 		}
 	}
-	if (optind < argc && !o->merge) {
-		fprintf(stderr, "footprint report: unexpected argument '%s'\n", argv[optind]);
-		return 1;
-	}
+	if (optind < argc && !o->merge)
+		return bad_usage("report", "unexpected argument '%s'", argv[optind]);
+	if (o->site && (o->nstates > 1 || o->merge))
+		return bad_usage("report", "--site checks one --state; not with several sites");
 	o->files = argv + optind;
 	o->nfiles = (size_t)(argc - optind);
-	if (o->merge && !o->nfiles) {
-		fprintf(stderr,
-			"footprint report: --merge takes the sites' JSON reports "
-			"(footprint report --format json)\n");
-		return 1;
-	}
+	if (o->merge && !o->nfiles)
+		return bad_usage("report",
+				 "--merge takes the sites' JSON reports (footprint report "
+				 "--format json)");
+	if (o->nstates && (!o->from || !o->to))
+		return bad_usage("report", "--from and --to are required");
 	if (report_config(o) < 0)
-		return 1;
+		return EX_CONFIG;
 	if (!o->nstates && !o->merge) {
 		/* the daemon's state directory (agent.state_dir, else its default) */
 		fp_xgrow((void **)&o->states, &o->cap, 1, sizeof(*o->states));
 		o->states[o->nstates++] = o->cfg.state_dir;
 	}
-	if (o->nstates && (!o->from || !o->to)) {
-		fprintf(stderr, "footprint report: --from and --to are required\n");
-		return 1;
-	}
+	if (o->nstates && (!o->from || !o->to))
+		return bad_usage("report", "--from and --to are required");
 	return -1;
 }
 
@@ -299,10 +407,11 @@ static int64_t parse_time(const char *s)
 struct assets_opts {
 	const char *sub, *state, *site, *asset, *event, *when, *id, *catfile, *profile;
 	const char *tmin; /* --timestamp-min */
+	int64_t t;	  /* --time, parsed */
 	struct fp_time_window tw;
 	const char *file; /* import */
 	struct fp_inv_event e;
-	bool json;
+	enum fp_inv_format fmt;
 };
 
 /* The options that set a string or a number of o: the member each sets. */
@@ -348,41 +457,84 @@ static bool set_option(struct assets_opts *o, int c, double **num)
 	return false;
 }
 
-/* What the options of every subcommand need: the state folder, a known
- * subcommand, its arguments.  -1 when the command goes on, else 1
- * (printed). */
-static int assets_check(int argc, char **argv, struct assets_opts *o)
+/* The options each subcommand takes (the getopt values of assets_parse). */
+static const struct {
+	const char *sub, *opts;
+} assets_subs[] = {
+	{ "import", "sSCPTh" },
+	{ "list", "sFh" },
+	{ "events", "saFh" },
+	{ "event", "saetiScmMdlECPTh" },
+};
+
+/* The option names, for "--x does not apply". */
+static const struct option assets_long[] = {
+	{ "state", required_argument, NULL, 's' },
+	{ "site", required_argument, NULL, 'S' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "asset", required_argument, NULL, 'a' },
+	{ "event", required_argument, NULL, 'e' },
+	{ "time", required_argument, NULL, 't' },
+	{ "id", required_argument, NULL, 'i' },
+	{ "category", required_argument, NULL, 'c' },
+	{ "mass-kg", required_argument, NULL, 'm' },
+	{ "model", required_argument, NULL, 'M' },
+	{ "destination", required_argument, NULL, 'd' },
+	{ "expected-life-y", required_argument, NULL, 'l' },
+	{ "embodied-co2e-kg", required_argument, NULL, 'E' },
+	{ "categories", required_argument, NULL, 'C' },
+	{ "profile", required_argument, NULL, 'P' },
+	{ "timestamp-min", required_argument, NULL, 'T' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The allowed options of sub, NULL for an unknown subcommand. */
+static const char *assets_sub_opts(const char *sub)
+{
+	size_t k;
+
+	for (k = 0; k < FP_ARRAY_SIZE(assets_subs); k++)
+		if (!strcmp(sub, assets_subs[k].sub))
+			return assets_subs[k].opts;
+	return NULL;
+}
+
+static const char *option_name(int c)
+{
+	size_t k;
+
+	for (k = 0; assets_long[k].name; k++)
+		if (assets_long[k].val == c)
+			return assets_long[k].name;
+	return "?";
+}
+
+/* What the options of every subcommand need: the state folder, its
+ * arguments.  -1 when the command goes on, else EX_USAGE (printed). */
+static int assets_check(int argc, char **argv, struct assets_opts *o, const char *cmd)
 {
 	const char *sub = o->sub;
 
-	if (!o->state) {
-		fprintf(stderr, "footprint assets: --state DIR is required\n");
-		return 1;
-	}
-	if (strcmp(sub, "import") && strcmp(sub, "list") && strcmp(sub, "events") &&
-	    strcmp(sub, "event")) {
-		fprintf(stderr,
-			"footprint assets: unknown command '%s' (import, list, events, event)\n",
-			sub);
-		return 1;
-	}
-	if (o->tmin && ((o->tw.min_s = parse_time(o->tmin)) <= 0 || o->tw.min_s >= FP_TIME_MAX)) {
-		fprintf(stderr,
-			"footprint assets: --timestamp-min '%s' is not a date YYYY-MM-DD after "
-			"1970-01-01\n",
-			o->tmin);
-		return 1;
-	}
-	if (!strcmp(sub, "import") && optind != argc - 1) {
-		fprintf(stderr, "footprint assets import: one FILE (CSV or JSON)\n");
-		return 1;
-	}
-	if (strcmp(sub, "import") && optind != argc) {
-		fprintf(stderr, "footprint assets: unexpected argument '%s'\n", argv[optind]);
-		return 1;
-	}
+	if (!o->state)
+		return bad_usage(cmd, "--state DIR is required");
+	if (o->tmin && ((o->tw.min_s = parse_time(o->tmin)) <= 0 || o->tw.min_s >= FP_TIME_MAX))
+		return bad_usage(cmd,
+				 "--timestamp-min '%s' is not a date YYYY-MM-DD after 1970-01-01",
+				 o->tmin);
+	if (!strcmp(sub, "import") && optind != argc - 1)
+		return bad_usage(cmd,
+				 optind < argc ? "one FILE (CSV or JSON), not several"
+					       : "which FILE (CSV or JSON)?");
+	if (strcmp(sub, "import") && optind != argc)
+		return bad_usage(cmd, "unexpected argument '%s'", argv[optind]);
 	if (!strcmp(sub, "import"))
 		o->file = argv[optind];
+	if (!strcmp(sub, "event") && (!o->asset || !o->event))
+		return bad_usage(cmd, "--asset and --event are required");
+	if (o->when && (o->t = parse_time(o->when)) < 0)
+		return bad_usage(cmd, "--time '%s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+				 o->when);
 	return -1;
 }
 
@@ -390,73 +542,61 @@ static int assets_check(int argc, char **argv, struct assets_opts *o)
  * exit status (help, or an error already printed). */
 static int assets_parse(int argc, char **argv, struct assets_opts *o)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "site", required_argument, NULL, 'S' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "asset", required_argument, NULL, 'a' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "time", required_argument, NULL, 't' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "category", required_argument, NULL, 'c' },
-		{ "mass-kg", required_argument, NULL, 'm' },
-		{ "model", required_argument, NULL, 'M' },
-		{ "destination", required_argument, NULL, 'd' },
-		{ "expected-life-y", required_argument, NULL, 'l' },
-		{ "embodied-co2e-kg", required_argument, NULL, 'E' },
-		{ "categories", required_argument, NULL, 'C' },
-		{ "profile", required_argument, NULL, 'P' },
-		{ "timestamp-min", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sub;
+	static char cmd[32];
+	const char *sub, *allowed;
 	int c;
 
 	if (argc < 2) {
-		usage(stderr);
-		return 1;
+		usage_assets(stderr);
+		return EX_USAGE;
 	}
 	sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
-		usage(stdout);
+		usage_assets(stdout);
 		return 0;
 	}
+	if (!(allowed = assets_sub_opts(sub)))
+		return bad_usage("assets", "unknown subcommand '%s' (import, list, events, event)",
+				 sub);
+	snprintf(cmd, sizeof(cmd), "assets %s", sub);
 	memset(o, 0, sizeof(*o));
 	o->sub = sub;
 	o->profile = "NLFB";
 	o->e.mass_kg = o->e.embodied_co2e_kg = o->e.expected_life_y = -1;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", assets_long, NULL)) != -1) {
 		char *end = NULL;
 		double *num = NULL;
+		if (c != '?' && !strchr(allowed, c))
+			return bad_usage(cmd, "--%s does not apply to %s", option_name(c), sub);
 		if (set_option(o, c, &num))
 			continue;
 		switch (num ? 0 : c) {
 		case 0: /* a number, checked below */
 			break;
 		case 'F':
-			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fprintf(stderr, "footprint assets: --format is text or json\n");
-				return 1;
-			}
-			o->json = !strcmp(optarg, "json");
+			if (!strcmp(optarg, "text"))
+				o->fmt = FP_INV_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->fmt = FP_INV_JSON;
+			else if (!strcmp(optarg, "csv"))
+				o->fmt = FP_INV_CSV;
+			else
+				return bad_usage(cmd, "--format %s: use text, json or csv", optarg);
 			break;
 		case 'h':
-			usage(stdout);
+			usage_assets_sub(stdout, sub);
 			return 0;
 		default:
-			return 1;
+			fprintf(stderr, "Try 'footprint %s --help'.\n", cmd);
+			return EX_USAGE;
 		}
 		if (num &&
 		    ((*num = strtod(optarg, &end)),
-		     end == optarg || *end || !isfinite(*num) || *num < 0 || *num > 1e9)) {
-			fprintf(stderr, "footprint assets: '%s' is not a number from 0 to 1e9\n",
-				optarg);
-			return 1;
-		}
+		     end == optarg || *end || !isfinite(*num) || *num < 0 || *num > 1e9))
+			return bad_usage(cmd, "'%s' is not a number from 0 to 1e9", optarg);
 	}
-	return assets_check(argc, argv, o);
+	return assets_check(argc, argv, o, cmd);
 }
 
 /* The agent's category table (with its config overrides), else the
@@ -499,22 +639,11 @@ static int assets_import(struct fp_inventory *v, const struct fp_categories *cat
 static int assets_event(struct fp_inventory *v, const struct fp_categories *cats,
 			struct assets_opts *o)
 {
-	int64_t t = o->when ? parse_time(o->when) : (int64_t)time(NULL);
+	int64_t t = o->when ? o->t : (int64_t)time(NULL);
 	struct fp_inv_event *e = &o->e;
 	char why[300], eid[400];
 	const char *bad;
 
-	if (!o->asset || !o->event || t < 0) {
-		if (!o->asset || !o->event)
-			fprintf(stderr,
-				"footprint assets event: --asset and --event are required\n");
-		else
-			fprintf(stderr,
-				"footprint assets event: --time '%s' is not YYYY-MM-DD or "
-				"YYYY-MM-DDTHH:MM:SSZ\n",
-				o->when);
-		return 1;
-	}
 	if (fp_time_check(&o->tw, t, fp_real_ns(), &bad) < 0) {
 		fprintf(stderr,
 			"footprint assets event: --time '%s': %s (--timestamp-min DATE accepts "
@@ -561,9 +690,9 @@ static int cmd_assets(int argc, char **argv)
 	}
 	fp_inv_set_time_window(v, &o.tw);
 	if (!strcmp(o.sub, "list")) {
-		rc = fp_inv_list(v, stdout, o.json) < 0;
+		rc = fp_inv_list(v, stdout, o.fmt) < 0;
 	} else if (!strcmp(o.sub, "events")) {
-		rc = fp_inv_events(v, o.asset, stdout, o.json) < 0;
+		rc = fp_inv_events(v, o.asset, stdout, o.fmt) < 0;
 	} else if (assets_categories(v, &o, &cats) < 0) {
 		rc = 1;
 	} else {
@@ -575,16 +704,39 @@ static int cmd_assets(int argc, char **argv)
 	return rc;
 }
 
+/* footprint help [COMMAND [SUBCOMMAND]] */
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "report")) {
+		usage_report(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "assets") && argc < 3) {
+		usage_assets(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "assets") && assets_sub_opts(argv[2])) {
+		usage_assets_sub(stdout, argv[2]);
+		return 0;
+	}
+	fprintf(stderr, "footprint help: no command '%s%s%s'\n", argv[1], argc > 2 ? " " : "",
+		argc > 2 ? argv[2] : "");
+	usage(stderr);
+	return EX_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 1;
+		return EX_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return cmd_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") ||
 	    !strcmp(argv[1], "version")) {
 		printf("footprint %s\n", PACKAGE_VERSION);
@@ -596,5 +748,5 @@ int main(int argc, char **argv)
 		return cmd_assets(argc - 1, argv + 1);
 	fprintf(stderr, "footprint: unknown command '%s'\n", argv[1]);
 	usage(stderr);
-	return 1;
+	return EX_USAGE;
 }

@@ -832,8 +832,52 @@ static void fmt_time(char *buf, size_t n, int64_t t)
 		snprintf(buf, n, "-");
 		return;
 	}
-	localtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One CSV cell (RFC 4180: quoted when it holds a comma, a quote or a line
+ * break, quotes doubled), then sep. */
+static void csv_put(FILE *out, const char *s, char sep)
+{
+	if (s && strpbrk(s, ",\"\r\n")) {
+		fputc('"', out);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', out);
+			fputc(*s, out);
+		}
+		fputc('"', out);
+	} else if (s) {
+		fputs(s, out);
+	}
+	fputc(sep, out);
+}
+
+/* The text of column k of a row, NULL when it is NULL. */
+static const char *col_text(sqlite3_stmt *st, int k)
+{
+	return (const char *)sqlite3_column_text(st, k);
+}
+
+/* One asset as a CSV row (the columns of the header in fp_inv_list). */
+static void list_csv_row(FILE *out, sqlite3_stmt *st)
+{
+	static const int cols[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13 };
+	size_t k;
+
+	for (k = 0; k < FP_ARRAY_SIZE(cols); k++) {
+		int c = cols[k];
+		char cell[40];
+		const char *s = col_text(st, c);
+		if (s && (c == 4 || c == 6))
+			s = sqlite3_column_int(st, c) ? "true" : "false";
+		else if (s && (c == 10 || c == 11)) {
+			fmt_time(cell, sizeof(cell), sqlite3_column_int64(st, c));
+			s = cell;
+		}
+		csv_put(out, s, k + 1 < FP_ARRAY_SIZE(cols) ? ',' : '\n');
+	}
 }
 
 /* Prints arr as pretty JSON and frees it. */
@@ -845,9 +889,10 @@ static void put_json(FILE *out, json_object *arr)
 	json_object_put(arr);
 }
 
-int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
+int fp_inv_list(struct fp_inventory *v, FILE *out, enum fp_inv_format fmt)
 {
 	sqlite3_stmt *st;
+	bool json = fmt == FP_INV_JSON;
 	json_object *arr = json ? json_object_new_array() : NULL;
 
 	if (sqlite3_prepare_v2(
@@ -859,15 +904,24 @@ int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
 		json_object_put(arr);
 		return fail(v, "asset");
 	}
-	if (!json)
+	if (fmt == FP_INV_TEXT)
 		fprintf(out, "%-20s %-5s %-14s %9s %6s %-24s %s\n", "asset", "cat", "state",
 			"mass_kg", "life_y", "commissioned", "model");
+	else if (fmt == FP_INV_CSV)
+		fputs("asset_id,category,model,mass_kg,mass_estimated,expected_life_y,"
+		      "life_estimated,embodied_co2e_kg,state,commissioned,decommissioned,"
+		      "destination,site\n",
+		      out);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *cat = (const char *)sqlite3_column_text(st, 1);
 		const char *model = (const char *)sqlite3_column_text(st, 2);
 		const char *state = (const char *)sqlite3_column_text(st, 8);
 		char c[40];
+		if (fmt == FP_INV_CSV) {
+			list_csv_row(out, st);
+			continue;
+		}
 		fmt_time(c, sizeof(c), sqlite3_column_int64(st, 10));
 		if (!json) {
 			fprintf(out, "%-20s %-5s %-14s %8.2f%s %6.2f %-24s %s\n", id, cat,
@@ -925,14 +979,15 @@ int fp_inv_list(struct fp_inventory *v, FILE *out, bool json)
 	sqlite3_finalize(st);
 	if (json)
 		put_json(out, arr);
-	else
+	else if (fmt == FP_INV_TEXT)
 		fprintf(out, "(* mass is the category's average weight)\n");
 	return 0;
 }
 
-int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool json)
+int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, enum fp_inv_format fmt)
 {
 	sqlite3_stmt *st;
+	bool json = fmt == FP_INV_JSON;
 	json_object *arr = json ? json_object_new_array() : NULL;
 
 	if (sqlite3_prepare_v2(v->db,
@@ -946,9 +1001,11 @@ int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool 
 		return fail(v, "event");
 	}
 	bind_text_or_null(st, 1, asset_id);
-	if (!json)
+	if (fmt == FP_INV_TEXT)
 		fprintf(out, "%-24s %-20s %-14s %-9s %-24s %s\n", "time", "asset", "event",
 			"status", "event_id", "destination / reason");
+	else if (fmt == FP_INV_CSV)
+		fputs("time,asset_id,event,status,event_id,destination,reason,source\n", out);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char t[40];
 		const char *s[6];
@@ -959,9 +1016,21 @@ int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool 
 			if (!s[k])
 				s[k] = "";
 		}
-		if (!json) {
+		if (fmt == FP_INV_TEXT) {
 			fprintf(out, "%-24s %-20s %-14s %-9s %-24s %s\n", t, s[0], s[1], s[5], s[2],
 				s[3]);
+			continue;
+		}
+		if (fmt == FP_INV_CSV) {
+			bool rej = !strcmp(s[5], "rejected");
+			csv_put(out, t, ',');
+			csv_put(out, s[0], ',');
+			csv_put(out, s[1], ',');
+			csv_put(out, s[5], ',');
+			csv_put(out, s[2], ',');
+			csv_put(out, rej ? "" : s[3], ',');
+			csv_put(out, rej ? s[3] : "", ',');
+			csv_put(out, rej ? "" : s[4], '\n');
 			continue;
 		}
 		{

@@ -63,9 +63,14 @@ int fp_inv_import(struct fp_inventory *v, const struct fp_categories *cats, cons
 int fp_inv_import_buf(struct fp_inventory *v, const struct fp_categories *cats, const char *name,
 		      const char *text, size_t len, const char *site, FILE *errs);
 
-/* Prints the assets or the events (text or JSON). */
-int fp_inv_list(struct fp_inventory *v, FILE *out, bool json);
-int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, bool json);
+/* How fp_inv_list and fp_inv_events print: an aligned table, a JSON
+ * array, or CSV (RFC 4180 quoting, a header row).  Times are RFC 3339 in
+ * UTC ("2026-03-14T10:25:00Z"). */
+enum fp_inv_format { FP_INV_TEXT, FP_INV_JSON, FP_INV_CSV };
+
+/* Prints the assets or the events. */
+int fp_inv_list(struct fp_inventory *v, FILE *out, enum fp_inv_format fmt);
+int fp_inv_events(struct fp_inventory *v, const char *asset_id, FILE *out, enum fp_inv_format fmt);
 
 /* The e-waste indicators of one category (or all, category NULL) over
  * [from, to); state-at-time figures are taken at `at` (the window's end,

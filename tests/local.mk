@@ -61,7 +61,7 @@ check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integrat
 %C%_integration_httpstub_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(ZLIB_CFLAGS)
 %C%_integration_httpstub_LDADD = $(FP_CORE_LIBS)
 
-TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
+TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/systemd.sh \
 	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
@@ -69,7 +69,7 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh
-EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh \
+EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/systemd.sh \
 	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \

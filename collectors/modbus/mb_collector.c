@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <modbus.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -128,6 +129,29 @@ static void conn_close(struct mb_conn *cn)
 	cn->connected = false;
 }
 
+/* libmodbus reports a name it cannot resolve as "Connection refused":
+ * the name is looked up here first, and a failure said as such. */
+static int resolve(struct mb_conn *cn)
+{
+	const struct fp_mb_device_cfg *d = cn->first;
+	struct addrinfo hints, *ai = NULL;
+	char port[16];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", d->port);
+	rc = getaddrinfo(d->host, port, &hints, &ai);
+	if (rc == 0) {
+		freeaddrinfo(ai);
+		return 0;
+	}
+	fp_complain(&cn->lim, LOG_WARNING, "modbus[%s]: %s: cannot resolve %s: %s", d->name,
+		    cn->key, d->host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	return -1;
+}
+
 static int conn_open(struct mb_conn *cn)
 {
 	const struct fp_mb_device_cfg *d = cn->first;
@@ -146,10 +170,14 @@ static int conn_open(struct mb_conn *cn)
 		if (!cn->ctx)
 			return -errno;
 	}
+	if (d->kind == FP_MB_TCP && resolve(cn) < 0) {
+		conn_close(cn);
+		return -EHOSTUNREACH;
+	}
 	if (modbus_connect(cn->ctx) != 0) {
 		int e = errno;
-		fp_complain(&cn->lim, LOG_WARNING, "modbus[%s]: cannot connect: %s", cn->key,
-			    modbus_strerror(e));
+		fp_complain(&cn->lim, LOG_WARNING, "modbus[%s]: %s: cannot connect: %s", d->name,
+			    cn->key, modbus_strerror(e));
 		conn_close(cn);
 		return -e;
 	}

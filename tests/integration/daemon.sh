@@ -6,7 +6,7 @@ tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# 1. A typo, a wrong type and an unknown key: three FILE:LINE errors, exit 1.
+# 1. A typo, a wrong type and an unknown key: three FILE:LINE errors, exit 78.
 cat > "$tmp/bad.conf" <<EOC
 agent: {
   state_dir = "$tmp/state";
@@ -17,7 +17,7 @@ agent: {
 EOC
 out=$("$FPD" -c "$tmp/bad.conf" --check-config 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
-check "--check-config exits 1 on a bad config" [ "$rc" -eq 1 ]
+check "--check-config exits 78 (EX_CONFIG) on a bad config" [ "$rc" -eq 78 ]
 check "three errors reported" [ "$(echo "$out" | grep -c "^$tmp/bad.conf:[0-9]*: ")" -eq 3 ]
 check "the typo names its line and suggests the key" \
 	grep -q "^$tmp/bad.conf:3: agent.intervall: unknown key (did you mean 'interval'?)" <<<"$out"
@@ -156,11 +156,52 @@ check "SIGTERM during a long write backoff: stopped within shutdown_timeout (1 s
 
 # 6. Bad command lines.
 "$FPD" -c "$tmp/good.conf" --once --test-wait 2 >"$tmp/out" 2>&1; rc=$?
-check "--test-wait without --test is refused" both [ "$rc" -eq 1 ] -- grep -q "goes with --test" "$tmp/out"
+check "--test-wait without --test is refused (64)" both [ "$rc" -eq 64 ] -- grep -q "goes with --test" "$tmp/out"
 "$FPD" --no-such-option >/dev/null 2>&1; rc=$?
-check "an unknown option exits 1" [ "$rc" -eq 1 ]
+check "an unknown option exits 64 (EX_USAGE)" [ "$rc" -eq 64 ]
 "$FPD" -c "$tmp/missing.conf" --check-config >"$tmp/out" 2>&1; rc=$?
-check "a missing config file is reported with its name" both [ "$rc" -eq 1 ] -- grep -q "^$tmp/missing.conf:0: cannot read" "$tmp/out"
+check "a missing config file: exit 78, FILE: cannot read: REASON" both [ "$rc" -eq 78 ] -- grep -qx "$tmp/missing.conf: cannot read: No such file or directory" "$tmp/out"
 check "--version prints the version" "$FPD" --version
+
+# 7. Help and exit statuses (#18): every option in --help, sysexits codes.
+"$FPD" --help >"$tmp/help" 2>&1; rc=$?
+missing=
+for o in --config --check-config --test --test-wait --once --verbose --version --help; do
+	grep -q -- "$o" "$tmp/help" || missing="$missing $o"
+done
+check "footprintd --help lists every option and the exit statuses${missing:+ (missing:$missing)}" \
+	both [ "$rc" -eq 0 ] -- both [ -z "$missing" ] -- grep -q "64 usage" "$tmp/help"
+"$FPD" -c "$tmp/good.conf" stray >"$tmp/out" 2>&1; rc=$?
+check "a stray argument exits 64" both [ "$rc" -eq 64 ] -- grep -q "unexpected argument 'stray'" "$tmp/out"
+printf 'agent: {\n  site = lab;\n};\n' > "$tmp/syntax.conf"
+"$FPD" -c "$tmp/syntax.conf" --check-config >"$tmp/out" 2>&1; rc=$?
+sed 's/^/# /' "$tmp/out"
+check "a syntax error: exit 78, the line quoted and a hint" both [ "$rc" -eq 78 ] -- \
+	grep -qx "$tmp/syntax.conf:2: syntax error near 'site = lab;': a string needs double quotes: name = \"value\";" "$tmp/out"
+printf 'agent: { log_level = "warn"; state_dir = "%s"; };\n' "$tmp/state" > "$tmp/enum.conf"
+"$FPD" -c "$tmp/enum.conf" --check-config >"$tmp/out" 2>&1; rc=$?
+check "a bad enum value: exit 78 and a did-you-mean" both [ "$rc" -eq 78 ] -- \
+	grep -q "agent.log_level: 'warn' is not one of: .* (did you mean 'warning'?)" "$tmp/out"
+"$FPD" -c "$tmp/enum.conf" >"$tmp/out" 2>&1; rc=$?
+check "the daemon with a bad config: exit 78, not started" both [ "$rc" -eq 78 ] -- grep -q "not started" "$tmp/out"
+
+# 8. --test with devices that produce nothing: a refused port and a name
+#    that does not resolve; exit 1, each named, the lookup failure said.
+cat > "$tmp/dead.conf" <<EOC
+agent: { site = "lab"; state_dir = "$tmp/state"; };
+modbus: { devices = (
+  { name = "refused"; url = "tcp://127.0.0.1:1"; registers = ( { field = "p"; address = 0; } ); },
+  { name = "nohost"; url = "tcp://no-such-host.invalid:502"; registers = ( { field = "p"; address = 0; } ); }
+); };
+EOC
+"$FPD" -c "$tmp/dead.conf" --test >"$tmp/out" 2>"$tmp/err"; rc=$?
+sed 's/^/# /' "$tmp/err"
+check "--test: silent devices make it exit 1, each named" \
+	both [ "$rc" -eq 1 ] -- both grep -q "modbus/refused produced nothing" "$tmp/err" -- \
+	grep -q "modbus/nohost produced nothing" "$tmp/err"
+check "a refused connection names the device" grep -q "modbus\[refused\]: tcp://127.0.0.1:1: cannot connect: Connection refused" "$tmp/err"
+check "an unknown host is a lookup failure, not 'Connection refused'" \
+	both grep -q "modbus\[nohost\]: tcp://no-such-host.invalid:502: cannot resolve no-such-host.invalid: " "$tmp/err" -- \
+	not grep -q "nohost.*Connection refused" "$tmp/err"
 
 done_testing

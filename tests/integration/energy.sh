@@ -206,5 +206,5 @@ check "report for another site: refused" both [ "$rc" -eq 1 ] -- grep -q "site '
 # A config error in the indicators group names the file and line.
 printf 'indicators: {\n  meters = ( { device = "x"; role = "facilty"; } );\n};\n' > "$tmp/bad.conf"
 out=$("$FPD" -c "$tmp/bad.conf" --check-config 2>&1); rc=$?
-check "bad role: exit 1, FILE:LINE named" both [ "$rc" -eq 1 ] -- grep -q "bad.conf:2: .*facilty" <<<"$out"
+check "bad role: exit 78, FILE:LINE named" both [ "$rc" -eq 78 ] -- grep -q "bad.conf:2: .*facilty" <<<"$out"
 done_testing

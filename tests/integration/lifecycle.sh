@@ -104,17 +104,17 @@ check "the duplicate counted once" [ "$(jq '[.[] | select(.event_id == "e1")] | 
 check "the illegal transition is recorded as rejected with its reason" \
 	grep -q "illegal transition in_service -> recycled" <(jq -r '.[] | select(.event_id == "e4") | .reason' "$tmp/events.json")
 "$FP" assets --help >"$tmp/help.out" 2>&1; rc=$?
-check "footprint assets --help: exit 0 and the usage" both [ "$rc" -eq 0 ] -- grep -q "^Usage: footprint" "$tmp/help.out"
+check "footprint assets --help: exit 0 and the usage" both [ "$rc" -eq 0 ] -- grep -q "^Usage: footprint assets SUBCOMMAND" "$tmp/help.out"
 for bad in nan inf -1 1e12 12kg; do
 	"$FP" assets event --state "$tmp/state" --asset srv-z --event received --category 0302 \
 		--mass-kg "$bad" 2>"$tmp/bad.err"; rc=$?
-	check "assets event --mass-kg $bad is refused (exit 1, named)" \
-		both [ "$rc" -eq 1 ] -- grep -q "'$bad' is not a number from 0 to 1e9" "$tmp/bad.err"
+	check "assets event --mass-kg $bad is refused (exit 64, named)" \
+		both [ "$rc" -eq 64 ] -- grep -q "'$bad' is not a number from 0 to 1e9" "$tmp/bad.err"
 done
 "$FP" assets event --state "$tmp/state" --asset srv-z --event received --category 0302 \
 	--time 2026-13-01 2>"$tmp/bad.err"; rc=$?
-check "assets event with a bad --time names it" \
-	both [ "$rc" -eq 1 ] -- grep -q -- "--time '2026-13-01' is not YYYY-MM-DD" "$tmp/bad.err"
+check "assets event with a bad --time names it (exit 64)" \
+	both [ "$rc" -eq 64 ] -- grep -q -- "--time '2026-13-01' is not YYYY-MM-DD" "$tmp/bad.err"
 metric() { grep "component=indicators" "$tmp/state/out.lp" | tail -1 | grep -o "[ ,]$1=[0-9]*" | sed 's/.*=//'; }
 check "self-metrics: 6 applied, 1 duplicate, 2 rejected" \
 	both [ "$(metric lifecycle_applied)" = 6 ] -- both [ "$(metric lifecycle_duplicates)" = 1 ] -- \

@@ -55,7 +55,14 @@ out=$("$FPD" -c "$tmp/t1.conf" --check-config -v 2>&1); rc=$?
 echo "$out" | grep modbus | sed 's/^/# /'
 check "--check-config -v prints the request plan" both [ "$rc" -eq 0 ] -- \
 	grep -q "modbus device pdu-a (tcp://127.0.0.1:$PORT unit 1, 31 fields): 7 requests touching 62 registers" <<<"$out"
-"$FPD" -c "$tmp/t1.conf" --test >"$tmp/t1.out" 2>"$tmp/t1.err"
+"$FPD" -c "$tmp/t1.conf" --test >"$tmp/t1.out" 2>"$tmp/t1.err"; rc=$?
+sed 's/^/# /' "$tmp/t1.err"
+check "--test: a device that produced nothing makes it exit 1, named" \
+	both [ "$rc" -eq 1 ] -- both grep -q "footprintd: --test: modbus/dead-c produced nothing" "$tmp/t1.err" -- \
+	not grep -q "modbus/pdu-a produced nothing" "$tmp/t1.err"
+n_meter=$(grep -c '^meter,' "$tmp/t1.out")
+check "--test: the self-metrics count the points printed before them ($n_meter)" \
+	both [ "$n_meter" -gt 0 ] -- grep -q "^footprintd,component=agent,.*points_gathered=${n_meter}i" "$tmp/t1.out"
 check "per-phase and total points with schema fields and tags" \
 	grep -q '^meter,device=pdu-a,phase=L2,rack=A3,role=it,site=lab,source=modbus voltage_v=' "$tmp/t1.out"
 check "the total point carries power_w and energy_import_kwh" \
@@ -389,8 +396,10 @@ modbus: {
 EOC
 "$FPD" -c "$tmp/bad.conf" --check-config >"$tmp/bad.out" 2>&1; rc=$?
 sed 's/^/# /' "$tmp/bad.out"
-check "bad modbus config: exit 1" [ "$rc" -eq 1 ]
-check "bad url named with its line" grep -q "^$tmp/bad.conf:3: modbus.devices\[0\].url: 'udp://1.2.3.4' must start with tcp:// or rtu:" "$tmp/bad.out"
+check "bad modbus config: exit 78 (EX_CONFIG)" [ "$rc" -eq 78 ]
+check "a bad enum value gets a did-you-mean" \
+	grep -q "^$tmp/bad.conf:7: modbus.devices\[y\].registers\[2\].type: 'float33' is not one of: .* (did you mean 'float32'?)" "$tmp/bad.out"
+check "bad url named with its line" grep -q "^$tmp/bad.conf:3: modbus.devices\[x\].url: 'udp://1.2.3.4' must start with tcp:// or rtu:" "$tmp/bad.out"
 check "unknown profile named" grep -q "^$tmp/bad.conf:3: .*'no-such-profile' not found" "$tmp/bad.out"
 check "bad type and order named" both grep -q "^$tmp/bad.conf:7: .*type: 'float33' is not one of" "$tmp/bad.out" -- grep -q "order: 'ADBC' is not one of" "$tmp/bad.out"
 cat > "$tmp/overlap.conf" <<EOC

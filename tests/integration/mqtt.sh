@@ -165,7 +165,7 @@ mqtt: { brokers = ( { url = "http://x"; clean_session = false;
 EOC
 "$FPD" -c "$tmp/bad.conf" --check-config >"$tmp/bad.out" 2>&1; rc=$?
 sed 's/^/# /' "$tmp/bad.out"
-check "bad mqtt config: exit 1 with the lines" both [ "$rc" -eq 1 ] -- grep -q "^$tmp/bad.conf:1: .*url: 'http://x' must be mqtt://" "$tmp/bad.out"
+check "bad mqtt config: exit 78 with the lines" both [ "$rc" -eq 78 ] -- grep -q "^$tmp/bad.conf:1: .*url: 'http://x' must be mqtt://" "$tmp/bad.out"
 check "a persistent session without client_id is refused" grep -q "clean_session: a persistent session (clean_session = false) needs a fixed client_id" "$tmp/bad.out"
 check "a bad topic filter and format are named" both grep -q "^$tmp/bad.conf:2: .*topic: 'a/#/b' is not a valid topic filter" "$tmp/bad.out" -- grep -q "format: 'xml' is not one of" "$tmp/bad.out"
 

@@ -195,7 +195,7 @@ out=$("$FP" report --merge "$tmp/a.json" "$tmp/other.json" 2>&1); rc=$?
 check "--merge of a file that is not a site's report: exit 1" both [ "$rc" -eq 1 ] -- \
 	grep -q "other.json: not a footprint.report/1" <<<"$out"
 out=$("$FP" report --merge 2>&1); rc=$?
-check "--merge without files: exit 1" [ "$rc" -eq 1 ]
+check "--merge without files: exit 64 (usage)" [ "$rc" -eq 64 ]
 out=$(org --site alpha 2>&1); rc=$?
-check "--site with several sites: exit 1" [ "$rc" -eq 1 ]
+check "--site with several sites: exit 64 (usage)" [ "$rc" -eq 64 ]
 done_testing

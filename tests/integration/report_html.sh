@@ -177,5 +177,5 @@ out=$(STATE_DIRECTORY="$tmp/inv" "$FP" report --from "$Y-01-01" --to "$Y-12-31" 
 check "inventory only, default state dir: exit 0 and the e-waste part" both [ "$rc" -eq 0 ] -- \
 	both grep -q '^## E-waste and device lifecycle' <<<"$out" -- not grep -q 'cannot read the ledger' <<<"$out"
 out=$("$FP" report --config "$tmp/nowhere.conf" --from "$Y-01-01" --to "$Y-12-31" 2>&1); rc=$?
-check "a missing --config: exit 1 naming it" both [ "$rc" -eq 1 ] -- grep -q 'nowhere.conf' <<<"$out"
+check "a missing --config: exit 78 naming it" both [ "$rc" -eq 78 ] -- grep -q 'nowhere.conf: cannot read: No such file or directory' <<<"$out"
 done_testing

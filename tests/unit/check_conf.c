@@ -149,7 +149,59 @@ START_TEST(test_conf_syntax_error)
 
 	ck_assert_int_eq(load_text("agent: {\n  site = \"x\"\n  interval = ;\n};\n", &c, &e), 1);
 	dump(&e);
-	ck_assert(has_error(&e, 3, "syntax error"));
+	ck_assert(has_error(
+		&e, 3, "syntax error near 'interval = ;': a value is missing after '=' or ':'"));
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
+/* A syntax error says where (the line's text) and the usual mistake. */
+static void syntax_case(const char *text, int line, const char *needle)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+
+	ck_assert_int_eq(load_text(text, &c, &e), 1);
+	dump(&e);
+	ck_assert_msg(has_error(&e, line, needle), "%s", needle);
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+
+START_TEST(test_conf_syntax_hints)
+{
+	syntax_case("agent: { site = lab; };\n", 1,
+		    "syntax error near 'agent: { site = lab; };': a string needs double quotes");
+	syntax_case("agent: {\n  \"site\": \"x\";\n};\n", 2, "setting names are not quoted");
+	syntax_case("agent: { interval = 10s; };\n", 1, "a duration or size is a string");
+	syntax_case("agent { site = \"x\"; };\n", 1, "a ':' or '=' is missing before '{'");
+	syntax_case("agent: { site == \"x\"; };\n", 1, "(one '=')");
+	syntax_case("modbus: { devices = (\n { name = \"a\"; }\n { name = \"b\"; }\n); };\n", 3,
+		    "near '{ name = \"b\"; }': the elements of a list are separated by commas");
+	syntax_case("modbus: { devices = ( { name = \"a\"; }, ); };\n", 1,
+		    "no comma after the last element");
+	syntax_case("agent: { site = \"x\";\n", 2, "the file ends inside a group");
+}
+END_TEST
+
+/* A state_dir whose parents are missing says which and what to do. */
+START_TEST(test_conf_state_dir_missing_parent)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e = { 0 };
+
+	fp_config_defaults(&c);
+	free(c.state_dir);
+	c.state_dir = fp_xstrdup("/etc/hostname/footprint/state");
+	ck_assert_int_lt(fp_config_check_system(&c, &e), 0);
+	dump(&e);
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert(strstr(e.msgs[0],
+			 "(defaults): agent.state_dir: '/etc/hostname/footprint/state' "
+			 "(the default) cannot be created: '/etc/hostname' is not a "
+			 "directory; set agent.state_dir to a writable directory (in a "
+			 "file given with -c FILE)"));
 	fp_cfg_errors_reset(&e);
 	fp_config_free(&c);
 }
@@ -273,7 +325,7 @@ START_TEST(test_conf_outputs_names_and_describe)
 	n = load_text(text, &c, &e);
 	dump(&e);
 	ck_assert_int_eq(n, 1);
-	ck_assert(has_error(&e, 5, "outputs.influxdb.[1].name: 'a' is used by another output") ||
+	ck_assert(has_error(&e, 5, "outputs.influxdb[a].name: 'a' is used by another output") ||
 		  has_error(&e, 5, "outputs.influxdb[1].name: 'a' is used by another output"));
 	ck_assert_uint_eq(c.noutputs, 3);
 	ck_assert_str_eq(c.outputs[1].ops->type, "influxdb");
@@ -298,7 +350,9 @@ START_TEST(test_conf_missing_file)
 	fp_config_defaults(&c);
 	ck_assert_int_lt(fp_config_load(&c, "/nonexistent/footprintd.conf", &e), 0);
 	ck_assert_uint_eq(e.n, 1);
-	ck_assert(strstr(e.msgs[0], "/nonexistent/footprintd.conf:0: cannot read") == e.msgs[0]);
+	ck_assert_str_eq(e.msgs[0],
+			 "/nonexistent/footprintd.conf: cannot read: No such file or "
+			 "directory");
 	fp_cfg_errors_reset(&e);
 	fp_config_free(&c);
 }
@@ -387,6 +441,35 @@ START_TEST(test_conf_names_one_rule)
 					     { 3, "name: expected a string" },
 					     { 3, "'mqtt://[::1]x' must be mqtt://HOST[:PORT]" },
 					     { 0, NULL } });
+}
+END_TEST
+
+/* A bad enum value or role gets a did-you-mean like an unknown key; a
+ * device is named by its name, not its index. */
+START_TEST(test_conf_enum_did_you_mean)
+{
+	expect_errors(
+		"agent: { log_level = \"warn\"; };\n"
+		"outputs: { file = ( { path = \"x\"; precision = \"MS\"; } ); };\n"
+		"modbus: { devices = ( { name = \"pdu-a\"; url = \"tcp://127.0.0.1\";\n"
+		"  role = \"facilty\";\n"
+		"  registers = ( { field = \"p\"; address = 0; type = \"flaot32\"; } ); } ); };\n"
+		"mqtt: { brokers = ( { name = \"b\"; url = \"mqtt://127.0.0.1\";\n"
+		"  subscriptions = ( { topic = \"a/#\"; format = \"tasmta\"; } ); } ); };\n",
+		(const struct want[]){
+			{ 1,
+			  "agent.log_level: 'warn' is not one of: emerg, alert, crit, error, "
+			  "warning, notice, info, debug (did you mean 'warning'?)" },
+			{ 2,
+			  "outputs.file[0].precision: 'MS' is not one of: ns, us, ms, s (did you "
+			  "mean 'ms'?)" },
+			{ 4, "(did you mean 'facility'?)" },
+			{ 5,
+			  "modbus.devices[pdu-a].registers[0].type: 'flaot32' is not one of: "
+			  "bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, "
+			  "string, bit (did you mean 'float32'?)" },
+			{ 7, "(did you mean 'tasmota'?)" },
+			{ 0, NULL } });
 }
 END_TEST
 
@@ -690,6 +773,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(core, test_conf_duration_and_size_units);
 	tcase_add_test(errs, test_conf_three_errors_with_lines);
 	tcase_add_test(errs, test_conf_syntax_error);
+	tcase_add_test(errs, test_conf_syntax_hints);
+	tcase_add_test(errs, test_conf_enum_did_you_mean);
+	tcase_add_test(errs, test_conf_state_dir_missing_parent);
 	tcase_add_test(errs, test_conf_bad_values);
 	tcase_add_test(errs, test_conf_roles_tls_files_ranges);
 	tcase_add_test(errs, test_conf_include_reports_included_file);
