@@ -12,10 +12,12 @@
 #include "influxdb.h"
 #include "mb_collector.h"
 #include "mq_collector.h"
+#include "sn_collector.h"
 
 const struct fp_collector_ops *const fp_collectors[] = {
 	&fp_modbus_collector,
 	&fp_mqtt_collector,
+	&fp_snmp_collector,
 	NULL,
 };
 

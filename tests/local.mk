@@ -68,7 +68,8 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integ
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
-	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh
+	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
+	%D%/integration/snmp.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/systemd.sh \
@@ -77,6 +78,9 @@ EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
+	%D%/integration/snmp.sh \
+	%D%/data/snmp/ups.snmprec %D%/data/snmp/pdu.snmprec %D%/data/snmp/router-a.snmprec \
+	%D%/data/snmp/slow.snmprec \
 	%D%/data/mqtt/tasmota.txt \
 	%D%/data/mqtt/shelly-gen1.txt \
 	%D%/data/mqtt/shelly-gen2.txt \

@@ -24,7 +24,7 @@ mkdir -p "$out/obj"
 pkgs="libconfig libcurl libmodbus libmosquitto json-c zlib sqlite3"
 cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -std=c11 -D_GNU_SOURCE
  -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DDATADIR=\"/usr/share\"
- -I$top/build -iquote $top/agent -iquote $top/outputs -iquote $top/indicators -iquote $top/collectors/modbus -iquote $top/collectors/mqtt
+ -I$top/build -iquote $top/agent -iquote $top/outputs -iquote $top/indicators -iquote $top/collectors/modbus -iquote $top/collectors/mqtt -iquote $top/collectors/snmp
  $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) $(pkg-config --libs libsystemd 2>/dev/null) -lm -pthread"
 objs=()
