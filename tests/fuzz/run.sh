@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out="$top/build-fuzz"
 mkdir -p "$out/obj"
 [ -f "$top/build/config.h" ] || { echo "run.sh: configure the tree first (scripts/test does)" >&2; exit 1; }
-pkgs="libconfig libcurl libmodbus libmosquitto json-c zlib sqlite3"
+pkgs="libconfig libcurl libmodbus libmosquitto json-c zlib sqlite3 netsnmp"
 cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -std=c11 -D_GNU_SOURCE
  -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DDATADIR=\"/usr/share\"
  -I$top/build -iquote $top/agent -iquote $top/outputs -iquote $top/indicators -iquote $top/collectors/modbus -iquote $top/collectors/mqtt -iquote $top/collectors/snmp
