@@ -36,7 +36,7 @@ for src in "$top"/agent/*.c "$top"/outputs/*.c "$top"/indicators/*.c "$top"/coll
 	fi
 	objs+=("$o")
 done
-targets=(lineproto mqtt modbus spool config assets)
+targets=(lineproto mqtt modbus spool config assets snmp)
 for t in "${targets[@]}"; do
 	clang $cflags -fsanitize=fuzzer "$top/tests/fuzz/fuzz_$t.c" "${objs[@]}" $libs -o "$out/fuzz_$t" || exit 1
 done
