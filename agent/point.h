@@ -49,6 +49,12 @@ struct fp_point {
 	struct fp_field *fields;
 	size_t nfields, fcap;
 	int64_t ts_ns; /* real-time clock, nanoseconds since the epoch */
+	/* The fields the point's source may carry in its other messages
+	 * (NULL-terminated; NULL: unknown), so that a new meter's kind is
+	 * decided by configuration rather than by which message comes first
+	 * (README, "Meters and roles").  Not encoded, not copied by the
+	 * batch: it points into the source's configuration. */
+	const char *const *may_carry;
 };
 
 struct fp_batch {

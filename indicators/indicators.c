@@ -138,8 +138,26 @@ static void meter_init(struct fp_ind *x, struct meter *m, const char *name, cons
 	}
 }
 
-/* Decides the meter's reading from its first point: the configured field,
- * else the role's counter field, else power_w integrated. */
+/* Whether the point, or its source's configuration (may_carry: the
+ * fields the other messages of its subscription or profile can bring),
+ * has field f. */
+static bool carries(const struct fp_point *p, const char *f)
+{
+	size_t i;
+
+	if (fp_point_field(p, f))
+		return true;
+	for (i = 0; p->may_carry && p->may_carry[i]; i++)
+		if (!strcmp(p->may_carry[i], f))
+			return true;
+	return false;
+}
+
+/* Decides the meter's reading when it is first seen: the configured
+ * field, else the role's counter field, else power_w integrated.  A
+ * counter the source's configuration can carry wins over the power of a
+ * message that comes first: the same data give the same energy in any
+ * order (one value per topic, as OpenDTU and Shelly gen 1 publish). */
 static bool meter_decide(struct meter *m, const struct fp_point *p)
 {
 	const struct fp_ind_meter_cfg *mc = m->cfg;
@@ -149,14 +167,13 @@ static bool meter_decide(struct meter *m, const struct fp_point *p)
 	int kind = mc ? mc->kind : -1;
 
 	if (!field) {
-		if (kind != FP_METER_RATE && r && fp_point_field(p, r->field)) {
+		if (kind != FP_METER_RATE && r && carries(p, r->field)) {
 			field = r->field;
 			kind = FP_METER_COUNTER;
-		} else if (kind != FP_METER_RATE && r && r->field2 &&
-			   fp_point_field(p, r->field2)) {
+		} else if (kind != FP_METER_RATE && r && r->field2 && carries(p, r->field2)) {
 			field = r->field2;
 			kind = FP_METER_COUNTER;
-		} else if (kind != FP_METER_COUNTER && fp_point_field(p, "power_w")) {
+		} else if (kind != FP_METER_COUNTER && carries(p, "power_w")) {
 			field = "power_w";
 			kind = FP_METER_RATE;
 			if (!unit)

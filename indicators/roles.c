@@ -45,8 +45,12 @@ const struct fp_role *fp_role_find(const char *name)
 	return NULL;
 }
 
+/* "none", accepted wherever a role is (fp_role_name) but found by
+ * fp_role_find as no role: its points are written, never counted. */
 const char *fp_role_name(size_t i)
 {
+	if (i == FP_ARRAY_SIZE(roles))
+		return FP_ROLE_NONE;
 	return i < FP_ARRAY_SIZE(roles) ? roles[i].name : NULL;
 }
 

@@ -17,10 +17,15 @@ struct fp_role {
 	const char *field2;	  /* the next choice (an inverter's production) */
 };
 
-/* NULL for an unknown (or NULL) name. */
+/* The role of points that are not a meter's: a known name (accepted in
+ * the configuration), but no role (fp_role_find gives NULL), so its points
+ * are written and never count in any indicator. */
+#define FP_ROLE_NONE "none"
+
+/* NULL for an unknown (or NULL) name, and for FP_ROLE_NONE. */
 const struct fp_role *fp_role_find(const char *name);
-/* The i-th role's name, NULL past the last: what the loader installs as
- * struct fp_config's role_name, for fp_cfg_get_role. */
+/* The i-th role's name (FP_ROLE_NONE last), NULL past the last: what the
+ * loader installs as struct fp_config's role_name, for fp_cfg_get_role. */
 const char *fp_role_name(size_t i);
 /* The i-th role, NULL past the last. */
 const struct fp_role *fp_role_at(size_t i);

@@ -41,18 +41,32 @@ struct fp_mq_config {
 	size_t n, cap;
 };
 
+static void sel_free(struct fp_mq_selector *sel)
+{
+	size_t i;
+
+	free((char *)sel->path);
+	free((char *)sel->field);
+	free((char *)sel->phase);
+	for (i = 0; i < sel->nvalues; i++)
+		free((char *)sel->values[i].text);
+	free((void *)sel->values);
+}
+
 static void sub_free(struct fp_mq_sub *s)
 {
 	size_t i;
 
 	free(s->topic);
 	free(s->role);
-	for (i = 0; s->own_sels && i < s->own.nsels; i++) {
-		free((char *)s->own_sels[i].path);
-		free((char *)s->own_sels[i].field);
-		free((char *)s->own_sels[i].phase);
-	}
+	free(s->name_topic);
+	for (i = 0; s->own_sels && i < s->own.nsels; i++)
+		sel_free(&s->own_sels[i]);
 	free(s->own_sels);
+	sel_free(&s->dflt);
+	for (i = 0; s->may_carry && s->may_carry[i]; i++)
+		free((char *)s->may_carry[i]);
+	free((void *)s->may_carry);
 	free((char *)s->own.tmpl);
 	free((char *)s->own.time_path);
 }
@@ -102,12 +116,130 @@ static int parse_url(struct mq_broker_cfg *b)
 	return fp_parse_host_port(h, b->port, &b->host, &b->port);
 }
 
+/* One state of a value map: "ON" = 1, "online" = true. */
+static void add_value(struct fp_cfg_errors *e, const config_setting_t *at, const char *text,
+		      const config_setting_t *v, struct fp_mq_value *out, size_t *n)
+{
+	int t = v ? config_setting_type(v) : CONFIG_TYPE_NONE;
+
+	if (!text || !*text || strlen(text) > 128) {
+		fp_cfg_errors_add(e, at, NULL, "a state of values must be 1-128 characters");
+		return;
+	}
+	if (t == CONFIG_TYPE_BOOL) {
+		out[*n].is_bool = true;
+		out[*n].v = config_setting_get_bool(v) ? 1 : 0;
+	} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT) {
+		out[*n].v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(v)
+						   : (double)config_setting_get_int64(v);
+	} else {
+		fp_cfg_errors_add(e, at, NULL, "the state '%s' must map to a number or a boolean",
+				  text);
+		return;
+	}
+	out[*n].text = fp_xstrdup(text);
+	(*n)++;
+}
+
+/* values = { ON = 1; OFF = 0; } or ( ("Off line", 0), ("on", true) ), and
+ * type = "number" | "string", into sel. */
+static void parse_sel_opts(struct fp_cfg_errors *e, const config_setting_t *g,
+			   struct fp_mq_selector *sel)
+{
+	static const char *const types[] = { "number", "string", NULL };
+	const config_setting_t *vs = config_setting_get_member(g, "values");
+	struct fp_mq_value *out;
+	int i, n, ty;
+
+	if (fp_cfg_get_enum(e, g, "type", types, &ty) > 0)
+		sel->type = (enum fp_mq_ftype)ty;
+	if (!vs)
+		return;
+	if (config_setting_type(vs) != CONFIG_TYPE_GROUP &&
+	    config_setting_type(vs) != CONFIG_TYPE_LIST) {
+		fp_cfg_report(e, g, "values",
+			      "expected { ON = 1; OFF = 0; } or ( (\"ON\", 1), (\"OFF\", 0) )");
+		return;
+	}
+	n = config_setting_length(vs);
+	out = fp_xcalloc(n ? (size_t)n : 1, sizeof(*out));
+	sel->values = out;
+	for (i = 0; i < n; i++) {
+		config_setting_t *m = config_setting_get_elem(vs, (unsigned)i);
+		if (config_setting_type(vs) == CONFIG_TYPE_GROUP) {
+			add_value(e, m, config_setting_name(m), m, out, &sel->nvalues);
+		} else if (config_setting_type(m) != CONFIG_TYPE_LIST ||
+			   config_setting_length(m) != 2 ||
+			   config_setting_type(config_setting_get_elem(m, 0)) !=
+				   CONFIG_TYPE_STRING) {
+			fp_cfg_errors_add(e, m, NULL, "expected (\"STATE\", NUMBER or BOOLEAN)");
+		} else {
+			add_value(e, m, config_setting_get_string_elem(m, 0),
+				  config_setting_get_elem(m, 1), out, &sel->nvalues);
+		}
+	}
+	if (sel->type == FP_MQ_STRING && sel->nvalues)
+		fp_cfg_report(e, g, "values", "a string field keeps its text: no values");
+}
+
+/* The fields list of format = "json" (path) or of format = "value" with a
+ * {field} level (level: the topic level a selector renames). */
+static void parse_fields(struct fp_mq_sub *s, const config_setting_t *g, struct fp_cfg_errors *e,
+			 bool json)
+{
+	static const char *const jkeys[] = { "path",   "field", "scale", "phase",
+					     "values", "type",	NULL };
+	static const char *const vkeys[] = { "level", "field", "scale", "values", "type", NULL };
+	const config_setting_t *fl = config_setting_get_member(g, "fields");
+	const char *pk = json ? "path" : "level";
+	int i, n;
+
+	if (!fl || config_setting_type(fl) != CONFIG_TYPE_LIST || config_setting_length(fl) == 0) {
+		if (json || fl)
+			fp_cfg_report(
+				e, g, "fields",
+				json ? "format = \"json\" needs a list of selectors "
+				       "( { path = \"ENERGY.Power\"; field = \"power_w\"; }, ... )"
+				     : "expected ( { level = \"yieldtotal\"; "
+				       "field = \"energy_export_kwh\"; }, ... )");
+		return;
+	}
+	n = config_setting_length(fl);
+	s->own_sels = fp_xcalloc((size_t)n, sizeof(*s->own_sels));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *sg = config_setting_get_elem(fl, (unsigned)i);
+		struct fp_mq_selector *sel = &s->own_sels[s->own.nsels];
+		char *path = NULL, *f = NULL, *ph = NULL;
+		double scale = 1;
+		if (config_setting_type(sg) != CONFIG_TYPE_GROUP) {
+			fp_cfg_errors_add(e, sg, NULL, "expected { %s = ...; field = ...; }", pk);
+			continue;
+		}
+		fp_cfg_check_keys(e, sg, json ? jkeys : vkeys);
+		if (fp_cfg_get_string(e, sg, pk, &path) == 0)
+			fp_cfg_report(e, sg, pk, "is required (e.g. \"%s\")",
+				      json ? "ENERGY.Power" : "yieldtotal");
+		if (fp_cfg_get_string(e, sg, "field", &f) == 0)
+			fp_cfg_report(e, sg, "field", "is required (e.g. \"power_w\")");
+		fp_cfg_get_float(e, sg, "scale", -1e300, 1e300, &scale);
+		fp_cfg_get_string(e, sg, "phase", &ph);
+		sel->path = path;
+		sel->field = f;
+		sel->phase = ph;
+		sel->scale = scale;
+		parse_sel_opts(e, sg, sel);
+		s->own.nsels++;
+	}
+	s->own.sels = s->own_sels;
+}
+
 static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 		      const struct fp_config *cfg, struct fp_cfg_errors *e, int64_t max_payload)
 {
 	static const char *const keys[] = {
-		"topic", "qos",	   "format",	"template",    "role",	      "field",
-		"scale", "fields", "time_path", "time_format", "max_payload", NULL,
+		"topic",       "qos",	 "format", "template",	 "role",
+		"field",       "scale",	 "fields", "time_path",	 "time_format",
+		"max_payload", "values", "type",   "name_topic", NULL,
 	};
 	static const char *const formats[] = {
 		"value",       "json",	    "tasmota",	       "shelly-gen1",
@@ -153,59 +285,53 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 	s->own.time_format = tp ? FP_MQ_TIME_RFC3339 : FP_MQ_TIME_NONE;
 	if (fp_cfg_get_enum(e, g, "time_format", tfs, &tf) > 0)
 		s->own.time_format = (enum fp_mq_time)tf;
-	if (s->format == FP_MQ_VALUE && fmt >= 0) {
+	s->field_from_topic = s->format == FP_MQ_VALUE && tmpl && strstr(tmpl, "{field}");
+	if (s->field_from_topic) {
+		/* the topic names the field: fields renames levels, the
+		 * subscription's scale, values and type are for the others */
+		s->dflt.scale = 1;
+		fp_cfg_get_float(e, g, "scale", -1e300, 1e300, &s->dflt.scale);
+		parse_sel_opts(e, g, &s->dflt);
+		if (config_setting_get_member(g, "field"))
+			fp_cfg_report(e, g, "field",
+				      "the template's {field} level names the field");
+		if (config_setting_get_member(g, "fields"))
+			parse_fields(s, g, e, false);
+	} else if (s->format == FP_MQ_VALUE && fmt >= 0) {
 		double scale = 1;
 		if (fp_cfg_get_string(e, g, "field", &field) == 0)
-			fp_cfg_report(e, g, "field", "is required with format = \"value\"");
+			fp_cfg_report(e, g, "field",
+				      "is required with format = \"value\" "
+				      "(or a {field} level in the template)");
 		fp_cfg_get_float(e, g, "scale", -1e300, 1e300, &scale);
 		s->own_sels = fp_xcalloc(1, sizeof(*s->own_sels));
 		s->own_sels[0].field = field;
 		s->own_sels[0].scale = scale;
+		parse_sel_opts(e, g, &s->own_sels[0]);
 		s->own.sels = s->own_sels;
 		s->own.nsels = 1;
+	} else if (config_setting_get_member(g, "values") || config_setting_get_member(g, "type")) {
+		fp_cfg_report(e, g, config_setting_get_member(g, "values") ? "values" : "type",
+			      "belongs to format = \"value\" (or to a selector of fields)");
 	}
 	fl = config_setting_get_member(g, "fields");
-	if (s->format == FP_MQ_JSON) {
-		int i, n;
-		if (!fl || config_setting_type(fl) != CONFIG_TYPE_LIST ||
-		    config_setting_length(fl) == 0) {
-			fp_cfg_report(e, g, "fields",
-				      "format = \"json\" needs a list of selectors "
-				      "( { path = \"ENERGY.Power\"; field = \"power_w\"; }, ... )");
-		} else {
-			static const char *const skeys[] = { "path", "field", "scale", "phase",
-							     NULL };
-			n = config_setting_length(fl);
-			s->own_sels = fp_xcalloc((size_t)n, sizeof(*s->own_sels));
-			for (i = 0; i < n; i++) {
-				const config_setting_t *sg = config_setting_get_elem(fl,
-										     (unsigned)i);
-				char *path = NULL, *f = NULL, *ph = NULL;
-				double scale = 1;
-				if (config_setting_type(sg) != CONFIG_TYPE_GROUP) {
-					fp_cfg_errors_add(e, sg, NULL,
-							  "expected { path = ...; field = ...; }");
-					continue;
-				}
-				fp_cfg_check_keys(e, sg, skeys);
-				if (fp_cfg_get_string(e, sg, "path", &path) == 0)
-					fp_cfg_report(e, sg, "path",
-						      "is required (e.g. \"ENERGY.Power\")");
-				if (fp_cfg_get_string(e, sg, "field", &f) == 0)
-					fp_cfg_report(e, sg, "field",
-						      "is required (e.g. \"power_w\")");
-				fp_cfg_get_float(e, sg, "scale", -1e300, 1e300, &scale);
-				fp_cfg_get_string(e, sg, "phase", &ph);
-				s->own_sels[s->own.nsels].path = path;
-				s->own_sels[s->own.nsels].field = f;
-				s->own_sels[s->own.nsels].phase = ph;
-				s->own_sels[s->own.nsels].scale = scale;
-				s->own.nsels++;
-			}
-			s->own.sels = s->own_sels;
-		}
-	} else if (fl) {
-		fp_cfg_report(e, g, "fields", "selectors belong to format = \"json\"");
+	if (s->format == FP_MQ_JSON)
+		parse_fields(s, g, e, true);
+	else if (fl && !s->field_from_topic)
+		fp_cfg_report(e, g, "fields",
+			      "selectors belong to format = \"json\" (or to a {field} template)");
+	if (fp_cfg_get_string(e, g, "name_topic", &s->name_topic) > 0) {
+		char *nf = fp_mq_template_filter(s->name_topic);
+		if (s->format != FP_MQ_VALUE && s->format != FP_MQ_JSON)
+			fp_cfg_report(e, g, "name_topic",
+				      "belongs to format = \"value\" or \"json\"");
+		else if (!strstr(s->name_topic, "{device}") ||
+			 mosquitto_sub_topic_check(nf) != MOSQ_ERR_SUCCESS)
+			fp_cfg_report(e, g, "name_topic",
+				      "'%s' must be a topic template with a {device} level "
+				      "(e.g. \"solar/{device}/name\")",
+				      s->name_topic);
+		free(nf);
 	}
 	if (s->format != FP_MQ_VALUE && config_setting_get_member(g, "field"))
 		fp_cfg_report(e, g, "field", "belongs to format = \"value\"");
@@ -216,6 +342,76 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 		fp_cfg_report(e, g, "template", "the %s format has its own topics",
 			      formats[s->format]);
 	fp_mq_sub_set_preset(s);
+}
+
+/* Which meters a subscription feeds: its role, and its template up to
+ * the last level naming the device or the channel (the same for the
+ * thirteen subscriptions of an OpenDTU's quantities), or a preset's
+ * name, or its topic filter without a template.  Allocated. */
+static char *meter_scope(const struct fp_mq_sub *s)
+{
+	static const char *const presets[] = { "", "", "tasmota", "shelly-gen1", "shelly-gen2" };
+	const char *role = s->role ? s->role : "other";
+	const char *t = s->own.tmpl, *end = NULL, *l;
+
+	if (s->rules)
+		return fp_xasprintf("%s|%s", role, presets[s->format]);
+	if (!t)
+		return fp_xasprintf("%s|%s", role, s->topic ? s->topic : "");
+	for (l = t; *l; l += strcspn(l, "/") + (l[strcspn(l, "/")] == '/')) {
+		const char *le = l + strcspn(l, "/");
+		const char *d = strstr(l, "{device}"), *c = strstr(l, "{channel}");
+		if ((d && d < le) || (c && c < le))
+			end = le;
+	}
+	return fp_xasprintf("%s|%.*s", role, end ? (int)(end - t) : (int)strlen(t), t);
+}
+
+static void carry_add(const char ***v, size_t *n, size_t *cap, const char *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], f))
+			return;
+	fp_xgrow((void **)v, cap, *n + 2, sizeof(**v));
+	(*v)[(*n)++] = fp_xstrdup(f);
+	(*v)[*n] = NULL;
+}
+
+/* Each meter subscription's may_carry: every field that the broker's
+ * subscriptions of the same scope (meter_scope) can write. */
+static void set_may_carry(struct mq_broker_cfg *b)
+{
+	size_t i, j, r, k;
+
+	for (i = 0; i < b->nsubs; i++) {
+		struct fp_mq_sub *s = &b->subs[i];
+		const char **v = NULL;
+		size_t n = 0, cap = 0;
+		char *scope;
+
+		if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION)
+			continue;
+		scope = meter_scope(s);
+		for (j = 0; j < b->nsubs; j++) {
+			const struct fp_mq_sub *o = &b->subs[j];
+			char *os;
+			if (o->format == FP_MQ_LIFECYCLE || o->format == FP_MQ_EMISSION)
+				continue;
+			os = meter_scope(o);
+			for (r = 0; !strcmp(os, scope) && r < o->nrules; r++) {
+				const struct fp_mq_rule *ru = o->rules ? &o->rules[r] : &o->own;
+				for (k = 0; k < ru->nsels; k++)
+					carry_add(&v, &n, &cap, ru->sels[k].field);
+			}
+			free(os);
+		}
+		free(scope);
+		s->may_carry = v;
+	}
 }
 
 static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
@@ -306,6 +502,7 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 		for (k = 0; k < n; k++)
 			parse_sub(b, config_setting_get_elem(subs, (unsigned)k), cfg, e,
 				  (int64_t)mp);
+		set_may_carry(b);
 	}
 }
 
@@ -355,9 +552,20 @@ static void config_describe(const void *mc, FILE *f)
 
 /* ---- run time ---- */
 
+/* The names of the devices from a subscription's name_topic (the loop
+ * thread's): bounded, the oldest forgotten first. */
+#define NAMES_MAX 4096
+struct mq_name {
+	char *device, *name;
+};
+
 struct mq_sub_rt {
 	atomic_ullong messages, bytes, malformed, ignored, bad_time;
-	int mid; /* of its SUBSCRIBE since the last connection (loop thread) */
+	int mid;      /* of its SUBSCRIBE since the last connection (loop thread) */
+	int name_mid; /* and of its name_topic's */
+	char *name_filter;
+	struct mq_name *names;
+	size_t nnames, ncap;
 };
 
 struct mq_broker_rt {
@@ -370,6 +578,7 @@ struct mq_broker_rt {
 	struct fp_complain lim;
 	int64_t delay_ms; /* the next reconnection's wait (its thread's) */
 	size_t subacked;  /* SUBACKs since the last connection (loop thread) */
+	size_t ntopics;	  /* SUBSCRIBEs per connection: subscriptions and name topics */
 	pthread_t thread;
 	bool started;
 };
@@ -401,7 +610,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 	b->delay_ms = b->cfg->reconnect_min_ms;
 	fp_release(&b->lim, LOG_NOTICE, "mqtt[%s]: connected to %s", b->cfg->name, b->cfg->url);
 	fp_log(LOG_INFO, "mqtt[%s]: connected; subscribing to %zu topics", b->cfg->name,
-	       b->cfg->nsubs);
+	       b->ntopics);
 	b->subacked = 0;
 	for (i = 0; i < b->cfg->nsubs; i++) {
 		int r = mosquitto_subscribe(m, &b->subs[i].mid, b->cfg->subs[i].topic,
@@ -409,6 +618,13 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 		if (r != MOSQ_ERR_SUCCESS)
 			fp_log(LOG_WARNING, "mqtt[%s]: subscribe %s: %s", b->cfg->name,
 			       b->cfg->subs[i].topic, mosquitto_strerror(r));
+		if (!b->subs[i].name_filter)
+			continue;
+		r = mosquitto_subscribe(m, &b->subs[i].name_mid, b->subs[i].name_filter,
+					b->cfg->subs[i].qos);
+		if (r != MOSQ_ERR_SUCCESS)
+			fp_log(LOG_WARNING, "mqtt[%s]: subscribe %s: %s", b->cfg->name,
+			       b->subs[i].name_filter, mosquitto_strerror(r));
 	}
 }
 
@@ -421,14 +637,15 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const i
 
 	(void)m;
 	for (i = 0; i < b->cfg->nsubs; i++) {
-		if (b->subs[i].mid != mid)
+		bool nm = b->subs[i].name_filter && b->subs[i].name_mid == mid;
+		if (b->subs[i].mid != mid && !nm)
 			continue;
 		if (n < 1 || granted[0] >= 128)
 			fp_log(LOG_WARNING, "mqtt[%s]: the broker refused the subscription to %s",
-			       b->cfg->name, b->cfg->subs[i].topic);
-		if (++b->subacked == b->cfg->nsubs)
+			       b->cfg->name, nm ? b->subs[i].name_filter : b->cfg->subs[i].topic);
+		if (++b->subacked == b->ntopics)
 			fp_log(LOG_INFO, "mqtt[%s]: subscribed to %zu topics", b->cfg->name,
-			       b->cfg->nsubs);
+			       b->ntopics);
 		return;
 	}
 }
@@ -448,6 +665,53 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 /* Runs in the broker's network thread.  The points are handed to the
  * core (and so appended to the outputs' spools) before this returns, and
  * the loop (mq_loop.c) writes the PUBACK only after that. */
+/* A name topic's message: remembers (or forgets) the device's name. */
+static void set_name(struct mq_sub_rt *rt, char *device, char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nnames; i++)
+		if (!strcmp(rt->names[i].device, device))
+			break;
+	if (i == rt->nnames) {
+		if (!name) {
+			free(device);
+			return;
+		}
+		if (rt->nnames == NAMES_MAX) {
+			free(rt->names[0].device);
+			free(rt->names[0].name);
+			memmove(rt->names, rt->names + 1, (--rt->nnames) * sizeof(*rt->names));
+			i--;
+		}
+		fp_xgrow((void **)&rt->names, &rt->ncap, rt->nnames + 1, sizeof(*rt->names));
+		rt->names[rt->nnames++] = (struct mq_name){ device, NULL };
+	} else {
+		free(device);
+	}
+	free(rt->names[i].name);
+	rt->names[i].name = name;
+	if (!name) {
+		free(rt->names[i].device);
+		rt->names[i] = rt->names[--rt->nnames];
+	}
+}
+
+/* Tags the meter points of devices that have a name. */
+static void tag_names(const struct mq_sub_rt *rt, struct fp_batch *batch)
+{
+	size_t i, k;
+
+	for (i = 0; rt->nnames && i < batch->n; i++) {
+		const char *d = fp_point_tag_value(&batch->pts[i], "device");
+		for (k = 0; d && k < rt->nnames; k++)
+			if (!strcmp(rt->names[k].device, d)) {
+				fp_point_tag(&batch->pts[i], "name", rt->names[k].name);
+				break;
+			}
+	}
+}
+
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
 	struct mq_broker_rt *b = obj;
@@ -461,8 +725,14 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 		bool match = false;
 		struct fp_batch batch;
 		const char *why = NULL;
+		char *dev, *name;
 		int n;
 
+		if (fp_mq_name_of(s, msg->topic, msg->payload, (size_t)msg->payloadlen, &dev,
+				  &name)) {
+			set_name(rt, dev, name);
+			continue;
+		}
 		if (mosquitto_topic_matches_sub(s->topic, msg->topic, &match) != MOSQ_ERR_SUCCESS ||
 		    !match)
 			continue;
@@ -484,6 +754,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 		} else if (n == 0) {
 			atomic_fetch_add(&rt->ignored, 1);
 		} else {
+			tag_names(rt, &batch);
 			b->owner->push(b->owner->arg, &batch);
 		}
 		fp_batch_reset(&batch);
@@ -511,6 +782,13 @@ static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_
 		b->owner = c;
 		b->cfg = &mc->brokers[i];
 		b->subs = fp_xcalloc(b->cfg->nsubs ? b->cfg->nsubs : 1, sizeof(*b->subs));
+		b->ntopics = b->cfg->nsubs;
+		for (size_t k = 0; k < b->cfg->nsubs; k++)
+			if (b->cfg->subs[k].name_topic) {
+				b->subs[k].name_filter = fp_mq_template_filter(
+					b->cfg->subs[k].name_topic);
+				b->ntopics++;
+			}
 	}
 	return c;
 }
@@ -712,8 +990,18 @@ static void collector_free(void *inst)
 	if (!c)
 		return;
 	collector_stop(c);
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
+		for (size_t k = 0; k < c->b[i].cfg->nsubs; k++) {
+			struct mq_sub_rt *rt = &c->b[i].subs[k];
+			for (size_t j = 0; j < rt->nnames; j++) {
+				free(rt->names[j].device);
+				free(rt->names[j].name);
+			}
+			free(rt->names);
+			free(rt->name_filter);
+		}
 		free(c->b[i].subs);
+	}
 	free(c->b);
 	free(c);
 	pthread_mutex_lock(&lib_lock);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util.h"
@@ -19,13 +20,13 @@
 
 /* ---- presets, through the same selectors as the json format ---- */
 
-#define S(path, field, scale)            \
-	{                                \
-		path, field, scale, NULL \
+#define S(p, f, sc)                                \
+	{                                          \
+		.path = p, .field = f, .scale = sc \
 	}
-#define SP(path, field, scale, phase)     \
-	{                                 \
-		path, field, scale, phase \
+#define SP(p, f, sc, ph)                                        \
+	{                                                       \
+		.path = p, .field = f, .scale = sc, .phase = ph \
 	}
 
 static const struct fp_mq_selector tasmota_sensor[] = {
@@ -190,7 +191,10 @@ static bool topic_matches(const char *filter, const char *topic)
 	return !*topic;
 }
 
-bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p)
+/* As fp_mq_template; with fbuf, the {field} level goes there instead of
+ * into a tag (fbuf[0] stays '\0' when the template has none). */
+static bool template_match(const char *tmpl, const char *topic, struct fp_point *p, char *fbuf,
+			   size_t fsize)
 {
 	while (*tmpl) {
 		const char *te = strchr(tmpl, '/'), *oe = strchr(topic, '/');
@@ -216,8 +220,13 @@ bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p)
 			name[nl] = '\0';
 			memcpy(val, topic + pre, vl);
 			val[vl] = '\0';
-			if (strcmp(name, "_"))
+			if (fbuf && !strcmp(name, "field")) {
+				if (vl < fsize)
+					memcpy(fbuf, val, vl + 1);
+				/* else stays "": not a valid field name */
+			} else if (strcmp(name, "_")) {
 				fp_point_tag(p, name, val);
+			}
 		} else if (!(tl == 1 && tmpl[0] == '+') && (tl != ol || memcmp(tmpl, topic, tl))) {
 			if (tl == 1 && tmpl[0] == '#')
 				return true;
@@ -233,6 +242,93 @@ bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p)
 		}
 	}
 	return !*topic;
+}
+
+bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p)
+{
+	return template_match(tmpl, topic, p, NULL, 0);
+}
+
+char *fp_mq_template_filter(const char *tmpl)
+{
+	char *f = fp_xstrdup(tmpl), *o = f;
+	const char *l = tmpl;
+
+	while (*l) {
+		size_t n = strcspn(l, "/");
+		if (memchr(l, '{', n)) {
+			*o++ = '+';
+		} else {
+			memcpy(o, l, n);
+			o += n;
+		}
+		l += n;
+		if (*l == '/')
+			*o++ = *l++;
+	}
+	*o = '\0';
+	return f;
+}
+
+/* Printable UTF-8 (no control character): what a string field or a name
+ * may hold. */
+static bool printable_utf8(const unsigned char *t, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = t[i];
+		size_t k,
+			n = c < 0x80	     ? 0
+			: (c & 0xE0) == 0xC0 ? 1
+			: (c & 0xF0) == 0xE0 ? 2
+			: (c & 0xF8) == 0xF0 ? 3
+					     : 9;
+		if (n == 9 || (n == 1 && c < 0xC2) || (n == 3 && c > 0xF4) || (n && i + n >= len))
+			return false;
+		if (n == 0 && (c < 0x20 || c == 0x7F))
+			return false;
+		for (k = 1; k <= n; k++)
+			if ((t[i + k] & 0xC0) != 0x80)
+				return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static void trim(const char **t, size_t *len)
+{
+	while (*len && isspace((unsigned char)**t)) {
+		(*t)++;
+		(*len)--;
+	}
+	while (*len && isspace((unsigned char)(*t)[*len - 1]))
+		(*len)--;
+}
+
+bool fp_mq_name_of(const struct fp_mq_sub *s, const char *topic, const char *payload, size_t len,
+		   char **device, char **name)
+{
+	struct fp_batch t;
+	struct fp_point *p;
+	const char *d;
+
+	*device = *name = NULL;
+	if (!s->name_topic)
+		return false;
+	fp_batch_init(&t);
+	p = fp_batch_add(&t, "m", 0);
+	if (!fp_mq_template(s->name_topic, topic, p)) {
+		fp_batch_reset(&t);
+		return false;
+	}
+	d = fp_point_tag_value(p, "device");
+	*device = fp_xstrdup(d ? d : topic);
+	fp_batch_reset(&t);
+	trim(&payload, &len);
+	if (len > 0 && len <= 128 && printable_utf8((const unsigned char *)payload, len))
+		*name = fp_xasprintf("%.*s", (int)len, payload);
+	return true;
 }
 
 /* Walks "a.b[2].c" (keys may hold ':'). */
@@ -306,6 +402,83 @@ static bool parse_number_text(const char *p, size_t len, double *v)
 	return !errno && *end == '\0' && end != buf && isfinite(*v);
 }
 
+/* A value read for a field: none, a float, a boolean or a string. */
+struct val {
+	enum { V_NONE, V_FLOAT, V_BOOL, V_STRING } k;
+	double v;
+	char *s;
+};
+
+/* Reads the text t (a plain payload or a JSON string) by the selector: a
+ * state of its value map, the text itself (type string), a number
+ * (scaled), or true/false (1/0).  False when none fits. */
+static bool text_value(const struct fp_mq_selector *sel, const char *t, size_t len, struct val *out)
+{
+	size_t i;
+
+	out->k = V_NONE;
+	trim(&t, &len);
+	for (i = 0; i < sel->nvalues; i++) {
+		const struct fp_mq_value *m = &sel->values[i];
+		if (strlen(m->text) == len && !strncasecmp(m->text, t, len)) {
+			out->k = m->is_bool ? V_BOOL : V_FLOAT;
+			out->v = m->v;
+			return true;
+		}
+	}
+	if (sel->type == FP_MQ_STRING) {
+		if (len == 0 || len > 1024 || !printable_utf8((const unsigned char *)t, len))
+			return false;
+		out->k = V_STRING;
+		out->s = fp_xasprintf("%.*s", (int)len, t);
+		return true;
+	}
+	if (parse_number_text(t, len, &out->v)) {
+		out->k = V_FLOAT;
+		out->v *= sel->scale;
+		return true;
+	}
+	if ((len == 4 && !memcmp(t, "true", 4)) || (len == 5 && !memcmp(t, "false", 5))) {
+		out->k = V_FLOAT;
+		out->v = len == 4 ? 1 : 0;
+		return true;
+	}
+	return false;
+}
+
+/* A JSON value by the selector (text_value for strings, for booleans
+ * with a value map, and for every value of a string field). */
+static bool json_value(const struct fp_mq_selector *sel, json_object *o, struct val *out)
+{
+	out->k = V_NONE;
+	if (!o || json_object_is_type(o, json_type_object) ||
+	    json_object_is_type(o, json_type_array) || json_object_is_type(o, json_type_null))
+		return false;
+	if (json_object_is_type(o, json_type_string) || sel->type == FP_MQ_STRING ||
+	    (sel->nvalues && json_object_is_type(o, json_type_boolean))) {
+		const char *t = json_object_get_string(o);
+		return text_value(sel, t, strlen(t), out);
+	}
+	if (!number_of(o, &out->v))
+		return false;
+	out->k = V_FLOAT;
+	out->v *= sel->scale;
+	return true;
+}
+
+/* Writes v as field of p and frees it. */
+static void put_val(struct fp_point *p, const char *field, struct val *v)
+{
+	if (v->k == V_FLOAT)
+		fp_point_float(p, field, v->v);
+	else if (v->k == V_BOOL)
+		fp_point_bool(p, field, v->v != 0);
+	else if (v->k == V_STRING)
+		fp_point_string(p, field, v->s);
+	free(v->s);
+	v->s = NULL;
+}
+
 int64_t fp_mq_rfc3339(const char *s)
 {
 	int64_t sec;
@@ -367,6 +540,7 @@ static struct fp_point *point_for(struct fp_batch *out, size_t first, const stru
 			return &out->pts[i];
 	}
 	p = fp_batch_add(out, base->measurement, base->ts_ns);
+	p->may_carry = base->may_carry;
 	for (t = 0; t < base->ntags; t++)
 		fp_point_tag(p, base->tags[t].key, base->tags[t].val);
 	if (phase)
@@ -580,6 +754,8 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 	size_t i, first, nfields = 0;
 	int64_t ts = now_ns;
 	int trc = 0;
+	char fbuf[128];
+	struct val v = { V_NONE, 0, NULL };
 
 	*why = NULL;
 	if (len > s->max_payload) {
@@ -603,11 +779,14 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 	}
 	fp_batch_init(&tmp);
 	base = fp_batch_add(&tmp, "meter", now_ns);
+	base->may_carry = s->may_carry;
 	fp_point_tag(base, "site", site);
 	fp_point_tag(base, "role", s->role ? s->role : "other");
 	fp_point_tag(base, "source", "mqtt");
+	fbuf[0] = '\0';
 	if (r->tmpl) {
-		if (!fp_mq_template(r->tmpl, topic, base)) {
+		if (!template_match(r->tmpl, topic, base, s->field_from_topic ? fbuf : NULL,
+				    sizeof(fbuf))) {
 			json_object_put(doc);
 			fp_batch_reset(&tmp);
 			*why = "the topic does not fit the template";
@@ -625,43 +804,52 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 	}
 	base->ts_ns = ts;
 	first = out->n;
-	for (i = 0; i < r->nsels; i++) {
-		const struct fp_mq_selector *sel = &r->sels[i];
-		double v;
-
-		if (!r->json) {
-			if (!parse_number_text(payload, len, &v)) {
-				json_object_put(doc);
-				fp_batch_reset(&tmp);
-				*why = "the payload is not a number";
-				for (size_t k = out->n; k > first; k--)
-					fp_batch_drop_last(out);
-				return -1;
-			}
-			fp_point_float(point_for(out, first, base, sel->phase, 0), sel->field,
-				       v * sel->scale);
-			nfields++;
-			continue;
-		}
-		{
-			json_object *o = walk(doc, sel->path);
-			if (o && json_object_is_type(o, json_type_array)) {
-				size_t k, n = json_object_array_length(o);
-				for (k = 0; k < n && k < MAX_CHANNELS; k++) {
-					if (!number_of(json_object_array_get_idx(o, k), &v))
-						continue;
-					fp_point_float(
-						point_for(out, first, base, sel->phase, (int)k + 1),
-						sel->field, v * sel->scale);
-					nfields++;
+	if (!r->json) {
+		const struct fp_mq_selector *sel = r->nsels ? &r->sels[0] : NULL;
+		const char *field = sel ? sel->field : NULL;
+		if (s->field_from_topic) {
+			sel = &s->dflt;
+			field = fbuf;
+			for (i = 0; i < r->nsels; i++)
+				if (r->sels[i].path && !strcmp(r->sels[i].path, fbuf)) {
+					sel = &r->sels[i];
+					field = sel->field;
 				}
-			} else if (number_of(o, &v)) {
-				fp_point_float(point_for(out, first, base, sel->phase, 0),
-					       sel->field, v * sel->scale);
+		}
+		if (!sel || !field || !field[0] || !fp_name_valid(field)) {
+			*why = "the topic's field level is not a valid field name";
+		} else if (!text_value(sel, payload, len, &v)) {
+			*why = sel->nvalues ? "the payload is not a number nor a state of values"
+					    : "the payload is not a number";
+		} else {
+			put_val(point_for(out, first, base, sel->phase, 0), field, &v);
+			nfields++;
+		}
+		if (!nfields) {
+			fp_batch_reset(&tmp);
+			for (i = out->n; i > first; i--)
+				fp_batch_drop_last(out);
+			return -1;
+		}
+	}
+	for (i = 0; r->json && i < r->nsels; i++) {
+		const struct fp_mq_selector *sel = &r->sels[i];
+		json_object *o = walk(doc, sel->path);
+
+		if (o && json_object_is_type(o, json_type_array)) {
+			size_t k, n = json_object_array_length(o);
+			for (k = 0; k < n && k < MAX_CHANNELS; k++) {
+				if (!json_value(sel, json_object_array_get_idx(o, k), &v))
+					continue;
+				put_val(point_for(out, first, base, sel->phase, (int)k + 1),
+					sel->field, &v);
 				nfields++;
 			}
-			/* a field missing in a message is simply absent */
+		} else if (json_value(sel, o, &v)) {
+			put_val(point_for(out, first, base, sel->phase, 0), sel->field, &v);
+			nfields++;
 		}
+		/* a field missing in a message is simply absent */
 	}
 	json_object_put(doc);
 	fp_batch_reset(&tmp);

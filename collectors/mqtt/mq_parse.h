@@ -25,11 +25,24 @@ enum fp_mq_format {
 };
 enum fp_mq_time { FP_MQ_TIME_NONE, FP_MQ_TIME_RFC3339, FP_MQ_TIME_EPOCH_S, FP_MQ_TIME_EPOCH_MS };
 
+/* One entry of a value map: a text state and what it stands for. */
+struct fp_mq_value {
+	const char *text; /* matched ignoring case and surrounding white space */
+	bool is_bool;	  /* written as a boolean field, else as a float */
+	double v;	  /* the number (is_bool: 0 or 1); scale is not applied */
+};
+
+enum fp_mq_ftype { FP_MQ_NUMBER, FP_MQ_STRING };
+
 struct fp_mq_selector {
-	const char *path;  /* into the JSON document; NULL: the whole payload */
+	const char *path;  /* into the JSON document; NULL: the whole payload; with
+			    * a {field} template: the topic level it renames */
 	const char *field; /* output field */
 	double scale;
-	const char *phase; /* optional phase tag */
+	const char *phase;		  /* optional phase tag */
+	const struct fp_mq_value *values; /* text states (may be NULL) */
+	size_t nvalues;
+	enum fp_mq_ftype type; /* FP_MQ_STRING: the text kept as a string field */
 };
 
 /* One rule: messages whose topic matches filter use this template (tags
@@ -56,6 +69,12 @@ struct fp_mq_sub {
 	const struct fp_mq_rule *rules; /* a preset's; NULL: the own rule */
 	size_t nrules;
 	struct fp_time_window tw; /* timestamps outside are rejected (agent's; zero: default) */
+	/* format value with a "{field}" template level: the level names the
+	 * field; own_sels (nsels) rename some levels, dflt is for the rest */
+	bool field_from_topic;
+	struct fp_mq_selector dflt;
+	char *name_topic;	      /* "solar/{device}/name": its payload names the device */
+	const char *const *may_carry; /* fields its meters may carry (see point.h) */
 	int line;
 };
 
@@ -66,6 +85,17 @@ void fp_mq_sub_set_preset(struct fp_mq_sub *s);
  * adds device=pdu-a.  A level may be "prefix{name}".  Returns false when
  * the topic does not fit the template. */
 bool fp_mq_template(const char *tmpl, const char *topic, struct fp_point *p);
+
+/* The name topic: when topic fits s->name_topic, true, with *device
+ * (from its {device} level, else the whole topic) and *name (the trimmed
+ * payload; NULL when empty or not printable UTF-8 of at most 128 bytes:
+ * the name is removed) allocated for the caller. */
+bool fp_mq_name_of(const struct fp_mq_sub *s, const char *topic, const char *payload, size_t len,
+		   char **device, char **name);
+
+/* The MQTT filter of a template: each level with a {name} becomes '+'.
+ * Allocated. */
+char *fp_mq_template_filter(const char *tmpl);
 
 /* Parses one message.  Returns the number of points added to out (> 0),
  * 0 when no rule applies to the topic (ignored), -1 when the message is

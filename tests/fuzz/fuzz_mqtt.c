@@ -11,10 +11,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct fp_mq_value states[] = { { "ON", false, 1 }, { "offline", true, 0 } };
 	static const struct fp_mq_selector sels[] = {
-		{ "a.b[1].c", "power_w", 1, NULL },
-		{ "x", "energy_import_kwh", 0.001, "L1" },
-		{ "arr", "current_a", 1, NULL },
+		{ .path = "a.b[1].c",
+		  .field = "power_w",
+		  .scale = 1,
+		  .values = states,
+		  .nvalues = 2 },
+		{ .path = "x", .field = "energy_import_kwh", .scale = 0.001, .phase = "L1" },
+		{ .path = "arr", .field = "current_a", .scale = 1, .type = FP_MQ_STRING },
 	};
 	struct fp_mq_sub s;
 	struct fp_batch out;
@@ -29,9 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.format = (enum fp_mq_format)(data[0] % 7);
 	s.max_payload = 4096;
 	s.own.tmpl = data[0] & 0x80 ? "a/{device}/x{ch}/#" : NULL;
+	/* format value with a {field} level: the selectors rename levels */
+	s.field_from_topic = s.format == FP_MQ_VALUE && (data[0] & 0x40);
+	if (s.field_from_topic)
+		s.own.tmpl = "a/{device}/{field}";
+	s.dflt = sels[data[0] & 0x20 ? 0 : 2];
+	s.name_topic = data[0] & 0x40 ? "a/{device}/name" : NULL;
 	s.own.json = s.format == FP_MQ_JSON;
 	s.own.sels = sels;
-	s.own.nsels = s.format == FP_MQ_VALUE ? 1 : 3;
+	s.own.nsels = s.format == FP_MQ_VALUE && !(data[0] & 0x40) ? 1 : 3;
 	s.own.time_path = "t";
 	s.own.time_format = (enum fp_mq_time)((data[0] >> 3) % 4);
 	fp_mq_sub_set_preset(&s);
@@ -44,8 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	topic[tlen] = '\0';
 	if (strlen(topic) == tlen) {
 		fp_batch_init(&out);
-		fp_mq_parse(&s, "site", topic, (const char *)data + (nl ? tlen + 1 : 0),
-			    size - (nl ? tlen + 1 : 0), 0, &out, &why);
+		const char *pl = (const char *)data + (nl ? tlen + 1 : 0);
+		size_t plen = size - (nl ? tlen + 1 : 0);
+		char *dev, *name;
+		fp_mq_parse(&s, "site", topic, pl, plen, 0, &out, &why);
+		if (fp_mq_name_of(&s, topic, pl, plen, &dev, &name)) {
+			free(dev);
+			free(name);
+		}
 		fp_batch_reset(&out);
 	}
 	free(topic);

@@ -16,6 +16,7 @@
 #include "indicators.h"
 #include "ledger.h"
 #include "orgreport.h"
+#include "roles.h"
 #include "util.h"
 
 /* Relative tolerance 1e-9 where the expected value is given in full. */
@@ -831,6 +832,69 @@ START_TEST(test_engine_restart_loses_nothing)
 	free(c);
 	rmdir_all(d);
 	free(d);
+}
+END_TEST
+
+/* Issue #19: one value per message (OpenDTU): the meter's kind comes
+ * from its source's configuration (may_carry), not from the first
+ * message, so both orders give the counter's energy; role "none" is
+ * written, never counted. */
+static double order_energy(bool power_first, bool declared)
+{
+	static const char *const carry[] = { "power_w", "energy_export_kwh", NULL };
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	size_t pushed = 0;
+	time_t h0 = 1767225600; /* 2026-01-01T00:00Z */
+	double v;
+	int i, k;
+
+	tz("UTC");
+	c = engine_cfg(d, "");
+	x = fp_ind_new(c, no_push, &pushed);
+	ck_assert_ptr_nonnull(x);
+	fp_batch_init(&b);
+	for (i = 0; i <= 60; i++) {
+		for (k = 0; k < 2; k++) {
+			bool pw = (k == 0) == power_first;
+			/* the counter: 2 kWh a minute; the power says 1 kW */
+			reading(&b, "dtu", "renewable_onsite", h0 + i * 60,
+				pw ? "power_w" : "energy_export_kwh", pw ? 1000 : 100 + i * 2.0);
+			fp_point_tag(&b.pts[b.n - 1], "channel", "0");
+			if (declared)
+				b.pts[b.n - 1].may_carry = carry;
+		}
+		reading(&b, "lwt", FP_ROLE_NONE, h0 + i * 60, "energy_import_kwh", i * 5.0);
+		reading(&b, "lwt", FP_ROLE_NONE, h0 + i * 60, "power_w", 1000);
+	}
+	fp_ind_observe(x, &b);
+	fp_batch_reset(&b);
+	fp_ind_flush(x, true);
+	fp_ind_free(x);
+	l = ledger(d);
+	ck_assert_int_eq(fp_ledger_sums(l, h0, h0 + 3600, h0 + 3600, &s), 0);
+	v = s.q[FP_Q_RENEWABLE_ONSITE].value;
+	/* the none device counts nowhere */
+	ck_rel(s.q[FP_Q_OTHER].value + s.q[FP_Q_IT].value, 0);
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+	return v;
+}
+
+START_TEST(test_engine_kind_from_config)
+{
+	ck_rel(order_energy(false, true), 120);
+	ck_rel(order_energy(true, true), 120);
+	/* without the configuration, the first message decided: the bug */
+	ck_rel(order_energy(false, false), 120);
+	ck_rel(order_energy(true, false), 1);
 }
 END_TEST
 
@@ -1882,6 +1946,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_ledger_ratio_over_common_part);
 	tcase_add_test(l, test_ledger_scope2_undefined_before_energy);
 	tcase_add_test(e, test_engine_restart_loses_nothing);
+	tcase_add_test(e, test_engine_kind_from_config);
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_engine_running_totals);
 	tcase_add_test(e, test_engine_window_kinds);

@@ -134,8 +134,8 @@ END_TEST
 START_TEST(test_mqtt_json_selectors_and_time)
 {
 	struct fp_mq_selector sels[] = {
-		{ "m.p[1]", "power_w", 1, NULL },
-		{ "m.e", "energy_import_kwh", 0.001, NULL },
+		{ .path = "m.p[1]", .field = "power_w", .scale = 1 },
+		{ .path = "m.e", .field = "energy_import_kwh", .scale = 0.001 },
 	};
 	struct fp_mq_sub s;
 	const char *why, *t;
@@ -278,7 +278,7 @@ static struct fp_mq_sub timed(enum fp_mq_time tf, struct fp_mq_selector *sel)
  * overflow), and a unit mistake is named. */
 START_TEST(test_mqtt_time_window)
 {
-	struct fp_mq_selector sel = { "p", "power_w", 1, NULL };
+	struct fp_mq_selector sel = { .path = "p", .field = "power_w", .scale = 1 };
 	struct fp_mq_sub s = timed(FP_MQ_TIME_EPOCH_S, &sel);
 	struct fp_mq_sub ms = timed(FP_MQ_TIME_EPOCH_MS, &sel);
 	struct fp_mq_sub rfc = timed(FP_MQ_TIME_RFC3339, &sel);
@@ -394,6 +394,146 @@ START_TEST(test_mqtt_rfc3339_reader)
 }
 END_TEST
 
+/* Issue #19: text states through a value map, with format value (an LWT,
+ * true/false) and with JSON selectors; a string field; unmapped text is
+ * malformed (value) or absent (json). */
+START_TEST(test_mqtt_text_states)
+{
+	static const struct fp_mq_value onoff[] = {
+		{ "ON", false, 1 },	{ "OFF", false, 0 },	   { "online", true, 1 },
+		{ "offline", true, 0 }, { "Off line", false, -1 },
+	};
+	struct fp_mq_selector vsel = {
+		.field = "state", .scale = 1, .values = onoff, .nvalues = 5
+	};
+	struct fp_mq_selector jsels[] = {
+		{ .path = "state", .field = "relay", .scale = 1, .values = onoff, .nvalues = 5 },
+		{ .path = "power", .field = "power_w", .scale = 1 },
+		{ .path = "fw", .field = "firmware", .scale = 1, .type = FP_MQ_STRING },
+	};
+	struct fp_mq_sub s;
+	const char *why, *t;
+	int n;
+
+	memset(&s, 0, sizeof(s));
+	s.format = FP_MQ_VALUE;
+	s.max_payload = 1024;
+	s.own.tmpl = "lwt/{device}";
+	s.own.sels = &vsel;
+	s.own.nsels = 1;
+	fp_mq_sub_set_preset(&s);
+	t = run(&s, "lwt/plug1", "online", &n, &why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(
+		t, "meter,device=plug1,role=other,site=dc1,source=mqtt state=true " NOW_S "\n");
+	t = run(&s, "lwt/plug1", " Offline\n", &n, &why); /* case and white space */
+	ck_assert_str_eq(
+		t, "meter,device=plug1,role=other,site=dc1,source=mqtt state=false " NOW_S "\n");
+	t = run(&s, "lwt/plug1", "ON", &n, &why);
+	ck_assert_ptr_nonnull(strstr(t, " state=1 "));
+	t = run(&s, "lwt/plug1", "off line", &n, &why);
+	ck_assert_ptr_nonnull(strstr(t, " state=-1 "));
+	t = run(&s, "lwt/plug1", "12.5", &n, &why); /* numbers still read */
+	ck_assert_ptr_nonnull(strstr(t, " state=12.5 "));
+	t = run(&s, "lwt/plug1", "true", &n, &why); /* as a JSON boolean: 1 */
+	ck_assert_ptr_nonnull(strstr(t, " state=1 "));
+	t = run(&s, "lwt/plug1", "unknown", &n, &why);
+	ck_assert_int_eq(n, -1);
+	ck_assert_str_eq(t, "");
+	ck_assert_str_eq(why, "the payload is not a number nor a state of values");
+	vsel.nvalues = 0;
+	run(&s, "lwt/plug1", "online", &n, &why);
+	ck_assert_int_eq(n, -1);
+	ck_assert_str_eq(why, "the payload is not a number");
+
+	memset(&s, 0, sizeof(s));
+	s.format = FP_MQ_JSON;
+	s.max_payload = 1024;
+	s.own.json = true;
+	s.own.tmpl = "z2m/{device}";
+	s.own.sels = jsels;
+	s.own.nsels = 3;
+	fp_mq_sub_set_preset(&s);
+	t = run(&s, "z2m/plug2", "{\"state\":\"ON\",\"power\":12,\"fw\":\"1.2 \\\"b\\\"\"}", &n,
+		&why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(t,
+			 "meter,device=plug2,role=other,site=dc1,source=mqtt relay=1,power_w=12,"
+			 "firmware=\"1.2 \\\"b\\\"\" " NOW_S "\n");
+	t = run(&s, "z2m/plug2", "{\"state\":\"online\",\"fw\":7}", &n, &why);
+	ck_assert_str_eq(t,
+			 "meter,device=plug2,role=other,site=dc1,source=mqtt relay=true,"
+			 "firmware=\"7\" " NOW_S "\n");
+	/* an unmapped state is absent; alone, the message is ignored */
+	t = run(&s, "z2m/plug2", "{\"state\":\"TOGGLE\",\"power\":3}", &n, &why);
+	ck_assert_str_eq(
+		t, "meter,device=plug2,role=other,site=dc1,source=mqtt power_w=3 " NOW_S "\n");
+	run(&s, "z2m/plug2", "{\"state\":\"TOGGLE\"}", &n, &why);
+	ck_assert_int_eq(n, 0);
+	/* a string field takes no control character */
+	run(&s, "z2m/plug2", "{\"fw\":\"a\\u0001b\"}", &n, &why);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+/* Issue #19: a {field} level names the field (one subscription for all
+ * of OpenDTU's quantities), renamed by level; a name topic. */
+START_TEST(test_mqtt_field_from_topic)
+{
+	struct fp_mq_selector ren[] = {
+		{ .path = "yieldtotal", .field = "energy_export_kwh", .scale = 1 },
+		{ .path = "yieldday", .field = "energy_today_kwh", .scale = 0.001 },
+	};
+	struct fp_mq_sub s;
+	const char *why, *t;
+	char *dev, *name;
+	int n;
+
+	memset(&s, 0, sizeof(s));
+	s.format = FP_MQ_VALUE;
+	s.max_payload = 1024;
+	s.role = "renewable_onsite";
+	s.own.tmpl = "solar/{device}/{channel}/{field}";
+	s.own.sels = ren;
+	s.own.nsels = 2;
+	s.field_from_topic = true;
+	s.dflt.scale = 1;
+	fp_mq_sub_set_preset(&s);
+	t = run(&s, "solar/114190001/0/power", "231.4", &n, &why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(t,
+			 "meter,channel=0,device=114190001,role=renewable_onsite,site=dc1,"
+			 "source=mqtt power=231.4 " NOW_S "\n");
+	t = run(&s, "solar/114190001/0/yieldtotal", "1234.5", &n, &why);
+	ck_assert_ptr_nonnull(strstr(t, " energy_export_kwh=1234.5 "));
+	t = run(&s, "solar/114190001/0/yieldday", "1500", &n, &why);
+	ck_assert_ptr_nonnull(strstr(t, " energy_today_kwh=1.5 "));
+	run(&s, "solar/114190001/0/bad field!", "1", &n, &why);
+	ck_assert_int_eq(n, -1);
+	ck_assert_str_eq(why, "the topic's field level is not a valid field name");
+	run(&s, "solar/114190001/name", "Roof", &n, &why);
+	ck_assert_int_eq(n, -1); /* does not fit */
+
+	ck_assert(!fp_mq_name_of(&s, "solar/114190001/name", "Roof", 4, &dev, &name));
+	s.name_topic = "solar/{device}/name";
+	ck_assert(fp_mq_name_of(&s, "solar/114190001/name", " Roof east\n", 11, &dev, &name));
+	ck_assert_str_eq(dev, "114190001");
+	ck_assert_str_eq(name, "Roof east");
+	free(dev);
+	free(name);
+	ck_assert(fp_mq_name_of(&s, "solar/114190001/name", "", 0, &dev, &name));
+	ck_assert_ptr_null(name); /* the name removed */
+	free(dev);
+	ck_assert(fp_mq_name_of(&s, "solar/1/name", "a\001b", 3, &dev, &name));
+	ck_assert_ptr_null(name);
+	free(dev);
+	ck_assert(!fp_mq_name_of(&s, "solar/1/0/power", "1", 1, &dev, &name));
+	name = fp_mq_template_filter("solar/{device}/x{ch}/name");
+	ck_assert_str_eq(name, "solar/+/+/name");
+	free(name);
+}
+END_TEST
+
 static Suite *mqtt_suite(void)
 {
 	Suite *s = suite_create("mqtt");
@@ -405,6 +545,8 @@ static Suite *mqtt_suite(void)
 	tcase_add_test(fmt, test_mqtt_json_selectors_and_time);
 	tcase_add_test(fmt, test_mqtt_lifecycle);
 	tcase_add_test(fmt, test_mqtt_template_levels);
+	tcase_add_test(fmt, test_mqtt_text_states);
+	tcase_add_test(fmt, test_mqtt_field_from_topic);
 	tcase_add_test(bad, test_mqtt_bad_input);
 	tcase_add_test(bad, test_mqtt_time_window);
 	tcase_add_test(bad, test_mqtt_rfc3339_reader);
