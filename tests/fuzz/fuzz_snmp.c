@@ -54,8 +54,8 @@ static void poll_once(struct reader *r, const struct fp_sn_object *objs, struct 
 {
 	struct fp_sn_poll *p = fp_sn_poll_new(objs, NOBJ);
 	static const int tags[] = {
-		FP_SN_ASN_INTEGER,   FP_SN_ASN_OCTET_STR, FP_SN_ASN_NULL,	 FP_SN_ASN_OBJECT_ID,
-		FP_SN_ASN_IPADDRESS, FP_SN_ASN_COUNTER32, FP_SN_ASN_GAUGE32,	 FP_SN_ASN_TIMETICKS,
+		FP_SN_ASN_INTEGER,   FP_SN_ASN_OCTET_STR, FP_SN_ASN_NULL,     FP_SN_ASN_OBJECT_ID,
+		FP_SN_ASN_IPADDRESS, FP_SN_ASN_COUNTER32, FP_SN_ASN_GAUGE32,  FP_SN_ASN_TIMETICKS,
 		FP_SN_ASN_OPAQUE,    FP_SN_ASN_COUNTER64, FP_SN_NOSUCHOBJECT, FP_SN_NOSUCHINSTANCE,
 		FP_SN_ENDOFMIBVIEW,
 	};
@@ -85,7 +85,8 @@ static void poll_once(struct reader *r, const struct fp_sn_object *objs, struct 
 		t8 = byte(r);
 		vb.oid = arcs;
 		vb.n = n;
-		vb.type = t8 < 0 ? FP_SN_ASN_NULL : tags[(size_t)t8 % (sizeof(tags) / sizeof(tags[0]))];
+		vb.type = t8 < 0 ? FP_SN_ASN_NULL
+				 : tags[(size_t)t8 % (sizeof(tags) / sizeof(tags[0]))];
 		vb.u = u64(r);
 		vb.i = (int64_t)vb.u;
 		vb.slen = (size_t)(byte(r) & 0xff);
