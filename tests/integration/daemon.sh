@@ -28,6 +28,23 @@ check "the unknown key names its line" grep -q "^$tmp/bad.conf:5: agent.colour: 
 out=$("$FPD" -c "$top_srcdir/examples/footprintd.conf" --check-config 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 check "examples/footprintd.conf passes --check-config" [ "$rc" -eq 0 ]
+# The whole site to start from (examples/site.conf, installed beside the
+# profiles): valid as shipped once the profiles and the category table are
+# where an installed agent has them (here: the source tree's).
+sed -e "s|^modbus: {|modbus: {\n  profiles_dir = \"$top_srcdir/profiles\";|" \
+	-e "s|^inventory: { };|inventory: { categories_file = \"$top_srcdir/data/ewaste-categories.csv\"; };|" \
+	-e "s|/var/lib/footprint|$tmp/site-state|" "$top_srcdir/examples/site.conf" > "$tmp/site.conf"
+"$FPD" -c "$tmp/site.conf" --check-config -v >"$tmp/site.out" 2>&1; rc=$?
+check "examples/site.conf passes --check-config: a profile's meters, an MQTT plug, a factor, InfluxDB" \
+	both [ "$rc" -eq 0 ] -- sh -c 'grep -q "^modbus device incomer (tcp://192.0.2.10:502 unit 1, 31 fields)" "$1" &&
+		grep -q "^outputs.influxdb\[0\]: name=\"site\"" "$1"' sh "$tmp/site.out"
+# The example of footprintd.conf(5) (its EXAMPLE section) is valid too.
+sed -n '/^\.SH EXAMPLE/,/^\.SH/p' "$top_srcdir/man/footprintd.conf.5" |
+	awk '/^\.fi/ { exit } on { print } /^\.nf/ { on = 1 }' | sed -e 's/\\(dq/"/g' -e 's/\\-/-/g' -e "s|/var/lib/footprint|$tmp/man-state|" \
+	-e "s|^modbus: {|modbus: {\n  profiles_dir = \"$top_srcdir/profiles\";|" > "$tmp/man.conf"
+out=$("$FPD" -c "$tmp/man.conf" --check-config 2>&1); rc=$?
+echo "$out" | sed 's/^/# man: /' | head -5
+check "the EXAMPLE of footprintd.conf(5) passes --check-config" both [ "$rc" -eq 0 ] -- grep -q modbus "$tmp/man.conf"
 
 # 2b. -v describes every output like the collectors, InfluxDB ones too,
 #     and never prints a secret read from password_file or token_file.

@@ -22,6 +22,7 @@ if [ -n "$deb" ]; then
 	dpkg -c "$deb" > "$tmp/contents"
 	for f in ./usr/sbin/footprintd ./usr/bin/footprint ./lib/systemd/system/footprintd.service \
 		./etc/footprint/footprintd.conf ./usr/share/footprint/profiles/eastron-sdm630.conf \
+		./usr/share/footprint/examples/site.conf \
 		./usr/share/man/man8/footprintd.8.gz ./usr/share/man/man5/footprintd.conf.5.gz \
 		./usr/share/footprint/dashboards/footprint-site-energy.json \
 		./usr/share/footprint/dashboards/footprint-fleet-prometheus.json \
