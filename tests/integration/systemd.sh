@@ -29,7 +29,7 @@ EOC
 	log=$(tr '\n' ' ' < "$tmp/notify.log")
 	echo "# notify: $(echo "$log" | cut -c1-300)"
 	check "READY=1 after start-up" grep -q 'READY=1' <<<"$log"
-	check "STATUS= lines with a summary" grep -q 'STATUS=0 device polls (0 failed), 0 MQTT messages, [0-9]* points gathered, [0-9]* written, 0 in spools' <<<"$log"
+	check "STATUS= lines with a summary" grep -q 'STATUS=0 device polls (0 failed), 0 MQTT messages, 0 SNMP polls (0 failed), [0-9]* points gathered, [0-9]* written, 0 in spools' <<<"$log"
 	n=$(grep -o 'WATCHDOG=1' "$tmp/notify.log" | wc -l)
 	check "WATCHDOG=1 about every 0.5 s for WatchdogSec=1s ($n pings in ~3.5 s)" both [ "$n" -ge 5 ] -- [ "$n" -le 10 ]
 	check "RELOADING=1 then READY=1 on SIGHUP" grep -q 'RELOADING=1.*READY=1' <<<"$log"
