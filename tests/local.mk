@@ -7,7 +7,7 @@ AM_TESTS_ENVIRONMENT = \
 
 FP_UNIT_TESTS = %D%/unit/check_lineproto %D%/unit/check_conf %D%/unit/check_queue \
 	%D%/unit/check_spool %D%/unit/check_modbus %D%/unit/check_mqtt %D%/unit/check_energy \
-	%D%/unit/check_ewaste
+	%D%/unit/check_ewaste %D%/unit/check_snmp
 
 if HAVE_CHECK
 check_PROGRAMS += $(FP_UNIT_TESTS)
@@ -38,6 +38,9 @@ FP_TEST_LIBS = $(FP_CORE_LIBS) $(CHECK_LIBS)
 %C%_unit_check_ewaste_SOURCES = %D%/unit/check_ewaste.c %D%/unit/fp_check.h
 %C%_unit_check_ewaste_CFLAGS = $(FP_TEST_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 %C%_unit_check_ewaste_LDADD = $(FP_TEST_LIBS)
+%C%_unit_check_snmp_SOURCES = %D%/unit/check_snmp.c %D%/unit/fp_check.h
+%C%_unit_check_snmp_CFLAGS = $(FP_TEST_CFLAGS)
+%C%_unit_check_snmp_LDADD = $(FP_TEST_LIBS)
 %C%_unit_check_mqtt_SOURCES = %D%/unit/check_mqtt.c %D%/unit/fp_check.h
 %C%_unit_check_mqtt_CFLAGS = $(FP_TEST_CFLAGS)
 %C%_unit_check_mqtt_LDADD = $(FP_TEST_LIBS)
