@@ -15,6 +15,7 @@ START_TEST(test_oid_parse)
 {
 	struct fp_sn_oid o;
 	char buf[256], many[400];
+	size_t len;
 	int i;
 
 	ck_assert_int_eq(fp_sn_oid_parse("1.3.6.1.2.1.1.3.0", &o), 0);
@@ -33,10 +34,10 @@ START_TEST(test_oid_parse)
 	ck_assert_int_eq(fp_sn_oid_parse("1.3.4294967296", &o), -EINVAL);
 	ck_assert_int_eq(fp_sn_oid_parse("", &o), -EINVAL);
 	/* FP_SN_OID_MAX arcs, then one more */
-	for (i = 0, many[0] = 0; i < FP_SN_OID_MAX; i++)
-		strcat(many, i ? ".1" : "1");
+	for (i = 0, len = 0; i < FP_SN_OID_MAX; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len, i ? ".1" : "1");
 	ck_assert_int_eq(fp_sn_oid_parse(many, &o), 0);
-	strcat(many, ".1");
+	snprintf(many + len, sizeof(many) - len, ".1");
 	ck_assert_int_eq(fp_sn_oid_parse(many, &o), -EINVAL);
 }
 END_TEST
