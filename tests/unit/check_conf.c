@@ -473,6 +473,34 @@ START_TEST(test_conf_enum_did_you_mean)
 }
 END_TEST
 
+/* The MQTT text states, {field} templates, name topics and string
+ * fields: each mistake named on its line. */
+START_TEST(test_conf_mqtt_states_errors)
+{
+	expect_errors(
+		"agent: { site = \"s\"; };\n"
+		"mqtt: { brokers = ( { name = \"b\"; url = \"mqtt://127.0.0.1:1883\";\n"
+		"  subscriptions = (\n"
+		"    { topic = \"a/+\"; format = \"value\"; template = \"a/{device}\"; field = \"x\"; "
+		"values = { ON = \"yes\"; }; },\n"
+		"    { topic = \"b/+/+\"; format = \"value\"; template = \"b/{device}/{field}\"; "
+		"field = \"y\"; },\n"
+		"    { topic = \"c/+\"; format = \"value\"; template = \"c/{device}\"; field = \"z\"; "
+		"name_topic = \"c/name\"; },\n"
+		"    { topic = \"d/+\"; format = \"json\"; template = \"d/{device}\"; "
+		"fields = ( { path = \"s\"; field = \"s\"; type = \"text\"; } ); }\n"
+		"  ); } ); };\n",
+		(const struct want[]){
+			{ 4, "values.ON: the state 'ON' must map to a number or a boolean" },
+			{ 5,
+			  "subscriptions[1].field: the template's {field} level names the field" },
+			{ 6,
+			  "name_topic: 'c/name' must be a topic template with a {device} level" },
+			{ 7, "fields[0].type: 'text' is not one of: number, string" },
+			{ 0, NULL } });
+}
+END_TEST
+
 START_TEST(test_util_name_valid)
 {
 	char s[FP_NAME_MAX + 2];
@@ -775,6 +803,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(errs, test_conf_syntax_error);
 	tcase_add_test(errs, test_conf_syntax_hints);
 	tcase_add_test(errs, test_conf_enum_did_you_mean);
+	tcase_add_test(errs, test_conf_mqtt_states_errors);
 	tcase_add_test(errs, test_conf_state_dir_missing_parent);
 	tcase_add_test(errs, test_conf_bad_values);
 	tcase_add_test(errs, test_conf_roles_tls_files_ranges);
