@@ -751,6 +751,8 @@ static void apply_asset_events(struct fp_ind *x)
 	size_t i, done;
 	char why[300];
 
+	if (!x->naev)
+		return;
 	for (i = 0; i < x->naev; i++) {
 		struct fp_ledger_asset_ev *a = &x->aev[i];
 		struct fp_inv_event e = {
