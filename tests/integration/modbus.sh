@@ -276,9 +276,9 @@ if command -v socat >/dev/null 2>&1; then
 	socat pty,raw,echo=0,link="$tmp/ttyA" pty,raw,echo=0,link="$tmp/ttyB" 2>/dev/null &
 	pids+=($!)
 	wait_for 10 test -e "$tmp/ttyB"
-	"$SIM" --rtu "$tmp/ttyA:19200" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120 2>"$tmp/rtu.err" &
+	rm -f "$tmp/rtu1.ready"; "$SIM" --rtu "$tmp/ttyA:19200" --port-file "$tmp/rtu1.ready" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120 2>"$tmp/rtu.err" &
 	pids+=($!)
-	sleep 0.5
+	wait_for 10 test -s "$tmp/rtu1.ready"   # the simulator has the line open
 	cat > "$tmp/rtu.conf" <<EOC
 agent: { site = "lab"; state_dir = "$tmp/staterq"; };
 modbus: { profiles_dir = "$PROFILES";
@@ -291,10 +291,10 @@ EOC
 	kill -TERM "${pids[-1]}" 2>/dev/null; wait "${pids[-1]}" 2>/dev/null
 	# An RS485 bus: three units on one line, one of them dead; the two
 	# others keep their 1 s schedule and their own values.
-	"$SIM" --rtu "$tmp/ttyA:19200" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120,power=700 \
+	rm -f "$tmp/rtu2.ready"; "$SIM" --rtu "$tmp/ttyA:19200" --port-file "$tmp/rtu2.ready" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120,power=700 \
 		--unit 8:eastron-sdm630,power=8000 --unit 9:eastron-sdm120,dead 2>"$tmp/bus.err" &
 	pids+=($!)
-	sleep 0.5
+	wait_for 10 test -s "$tmp/rtu2.ready"   # the simulator has the line open
 	cat > "$tmp/bus.conf" <<EOC
 agent: { site = "lab"; state_dir = "$tmp/statebus"; interval = "1s"; };
 outputs: { file = ( { path = "out.lp"; } ); };
@@ -323,10 +323,10 @@ EOC
 	check "RTU bus: the dead unit is not read" not grep -q '^meter,device=bus-9,' "$blp"
 	kill -TERM "${pids[-2]}" 2>/dev/null; wait "${pids[-2]}" 2>/dev/null
 	# A reply from another unit on the line: rejected and counted.
-	"$SIM" --rtu "$tmp/ttyA:19200" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120,unit_as=8 \
+	rm -f "$tmp/rtu3.ready"; "$SIM" --rtu "$tmp/ttyA:19200" --port-file "$tmp/rtu3.ready" --profiles-dir "$PROFILES" --frozen --unit 7:eastron-sdm120,unit_as=8 \
 		2>"$tmp/rtuwu.err" &
 	pids+=($!)
-	sleep 0.5
+	wait_for 10 test -s "$tmp/rtu3.ready"   # the simulator has the line open
 	"$FPD" -c "$tmp/rtu.conf" --test >"$tmp/rtuwu.out" 2>"$tmp/rtuwu.fpd.err"
 	sed 's/^/# /' "$tmp/rtuwu.fpd.err"
 	check "RTU: a reply from the wrong unit is rejected and counted" \

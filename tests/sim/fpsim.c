@@ -10,6 +10,9 @@
  *         --unit ID:sunspec-meter|sunspec-inverter|sunspec-inverter-float
  *                [,base=N][,common65][,power=W] ...
  *
+ * --port-file F: over TCP the port listened on, over RTU the device, written
+ * once requests are answered (what a test waits for).
+ *
  * Each unit serves a register map read from a profile file (the same
  * .conf/.csv files footprintd reads) with values that move: voltage near
  * 230 V, power with noise around power=W (default 2000), current and
@@ -912,7 +915,7 @@ static size_t read_within(int fd, uint8_t *buf, size_t n, int ms)
  * function codes 1-4, are 8 bytes) and dispatched by unit; modbus_reply
  * builds each answer with the unit's id.  A frame with a bad CRC or for
  * a unit nobody serves gets no answer, as on a real bus. */
-static int serve_rtu(const char *spec)
+static int serve_rtu(const char *spec, const char *ready_file)
 {
 	char *dev = fp_xstrdup(spec), *colon = strrchr(dev, ':');
 	int baud = 9600, fd;
@@ -932,6 +935,13 @@ static int serve_rtu(const char *spec)
 		return 1;
 	}
 	fd = modbus_get_socket(ctx);
+	if (ready_file) { /* the line is open: requests are answered from now on */
+		FILE *f = fopen(ready_file, "w");
+		if (f) {
+			fprintf(f, "%s\n", dev);
+			fclose(f);
+		}
+	}
 	while (!quit) {
 		uint8_t q[MODBUS_RTU_MAX_ADU_LENGTH];
 		size_t n;
@@ -1036,7 +1046,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu);
+	rc = tcp ? serve_tcp(tcp, port_file) : serve_rtu(rtu, port_file);
 	write_counts();
 	save_state();
 	return rc;
