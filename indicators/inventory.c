@@ -174,6 +174,7 @@ struct ev {
 	int state;
 	int64_t t;
 	char *dest;
+	bool isnew; /* the event being applied */
 };
 
 /* Replays the asset's events plus (optionally) a new one placed by its
@@ -184,6 +185,7 @@ struct derived {
 	int64_t state_t, commissioned, decommissioned, final_t;
 	int final_event;
 	char *destination;
+	bool repeat; /* the new event repeats the state it finds: no change */
 };
 
 static int replay(struct ev *e, size_t n, struct derived *d, char *why, size_t whylen)
@@ -194,6 +196,12 @@ static int replay(struct ev *e, size_t n, struct derived *d, char *why, size_t w
 	memset(d, 0, sizeof(*d));
 	d->final_event = -1;
 	for (i = 0; i < n; i++) {
+		if (cur >= 0 && e[i].state == cur) {
+			/* a report of the state the asset is in (a foreign
+			 * source's rejoin): the first one stands */
+			d->repeat = d->repeat || e[i].isnew;
+			continue;
+		}
 		if (!legal(cur, e[i].state)) {
 			snprintf(why, whylen, "illegal transition %s -> %s at %lld",
 				 cur < 0 ? "(new asset)" : states[cur], states[e[i].state],
@@ -328,18 +336,20 @@ static int load_history(struct fp_inventory *v, const struct fp_inv_event *e, in
 			fp_xgrow((void **)out, &cap, *n + 1, sizeof(**out));
 			(*out)[(*n)++] = (struct ev){ new_state, e->t,
 						      e->destination ? fp_xstrdup(e->destination)
-								     : NULL };
+								     : NULL,
+						      true };
 			placed = true;
 		}
 		fp_xgrow((void **)out, &cap, *n + 1, sizeof(**out));
 		(*out)[(*n)++] = (struct ev){ state_index((const char *)sqlite3_column_text(st, 0)),
-					      t, d ? fp_xstrdup(d) : NULL };
+					      t, d ? fp_xstrdup(d) : NULL, false };
 	}
 	sqlite3_finalize(st);
 	if (!placed && new_state >= 0) {
 		fp_xgrow((void **)out, &cap, *n + 1, sizeof(**out));
 		(*out)[(*n)++] = (struct ev){ new_state, e->t,
-					      e->destination ? fp_xstrdup(e->destination) : NULL };
+					      e->destination ? fp_xstrdup(e->destination) : NULL,
+					      true };
 	}
 	return 0;
 }
@@ -413,6 +423,10 @@ static int apply_locked(struct fp_inventory *v, const struct fp_categories *cats
 	if (replay(evs, n, &d, why, whylen) < 0) {
 		free_evs(evs, n);
 		return 1;
+	}
+	if (d.repeat) {
+		free_evs(evs, n);
+		return 2; /* changes nothing: counted with the duplicates */
 	}
 	if (sqlite3_prepare_v2(v->db, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
 			       &st, NULL) != SQLITE_OK) {

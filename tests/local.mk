@@ -67,7 +67,7 @@ check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integrat
 TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/mqtt_states.sh %D%/integration/systemd.sh \
-	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
+	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh %D%/integration/lifecycle_foreign.sh \
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
@@ -76,7 +76,7 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integ
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/mqtt_states.sh %D%/integration/systemd.sh \
-	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh \
+	%D%/integration/energy.sh %D%/integration/energy_mqtt.sh %D%/integration/lifecycle.sh %D%/integration/lifecycle_foreign.sh \
 	%D%/integration/dashboards.sh %D%/integration/deb.sh %D%/integration/backpressure.sh \
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \

@@ -69,6 +69,19 @@ static void sub_free(struct fp_mq_sub *s)
 	free((void *)s->may_carry);
 	free((char *)s->own.tmpl);
 	free((char *)s->own.time_path);
+	if (s->lcmap) {
+		for (i = 0; i < FP_MQ_LC_NKEYS; i++) {
+			free((char *)s->lcmap->path[i]);
+			free((char *)s->lcmap->dflt[i]);
+		}
+		for (i = 0; i < s->lcmap->nnames; i++) {
+			free((char *)s->lcmap->names[i]);
+			free((char *)s->lcmap->to[i]);
+		}
+		free(s->lcmap->names);
+		free(s->lcmap->to);
+		free(s->lcmap);
+	}
 }
 
 static void config_free(void *mc)
@@ -233,13 +246,126 @@ static void parse_fields(struct fp_mq_sub *s, const config_setting_t *g, struct 
 	s->own.sels = s->own_sels;
 }
 
+/* events = { device_joined = "in_service"; } or ( ("device joined",
+ * "in_service") ): foreign event names to lifecycle events. */
+static void parse_lc_events(struct fp_cfg_errors *e, const config_setting_t *m,
+			    struct fp_mq_lcmap *lm)
+{
+	static const char *const evs[] = { "ordered",	     "received", "in_service",	"spare",
+					   "decommissioned", "reused",	 "refurbished", "recycled",
+					   "disposed",	     NULL };
+	const config_setting_t *t = config_setting_get_member(m, "events");
+	int i, k, n;
+
+	if (!t)
+		return;
+	if ((config_setting_type(t) != CONFIG_TYPE_GROUP &&
+	     config_setting_type(t) != CONFIG_TYPE_LIST) ||
+	    config_setting_length(t) == 0) {
+		fp_cfg_report(e, m, "events",
+			      "expected { device_joined = \"in_service\"; } or "
+			      "( (\"device joined\", \"in_service\") )");
+		return;
+	}
+	n = config_setting_length(t);
+	lm->names = fp_xcalloc((size_t)n, sizeof(*lm->names));
+	lm->to = fp_xcalloc((size_t)n, sizeof(*lm->to));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *x = config_setting_get_elem(t, (unsigned)i);
+		const char *from = NULL, *to = NULL;
+		if (config_setting_type(t) == CONFIG_TYPE_GROUP) {
+			from = config_setting_name(x);
+			to = config_setting_get_string(x);
+		} else if (config_setting_type(x) == CONFIG_TYPE_LIST &&
+			   config_setting_length(x) == 2) {
+			from = config_setting_get_string_elem(x, 0);
+			to = config_setting_get_string_elem(x, 1);
+		}
+		if (!from || !*from || !to) {
+			fp_cfg_errors_add(e, x, NULL,
+					  "expected NAME = \"EVENT\" or (\"NAME\", \"EVENT\")");
+			continue;
+		}
+		for (k = 0; evs[k] && strcmp(evs[k], to); k++)
+			;
+		if (!evs[k]) {
+			fp_cfg_errors_add(e, x, NULL,
+					  "'%s' is not a lifecycle event (ordered, received, "
+					  "in_service, spare, decommissioned, reused, refurbished, "
+					  "recycled, disposed)",
+					  to);
+			continue;
+		}
+		lm->names[lm->nnames] = fp_xstrdup(from);
+		lm->to[lm->nnames++] = fp_xstrdup(to);
+	}
+}
+
+/* map = { event = "type"; asset_id = "data.ieee_address"; events = {...};
+ * defaults = { category = "0402"; }; } of a lifecycle subscription. */
+static void parse_lcmap(struct fp_mq_sub *s, const config_setting_t *g, struct fp_cfg_errors *e)
+{
+	const config_setting_t *m = config_setting_get_member(g, "map"), *d;
+	const char *keys[FP_MQ_LC_NKEYS + 3];
+	struct fp_mq_lcmap *lm;
+	int k;
+
+	if (!m)
+		return;
+	if (s->format != FP_MQ_LIFECYCLE) {
+		fp_cfg_report(e, g, "map", "belongs to format = \"lifecycle\"");
+		return;
+	}
+	if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
+		fp_cfg_report(e, g, "map",
+			      "expected { event = \"type\"; asset_id = \"data.ieee_address\"; "
+			      "events = { ... }; }");
+		return;
+	}
+	for (k = 0; k < FP_MQ_LC_NKEYS; k++)
+		keys[k] = fp_mq_lc_keys[k];
+	keys[k++] = "events";
+	keys[k++] = "defaults";
+	keys[k] = NULL;
+	fp_cfg_check_keys(e, m, keys);
+	lm = s->lcmap = fp_xcalloc(1, sizeof(*lm));
+	for (k = 0; k < FP_MQ_LC_NKEYS; k++)
+		fp_cfg_get_string(e, m, fp_mq_lc_keys[k], (char **)&lm->path[k]);
+	if (!lm->path[1])
+		fp_cfg_report(e, m, "asset_id", "is required (the JSON path of the asset's id)");
+	if (!lm->path[2])
+		fp_cfg_report(e, m, "event", "is required (the JSON path of the event's name)");
+	parse_lc_events(e, m, lm);
+	d = config_setting_get_member(m, "defaults");
+	if (d && config_setting_type(d) != CONFIG_TYPE_GROUP) {
+		fp_cfg_report(e, m, "defaults", "expected { category = \"0402\"; mass_kg = 0.2; }");
+	} else if (d) {
+		static const char *const dkeys[] = { "category",	"model",
+						     "mass_kg",		"embodied_co2e_kg",
+						     "expected_life_y", NULL };
+		fp_cfg_check_keys(e, d, dkeys);
+		for (k = 0; dkeys[k]; k++) {
+			int at; /* the key's index in fp_mq_lc_keys */
+			double v;
+			for (at = 0; strcmp(fp_mq_lc_keys[at], dkeys[k]); at++)
+				;
+			if (k < 2)
+				fp_cfg_get_string(e, d, dkeys[k], (char **)&lm->dflt[at]);
+			else if (fp_cfg_get_float(e, d, dkeys[k], 0, 1e9, &v) > 0)
+				lm->dflt[at] = fp_xasprintf("%.17g", v);
+		}
+		if (lm->dflt[3] && strlen(lm->dflt[3]) > 16)
+			fp_cfg_report(e, d, "category", "must be a UNU-KEY (e.g. \"0402\")");
+	}
+}
+
 static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 		      const struct fp_config *cfg, struct fp_cfg_errors *e, int64_t max_payload)
 {
 	static const char *const keys[] = {
-		"topic",       "qos",	 "format", "template",	 "role",
-		"field",       "scale",	 "fields", "time_path",	 "time_format",
-		"max_payload", "values", "type",   "name_topic", NULL,
+		"topic", "qos",	       "format",    "template",	   "role",	  "field",
+		"scale", "fields",     "time_path", "time_format", "max_payload", "values",
+		"type",	 "name_topic", "map",	    NULL,
 	};
 	static const char *const formats[] = {
 		"value",       "json",	    "tasmota",	       "shelly-gen1",
@@ -341,6 +467,7 @@ static void parse_sub(struct mq_broker_cfg *b, const config_setting_t *g,
 	    tmpl)
 		fp_cfg_report(e, g, "template", "the %s format has its own topics",
 			      formats[s->format]);
+	parse_lcmap(s, g, e);
 	fp_mq_sub_set_preset(s);
 }
 

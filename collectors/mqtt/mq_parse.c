@@ -604,88 +604,182 @@ static const char *const events[] = {
 	"reused",  "refurbished", "recycled",	"disposed", NULL,
 };
 
-static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_object *doc,
-			   int64_t now_ns, struct fp_batch *out, const char **why)
+const char *const fp_mq_lc_keys[FP_MQ_LC_NKEYS] = {
+	"event_id", "asset_id",		"event",	   "category", "model", "destination",
+	"mass_kg",  "embodied_co2e_kg", "expected_life_y",
+};
+enum { LC_ID, LC_ASSET, LC_EVENT, LC_CATEGORY, LC_MODEL, LC_DEST, LC_NUM0 };
+
+/* The JSON value of key k: the native contract's member, or the map's
+ * path (NULL when the map does not read it). */
+static json_object *lc_value(const struct fp_mq_sub *s, json_object *doc, int k)
 {
-	static const char *const req[] = { "event_id", "asset_id", "event", "time" };
+	json_object *o = NULL;
+
+	if (!s->lcmap)
+		return json_object_object_get_ex(doc, fp_mq_lc_keys[k], &o) ? o : NULL;
+	return s->lcmap->path[k] ? walk(doc, s->lcmap->path[k]) : NULL;
+}
+
+/* The text of key k: a non-empty JSON string (with a map, an integer
+ * too, as asset tools number their assets), else the map's default;
+ * NULL when absent.  -1 when present with another type. */
+static int lc_text(const struct fp_mq_sub *s, json_object *doc, int k, const char **out)
+{
+	json_object *o = lc_value(s, doc, k);
+
+	*out = NULL;
+	if (o &&
+	    (json_object_is_type(o, json_type_string) ||
+	     (s->lcmap && json_object_is_type(o, json_type_int)))) {
+		*out = json_object_get_string(o);
+		if (!**out)
+			*out = NULL;
+	} else if (o && !json_object_is_type(o, json_type_null)) {
+		return -1;
+	}
+	if (!*out && s->lcmap)
+		*out = s->lcmap->dflt[k];
+	return 0;
+}
+
+/* The lifecycle event a message names: 0 with *ev, 1 when a map's table
+ * does not list it (ignored), -1 when it is unknown. */
+static int lc_event(const struct fp_mq_sub *s, const char *name, const char **ev)
+{
+	size_t i;
+
+	if (s->lcmap && s->lcmap->nnames) {
+		for (i = 0; i < s->lcmap->nnames && strcmp(s->lcmap->names[i], name); i++)
+			;
+		if (i == s->lcmap->nnames)
+			return 1;
+		name = s->lcmap->to[i];
+	}
+	for (i = 0; events[i] && strcmp(events[i], name); i++)
+		;
+	*ev = events[i];
+	return events[i] ? 0 : -1;
+}
+
+/* The event's time: the native "time" (RFC 3339, required), or with a map
+ * the subscription's time_path and time_format (absent: reception). */
+static int lc_time(const struct fp_mq_sub *s, json_object *doc, int64_t now_ns, int64_t *t,
+		   const char **why)
+{
 	json_object *o;
-	const char *ev, *cat = "unknown";
+	int rc;
+
+	if (s->lcmap)
+		return time_of(s, doc, &s->own, now_ns, t, why);
+	if (!json_object_object_get_ex(doc, "time", &o) ||
+	    !json_object_is_type(o, json_type_string) || !json_object_get_string(o)[0]) {
+		*why = "a lifecycle event needs event_id, asset_id, event and time (strings)";
+		return -EINVAL;
+	}
+	rc = fp_time_from_rfc3339(&s->tw, json_object_get_string(o), now_ns, t, why);
+	if (rc < 0 && rc != -ERANGE)
+		*why = "time is not RFC 3339 (e.g. 2025-03-14T10:25:00Z)";
+	return rc;
+}
+
+/* The optional numbers and strings of an event onto p; false with *why. */
+static bool lc_extras(const struct fp_mq_sub *s, json_object *doc, struct fp_point *p,
+		      const char **why)
+{
+	const char *t;
+	double v = 0;
+	int k;
+
+	for (k = LC_NUM0; k < FP_MQ_LC_NKEYS; k++) {
+		json_object *o = lc_value(s, doc, k);
+		bool ok = true;
+		if (o && !json_object_is_type(o, json_type_null))
+			ok = number_of(o, &v) && !json_object_is_type(o, json_type_boolean) &&
+				(s->lcmap || !json_object_is_type(o, json_type_string));
+		else if (s->lcmap && s->lcmap->dflt[k])
+			v = strtod(s->lcmap->dflt[k], NULL);
+		else
+			continue;
+		if (!ok || v < 0) {
+			*why = "mass_kg, embodied_co2e_kg and expected_life_y must be numbers >= 0";
+			return false;
+		}
+		fp_point_float(p, fp_mq_lc_keys[k], v);
+	}
+	for (k = LC_MODEL; k <= LC_DEST; k++) {
+		if (lc_text(s, doc, k, &t) < 0) {
+			*why = "model and destination must be strings";
+			return false;
+		}
+		if (t)
+			fp_point_string(p, fp_mq_lc_keys[k], t);
+	}
+	return true;
+}
+
+static int parse_lifecycle(const struct fp_mq_sub *s, const char *site, json_object *doc,
+			   int64_t now_ns, const char *topic, struct fp_batch *out,
+			   const char **why)
+{
+	const char *id, *asset, *name, *ev, *cat;
+	char *derived = NULL;
 	struct fp_point *p;
 	int64_t t;
-	size_t i;
-	double v;
+	int rc;
 
 	if (!json_object_is_type(doc, json_type_object)) {
 		*why = "a lifecycle event must be a JSON object";
 		return -1;
 	}
-	for (i = 0; i < FP_ARRAY_SIZE(req); i++) {
-		if (!json_object_object_get_ex(doc, req[i], &o) ||
-		    !json_object_is_type(o, json_type_string) || !json_object_get_string(o)[0]) {
-			*why = "a lifecycle event needs event_id, asset_id, event and time (strings)";
-			return -1;
-		}
-	}
-	json_object_object_get_ex(doc, "event", &o);
-	ev = json_object_get_string(o);
-	for (i = 0; events[i] && strcmp(events[i], ev); i++)
-		;
-	if (!events[i]) {
-		*why = "unknown lifecycle event (ordered, received, in_service, spare, "
-		       "decommissioned, reused, refurbished, recycled, disposed)";
+	if (lc_text(s, doc, LC_EVENT, &name) < 0 || !name) {
+		*why = s->lcmap
+			? "the map's event path gives no event name (a string)"
+			: "a lifecycle event needs event_id, asset_id, event and time (strings)";
 		return -1;
 	}
-	json_object_object_get_ex(doc, "time", &o);
-	switch (fp_time_from_rfc3339(&s->tw, json_object_get_string(o), now_ns, &t, why)) {
+	rc = lc_event(s, name, &ev);
+	if (rc > 0)
+		return 0; /* a foreign event the map does not list */
+	if (rc < 0) {
+		*why = s->lcmap ? "the map's events table names an unknown lifecycle event"
+				: "unknown lifecycle event (ordered, received, in_service, spare, "
+				  "decommissioned, reused, refurbished, recycled, disposed)";
+		return -1;
+	}
+	if (lc_text(s, doc, LC_ASSET, &asset) < 0 || !asset || lc_text(s, doc, LC_ID, &id) < 0 ||
+	    (!id && !s->lcmap)) {
+		*why = s->lcmap
+			? "the map's asset_id path gives no asset id (a string or an integer)"
+			: "a lifecycle event needs event_id, asset_id, event and time (strings)";
+		return -1;
+	}
+	switch (lc_time(s, doc, now_ns, &t, why)) {
 	case 0:
 		break;
 	case -ERANGE:
 		return FP_MQ_BAD_TIME;
 	default:
-		*why = "time is not RFC 3339 (e.g. 2025-03-14T10:25:00Z)";
+		if (!*why)
+			*why = "the event's time is not what time_format says";
 		return -1;
 	}
-	if (json_object_object_get_ex(doc, "category", &o)) {
-		if (!json_object_is_type(o, json_type_string) ||
-		    strlen(json_object_get_string(o)) > 16) {
-			*why = "category must be a UNU-KEY string";
-			return -1;
-		}
-		cat = json_object_get_string(o);
+	if (lc_text(s, doc, LC_CATEGORY, &cat) < 0 || (cat && strlen(cat) > 16)) {
+		*why = "category must be a UNU-KEY string";
+		return -1;
 	}
 	p = fp_batch_add(out, "asset_event", t);
 	fp_point_tag(p, "site", site);
-	fp_point_tag(p, "category", cat);
+	fp_point_tag(p, "category", cat ? cat : "unknown");
 	fp_point_tag(p, "event", ev);
-	json_object_object_get_ex(doc, "asset_id", &o);
-	fp_point_string(p, "asset_id", json_object_get_string(o));
-	json_object_object_get_ex(doc, "event_id", &o);
-	fp_point_string(p, "event_id", json_object_get_string(o));
-	{
-		static const char *const nums[] = { "mass_kg", "embodied_co2e_kg",
-						    "expected_life_y" };
-		static const char *const strs[] = { "model", "destination" };
-		for (i = 0; i < FP_ARRAY_SIZE(nums); i++) {
-			if (!json_object_object_get_ex(doc, nums[i], &o))
-				continue;
-			if (!number_of(o, &v) || v < 0 ||
-			    json_object_is_type(o, json_type_string)) {
-				*why = "mass_kg, embodied_co2e_kg and expected_life_y must be numbers >= 0";
-				fp_batch_drop_last(out);
-				return -1;
-			}
-			fp_point_float(p, nums[i], v);
-		}
-		for (i = 0; i < FP_ARRAY_SIZE(strs); i++) {
-			if (!json_object_object_get_ex(doc, strs[i], &o))
-				continue;
-			if (!json_object_is_type(o, json_type_string)) {
-				*why = "model and destination must be strings";
-				fp_batch_drop_last(out);
-				return -1;
-			}
-			fp_point_string(p, strs[i], json_object_get_string(o));
-		}
+	fp_point_string(p, "asset_id", asset);
+	if (!id) /* the same message always gets the same id */
+		id = derived = fp_xasprintf("%s:%s:%s:%lld", topic, name, asset, (long long)t);
+	fp_point_string(p, "event_id", id);
+	free(derived);
+	if (!lc_extras(s, doc, p, why)) {
+		fp_batch_drop_last(out);
+		return -1;
 	}
 	return 1;
 }
@@ -772,7 +866,7 @@ int fp_mq_parse(const struct fp_mq_sub *s, const char *site, const char *topic, 
 	}
 	if (s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION) {
 		int n = s->format == FP_MQ_LIFECYCLE
-			? parse_lifecycle(s, site, doc, now_ns, out, why)
+			? parse_lifecycle(s, site, doc, now_ns, topic, out, why)
 			: parse_emission(site, doc, now_ns, out, why);
 		json_object_put(doc);
 		return n;

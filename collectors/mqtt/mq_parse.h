@@ -57,6 +57,22 @@ struct fp_mq_rule {
 	enum fp_mq_time time_format;
 };
 
+/* format = "lifecycle" with a map: foreign events (Zigbee2MQTT's
+ * bridge/event, an asset tool's JSON) as lifecycle events.  path[k] is
+ * the JSON path of fp_mq_lc_keys[k] (NULL: not read; the event's time is
+ * the subscription's time_path); dflt[k] the text used when the path
+ * gives nothing; names/to: foreign event names and the lifecycle event
+ * each stands for (none: the names are the lifecycle events).  Messages
+ * whose event is not in names are ignored. */
+enum { FP_MQ_LC_NKEYS = 9 };
+extern const char *const fp_mq_lc_keys[FP_MQ_LC_NKEYS];
+struct fp_mq_lcmap {
+	const char *path[FP_MQ_LC_NKEYS];
+	const char *dflt[FP_MQ_LC_NKEYS];
+	const char **names, **to;
+	size_t nnames;
+};
+
 struct fp_mq_sub {
 	char *topic; /* the subscription filter */
 	int qos;
@@ -75,6 +91,7 @@ struct fp_mq_sub {
 	struct fp_mq_selector dflt;
 	char *name_topic;	      /* "solar/{device}/name": its payload names the device */
 	const char *const *may_carry; /* fields its meters may carry (see point.h) */
+	struct fp_mq_lcmap *lcmap;    /* format lifecycle: foreign events (NULL: native) */
 	int line;
 };
 

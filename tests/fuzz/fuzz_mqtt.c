@@ -1,6 +1,6 @@
 /* fuzz_mqtt.c - MQTT payload parsing: every format (presets, json
- * selectors, value, lifecycle, emission-factor) on arbitrary topics and
- * payloads. */
+ * selectors, value, lifecycle native and mapped, emission-factor) on
+ * arbitrary topics and payloads. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -21,6 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ .path = "x", .field = "energy_import_kwh", .scale = 0.001, .phase = "L1" },
 		{ .path = "arr", .field = "current_a", .scale = 1, .type = FP_MQ_STRING },
 	};
+	static const char *names[] = { "device_joined", "left" };
+	static const char *to[] = { "in_service", "spare" };
+	struct fp_mq_lcmap map = { .names = names, .to = to, .nnames = 2 };
 	struct fp_mq_sub s;
 	struct fp_batch out;
 	const char *why;
@@ -45,6 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.own.nsels = s.format == FP_MQ_VALUE && !(data[0] & 0x40) ? 1 : 3;
 	s.own.time_path = "t";
 	s.own.time_format = (enum fp_mq_time)((data[0] >> 3) % 4);
+	/* lifecycle: half the inputs through a map of foreign events */
+	if (s.format == FP_MQ_LIFECYCLE && (data[0] & 0x40)) {
+		map.path[0] = data[0] & 0x20 ? "id" : NULL;
+		map.path[1] = "data.ieee_address";
+		map.path[2] = "type";
+		map.path[3] = "c[0]";
+		map.path[6] = "kg";
+		map.dflt[3] = "0301";
+		map.dflt[8] = "6";
+		s.lcmap = &map;
+	}
 	fp_mq_sub_set_preset(&s);
 	data++;
 	size--;

@@ -189,6 +189,16 @@ START_TEST(test_state_machine)
 			 FP_INV_REJECTED);
 	ck_assert_int_eq(ev(v, "e10", "a1", "exploded", "2025-08-01", NULL, -1, NULL),
 			 FP_INV_REJECTED);
+	/* a repeated state (a foreign source's rejoin) changes nothing */
+	ck_assert_int_eq(ev(v, "r1", "z1", "in_service", "2024-01-01", "0301", 0.1, NULL),
+			 FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "r2", "z1", "in_service", "2024-03-01", NULL, -1, NULL),
+			 FP_INV_DUPLICATE);
+	ck_assert_int_eq(ev(v, "r3", "z1", "spare", "2024-04-01", NULL, -1, NULL), FP_INV_APPLIED);
+	ck_assert_int_eq(ev(v, "r4", "z1", "in_service", "2024-05-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
+	/* an earlier report of the same state moves its start */
+	ck_assert_int_eq(ev(v, "r5", "z1", "spare", "2024-03-15", NULL, -1, NULL), FP_INV_APPLIED);
 	/* no mass and a category without an average weight */
 	ck_assert_int_eq(ev(v, "e11", "pv1", "in_service", "2024-01-01", "0002", -1, NULL),
 			 FP_INV_REJECTED);

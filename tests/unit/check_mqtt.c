@@ -236,6 +236,85 @@ START_TEST(test_mqtt_lifecycle)
 }
 END_TEST
 
+/* Foreign events through a map: Zigbee2MQTT's bridge/event and an asset
+ * tool's own JSON with a numeric id and epoch times. */
+START_TEST(test_mqtt_lifecycle_map)
+{
+	struct fp_mq_sub s = preset(FP_MQ_LIFECYCLE);
+	const char *names[] = { "device_joined", "device_leave" };
+	const char *to[] = { "in_service", "spare" };
+	struct fp_mq_lcmap m = { .names = names, .to = to, .nnames = 2 };
+	const char *why, *t;
+	char first[1024];
+	int n;
+
+	m.path[1] = "data.ieee_address";
+	m.path[2] = "type";
+	m.dflt[3] = "0301";
+	m.dflt[8] = "6";
+	s.lcmap = &m;
+	t = run(&s, "zigbee2mqtt/bridge/event",
+		"{\"type\":\"device_joined\",\"data\":{\"friendly_name\":\"plug-7\","
+		"\"ieee_address\":\"0x90fd9ffffe6494fc\"}}",
+		&n, &why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(t,
+			 "asset_event,category=0301,event=in_service,site=dc1 "
+			 "asset_id=\"0x90fd9ffffe6494fc\",event_id=\"zigbee2mqtt/bridge/"
+			 "event:device_joined:0x90fd9ffffe6494fc:" NOW_S "\","
+			 "expected_life_y=6 " NOW_S "\n");
+	snprintf(first, sizeof(first), "%s", t);
+	/* the same message again: the same event id (idempotent) */
+	t = run(&s, "zigbee2mqtt/bridge/event",
+		"{\"type\":\"device_joined\",\"data\":{\"friendly_name\":\"plug-7\","
+		"\"ieee_address\":\"0x90fd9ffffe6494fc\"}}",
+		&n, &why);
+	ck_assert_str_eq(t, first);
+	t = run(&s, "zigbee2mqtt/bridge/event",
+		"{\"type\":\"device_leave\",\"data\":{\"ieee_address\":\"0x90fd9ffffe6494fc\"}}",
+		&n, &why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_ptr_nonnull(strstr(t, "event=spare"));
+	/* events the table does not list are ignored, not errors */
+	run(&s, "zigbee2mqtt/bridge/event",
+	    "{\"type\":\"device_interview\",\"data\":{\"ieee_address\":\"0x1\"}}", &n, &why);
+	ck_assert_int_eq(n, 0);
+	/* no asset id where the map says */
+	run(&s, "zigbee2mqtt/bridge/event", "{\"type\":\"device_joined\",\"data\":{}}", &n, &why);
+	ck_assert_int_eq(n, -1);
+	ck_assert_str_eq(why, "the map's asset_id path gives no asset id (a string or an integer)");
+
+	/* an asset tool: its own names, a numeric id, its event id and epoch_s time */
+	memset(&m, 0, sizeof(m));
+	m.path[0] = "uuid";
+	m.path[1] = "asset.number";
+	m.path[2] = "action";
+	m.path[3] = "asset.unu";
+	m.path[6] = "asset.weight";
+	m.path[5] = "to";
+	s.own.time_path = "at";
+	s.own.time_format = FP_MQ_TIME_EPOCH_S;
+	t = run(&s, "itam/out",
+		"{\"uuid\":\"u-9\",\"action\":\"recycled\",\"at\":1741947900,\"to\":\"ATF 42\","
+		"\"asset\":{\"number\":4711,\"unu\":\"0302\",\"weight\":\"9.5\"}}",
+		&n, &why);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(t,
+			 "asset_event,category=0302,event=recycled,site=dc1 asset_id=\"4711\","
+			 "event_id=\"u-9\",mass_kg=9.5,destination=\"ATF 42\" "
+			 "1741947900000000000\n");
+	/* without a table the names must be lifecycle events */
+	run(&s, "itam/out", "{\"uuid\":\"u-10\",\"action\":\"scrapped\",\"asset\":{\"number\":1}}",
+	    &n, &why);
+	ck_assert_int_eq(n, -1);
+	/* a time in milliseconds where seconds are configured */
+	run(&s, "itam/out",
+	    "{\"uuid\":\"u-11\",\"action\":\"spare\",\"at\":1741947900000,\"asset\":{\"number\":1}}",
+	    &n, &why);
+	ck_assert_int_eq(n, FP_MQ_BAD_TIME);
+}
+END_TEST
+
 START_TEST(test_mqtt_template_levels)
 {
 	struct fp_batch b;
@@ -544,6 +623,7 @@ static Suite *mqtt_suite(void)
 	tcase_add_test(fmt, test_mqtt_shelly_gen2_status_rpc_em);
 	tcase_add_test(fmt, test_mqtt_json_selectors_and_time);
 	tcase_add_test(fmt, test_mqtt_lifecycle);
+	tcase_add_test(fmt, test_mqtt_lifecycle_map);
 	tcase_add_test(fmt, test_mqtt_template_levels);
 	tcase_add_test(fmt, test_mqtt_text_states);
 	tcase_add_test(fmt, test_mqtt_field_from_topic);
