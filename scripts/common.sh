@@ -6,17 +6,17 @@ FP_BUILD="$FP_TOP/build"
 
 # Debian 12 packages.  FP_BUILD_PACKAGES build footprintd and footprint;
 # FP_DEMO_PACKAGES are what scripts/demo runs (the build, a mosquitto
-# broker and its clients); FP_PACKAGES add the whole test toolchain
-# (scripts/test: InfluxDB, VictoriaMetrics, Chromium, clang, valgrind,
-# collectd, the Debian packaging tools...).
+# broker and its clients, snmpsim and the SNMP clients); FP_PACKAGES add
+# the whole test toolchain (scripts/test: InfluxDB, VictoriaMetrics,
+# Chromium, clang, valgrind, collectd, the Debian packaging tools...).
 FP_BUILD_PACKAGES="build-essential autoconf automake pkg-config
  libconfig-dev libcurl4-openssl-dev libmodbus-dev libmosquitto-dev libsnmp-dev zlib1g-dev
  libsqlite3-dev libjson-c-dev libsystemd-dev"
-FP_DEMO_PACKAGES="$FP_BUILD_PACKAGES mosquitto mosquitto-clients"
+FP_DEMO_PACKAGES="$FP_BUILD_PACKAGES mosquitto mosquitto-clients snmpsim snmp"
 FP_PACKAGES="$FP_DEMO_PACKAGES curl ca-certificates check influxdb valgrind openssl
  mbpoll socat clang libclang-rt-14-dev debhelper dpkg-dev fakeroot
  jq sqlite3 chromium collectd-core clang-format victoria-metrics poppler-utils
- snmpd snmp snmpsim"
+ snmpd"
 
 fp_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -5,13 +5,15 @@
 # significant digits), the simulated data holds up (the Tasmota plug's
 # energy moves, the Shelly plug's energy grows with its power, recycled
 # events carry a destination, the servers are UNU-KEY 0307) and the
-# second run makes the ledger count no meter reset.
+# second run makes the ledger count no meter reset; the UPS and the two
+# PDUs are read over SNMP from snmpsim, the UPS output as the IT load.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 DEMO="$top_srcdir/scripts/demo"
 FP="$top_builddir/footprint"
 command -v jq >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - jq is installed (Debian package jq)"; exit 1; }
 command -v mosquitto_pub >/dev/null 2>&1 || skip_all "no mosquitto clients"
 [ -x "$top_builddir/tests/sim/fpsim" ] || skip_all "fpsim not built"
+command -v snmpsimd >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - snmpsimd is installed (Debian package snmpsim)"; exit 1; }
 tmp=$(mktemp -d)
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -86,6 +88,22 @@ nodest=$(grep '^asset_event,.*event=recycled' <<<"$lp" | grep -vc 'destination="
 check "recycled events ($rec) carry a destination" both [ "$rec" -ge 1 ] -- [ "$nodest" -eq 0 ]
 check "the servers are professional IT (UNU-KEY 0307), not desktop PCs" \
 	both grep -q '^asset_event,category=0307,' <<<"$lp" -- not grep -q '^asset_event,category=0302,' <<<"$lp"
+
+# the UPS and the PDUs over SNMP (snmpsim): the UPS output is the IT load
+for d in ups-1 pdu-a1 pdu-a2; do
+	check "$d is read over SNMP in both runs" \
+		both grep -q "^meter,device=$d,role=[a-z]*,site=demo-site,source=snmp " "$tmp/run1.lp" -- \
+		grep -q "^meter,device=$d,role=[a-z]*,site=demo-site,source=snmp " "$tmp/run2.lp"
+done
+check "the UPS counts as IT, the PDUs behind it do not" \
+	both grep -q "^meter,device=ups-1,role=it," <<<"$lp" -- grep -q "^meter,device=pdu-a1,role=none," <<<"$lp"
+pue=$(grep '^efficiency,.*window=1h' "$tmp/run2.lp" | grep -o '[ ,]pue=[0-9.]*' | tail -1 | cut -d= -f2)
+check "the PUE over the UPS output is the simulated site's (62 kW / 41 kW: $pue)" \
+	awk -v p="$pue" 'BEGIN { exit !(p > 1.4 && p < 1.6) }'
+back=$(grep '^meter,device=pdu-a1,' <<<"$lp" | grep -v -e ',phase=' -e ',outlet=' |
+	grep -o 'energy_import_kwh=[0-9.]*' | cut -d= -f2 |
+	awk 'NR > 1 && $1 < prev { print prev " then " $1 } { prev = $1 }' | head -1)
+check "a PDU's energy counter never goes back, across the two runs${back:+: $back}" [ -z "$back" ]
 
 # the second run continues the site: no meter reset in the ledger
 today=$(date +%F)
