@@ -28,10 +28,14 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -std=c11 -D_
  $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) $(pkg-config --libs libsystemd 2>/dev/null) -lm -pthread"
 objs=()
+# an object is rebuilt when its source or any header is newer (a struct
+# that changed in a header must not meet objects built with the old one)
+newest_h=$(ls -t "$top"/agent/*.h "$top"/outputs/*.h "$top"/indicators/*.h "$top"/collectors/*/*.h \
+	"$top/build/config.h" | head -1)
 for src in "$top"/agent/*.c "$top"/outputs/*.c "$top"/indicators/*.c "$top"/collectors/*/*.c; do
 	case $(basename "$src") in main.c) continue ;; esac
 	o="$out/obj/$(basename "$src" .c).o"
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
 		clang $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$o" || exit 1
 	fi
 	objs+=("$o")
