@@ -7,7 +7,8 @@
 # phase point, and write no field a unit serves as "not available" (the
 # sentinels, fpsim's na option).  --check-config -v accepts each profile
 # and plans every field; each profile is installed (Makefile.am) and
-# listed in the README's table and in footprintd.conf(5).
+# listed in the README's table and in footprintd.conf(5).  The register
+# maps verified against public sources keep their plan and word order.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 FPD="$top_builddir/footprintd"
 SIM="$top_builddir/tests/sim/fpsim"
@@ -86,6 +87,7 @@ modbus: { profiles_dir = "$PROFILES";
 EOC
 	nf=$(awk '$1 == 1' "$tmp/$name.values" | wc -l)
 	out=$("$FPD" -c "$tmp/$name.conf" --check-config -v 2>&1); rc=$?
+	printf '%s\n' "$out" >"$tmp/$name.check"
 	check "$name: --check-config -v accepts it and plans its $nf fields" \
 		both [ "$rc" -eq 0 ] -- grep -q "modbus device m (tcp://127.0.0.1:$port unit 1, $nf fields): " <<<"$out"
 	"$FPD" -c "$tmp/$name.conf" --test >"$tmp/$name.out" 2>"$tmp/$name.err"
@@ -106,4 +108,46 @@ EOC
 	check "$name: listed in footprintd.conf(5)" grep -q "^\\\\fB$name\\\\fR" "$top_srcdir/man/footprintd.conf.5"
 done
 check "the shipped profiles were all tried ($n_profiles)" [ "$n_profiles" -ge 2 ]
+
+# The register maps verified against two public sources (cited in each
+# profile's header) keep their function code, ranges and word order:
+# footprintd's plan (--check-config -v) must be exactly the verified one.
+# verified NAME ORDER: the expected plan lines on stdin.
+verified() {
+	local want got
+	want=$(cat)
+	got=$(awk '/^modbus device m /{p = 1; next} p && /^  /{sub(/^  /, ""); print; next} {p = 0}' \
+		"$tmp/$1.check")
+	check "$1: footprintd plans the verified registers" [ "$got" = "$want" ]
+	[ "$got" = "$want" ] || diff <(echo "$want") <(echo "$got") | sed 's/^/# /'
+	check "$1: word order $2 as verified" grep -q "^order = \"$2\";" "$PROFILES/$1.conf"
+}
+verified phoenix-eem-ma370 CDAB <<'EOP'
+holding 32774-32787 (14) for 7 fields
+holding 32790-32795 (6) for 3 fields
+EOP
+verified siemens-pac3200 ABCD <<'EOP'
+input 1-6 (6) for 3 fields
+input 13-18 (6) for 3 fields
+input 25-30 (6) for 3 fields
+input 37-42 (6) for 3 fields
+input 55-56 (2) for 1 fields
+input 63-70 (8) for 4 fields
+input 801-804 (4) for 1 fields
+input 809-812 (4) for 1 fields
+EOP
+verified schneider-pm5000 ABCD <<'EOP'
+holding 2999-3004 (6) for 3 fields
+holding 3027-3032 (6) for 3 fields
+holding 3053-3060 (8) for 4 fields
+holding 3083-3084 (2) for 1 fields
+holding 3109-3110 (2) for 1 fields
+holding 3203-3210 (8) for 2 fields
+EOP
+verified socomec-diris-a40 ABCD <<'EOP'
+holding 50520-50533 (14) for 7 fields
+holding 50536-50549 (14) for 7 fields
+holding 50770-50771 (2) for 1 fields
+holding 50776-50777 (2) for 1 fields
+EOP
 done_testing
