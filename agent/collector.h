@@ -40,6 +40,11 @@ struct fp_collector_ops {
 	 * self-metrics of all its instances: "<sum of status_field>
 	 * <status_what>[ (<sum of status_failed> failed)]".  Optional. */
 	const char *status_field, *status_what, *status_failed;
+	/* --test --test-wait, once the listening collector has stopped: names
+	 * on f, one line each, every source of its own (a subscription) that
+	 * gave no point in the waited_s seconds it listened; returns how many
+	 * of them make --test fail.  Optional, for collectors that push. */
+	size_t (*test_silent)(void *inst, FILE *f, int64_t waited_s);
 };
 
 /* A collector instance: what ops->create made (owned by the agent, freed

@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"      --test           gather once, print line protocol to stdout,\n"
 		"                       write no output; exit 1 when a device produced\n"
 		"                       nothing (named on stderr)\n"
-		"      --test-wait SEC  with --test, listen SEC seconds for pushed data\n"
+		"      --test-wait SEC  with --test, listen SEC seconds for pushed data;\n"
+		"                       exit 1 when a subscription got nothing\n"
 		"      --once           gather once, write the outputs, exit (1 when\n"
 		"                       points could not be written)\n"
 		"  -v, --verbose        more detail (debug logging; with --check-config,\n"
@@ -347,12 +348,28 @@ static size_t silent_devices(struct fp_agent *a, const struct fp_config *cfg)
 	return n;
 }
 
+/* --test --test-wait: the sources of the collectors that push (an MQTT
+ * subscription) that gave nothing while it listened, each named on stderr
+ * by its collector.  Returns the number that make --test fail. */
+static size_t silent_sources(struct fp_agent *a, int64_t waited_s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->ncollectors; i++) {
+		const struct fp_collector_ops *ops = a->collectors[i].ops;
+		if (!ops->gather && ops->test_silent)
+			n += ops->test_silent(a->collectors[i].inst, stderr, waited_s);
+	}
+	return n;
+}
+
 /* --test (gather once, print) and --once (gather once, write, drain). */
 static int run_once(struct fp_config *cfg, const struct options *o, const sigset_t *set)
 {
 	int64_t test_wait = o->test_wait;
 	struct fp_agent *a = fp_agent_new(cfg, o->test);
 	struct fp_batch b;
+	bool listened = false;
 	int rc = 0;
 
 	if (!a)
@@ -363,12 +380,15 @@ static int run_once(struct fp_config *cfg, const struct options *o, const sigset
 		if (sigtimedwait(set, NULL, &ts) > 0)
 			test_wait = 0;
 		fp_agent_stop(a, 0);
+		listened = test_wait > 0; /* the whole window, not cut by a signal */
 	}
 	fp_batch_init(&b);
 	fp_agent_gather(a, &b);
 	fp_agent_dispatch(a, &b);
 	fp_batch_reset(&b);
 	if (o->test && silent_devices(a, cfg) > 0)
+		rc = 1;
+	if (listened && silent_sources(a, test_wait) > 0)
 		rc = 1;
 	/* after the dispatch: they count the points just printed or sent */
 	fp_agent_self_metrics(a, &b);

@@ -1110,6 +1110,53 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 	}
 }
 
+/* --test --test-wait: each subscription that gave no point while --test
+ * listened, named like its self-metrics (mqtt/<broker>/<topic filter>)
+ * with the reason and the broker.  An event subscription (lifecycle,
+ * emission factors) is named but does not fail --test: events are rare. */
+static size_t collector_test_silent(void *inst, FILE *f, int64_t waited_s)
+{
+	struct fp_mq_collector *c = inst;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct mq_broker_rt *b = &c->b[i];
+		bool never = atomic_load(&b->connects) == 0;
+
+		for (size_t k = 0; k < b->cfg->nsubs; k++) {
+			const struct fp_mq_sub *s = &b->cfg->subs[k];
+			struct mq_sub_rt *rt = &b->subs[k];
+			unsigned long long msgs = atomic_load(&rt->messages);
+			unsigned long long bad = atomic_load(&rt->malformed);
+			unsigned long long ign = atomic_load(&rt->ignored);
+			unsigned long long btime = atomic_load(&rt->bad_time);
+			bool event = s->format == FP_MQ_LIFECYCLE || s->format == FP_MQ_EMISSION;
+			char why[160];
+
+			if (msgs > bad + ign + btime)
+				continue;
+			if (never)
+				snprintf(why, sizeof(why), "never connected to the broker");
+			else if (msgs == 0)
+				snprintf(why, sizeof(why), "no message");
+			else
+				snprintf(
+					why, sizeof(why),
+					"%llu message(s), none valid: %llu malformed, %llu ignored, "
+					"%llu with a rejected time",
+					msgs, bad, ign, btime);
+			fprintf(f,
+				"footprintd: --test: mqtt/%s/%s produced nothing in %lld s (%s; "
+				"broker %s)%s\n",
+				b->cfg->name, s->topic, (long long)waited_s, why, b->cfg->url,
+				event ? "; an event subscription: not a failure" : "");
+			if (!event)
+				n++;
+		}
+	}
+	return n;
+}
+
 static void collector_free(void *inst)
 {
 	struct fp_mq_collector *c = inst;
@@ -1150,4 +1197,5 @@ const struct fp_collector_ops fp_mqtt_collector = {
 	.destroy = collector_free,
 	.status_field = "mqtt_messages",
 	.status_what = "MQTT messages",
+	.test_silent = collector_test_silent,
 };

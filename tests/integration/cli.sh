@@ -1,7 +1,9 @@
 #!/bin/bash
 # footprint's command line (#18): one usage per command and subcommand with
 # every option it takes, sysexits exit statuses (64 usage, 78 config, 1
-# failure), assets list/events as CSV (RFC 4180) and RFC 3339 times.
+# failure), assets list/events as CSV (RFC 4180) and RFC 3339 times;
+# footprintd --test --test-wait naming the MQTT subscriptions that got
+# nothing, against a real mosquitto on loopback.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 FP="$top_builddir/footprint"
 CATS="$top_srcdir/data/ewaste-categories.csv"
@@ -86,4 +88,51 @@ check "assets events --format csv: header, quoted id, RFC 3339" \
 "$FP" assets list --state "$tmp/state" --format json >"$tmp/list.json"
 check "assets list --format json: RFC 3339 UTC, no +0000" \
 	both grep -q '"decommissioned":"2026-03-14T10:25:00Z"' <(tr -d ' \n' <"$tmp/list.json") -- not grep -q '+0[0-9]00' "$tmp/list.json"
+# footprintd --test --test-wait: every MQTT subscription that gave no point
+# in the window is named with its topic filter, the reason and the broker,
+# and --test exits 1, as for a silent Modbus device; an event subscription
+# (lifecycle) is named but is no failure.  Retained messages arrive at the
+# subscription, so what each one gets is known without timing.
+FPD="$top_builddir/footprintd"
+trap 'broker_down; rm -rf "$tmp"' EXIT
+if broker_up "$tmp/mosq"; then
+	mosquitto_pub -p "$MPORT" -h 127.0.0.1 -r -t water/a/m3 -m 5
+	mosquitto_pub -p "$MPORT" -h 127.0.0.1 -r -t bms/x/kw -m warm
+	mq_conf() { # mq_conf PORT SUBSCRIPTION...: a config with those subscriptions
+		local port=$1 sub
+		shift
+		printf 'agent: { site = "lab"; state_dir = "%s"; };\n' "$tmp/mqstate"
+		printf 'mqtt: { brokers = ( { name = "site"; url = "mqtt://127.0.0.1:%s"; subscriptions = (\n' "$port"
+		for sub in "$@"; do printf '%s\n' "$sub"; done | paste -sd, -
+		printf '); } ); };\n'
+	}
+	water='{ topic = "water/+/m3"; format = "value"; field = "water_m3"; template = "water/{device}/m3"; role = "water"; }'
+	tasmota='{ topic = "tele/+/SENSOR"; format = "tasmota"; role = "it"; }'
+	bms='{ topic = "bms/+/kw"; format = "value"; field = "power_w"; template = "bms/{device}/kw"; role = "cooling"; }'
+	events='{ topic = "assets/events"; format = "lifecycle"; }'
+	mq_conf "$MPORT" "$water" "$tasmota" "$bms" "$events" >"$tmp/mq.conf"
+	"$FPD" -c "$tmp/mq.conf" --test --test-wait 2 >"$tmp/out" 2>"$tmp/err"; rc=$?
+	sed 's/^/# /' "$tmp/err" | grep -e '--test'
+	check "--test --test-wait: a subscription that got nothing makes it exit 1" [ "$rc" -eq 1 ]
+	check "--test --test-wait: what arrived is printed" \
+		grep -q '^meter,device=a,role=water,site=lab,source=mqtt water_m3=5 ' "$tmp/out"
+	check "--test --test-wait: the silent subscription named, with its filter and broker" \
+		grep -qF "footprintd: --test: mqtt/site/tele/+/SENSOR produced nothing in 2 s (no message; broker mqtt://127.0.0.1:$MPORT)" "$tmp/err"
+	check "--test --test-wait: one that got only malformed messages, named with the count" \
+		grep -qF "footprintd: --test: mqtt/site/bms/+/kw produced nothing in 2 s (1 message(s), none valid: 1 malformed," "$tmp/err"
+	check "--test --test-wait: an event subscription is named, not a failure" \
+		grep -qF "mqtt/site/assets/events produced nothing in 2 s (no message; broker mqtt://127.0.0.1:$MPORT); an event subscription: not a failure" "$tmp/err"
+	check "--test --test-wait: a subscription that got its message is not named" \
+		not grep -qF "mqtt/site/water/" "$tmp/err"
+	mq_conf "$MPORT" "$water" "$events" >"$tmp/mq.conf"
+	"$FPD" -c "$tmp/mq.conf" --test --test-wait 2 >"$tmp/out" 2>"$tmp/err"; rc=$?
+	check "--test --test-wait: exit 0 when only an event subscription got nothing" \
+		both [ "$rc" -eq 0 ] -- grep -q "mqtt/site/assets/events produced nothing" "$tmp/err"
+	port=$(free_port)
+	mq_conf "$port" "$water" >"$tmp/mq.conf"
+	"$FPD" -c "$tmp/mq.conf" --test --test-wait 1 >"$tmp/out" 2>"$tmp/err"; rc=$?
+	check "--test --test-wait: a broker never reached: exit 1, its subscriptions named" \
+		both [ "$rc" -eq 1 ] -- grep -qF "mqtt/site/water/+/m3 produced nothing in 1 s (never connected to the broker; broker mqtt://127.0.0.1:$port)" "$tmp/err"
+	broker_down
+fi
 done_testing

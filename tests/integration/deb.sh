@@ -27,7 +27,13 @@ if [ -n "$deb" ]; then
 		./usr/share/footprint/dashboards/footprint-site-energy.json \
 		./usr/share/footprint/dashboards/footprint-fleet-prometheus.json \
 		./usr/share/footprint/grafana/provisioning/datasources/footprint.yaml \
-		./usr/share/footprint/grafana/provisioning/datasources/footprint-vm.yaml; do
+		./usr/share/footprint/grafana/provisioning/datasources/footprint-vm.yaml \
+		./usr/share/doc/footprint/README.md; do
+		check "dpkg -c lists $f" grep -q " $f\$" "$tmp/contents"
+	done
+	# every docs/*.md is installed (docs/local.mk), uncompressed beside the README
+	for f in "$top_srcdir"/docs/*.md; do
+		f=./usr/share/doc/footprint/docs/$(basename "$f")
 		check "dpkg -c lists $f" grep -q " $f\$" "$tmp/contents"
 	done
 	check "the packaged Grafana dashboard provider points at /usr/share/footprint/dashboards" \

@@ -149,7 +149,7 @@ wait "$probe"
 "$top_builddir/tests/integration/puback_probe" "$MPORT" 0 >"$tmp/probe2.out"
 check "libmosquitto: a QoS 1 message whose callback died is redelivered (PUBACK after the callback)" \
 	both grep -q 'message crash-me' "$tmp/probe1.out" -- grep -q 'message crash-me' "$tmp/probe2.out"
-# ... and at QoS 2 it is not (PUBREC goes first): why the README says QoS 1.
+# ... and at QoS 2 it is not (PUBREC goes first): why docs/mqtt.md says QoS 1.
 "$top_builddir/tests/integration/puback_probe" "$MPORT" 1 2 >"$tmp/probe3.out" &
 probe=$!
 sleep 1

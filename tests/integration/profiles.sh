@@ -7,8 +7,9 @@
 # phase point, and write no field a unit serves as "not available" (the
 # sentinels, fpsim's na option).  --check-config -v accepts each profile
 # and plans every field; each profile is installed (Makefile.am) and
-# listed in the README's table and in footprintd.conf(5).  The register
-# maps verified against public sources keep their plan and word order.
+# listed in docs/modbus.md's table and in footprintd.conf(5).  The
+# register maps verified against public sources keep their plan and word
+# order.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 FPD="$top_builddir/footprintd"
 SIM="$top_builddir/tests/sim/fpsim"
@@ -104,7 +105,7 @@ EOC
 	kill -TERM "$sim"; wait "$sim" 2>/dev/null
 	check "$name: installed (Makefile.am dist_profiles_DATA)" \
 		grep -q "profiles/$(basename "$file")" "$top_srcdir/Makefile.am"
-	check "$name: listed in the README's table of shipped profiles" grep -q "^| \`$name\` |" "$top_srcdir/README.md"
+	check "$name: listed in docs/modbus.md's table of shipped profiles" grep -q "^| \`$name\` |" "$top_srcdir/docs/modbus.md"
 	check "$name: listed in footprintd.conf(5)" grep -q "^\\\\fB$name\\\\fR" "$top_srcdir/man/footprintd.conf.5"
 done
 check "the shipped profiles were all tried ($n_profiles)" [ "$n_profiles" -ge 2 ]
