@@ -49,6 +49,9 @@ struct fp_sn_collector {
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+/* net-snmp's USM user list is one per process: v3 sessions are opened
+ * and closed under this lock. */
+static pthread_mutex_t usm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* net-snmp once per process: no config files, no persistent state, no
  * MIB files (OIDs are numeric), no logging of its own. */
@@ -144,7 +147,11 @@ static int sess_open(struct sn_dev *d)
 		s.community = (u_char *)dc->community;
 		s.community_len = strlen(dc->community);
 	}
+	if (dc->version == 3)
+		pthread_mutex_lock(&usm_lock);
 	d->sess = snmp_sess_open(&s);
+	if (dc->version == 3)
+		pthread_mutex_unlock(&usm_lock);
 	if (s.securityAuthProto)
 		free(s.securityAuthProto);
 	if (s.securityPrivProto)
@@ -160,11 +167,34 @@ static int sess_open(struct sn_dev *d)
 	return -EIO;
 }
 
+/* Closes the session.  A v3 session also takes its user out of
+ * net-snmp's USM list: net-snmp keeps the keys of the first session of a
+ * (engine, user) and gives them to every later session of the same pair,
+ * so after a reload with a corrected passphrase the old, wrong keys would
+ * still be used.  Called when no other thread of the collector runs. */
 static void sess_close(struct sn_dev *d)
 {
-	if (d->sess)
+	netsnmp_session *ss;
+	struct usmUser *u = NULL;
+
+	if (!d->sess)
+		return;
+	if (d->cfg->version != 3) {
 		snmp_sess_close(d->sess);
+		d->sess = NULL;
+		return;
+	}
+	pthread_mutex_lock(&usm_lock);
+	ss = snmp_sess_session(d->sess);
+	if (ss && ss->securityEngineIDLen)
+		u = usm_get_user(ss->securityEngineID, ss->securityEngineIDLen, d->cfg->user);
+	if (u) {
+		usm_remove_user(u);
+		usm_free_user(u);
+	}
+	snmp_sess_close(d->sess);
 	d->sess = NULL;
+	pthread_mutex_unlock(&usm_lock);
 }
 
 /* Sends req (always freed) and waits for its answer: 0 with *resp, else
@@ -182,8 +212,11 @@ static int request(struct sn_dev *d, netsnmp_pdu *req, netsnmp_pdu **resp)
 	if (st == STAT_TIMEOUT) {
 		atomic_fetch_add(&d->errors_timeout, 1);
 		fp_complain(&d->lim, LOG_WARNING,
-			    "snmp[%s]: no answer from %s within %lld ms (%d retries)", name,
-			    d->cfg->url, (long long)d->cfg->timeout_ms, d->cfg->retries);
+			    "snmp[%s]: no answer from %s within %lld ms (%d retries)%s", name,
+			    d->cfg->url, (long long)d->cfg->timeout_ms, d->cfg->retries,
+			    d->cfg->priv ? " (or the agent cannot decrypt the request: check the "
+					   "passphrase of priv_password_file)"
+					 : "");
 		return -ETIMEDOUT;
 	}
 	atomic_fetch_add(&d->errors_other, 1);
@@ -509,8 +542,7 @@ static void *dev_thread(void *arg)
 		fp_batch_reset(&b);
 		schedule(c, d, ok);
 	}
-	sess_close(d);
-	return NULL;
+	return NULL; /* the session is closed by collector_free */
 }
 
 static int collector_start(void *inst)
