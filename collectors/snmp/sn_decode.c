@@ -207,6 +207,33 @@ static const char *special(int type)
 	}
 }
 
+/* Why a value of ASN.1 type t is not the object's. */
+static const char *wrong_type(int t)
+{
+	switch (t) {
+	case FP_SN_ASN_INTEGER:
+		return "wrong type: an INTEGER";
+	case FP_SN_ASN_OCTET_STR:
+		return "wrong type: an OCTET STRING";
+	case FP_SN_ASN_OBJECT_ID:
+		return "wrong type: an OBJECT IDENTIFIER";
+	case FP_SN_ASN_IPADDRESS:
+		return "wrong type: an IpAddress";
+	case FP_SN_ASN_COUNTER32:
+		return "wrong type: a Counter32";
+	case FP_SN_ASN_GAUGE32:
+		return "wrong type: a Gauge32";
+	case FP_SN_ASN_TIMETICKS:
+		return "wrong type: a TimeTicks";
+	case FP_SN_ASN_OPAQUE:
+		return "wrong type: an Opaque";
+	case FP_SN_ASN_COUNTER64:
+		return "wrong type: a Counter64";
+	default:
+		return "a value of an unknown type";
+	}
+}
+
 /* Checks vb's type against the object's and fills the entry's value. */
 static const char *take_value(const struct fp_sn_object *o, const struct fp_sn_vb *vb,
 			      struct entry *en)
@@ -249,7 +276,7 @@ static const char *take_value(const struct fp_sn_object *o, const struct fp_sn_v
 		en->s[n] = '\0';
 		return NULL;
 	}
-	return "a value of the wrong type";
+	return wrong_type(vb->type);
 }
 
 int fp_sn_poll_add(struct fp_sn_poll *p, size_t k, const struct fp_sn_vb *vb, const char **why)
