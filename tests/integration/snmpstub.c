@@ -156,13 +156,11 @@ static int answer(const unsigned char *req, size_t n, struct buf *o)
 	put(o, "\x02\x01\x00\x02\x01\x00", 6);
 	s3 = o->n;
 	if (!strcmp(mode, "hugeoid")) {
-		size_t s4 = o->n, s5;
+		size_t s4 = o->n;
 		put(o, "\x06\x64\x2b", 3);
 		for (int i = 1; i < 100; i++)
 			put(o, "\x01", 1);
-		s5 = o->n;
 		put(o, "\x42\x01\x07", 3);
-		(void)s5;
 		wrap(o, s4, 0x30);
 	} else {
 		const unsigned char *q = vbl, *ve = vbl + vl;
@@ -204,7 +202,7 @@ int main(int argc, char **argv)
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
-	a.sin_port = htons((unsigned short)atoi(argv[1]));
+	a.sin_port = htons((unsigned short)strtoul(argv[1], NULL, 10));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		perror("snmpstub: bind");
