@@ -53,7 +53,9 @@ check_PROGRAMS += %D%/integration/influx_roundtrip
 
 # Helpers of the output tests: a driver through the real output code, and
 # a small HTTP endpoint (v2 requests, injected 503s, a proxy to influxd).
-check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integration/puback_probe
+check_PROGRAMS += %D%/integration/outdrive %D%/integration/httpstub %D%/integration/puback_probe \
+	%D%/integration/snmpstub
+%C%_integration_snmpstub_SOURCES = %D%/integration/snmpstub.c
 %C%_integration_puback_probe_SOURCES = %D%/integration/puback_probe.c collectors/mqtt/mq_loop.c
 %C%_integration_puback_probe_CFLAGS = $(AM_CFLAGS) $(MOSQUITTO_CFLAGS) -I$(top_srcdir)/collectors/mqtt
 %C%_integration_puback_probe_LDADD = $(MOSQUITTO_LIBS)
@@ -72,7 +74,8 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integ
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
-	%D%/integration/snmp.sh
+	%D%/integration/snmp.sh %D%/integration/snmp_v3.sh %D%/integration/snmp_hostile.sh \
+	%D%/integration/snmp_profiles.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/mqtt_states.sh %D%/integration/systemd.sh \
@@ -81,7 +84,9 @@ EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
-	%D%/integration/snmp.sh \
+	%D%/integration/snmp.sh %D%/integration/snmp_v3.sh %D%/integration/snmp_hostile.sh \
+	%D%/integration/snmp_profiles.sh %D%/data/snmp/wrongtype.snmprec %D%/data/snmp/raritan.snmprec \
+	%D%/data/snmp/sentry4.snmprec %D%/data/snmp/entity.snmprec \
 	%D%/data/snmp/ups.snmprec %D%/data/snmp/pdu.snmprec %D%/data/snmp/router-a.snmprec \
 	%D%/data/snmp/slow.snmprec \
 	%D%/data/mqtt/tasmota.txt \

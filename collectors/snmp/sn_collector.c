@@ -31,6 +31,7 @@ struct sn_dev {
 	pthread_t thread;
 	bool started;
 	struct fp_complain lim;
+	const char **told; /* per object (and one for none): the drop last logged */
 	atomic_ullong polls, poll_errors, pdus, errors_timeout, errors_other, values_dropped,
 		last_poll_ms;
 	atomic_ullong wraps, resets, reboots;
@@ -49,6 +50,9 @@ struct fp_sn_collector {
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+/* net-snmp's USM user list is one per process: v3 sessions are opened
+ * and closed under this lock. */
+static pthread_mutex_t usm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* net-snmp once per process: no config files, no persistent state, no
  * MIB files (OIDs are numeric), no logging of its own. */
@@ -81,6 +85,7 @@ static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_
 	for (i = 0; i < sc->ndevs; i++) {
 		c->devs[i].owner = c;
 		c->devs[i].cfg = &sc->devs[i];
+		c->devs[i].told = fp_xcalloc(sc->devs[i].nobjs + 1, sizeof(*c->devs[i].told));
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	fp_cond_init_mono(&c->cond);
@@ -144,7 +149,11 @@ static int sess_open(struct sn_dev *d)
 		s.community = (u_char *)dc->community;
 		s.community_len = strlen(dc->community);
 	}
+	if (dc->version == 3)
+		pthread_mutex_lock(&usm_lock);
 	d->sess = snmp_sess_open(&s);
+	if (dc->version == 3)
+		pthread_mutex_unlock(&usm_lock);
 	if (s.securityAuthProto)
 		free(s.securityAuthProto);
 	if (s.securityPrivProto)
@@ -160,11 +169,34 @@ static int sess_open(struct sn_dev *d)
 	return -EIO;
 }
 
+/* Closes the session.  A v3 session also takes its user out of
+ * net-snmp's USM list: net-snmp keeps the keys of the first session of a
+ * (engine, user) and gives them to every later session of the same pair,
+ * so after a reload with a corrected passphrase the old, wrong keys would
+ * still be used.  Called when no other thread of the collector runs. */
 static void sess_close(struct sn_dev *d)
 {
-	if (d->sess)
+	netsnmp_session *ss;
+	struct usmUser *u = NULL;
+
+	if (!d->sess)
+		return;
+	if (d->cfg->version != 3) {
 		snmp_sess_close(d->sess);
+		d->sess = NULL;
+		return;
+	}
+	pthread_mutex_lock(&usm_lock);
+	ss = snmp_sess_session(d->sess);
+	if (ss && ss->securityEngineIDLen)
+		u = usm_get_user(ss->securityEngineID, ss->securityEngineIDLen, d->cfg->user);
+	if (u) {
+		usm_remove_user(u);
+		usm_free_user(u);
+	}
+	snmp_sess_close(d->sess);
 	d->sess = NULL;
+	pthread_mutex_unlock(&usm_lock);
 }
 
 /* Sends req (always freed) and waits for its answer: 0 with *resp, else
@@ -182,8 +214,11 @@ static int request(struct sn_dev *d, netsnmp_pdu *req, netsnmp_pdu **resp)
 	if (st == STAT_TIMEOUT) {
 		atomic_fetch_add(&d->errors_timeout, 1);
 		fp_complain(&d->lim, LOG_WARNING,
-			    "snmp[%s]: no answer from %s within %lld ms (%d retries)", name,
-			    d->cfg->url, (long long)d->cfg->timeout_ms, d->cfg->retries);
+			    "snmp[%s]: no answer from %s within %lld ms (%d retries)%s", name,
+			    d->cfg->url, (long long)d->cfg->timeout_ms, d->cfg->retries,
+			    d->cfg->priv ? " (or the agent cannot decrypt the request: check the "
+					   "passphrase of priv_password_file)"
+					 : "");
 		return -ETIMEDOUT;
 	}
 	atomic_fetch_add(&d->errors_other, 1);
@@ -207,8 +242,10 @@ static int request(struct sn_dev *d, netsnmp_pdu *req, netsnmp_pdu **resp)
 	return -EIO;
 }
 
-/* A net-snmp varbind as the decoder's (oidbuf holds its OID). */
-static void to_vb(const netsnmp_variable_list *v, uint32_t *oidbuf, struct fp_sn_vb *vb)
+/* A net-snmp varbind as the decoder's (oidbuf holds its OID).  False
+ * when its OID has more than FP_SN_OID_MAX arcs: cut, it could pass for
+ * another OID, so the caller drops it. */
+static bool to_vb(const netsnmp_variable_list *v, uint32_t *oidbuf, struct fp_sn_vb *vb)
 {
 	size_t i, n = v->name_length < FP_SN_OID_MAX ? v->name_length : FP_SN_OID_MAX;
 
@@ -238,16 +275,25 @@ static void to_vb(const netsnmp_variable_list *v, uint32_t *oidbuf, struct fp_sn
 	default:
 		break;
 	}
+	return v->name_length <= FP_SN_OID_MAX;
 }
 
-static void dropped(struct sn_dev *d, const struct fp_sn_vb *vb, const char *why)
+/* A value of object k (nobjs: of none) dropped.  Logged when its reason
+ * is not the one last logged for that object, so that every device's
+ * every kind of bad value is told once, and a value that stays bad is
+ * not told at every poll (values_dropped counts them all). */
+static void dropped(struct sn_dev *d, size_t k, const struct fp_sn_vb *vb, const char *why)
 {
 	char o[256];
 
 	atomic_fetch_add(&d->values_dropped, 1);
+	if (k > d->cfg->nobjs)
+		k = d->cfg->nobjs;
+	if (d->told[k] == why)
+		return;
+	d->told[k] = why;
 	fp_sn_oid_format(vb->oid, vb->n, o, sizeof(o));
-	FP_LOG_LIMITED("snmp value dropped", LOG_WARNING, "snmp[%s]: %s: %s (value dropped)",
-		       d->cfg->name, o, why);
+	fp_log(LOG_WARNING, "snmp[%s]: %s: %s (value dropped)", d->cfg->name, o, why);
 }
 
 static void add_oid(netsnmp_pdu *pdu, const uint32_t *a, size_t n)
@@ -293,7 +339,10 @@ static int get_scalars(struct sn_dev *d, struct fp_sn_poll *p)
 			struct fp_sn_vb vb;
 			const char *why;
 			int m;
-			to_vb(v, ob, &vb);
+			if (!to_vb(v, ob, &vb)) {
+				dropped(d, dc->nobjs, &vb, "an OID of more than 64 arcs");
+				continue;
+			}
 			if (!fp_sn_oid_cmp(vb.oid, vb.n, sysuptime_oid, 9)) {
 				if (vb.type == FP_SN_ASN_TIMETICKS)
 					fp_sn_poll_uptime(p, (uint32_t)vb.u);
@@ -302,7 +351,7 @@ static int get_scalars(struct sn_dev *d, struct fp_sn_poll *p)
 			m = fp_sn_match(dc->objs, dc->nobjs, vb.oid, vb.n);
 			k = m < 0 ? dc->nobjs : (size_t)m;
 			if (fp_sn_poll_add(p, k, &vb, &why) < 0)
-				dropped(d, &vb, why);
+				dropped(d, k, &vb, why);
 		}
 		snmp_free_pdu(resp);
 	}
@@ -333,7 +382,13 @@ static size_t walk_answer(struct sn_dev *d, struct fp_sn_poll *p, struct column 
 		const char *why;
 		if (c->done)
 			continue;
-		to_vb(v, ob, &vb);
+		if (!to_vb(v, ob, &vb)) {
+			dropped(d, c->obj, &vb,
+				"an OID of more than 64 arcs: rest of the column ignored");
+			fp_sn_poll_incomplete(p, c->obj);
+			c->done = true;
+			continue;
+		}
 		if (vb.type == FP_SN_ENDOFMIBVIEW || !fp_sn_oid_under(&o->oid, vb.oid, vb.n)) {
 			c->done = true;
 			continue;
@@ -347,11 +402,7 @@ static size_t walk_answer(struct sn_dev *d, struct fp_sn_poll *p, struct column 
 			c->done = true;
 			continue;
 		}
-		memcpy(c->cur, vb.oid, vb.n * sizeof(*vb.oid));
-		c->n = vb.n;
-		if (fp_sn_poll_add(p, c->obj, &vb, &why) < 0)
-			dropped(d, &vb, why);
-		if (++c->rows >= dc->max_rows) {
+		if (c->rows >= dc->max_rows) { /* a row past the last one allowed */
 			FP_LOG_LIMITED(
 				"snmp rows", LOG_WARNING,
 				"snmp[%s]: the column of line %d has more than max_rows = %d "
@@ -359,7 +410,13 @@ static size_t walk_answer(struct sn_dev *d, struct fp_sn_poll *p, struct column 
 				dc->name, o->line, dc->max_rows);
 			fp_sn_poll_incomplete(p, c->obj);
 			c->done = true;
+			continue;
 		}
+		memcpy(c->cur, vb.oid, vb.n * sizeof(*vb.oid));
+		c->n = vb.n;
+		c->rows++;
+		if (fp_sn_poll_add(p, c->obj, &vb, &why) < 0)
+			dropped(d, c->obj, &vb, why);
 	}
 	if (i == 0)
 		for (j = 0; j < na; j++)
@@ -509,8 +566,7 @@ static void *dev_thread(void *arg)
 		fp_batch_reset(&b);
 		schedule(c, d, ok);
 	}
-	sess_close(d);
-	return NULL;
+	return NULL; /* the session is closed by collector_free */
 }
 
 static int collector_start(void *inst)
@@ -595,6 +651,7 @@ static void collector_free(void *inst)
 	for (i = 0; i < c->ndevs; i++) {
 		sess_close(&c->devs[i]);
 		fp_sn_state_free(&c->devs[i].st);
+		free(c->devs[i].told);
 	}
 	free(c->devs);
 	pthread_mutex_destroy(&c->lock);

@@ -133,9 +133,50 @@ static bool tag_reserved(const char *k)
 	return false;
 }
 
+/* index_suffix, digits and si_prefix: rows of a shared column, and
+ * scales read from another object of the same row. */
+static void parse_row_scale(struct fp_cfg_errors *e, const config_setting_t *g,
+			    struct fp_sn_object *o)
+{
+	static const char *const k[] = { "digits", "si_prefix" };
+	struct fp_sn_oid *dst[] = { &o->digits_oid, &o->prefix_oid };
+	char *v = NULL;
+	size_t i;
+
+	if (fp_cfg_get_string(e, g, "index_suffix", &v) > 0) {
+		char *t = fp_xasprintf("0.%s", v);
+		if (fp_sn_oid_parse(t, &o->suffix) < 0 || o->suffix.n > 9) {
+			fp_cfg_report(e, g, "index_suffix",
+				      "'%s' is not the last arcs of a row index (1-8 numbers)", v);
+			o->suffix.n = 0;
+		} else {
+			if (!o->index)
+				fp_cfg_report(e, g, "index_suffix",
+					      "only a table column (with index) has one");
+			o->suffix.n--;
+			memmove(o->suffix.a, o->suffix.a + 1, o->suffix.n * sizeof(*o->suffix.a));
+		}
+		free(t);
+	}
+	free(v);
+	for (i = 0; i < 2; i++) {
+		v = NULL;
+		if (fp_cfg_get_string(e, g, k[i], &v) > 0) {
+			if (fp_sn_oid_parse(v, dst[i]) < 0) {
+				fp_cfg_report(e, g, k[i], "'%s' is not a numeric OID", v);
+				dst[i]->n = 0;
+			} else if (o->type == FP_SN_STRING || o->type == FP_SN_COUNTER)
+				fp_cfg_report(e, g, k[i], "a %s has no per-row scale",
+					      fp_sn_type_names[o->type]);
+		}
+		free(v);
+	}
+}
+
 static void parse_object(struct fp_cfg_errors *e, const config_setting_t *g, struct fp_sn_object *o)
 {
-	static const char *const keys[] = { "oid", "type", "field", "scale", "index", "sum", NULL };
+	static const char *const keys[] = { "oid", "type",	   "field",  "scale",	  "index",
+					    "sum", "index_suffix", "digits", "si_prefix", NULL };
 	char *oid = NULL;
 	int t = FP_SN_NUMBER;
 
@@ -178,6 +219,7 @@ static void parse_object(struct fp_cfg_errors *e, const config_setting_t *g, str
 	}
 	if (o->type == FP_SN_STRING && o->scale != 1)
 		fp_cfg_report(e, g, "scale", "a string has no scale");
+	parse_row_scale(e, g, o);
 }
 
 static int parse_objects(struct fp_cfg_errors *e, const config_setting_t *l,
@@ -279,6 +321,53 @@ static void parse_tags(struct fp_cfg_errors *e, const config_setting_t *g,
 	}
 }
 
+/* The hidden object reading oid for o's rows (added if new): 1 + its
+ * index. */
+static size_t helper_of(struct fp_sn_device_cfg *d, size_t *cap, size_t k,
+			const struct fp_sn_oid *oid_in, const char *what)
+{
+	const struct fp_sn_oid oidc = *oid_in, *oid = &oidc; /* d->objs may move */
+	struct fp_sn_object *h;
+	size_t j;
+
+	for (j = 0; j < d->nobjs; j++) {
+		const struct fp_sn_object *o = &d->objs[k], *x = &d->objs[j];
+		if (x->hidden && !fp_sn_oid_cmp(x->oid.a, x->oid.n, oid->a, oid->n) &&
+		    !x->index == !o->index &&
+		    !fp_sn_oid_cmp(x->suffix.a, x->suffix.n, o->suffix.a, o->suffix.n))
+			return j + 1;
+	}
+	fp_xgrow((void **)&d->objs, cap, d->nobjs + 1, sizeof(*d->objs));
+	h = &d->objs[d->nobjs];
+	memset(h, 0, sizeof(*h));
+	h->oid = *oid;
+	h->type = FP_SN_NUMBER;
+	h->scale = 1;
+	h->field = fp_xstrdup(what);
+	h->index = d->objs[k].index ? fp_xstrdup(d->objs[k].index) : NULL;
+	h->suffix = d->objs[k].suffix;
+	h->line = d->objs[k].line;
+	h->hidden = true;
+	return ++d->nobjs;
+}
+
+static void add_helpers(struct fp_sn_device_cfg *d, size_t *cap)
+{
+	size_t k, n = d->nobjs;
+
+	for (k = 0; k < n; k++) {
+		size_t h; /* helper_of may move d->objs */
+		if (d->objs[k].digits_oid.n) {
+			h = helper_of(d, cap, k, &d->objs[k].digits_oid, "(digits)");
+			d->objs[k].digits_from = h;
+		}
+		if (d->objs[k].prefix_oid.n) {
+			h = helper_of(d, cap, k, &d->objs[k].prefix_oid, "(si_prefix)");
+			d->objs[k].prefix_from = h;
+		}
+	}
+}
+
 /* Something to read; no field twice on the same point; no OID twice. */
 static void check_objects(struct fp_cfg_errors *e, const config_setting_t *g,
 			  struct fp_sn_device_cfg *d)
@@ -295,10 +384,13 @@ static void check_objects(struct fp_cfg_errors *e, const config_setting_t *g,
 			const struct fp_sn_object *b = &d->objs[j];
 			bool same_point = !a->index == !b->index &&
 				(!a->index || !strcmp(a->index, b->index));
-			if (!fp_sn_oid_cmp(a->oid.a, a->oid.n, b->oid.a, b->oid.n))
+			if (!fp_sn_oid_cmp(a->oid.a, a->oid.n, b->oid.a, b->oid.n) &&
+			    !fp_sn_oid_cmp(a->suffix.a, a->suffix.n, b->suffix.a, b->suffix.n))
 				fp_cfg_report(e, g, key,
 					      "the OID of line %d is read twice (line %d)", a->line,
 					      b->line);
+			else if (a->hidden || b->hidden)
+				continue;
 			else if (same_point && !strcmp(a->field, b->field))
 				fp_cfg_report(e, g, key,
 					      "field '%s' is read twice (lines %d and %d)",
@@ -387,6 +479,7 @@ static void load_objects(struct fp_sn_config *sc, const config_setting_t *g,
 	} else {
 		parse_objects(e, objs, &d->objs, &d->nobjs, &cap);
 	}
+	add_helpers(d, &cap);
 }
 
 static void parse_device(struct fp_sn_config *sc, const config_setting_t *g,
@@ -558,6 +651,20 @@ void fp_sn_config_describe(const void *sc, FILE *f)
 				oid, o->field, fp_sn_type_names[o->type], o->scale);
 			if (o->index)
 				fprintf(f, " per %s", o->index);
+			if (o->suffix.n) {
+				fp_sn_oid_format(o->suffix.a, o->suffix.n, oid, sizeof(oid));
+				fprintf(f, " (rows ending .%s)", oid);
+			}
+			if (o->digits_from) {
+				const struct fp_sn_oid *h = &d->objs[o->digits_from - 1].oid;
+				fp_sn_oid_format(h->a, h->n, oid, sizeof(oid));
+				fprintf(f, ", / 10^%s", oid);
+			}
+			if (o->prefix_from) {
+				const struct fp_sn_oid *h = &d->objs[o->prefix_from - 1].oid;
+				fp_sn_oid_format(h->a, h->n, oid, sizeof(oid));
+				fprintf(f, ", x SI prefix %s", oid);
+			}
 			if (o->sum)
 				fprintf(f, ", sum -> %s", o->sum);
 			fputc('\n', f);

@@ -132,6 +132,7 @@ struct entry {
 	double f;
 	uint64_t u;
 	char *s;
+	bool skip; /* not written: a helper, or its per-row scale is missing */
 };
 
 struct fp_sn_poll {
@@ -207,6 +208,33 @@ static const char *special(int type)
 	}
 }
 
+/* Why a value of ASN.1 type t is not the object's. */
+static const char *wrong_type(int t)
+{
+	switch (t) {
+	case FP_SN_ASN_INTEGER:
+		return "wrong type: an INTEGER";
+	case FP_SN_ASN_OCTET_STR:
+		return "wrong type: an OCTET STRING";
+	case FP_SN_ASN_OBJECT_ID:
+		return "wrong type: an OBJECT IDENTIFIER";
+	case FP_SN_ASN_IPADDRESS:
+		return "wrong type: an IpAddress";
+	case FP_SN_ASN_COUNTER32:
+		return "wrong type: a Counter32";
+	case FP_SN_ASN_GAUGE32:
+		return "wrong type: a Gauge32";
+	case FP_SN_ASN_TIMETICKS:
+		return "wrong type: a TimeTicks";
+	case FP_SN_ASN_OPAQUE:
+		return "wrong type: an Opaque";
+	case FP_SN_ASN_COUNTER64:
+		return "wrong type: a Counter64";
+	default:
+		return "a value of an unknown type";
+	}
+}
+
 /* Checks vb's type against the object's and fills the entry's value. */
 static const char *take_value(const struct fp_sn_object *o, const struct fp_sn_vb *vb,
 			      struct entry *en)
@@ -249,7 +277,7 @@ static const char *take_value(const struct fp_sn_object *o, const struct fp_sn_v
 		en->s[n] = '\0';
 		return NULL;
 	}
-	return "a value of the wrong type";
+	return wrong_type(vb->type);
 }
 
 int fp_sn_poll_add(struct fp_sn_poll *p, size_t k, const struct fp_sn_vb *vb, const char **why)
@@ -267,11 +295,15 @@ int fp_sn_poll_add(struct fp_sn_poll *p, size_t k, const struct fp_sn_vb *vb, co
 	memset(&en, 0, sizeof(en));
 	en.obj = k;
 	if (o->index) {
+		size_t rn = vb->n - o->oid.n, sn = o->suffix.n;
 		if (!fp_sn_oid_under(&o->oid, vb->oid, vb->n))
 			*why = "an OID outside its column";
+		else if (sn &&
+			 (rn <= sn ||
+			  memcmp(vb->oid + vb->n - sn, o->suffix.a, sn * sizeof(*vb->oid))))
+			return 1; /* another row of a shared column */
 		else
-			fp_sn_oid_format(vb->oid + o->oid.n, vb->n - o->oid.n, en.row,
-					 sizeof(en.row));
+			fp_sn_oid_format(vb->oid + o->oid.n, rn - sn, en.row, sizeof(en.row));
 		if (!*why && strlen(en.row) + 1 >= sizeof(en.row))
 			*why = "a row index too long";
 	} else if (fp_sn_oid_cmp(o->oid.a, o->oid.n, vb->oid, vb->n)) {
@@ -284,6 +316,7 @@ int fp_sn_poll_add(struct fp_sn_poll *p, size_t k, const struct fp_sn_vb *vb, co
 			*why = "a value answered twice";
 	if (!*why)
 		*why = take_value(o, vb, &en);
+	en.skip = o->hidden;
 	if (*why) {
 		p->dropped[k] = true;
 		free(en.s);
@@ -322,6 +355,54 @@ static double scaled(double v, double scale)
 	return v * scale;
 }
 
+/* The value of helper object k+1 (1-based, 0: none) in the row of en:
+ * false when it is missing. */
+static bool helper(const struct fp_sn_poll *p, size_t k1, const struct entry *en, double *v)
+{
+	size_t i;
+
+	for (i = 0; k1 && i < p->n; i++)
+		if (p->e[i].obj == k1 - 1 && !p->e[i].s && !strcmp(p->e[i].row, en->row)) {
+			*v = p->e[i].f;
+			return true;
+		}
+	return k1 == 0;
+}
+
+/* 10^e exactly for the small exponents of the MIBs (|e| <= 24). */
+static double ten_to(int e)
+{
+	double r = 1;
+
+	for (; e > 0; e--)
+		r *= 10;
+	return r;
+}
+
+/* Applies the per-row digits and si_prefix of en's object: false when a
+ * helper is missing or out of range (digits 0-9... -9, prefix 1-17). */
+static bool row_scale(const struct fp_sn_poll *p, struct entry *en)
+{
+	const struct fp_sn_object *o = &p->objs[en->obj];
+	double d = 0, x = 9;
+
+	if (!o->digits_from && !o->prefix_from)
+		return true;
+	if (!helper(p, o->digits_from, en, &d) || !helper(p, o->prefix_from, en, &x) || d < -9 ||
+	    d > 9 || x < 1 || x > 17)
+		return false;
+	x = 3 * (x - 9);
+	if (x > 0)
+		en->f *= ten_to((int)x);
+	else
+		en->f /= ten_to((int)-x);
+	if (d > 0)
+		en->f /= ten_to((int)d);
+	else
+		en->f *= ten_to((int)-d);
+	return true;
+}
+
 /* The entries' numeric values: counters made continuous, scaled. */
 static void values(struct fp_sn_poll *p, struct fp_sn_state *st, bool rebooted)
 {
@@ -340,6 +421,13 @@ static void values(struct fp_sn_poll *p, struct fp_sn_state *st, bool rebooted)
 		}
 		if (!en->s)
 			en->f = scaled(en->f, o->scale);
+	}
+	for (i = 0; i < p->n; i++) { /* helpers are read unscaled above */
+		struct entry *en = &p->e[i];
+		if (!en->s && !row_scale(p, en)) {
+			en->skip = true;
+			p->dropped[en->obj] = true;
+		}
 	}
 }
 
@@ -390,7 +478,8 @@ static size_t device_point(struct fp_sn_poll *p, const struct fp_sn_devinfo *di,
 		bool rows = false, bad = false;
 		for (i = 0; i < p->n; i++) {
 			const struct fp_sn_object *o = &p->objs[p->e[i].obj];
-			if (o->index && o->sum && !strcmp(o->sum, sname[j]) && !p->e[i].s) {
+			if (o->index && o->sum && !strcmp(o->sum, sname[j]) && !p->e[i].s &&
+			    !p->e[i].skip) {
 				sval[j] += p->e[i].f;
 				rows = true;
 			}
@@ -401,7 +490,7 @@ static size_t device_point(struct fp_sn_poll *p, const struct fp_sn_devinfo *di,
 		sbad[j] = bad || !rows;
 	}
 	for (i = 0; i < p->n; i++) {
-		if (p->objs[p->e[i].obj].index)
+		if (p->objs[p->e[i].obj].index || p->e[i].skip)
 			continue;
 		if (!pt) {
 			pt = fp_batch_add(out, "meter", ts);
@@ -436,7 +525,7 @@ static size_t row_points(struct fp_sn_poll *p, const struct fp_sn_devinfo *di, i
 		const struct fp_sn_object *o = &p->objs[p->e[i].obj];
 		struct fp_point *pt;
 		char chan[FP_SN_ROW_MAX + 64];
-		if (!o->index || done[i])
+		if (!o->index || done[i] || p->e[i].skip)
 			continue;
 		pt = fp_batch_add(out, "meter", ts);
 		common_tags(pt, di);
@@ -454,7 +543,7 @@ static size_t row_points(struct fp_sn_poll *p, const struct fp_sn_devinfo *di, i
 		}
 		for (j = i; j < p->n; j++) {
 			const struct fp_sn_object *oj = &p->objs[p->e[j].obj];
-			if (done[j] || !oj->index || strcmp(oj->index, o->index) ||
+			if (done[j] || p->e[j].skip || !oj->index || strcmp(oj->index, o->index) ||
 			    strcmp(p->e[j].row, p->e[i].row))
 				continue;
 			put(pt, oj->field, &p->e[j]);

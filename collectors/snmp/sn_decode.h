@@ -75,6 +75,17 @@ struct fp_sn_object {
 	char *index; /* the row's tag: a column walked; NULL: a scalar GET */
 	char *sum;   /* a column: also its rows' sum as this device field */
 	int line;    /* in the profile or config */
+	/* A column: only the rows whose index ends with these arcs
+	 * (index_suffix), which are cut from the row (n 0: every row). */
+	struct fp_sn_oid suffix;
+	/* Per-row scales read from other objects of the same row (for a
+	 * scalar: other scalars), 1 + their index in the list, 0 for none:
+	 * the value is divided by 10^d (digits: PDU2-MIB decimal digits,
+	 * ENTITY-SENSOR-MIB precision) and multiplied by 10^(3(v - 9))
+	 * (si_prefix: ENTITY-SENSOR-MIB's SensorDataScale, units(9)). */
+	size_t digits_from, prefix_from;
+	bool hidden;				 /* such a helper: read, never written */
+	struct fp_sn_oid digits_oid, prefix_oid; /* as configured (n 0: none) */
 };
 
 /* A varbind as received: the OID, the type tag and the value. */
@@ -142,8 +153,11 @@ void fp_sn_poll_free(struct fp_sn_poll *p);
  * else the column it is under.  -1 when none. */
 int fp_sn_match(const struct fp_sn_object *objs, size_t n, const uint32_t *oid, size_t len);
 /* Adds the answer vb to object k (a scalar's GET, a row of a column's
- * walk).  0, or -EINVAL when the value is dropped (*why: static text:
- * "noSuchObject", "wrong type Counter32 for integer", ...). */
+ * walk).  0; 1 when the row is not the object's (its index_suffix) and is
+ * ignored; or -EINVAL when the value is dropped (*why: static text:
+ * "noSuchObject", "wrong type: a Counter32", ...).  A value whose
+ * digits or si_prefix helper is missing from the same poll, or out of
+ * range, is not written (its column's sum neither). */
 int fp_sn_poll_add(struct fp_sn_poll *p, size_t k, const struct fp_sn_vb *vb, const char **why);
 /* Marks object k incomplete in this poll (a walk cut short, a request
  * that failed): its column's sum is not written. */

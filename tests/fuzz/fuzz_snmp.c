@@ -1,6 +1,7 @@
 /* fuzz_snmp.c - the SNMP collector's response decoding: arbitrary
  * varbinds (OIDs, type tags, values, strings) against a profile of
- * scalars and table columns of every type, over two polls sharing the
+ * scalars and table columns of every type (with per-row digits and SI
+ * prefix, and an index_suffix), over three polls sharing the
  * device's counter state (wraps, resets, reboots); and OID parsing of
  * arbitrary text. */
 #include "config.h"
@@ -23,6 +24,12 @@ static const struct {
 	{ "1.3.6.1.2.1.33.1.2.3.0", FP_SN_INTEGER, 0.1, "battery_min", NULL, NULL },
 	{ "1.3.6.1.2.1.1.5.0", FP_SN_STRING, 1, "sys_name", NULL, NULL },
 	{ "1.3.6.1.4.1.318.1.1.26.9.4.3.1.7", FP_SN_NUMBER, 0.1, "current_a", "outlet", NULL },
+	/* a value with per-row digits and SI prefix (6, helpers 7 and 8) */
+	{ "1.3.6.1.2.1.99.1.1.1.4", FP_SN_NUMBER, 1, "value", "sensor", "total" },
+	{ "1.3.6.1.2.1.99.1.1.1.3", FP_SN_NUMBER, 1, "(digits)", "sensor", NULL },
+	{ "1.3.6.1.2.1.99.1.1.1.2", FP_SN_NUMBER, 1, "(si_prefix)", "sensor", NULL },
+	/* rows ending .5 of a column indexed by sensor type (9) */
+	{ "1.3.6.1.4.1.13742.6.5.4.3.1.4", FP_SN_NUMBER, 0.001, "energy_kwh", "outlet", NULL },
 };
 #define NOBJ (sizeof(profile) / sizeof(profile[0]))
 
@@ -134,6 +141,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		objs[i].index = (char *)profile[i].index;
 		objs[i].sum = (char *)profile[i].sum;
 	}
+	objs[6].digits_from = 8;
+	objs[6].prefix_from = 9;
+	objs[7].hidden = objs[8].hidden = true;
+	objs[9].suffix.a[0] = 5;
+	objs[9].suffix.n = 1;
 	memset(&st, 0, sizeof(st));
 	poll_once(&r, objs, &st, 1000000000LL);
 	poll_once(&r, objs, &st, 61000000000LL);

@@ -226,6 +226,95 @@ START_TEST(test_poll_points)
 }
 END_TEST
 
+/* index_suffix and per-row digits/si_prefix (ENTITY-SENSOR-MIB, PDU2-MIB):
+ * a value column, its digits and SI-prefix helper columns of the same
+ * rows; a row whose helper is missing or out of range is not written and
+ * the column's sum is left out. */
+START_TEST(test_row_scale)
+{
+	struct fp_sn_object o[3];
+	struct fp_sn_poll *p;
+	struct fp_sn_state st;
+	struct fp_sn_devinfo di = { "s1", "pdu", "it", NULL, NULL, 0 };
+	struct fp_batch b;
+	struct fp_sn_vb v;
+	const struct fp_point *r;
+	const char *why;
+	uint32_t a[16];
+
+	memset(o, 0, sizeof(o));
+	memset(&st, 0, sizeof(st));
+	for (int k = 0; k < 3; k++) {
+		char oid[32];
+		snprintf(oid, sizeof(oid), "1.3.6.1.2.1.99.1.1.1.%d", k == 0 ? 4 : k == 1 ? 3 : 2);
+		ck_assert_int_eq(fp_sn_oid_parse(oid, &o[k].oid), 0);
+		o[k].type = FP_SN_NUMBER;
+		o[k].scale = 1;
+		o[k].index = (char *)"sensor";
+		o[k].field = (char *)(k ? "(helper)" : "value");
+		o[k].hidden = k > 0;
+	}
+	o[0].sum = (char *)"total";
+	o[0].digits_from = 2;
+	o[0].prefix_from = 3;
+	p = fp_sn_poll_new(o, 3);
+	/* rows 1 (milli, precision 0), 2 (kilo, precision 2), 3 (no precision) */
+	v = vb(&o[0], 1, FP_SN_ASN_INTEGER, 6520);
+	ck_assert_int_eq(fp_sn_poll_add(p, 0, &v, &why), 0);
+	v = vb(&o[0], 2, FP_SN_ASN_INTEGER, 1234);
+	ck_assert_int_eq(fp_sn_poll_add(p, 0, &v, &why), 0);
+	v = vb(&o[0], 3, FP_SN_ASN_INTEGER, 77);
+	ck_assert_int_eq(fp_sn_poll_add(p, 0, &v, &why), 0);
+	v = vb(&o[1], 1, FP_SN_ASN_INTEGER, 0);
+	ck_assert_int_eq(fp_sn_poll_add(p, 1, &v, &why), 0);
+	v = vb(&o[1], 2, FP_SN_ASN_INTEGER, 2);
+	ck_assert_int_eq(fp_sn_poll_add(p, 1, &v, &why), 0);
+	v = vb(&o[2], 1, FP_SN_ASN_INTEGER, 8);
+	ck_assert_int_eq(fp_sn_poll_add(p, 2, &v, &why), 0);
+	v = vb(&o[2], 2, FP_SN_ASN_INTEGER, 10);
+	ck_assert_int_eq(fp_sn_poll_add(p, 2, &v, &why), 0);
+	v = vb(&o[2], 3, FP_SN_ASN_INTEGER, 9);
+	ck_assert_int_eq(fp_sn_poll_add(p, 2, &v, &why), 0);
+	fp_batch_init(&b);
+	fp_sn_poll_points(p, &st, &di, 1000, 1000, &b);
+	fp_sn_poll_free(p);
+	r = point_with(&b, "sensor", "1");
+	ck_assert_ptr_nonnull(r);
+	ck_assert(fp_point_field(r, "value")->v.f == 6.52);
+	ck_assert_ptr_null(fp_point_field(r, "(helper)"));
+	r = point_with(&b, "sensor", "2");
+	ck_assert(fp_point_field(r, "value")->v.f == 12340);
+	ck_assert_ptr_null(point_with(&b, "sensor", "3"));
+	ck_assert_ptr_null(point_with(&b, "sensor", NULL)); /* no sum: row 3 unscaled */
+	fp_batch_reset(&b);
+
+	/* index_suffix: only rows ending .5, cut from the row */
+	o[0].suffix.n = 1;
+	o[0].suffix.a[0] = 5;
+	o[0].digits_from = o[0].prefix_from = 0;
+	p = fp_sn_poll_new(o, 1);
+	memcpy(a, o[0].oid.a, o[0].oid.n * sizeof(*a));
+	a[o[0].oid.n] = 7;
+	a[o[0].oid.n + 1] = 4;
+	v.oid = a;
+	v.n = o[0].oid.n + 2;
+	v.i = 77;
+	ck_assert_int_eq(fp_sn_poll_add(p, 0, &v, &why), 1);
+	a[o[0].oid.n + 1] = 5;
+	ck_assert_int_eq(fp_sn_poll_add(p, 0, &v, &why), 0);
+	v.n = o[0].oid.n + 1; /* the suffix alone is no row */
+	a[o[0].oid.n] = 5;
+	ck_assert_int_eq(fp_sn_poll_add(p, 0, &v, &why), 1);
+	fp_batch_init(&b);
+	fp_sn_poll_points(p, &st, &di, 2000, 2000, &b);
+	fp_sn_poll_free(p);
+	ck_assert_ptr_nonnull(point_with(&b, "sensor", "7"));
+	ck_assert(fp_point_field(point_with(&b, "sensor", NULL), "total")->v.f == 77);
+	fp_batch_reset(&b);
+	fp_sn_state_free(&st);
+}
+END_TEST
+
 static Suite *snmp_suite(void)
 {
 	Suite *s = suite_create("snmp");
@@ -235,6 +324,7 @@ static Suite *snmp_suite(void)
 	tcase_add_test(t, test_counter_steps);
 	tcase_add_test(t, test_rebooted);
 	tcase_add_test(t, test_poll_points);
+	tcase_add_test(t, test_row_scale);
 	suite_add_tcase(s, t);
 	return s;
 }
