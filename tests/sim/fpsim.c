@@ -43,10 +43,11 @@
  * F is never seen half written); the benchmarks count a client's
  * requests with it.  With --state-file F the counters (energy, export,
  * reactive energy, water) of each unit continue from F's lines
- * "ID KWH EXPORT_KWH KVARH M3" when F exists, and are written back to it
+ * "ID KWH EXPORT_KWH KVARH M3" when F exists, advanced by the unit's
+ * power over the time since F was written, and are written back to it
  * every second and at exit (whole, then renamed): a simulated site that
- * is stopped and started again keeps its meters' readings, as a real
- * one does (the demo).  With --values-file F the value each field of
+ * is stopped and started again keeps its meters' readings and their
+ * running on meanwhile, as a real one does (the demo).  With --values-file F the value each field of
  * each profile unit is served with, as a reader decodes it (the register
  * pattern after its type's rounding, times scale plus offset; a float32
  * in its shortest decimal form), is written to F as lines "ID FIELD
@@ -70,6 +71,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -182,23 +184,32 @@ static void save_state_now_and_then(void)
 	}
 }
 
-/* The counters a previous run left in --state-file, if any. */
+/* The counters a previous run left in --state-file, if any, advanced by
+ * the time since it was written (the site ran on while its simulator was
+ * stopped: a meter's counter never stands still under load). */
 static void load_state(void)
 {
 	FILE *f = state_file ? fopen(state_file, "r") : NULL;
-	double e, x, q, w;
+	double e, x, q, w, gap_h = 0;
+	struct stat st;
 	int id;
 
 	if (!f)
 		return;
+	if (!frozen && fstat(fileno(f), &st) == 0) {
+		int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		if (fp_real_ns() > mt)
+			gap_h = (double)(fp_real_ns() - mt) / 3.6e12;
+	}
 	while (fscanf(f, "%d %lf %lf %lf %lf", &id, &e, &x, &q, &w) == 5) {
 		for (int i = 0; i < nunits; i++) {
 			if (units[i].id != id || units[i].ramp > 0)
 				continue;
-			units[i].energy_kwh = units[i].energy0 = e;
+			units[i].energy_kwh = units[i].energy0 = e +
+				units[i].power / 1000.0 * gap_h;
 			units[i].export_kwh = x;
-			units[i].kvarh = q;
-			units[i].water_m3 = w;
+			units[i].kvarh = q + units[i].power * 0.25 / 1000.0 * gap_h;
+			units[i].water_m3 = w + 0.5 * gap_h;
 			refresh(&units[i]);
 		}
 	}
