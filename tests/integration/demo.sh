@@ -100,7 +100,8 @@ check "the UPS counts as IT, the PDUs behind it do not" \
 pue=$(grep '^efficiency,.*window=1h' "$tmp/run2.lp" | grep -o '[ ,]pue=[0-9.]*' | tail -1 | cut -d= -f2)
 # (62 kW over 41 kW, from a minute of readings: counters of 1 Wh read
 # every 2 s by different threads, so within 15 %; IT without the UPS
-# would make it about 280, the UPS and the PDUs both about 1.3)
+# would make it about 280; the role checks above catch the PDUs counted
+# too)
 check "the PUE over the UPS output is the simulated site's (62 kW / 41 kW: $pue)" \
 	awk -v p="$pue" 'BEGIN { exit !(p > 1.3 && p < 1.75) }'
 back=$(grep '^meter,device=pdu-a1,' <<<"$lp" | grep -v -e ',phase=' -e ',outlet=' |
