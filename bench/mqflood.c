@@ -55,13 +55,13 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "p:r:s:f:d:q:")) != -1) {
 		switch (c) {
 		case 'p':
-			port = atoi(optarg);
+			port = (int)strtol(optarg, NULL, 10);
 			break;
 		case 'r':
 			rate = strtoul(optarg, NULL, 10);
 			break;
 		case 's':
-			secs = atof(optarg);
+			secs = strtod(optarg, NULL);
 			break;
 		case 'f':
 			json = !strcmp(optarg, "json") ? 1 : !strcmp(optarg, "collectd") ? 2 : 0;
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 			devices = strtoul(optarg, NULL, 10);
 			break;
 		case 'q':
-			qos = atoi(optarg);
+			qos = (int)strtol(optarg, NULL, 10);
 			break;
 		default:
 			fprintf(stderr,
