@@ -29,6 +29,10 @@ struct fp_agent *fp_agent_new(const struct fp_config *cfg, bool dry_run)
 	fp_log_set_ratelimit(cfg->log_burst, cfg->log_interval_ms * 1000000LL);
 	pthread_mutex_init(&a->lock, NULL);
 	fp_cond_init_mono(&a->room);
+	pthread_rwlock_init(&a->ind_lock, NULL);
+	a->out_locks = fp_xcalloc(cfg->noutputs + 1, sizeof(*a->out_locks));
+	for (i = 0; i < cfg->noutputs + 1; i++)
+		pthread_mutex_init(&a->out_locks[i], NULL);
 	a->started_ns = fp_mono_ns();
 	fp_sched_init(&a->sched);
 	if (!dry_run) {
@@ -99,10 +103,10 @@ void fp_agent_stop(struct fp_agent *a, int64_t timeout_ms)
 	{
 		/* Not under the lock: the engine's thread pushes through it. */
 		struct fp_ind *ind;
-		pthread_mutex_lock(&a->lock);
+		pthread_rwlock_wrlock(&a->ind_lock);
 		ind = a->ind;
 		a->ind = NULL;
-		pthread_mutex_unlock(&a->lock);
+		pthread_rwlock_unlock(&a->ind_lock);
 		fp_ind_flush_final(ind); /* the windows as last counted */
 		fp_ind_free(ind);
 	}
@@ -130,6 +134,10 @@ void fp_agent_free(struct fp_agent *a)
 	fp_sched_reset(&a->sched);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->room);
+	pthread_rwlock_destroy(&a->ind_lock);
+	for (i = 0; i < a->cfg->noutputs + 1; i++)
+		pthread_mutex_destroy(&a->out_locks[i]);
+	free(a->out_locks);
 	free(a);
 }
 
@@ -192,6 +200,12 @@ void fp_agent_push(void *agent, struct fp_batch *b)
 	struct timespec dl;
 	bool waited = false;
 
+	/* Locked only to wait: dispatch runs in each collector's thread at
+	 * once (see struct fp_agent). */
+	if (atomic_load(&a->stopping) || !saturated(a)) {
+		fp_agent_dispatch(a, b);
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	while (!atomic_load(&a->stopping) && saturated(a)) {
 		if (!waited)
@@ -205,14 +219,15 @@ void fp_agent_push(void *agent, struct fp_batch *b)
 		fp_mono_deadline(&dl, 100);
 		pthread_cond_timedwait(&a->room, &a->lock, &dl);
 	}
-	fp_agent_dispatch(a, b);
 	pthread_mutex_unlock(&a->lock);
+	fp_agent_dispatch(a, b);
 }
 
 /* An output that does not take every point (an engine that keeps every
  * write, or keeps a retention period only) gets its own encoding. */
-static void submit_filtered(struct fp_agent *a, struct fp_output *o, const struct fp_batch *b)
+static void submit_filtered(struct fp_agent *a, size_t oi, const struct fp_batch *b)
 {
+	struct fp_output *o = a->outputs[oi];
 	struct fp_lp_filter f = { o->append_only, 0 };
 	struct fp_buf buf;
 	size_t skipped = 0, too_old = 0;
@@ -222,6 +237,7 @@ static void submit_filtered(struct fp_agent *a, struct fp_output *o, const struc
 		f.min_ts_ns = fp_real_ns() - o->retention_ms * 1000000LL;
 	fp_buf_init(&buf, (size_t)1 << 30);
 	n = fp_lp_encode_filtered(&buf, b, o->precision, &f, &skipped, &too_old);
+	pthread_mutex_lock(&a->out_locks[oi]);
 	if (n > 0)
 		fp_output_submit(o, buf.data, buf.len, (size_t)n);
 	fp_buf_reset(&buf);
@@ -232,6 +248,7 @@ static void submit_filtered(struct fp_agent *a, struct fp_output *o, const struc
 			    "(the engine would drop them); counted in points_too_old",
 			    o->name, too_old, (long long)(o->retention_ms / 1000));
 	}
+	pthread_mutex_unlock(&a->out_locks[oi]);
 }
 
 size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
@@ -258,22 +275,29 @@ size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b)
 		}
 		n = np[pr];
 	}
+	pthread_rwlock_rdlock(&a->ind_lock);
 	fp_ind_observe(a->ind, b);
+	pthread_rwlock_unlock(&a->ind_lock);
 	a->points_gathered += (uint64_t)n;
 	a->points_skipped += skipped;
 	if (skipped)
 		fp_log(LOG_DEBUG, "agent: %zu points had no writable field", skipped);
 	if (a->dry_run && n > 0) {
+		pthread_mutex_lock(&a->lock);
 		fwrite(buf[FP_PREC_NS].data, 1, buf[FP_PREC_NS].len, stdout);
 		fflush(stdout);
+		pthread_mutex_unlock(&a->lock);
 	}
 	for (i = 0; !a->dry_run && i < a->noutputs; i++) {
 		struct fp_output *o = a->outputs[i];
-		if (o->append_only || o->retention_ms)
-			submit_filtered(a, o, b);
-		else if (np[o->precision] > 0)
+		if (o->append_only || o->retention_ms) {
+			submit_filtered(a, i, b);
+		} else if (np[o->precision] > 0) {
+			pthread_mutex_lock(&a->out_locks[i]);
 			fp_output_submit(o, buf[o->precision].data, buf[o->precision].len,
 					 (size_t)np[o->precision]);
+			pthread_mutex_unlock(&a->out_locks[i]);
+		}
 	}
 	for (i = 0; i < 4; i++)
 		fp_buf_reset(&buf[i]);
@@ -293,9 +317,7 @@ static void tick(void *arg)
 	fp_batch_init(&b);
 	self_metrics(a, &b, fp_real_ns());
 	/* never held back: this thread also handles the signals */
-	pthread_mutex_lock(&a->lock);
 	fp_agent_dispatch(a, &b);
-	pthread_mutex_unlock(&a->lock);
 	fp_batch_reset(&b);
 }
 

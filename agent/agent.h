@@ -27,14 +27,22 @@ struct fp_agent {
 	struct fp_collector *collectors; /* one per configured collector (owned) */
 	size_t ncollectors;
 	struct fp_ind *ind;   /* the indicator engine (NULL in dry runs) */
-	pthread_mutex_t lock; /* dispatch from the collectors' threads */
+	pthread_mutex_t lock; /* the backpressure wait, --test's stdout */
 	pthread_cond_t room;  /* backpressure: waits for an output with room */
+	/* Dispatch runs in the collectors' threads at once: ind_lock guards
+	 * the pointer ind (read by dispatch, cleared by fp_agent_stop), the
+	 * engine has its own lock; out_locks[i] serialises the submits to
+	 * output i and its rate-limited complaints (outputs[i] queues are
+	 * thread-safe, their complaint state is not). */
+	pthread_rwlock_t ind_lock;
+	pthread_mutex_t *out_locks;
 	atomic_bool stopping;
 	uint64_t backpressure_waits; /* 100 ms waits of a collector, in all */
 	struct fp_complain bp_log, too_old_log;
 	struct fp_sched sched;
 	int64_t started_ns; /* monotonic */
-	uint64_t gathers, points_gathered, points_skipped;
+	uint64_t gathers;
+	_Atomic uint64_t points_gathered, points_skipped;
 	bool dry_run; /* --test: print to stdout instead of outputs */
 };
 
@@ -61,7 +69,8 @@ void fp_agent_self_metrics(struct fp_agent *a, struct fp_batch *b);
  * stops: a collector is held back rather than its points dropped (a
  * pushed message then stays unacknowledged at its source). */
 void fp_agent_push(void *agent, struct fp_batch *b);
-/* Encodes b once and hands it to every output (or stdout when dry_run).
+/* Encodes b once and hands it to every output (or stdout when dry_run);
+ * thread-safe, several threads encode at once (see struct fp_agent).
  * Returns the number of points written into line protocol. */
 size_t fp_agent_dispatch(struct fp_agent *a, const struct fp_batch *b);
 /* Runs the timers due now; returns the next deadline (monotonic ns). */

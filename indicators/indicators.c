@@ -71,6 +71,10 @@ struct fp_ind {
 	pthread_mutex_t lock; /* meters[] (the list, not the state), pending */
 	struct meter *meters;
 	size_t nmeters, mcap;
+	/* the meters by name and by device: open addressing, 1 + the index
+	 * of the first meter with that key, 0 for a free slot; hcap a power
+	 * of 2, at most half full */
+	size_t *by_name, *by_device, hcap;
 	struct sample *pending;
 	size_t npending, pcap;
 	struct factor_override *fo;
@@ -199,26 +203,88 @@ static bool meter_decide(struct meter *m, const struct fp_point *p)
 	return true;
 }
 
+static void hput(struct fp_ind *x, size_t i);
+
 static struct meter *add_meter(struct fp_ind *x, const char *name, const char *device,
 			       const char *role, const struct fp_ind_meter_cfg *mc)
 {
 	struct meter *m;
 
 	fp_xgrow((void **)&x->meters, &x->mcap, x->nmeters + 1, sizeof(*x->meters));
-	m = &x->meters[x->nmeters++];
+	m = &x->meters[x->nmeters];
 	meter_init(x, m, name, device, role, mc);
+	hput(x, x->nmeters);
+	x->nmeters++;
 	x->meters_changed = true;
 	return m;
 }
 
+static size_t hash_str(const char *s)
+{
+	size_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key in table t (by name or by device): its meter's, or the
+ * free one where it would go. */
+static size_t *hslot(const struct fp_ind *x, size_t *t, bool by_name, const char *key)
+{
+	size_t i = hash_str(key) & (x->hcap - 1);
+
+	for (;; i = (i + 1) & (x->hcap - 1)) {
+		const struct meter *m;
+		if (!t[i])
+			return &t[i];
+		m = &x->meters[t[i] - 1];
+		if (!strcmp(by_name ? m->name : m->device, key))
+			return &t[i];
+	}
+}
+
+/* Indexes meter i; the first meter of a name or a device keeps it. */
+static void hset(struct fp_ind *x, size_t i)
+{
+	size_t *s = hslot(x, x->by_name, true, x->meters[i].name);
+
+	if (!*s)
+		*s = i + 1;
+	s = hslot(x, x->by_device, false, x->meters[i].device);
+	if (!*s)
+		*s = i + 1;
+}
+
+/* Indexes the new meter i (== nmeters), growing the tables first. */
+static void hput(struct fp_ind *x, size_t i)
+{
+	size_t j;
+
+	if (2 * (i + 1) > x->hcap) {
+		free(x->by_name);
+		free(x->by_device);
+		x->hcap = x->hcap ? 2 * x->hcap : 64;
+		x->by_name = fp_xcalloc(x->hcap, sizeof(*x->by_name));
+		x->by_device = fp_xcalloc(x->hcap, sizeof(*x->by_device));
+		for (j = 0; j < i; j++) /* in order: the first stays first */
+			hset(x, j);
+	}
+	hset(x, i);
+}
+
 static struct meter *find_meter(struct fp_ind *x, const char *name)
 {
-	size_t i;
+	size_t s = x->hcap ? *hslot(x, x->by_name, true, name) : 0;
 
-	for (i = 0; i < x->nmeters; i++)
-		if (!strcmp(x->meters[i].name, name))
-			return &x->meters[i];
-	return NULL;
+	return s ? &x->meters[s - 1] : NULL;
+}
+
+static struct meter *find_device(struct fp_ind *x, const char *device)
+{
+	size_t s = x->hcap ? *hslot(x, x->by_device, false, device) : 0;
+
+	return s ? &x->meters[s - 1] : NULL;
 }
 
 static double field_value(const struct fp_field *f, bool *ok)
@@ -356,7 +422,7 @@ static void free_overrides(struct fp_ind *x)
 
 void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!x)
 		return;
@@ -391,11 +457,7 @@ void fp_ind_observe(struct fp_ind *x, const struct fp_batch *b)
 			dev = key;
 		}
 		role = fp_point_tag_value(p, "role");
-		for (j = 0; j < x->nmeters; j++)
-			if (!strcmp(x->meters[j].device, dev)) {
-				m = &x->meters[j];
-				break;
-			}
+		m = find_device(x, dev);
 		if (!m) {
 			if (!fp_role_find(role))
 				continue;
@@ -1645,6 +1707,8 @@ void fp_ind_free(struct fp_ind *x)
 		free(x->meters[i].unit);
 	}
 	free(x->meters);
+	free(x->by_name);
+	free(x->by_device);
 	free(x->pending);
 	free_overrides(x);
 	free(x->fo);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <modbus.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -221,14 +222,66 @@ static bool is_link_error(int e)
 		e == EIO;
 }
 
+/* Receives one Modbus TCP reply (MBAP header and PDU) into r, within the
+ * response timeout: poll, then recv of what is there, until the length
+ * the header announces is in.  A usual reply takes one poll and one recv
+ * where libmodbus's modbus_receive_confirmation makes three selects and
+ * three recvs (header, byte count, data): most of the CPU of a poll is
+ * these system calls.  Only one request is ever outstanding (a timeout
+ * closes the connection), so bytes beyond the frame are a broken peer.
+ * Returns the frame's length or -1 with errno: ETIMEDOUT, ECONNRESET
+ * (closed), EMBBADDATA (a length out of range, bytes beyond it). */
+static int tcp_recv(struct mb_conn *cn, int fd, uint8_t *r, size_t cap)
+{
+	uint32_t sec = 0, usec = 0;
+	int64_t deadline;
+	size_t got = 0, want = 7; /* the MBAP header first */
+
+	modbus_get_response_timeout(cn->ctx, &sec, &usec);
+	deadline = fp_mono_ns() + (int64_t)sec * 1000000000LL + (int64_t)usec * 1000;
+	while (got < want) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int64_t left = deadline - fp_mono_ns();
+		ssize_t k;
+		int rc;
+
+		rc = poll(&pf, 1, left > 0 ? (int)((left + 999999) / 1000000) : 0);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		k = recv(fd, r + got, cap - got, MSG_DONTWAIT);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		got += (size_t)k;
+		if (got >= 7) {
+			want = 6 + (size_t)(r[4] << 8 | r[5]); /* unit id + PDU */
+			if (want < 8 || want > cap || got > want) {
+				errno = EMBBADDATA;
+				return -1;
+			}
+		}
+	}
+	return (int)got;
+}
+
 /* Modbus TCP: reads count values of function fc (1-4) from unit, the
  * reply checked here.  libmodbus 3.1 checks a TCP reply's transaction and
  * protocol ids but not its unit id (only RTU's): a gateway answering for
  * another unit would have that unit's values taken as this one's.  So the
- * request is sent on the connection's socket, libmodbus frames the reply
- * (modbus_receive_confirmation: response timeout, length) and every field
- * of it is checked here.  Returns count or -1 with errno (EMBBADSLAVE: the
- * wrong unit, its id in cn->reply_unit). */
+ * request is sent on the connection's socket, the reply framed by
+ * tcp_recv and every field of it checked here.  Returns count or -1 with
+ * errno (EMBBADSLAVE: the wrong unit, its id in cn->reply_unit). */
 static int tcp_read(struct mb_conn *cn, int unit, int fc, uint16_t start, uint16_t count,
 		    uint16_t *regs, uint8_t *bits)
 {
@@ -255,7 +308,7 @@ static int tcp_read(struct mb_conn *cn, int unit, int fc, uint16_t start, uint16
 			return -1;
 		sent += (size_t)w;
 	}
-	n = modbus_receive_confirmation(cn->ctx, r);
+	n = tcp_recv(cn, fd, r, sizeof(r));
 	if (n < 0)
 		return -1;
 	errno = EMBBADDATA;

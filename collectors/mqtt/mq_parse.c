@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -809,9 +810,42 @@ static const struct fp_mq_rule *find_rule(const struct fp_mq_sub *s, const char 
 
 /* Parses the whole payload as one JSON document (strict, UTF-8, bounded
  * depth, nothing but white space after it).  NULL with *why on error. */
+/* One tokener per thread, reset for each message: a new one costs an
+ * allocation of its whole depth stack, a good part of a small message's
+ * parse.  Freed when its thread ends. */
+static pthread_key_t tok_key;
+static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
+
+static void tok_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void tok_key_init(void)
+{
+	if (pthread_key_create(&tok_key, tok_free) != 0)
+		abort();
+}
+
+static json_tokener *thread_tokener(void)
+{
+	json_tokener *tok;
+
+	pthread_once(&tok_once, tok_key_init);
+	tok = pthread_getspecific(tok_key);
+	if (!tok) {
+		tok = json_tokener_new_ex(MAX_DEPTH);
+		if (!tok || pthread_setspecific(tok_key, tok) != 0)
+			abort();
+	} else {
+		json_tokener_reset(tok);
+	}
+	return tok;
+}
+
 static json_object *parse_json(const char *payload, size_t len, const char **why)
 {
-	json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+	json_tokener *tok = thread_tokener();
 	enum json_tokener_error err;
 	json_object *doc;
 
@@ -827,7 +861,6 @@ static json_object *parse_json(const char *payload, size_t len, const char **why
 		if (k < len)
 			err = json_tokener_error_parse_unexpected;
 	}
-	json_tokener_free(tok);
 	if (!doc || err != json_tokener_success) {
 		json_object_put(doc);
 		*why = err == json_tokener_error_depth ? "JSON nested too deeply"

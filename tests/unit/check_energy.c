@@ -757,6 +757,53 @@ static struct fp_config *engine_cfg(const char *dir, const char *extra)
 	return c;
 }
 
+/* Many meters (the index of meters by device and by name grows several
+ * times), across a restart (the meters come back from the ledger by
+ * name): every reading lands on its own meter. */
+START_TEST(test_engine_many_meters)
+{
+	char *d = tmpdir();
+	struct fp_config *c;
+	struct fp_ind *x;
+	struct fp_batch b;
+	struct fp_ledger *l;
+	struct fp_window_sums s;
+	size_t pushed = 0;
+	time_t h0 = 1767225600; /* 2026-01-01T00:00Z */
+	char dev[32];
+	int i, r;
+
+	tz("UTC");
+	c = engine_cfg(d, "max_meters = 1000;");
+	fp_batch_init(&b);
+	for (r = 0; r < 2; r++) {
+		x = fp_ind_new(c, no_push, &pushed);
+		ck_assert_ptr_nonnull(x);
+		/* meter i: 0.01 * i kWh a minute; the restart after 2 minutes */
+		for (i = 0; i < 300; i++) {
+			snprintf(dev, sizeof(dev), "plug%d", i);
+			reading(&b, dev, "it", h0 + r * 120, "energy_import_kwh",
+				100 + r * 0.02 * i);
+			reading(&b, dev, "it", h0 + r * 120 + 60, "energy_import_kwh",
+				100 + (r * 2 + 1) * 0.01 * i);
+		}
+		fp_ind_observe(x, &b);
+		fp_batch_reset(&b);
+		fp_ind_flush(x, false);
+		fp_ind_free(x);
+	}
+	l = ledger(d);
+	ck_assert_int_eq(fp_ledger_sums(l, h0, h0 + 3600, h0 + 3600, &s), 0);
+	/* 3 minutes of each: 0.03 * (0 + 1 + ... + 299) kWh */
+	ck_rel(s.q[FP_Q_IT].value, 0.03 * 299 * 300 / 2);
+	fp_ledger_close(l);
+	fp_config_free(c);
+	free(c);
+	rmdir_all(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_engine_restart_loses_nothing)
 {
 	char *d = tmpdir();
@@ -1946,6 +1993,7 @@ static Suite *energy_suite(void)
 	tcase_add_test(l, test_ledger_ratio_over_common_part);
 	tcase_add_test(l, test_ledger_scope2_undefined_before_energy);
 	tcase_add_test(e, test_engine_restart_loses_nothing);
+	tcase_add_test(e, test_engine_many_meters);
 	tcase_add_test(e, test_engine_kind_from_config);
 	tcase_add_test(e, test_engine_gap_is_missing_and_reset_counted);
 	tcase_add_test(e, test_engine_running_totals);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fp_check.h"
@@ -802,6 +803,10 @@ struct srv {
 	atomic_bool hole[200];
 	atomic_int unit_as; /* -1: the unit asked */
 	atomic_int requests;
+	/* the reply in two writes 20 ms apart, the first of split bytes;
+	 * with trail, one byte more than the frame */
+	atomic_int split;
+	atomic_bool trail;
 };
 
 static void srv_answer(struct srv *s, uint8_t *q, int len)
@@ -818,6 +823,31 @@ static void srv_answer(struct srv *s, uint8_t *q, int len)
 	if (atomic_load(&s->unit_as) >= 0)
 		q[h - 1] = (uint8_t)atomic_load(&s->unit_as);
 	modbus_reply(s->ctx, q, len, s->map);
+}
+
+/* The reply written into a socket pair, then to c in pieces. */
+static void srv_answer_split(struct srv *s, int c, uint8_t *q, int len)
+{
+	uint8_t r[MODBUS_TCP_MAX_ADU_LENGTH + 1];
+	struct timespec gap = { 0, 20000000 };
+	int sp[2], n, k = atomic_load(&s->split);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	modbus_set_socket(s->ctx, sp[0]);
+	srv_answer(s, q, len);
+	n = (int)recv(sp[1], r, sizeof(r) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	if (atomic_load(&s->trail))
+		r[n++] = 0;
+	if (k <= 0 || k >= n)
+		k = n;
+	ck_assert_int_eq(send(c, r, (size_t)k, MSG_NOSIGNAL), k);
+	nanosleep(&gap, NULL);
+	if (n > k)
+		ck_assert_int_eq(send(c, r + k, (size_t)(n - k), MSG_NOSIGNAL), n - k);
+	close(sp[0]);
+	close(sp[1]);
+	modbus_set_socket(s->ctx, c);
 }
 
 static void *srv_main(void *arg)
@@ -845,7 +875,9 @@ static void *srv_main(void *arg)
 		}
 		modbus_set_socket(s->ctx, c);
 		rc = modbus_receive(s->ctx, q);
-		if (rc > 0) {
+		if (rc > 0 && (atomic_load(&s->split) || atomic_load(&s->trail))) {
+			srv_answer_split(s, c, q, rc);
+		} else if (rc > 0) {
 			srv_answer(s, q, rc);
 		} else if (rc < 0) {
 			close(c);
@@ -1122,6 +1154,41 @@ START_TEST(test_modbus_wrong_unit_rejected)
 }
 END_TEST
 
+/* The reply is framed by the collector (tcp_recv): one that arrives in
+ * pieces, even the MBAP header cut, is read whole; one byte beyond the
+ * frame makes the read fail (and the next poll reads again). */
+START_TEST(test_modbus_tcp_reply_in_pieces)
+{
+	static const unsigned a[] = { 0, 1 };
+	static const int cuts[] = { 1, 3, 7, 8, 9, 10 };
+	struct srv s;
+	struct coll c;
+	struct fp_batch b;
+	char *regs = uint16_regs(a, 2);
+	size_t i;
+
+	srv_start(&s);
+	coll_new(&c, &s, "unit_id = 1;", regs);
+	fp_batch_init(&b);
+	for (i = 0; i < FP_ARRAY_SIZE(cuts); i++) {
+		atomic_store(&s.split, cuts[i]);
+		coll_poll(&c, &s, &b);
+		ck_assert_int_eq(meter_field(&b, "r1"), 1);
+	}
+	atomic_store(&s.split, 0);
+	atomic_store(&s.trail, true);
+	coll_poll(&c, &s, &b);
+	ck_assert_int_eq(meter_field(&b, "r1"), -1);
+	atomic_store(&s.trail, false);
+	coll_poll(&c, &s, &b);
+	ck_assert_int_eq(meter_field(&b, "r1"), 1);
+	fp_batch_reset(&b);
+	coll_free(&c);
+	srv_stop(&s);
+	free(regs);
+}
+END_TEST
+
 static Suite *modbus_suite(void)
 {
 	Suite *s = suite_create("modbus");
@@ -1148,6 +1215,7 @@ static Suite *modbus_suite(void)
 	tcase_add_test(coll, test_modbus_split_into_runs);
 	tcase_add_test(coll, test_modbus_dropped_field_retried);
 	tcase_add_test(coll, test_modbus_wrong_unit_rejected);
+	tcase_add_test(coll, test_modbus_tcp_reply_in_pieces);
 	suite_add_tcase(s, dec);
 	suite_add_tcase(s, plan);
 	suite_add_tcase(s, coll);
