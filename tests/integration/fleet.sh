@@ -158,6 +158,7 @@ restart() { # NAME: the node again, same data and port
 	vm_start "$tmp/$1" --port "${!port_var}" -search.latencyOffset=1s || return 1
 	printf -v "${1^^}_PID" %s "$VM_PID"
 }
+t_start=$(date +%s)
 check "r1 starts again on its data and port" restart r1
 check "s1 starts again on its data and port" restart s1
 # a few seconds of readings with every node up, then no more
@@ -253,7 +254,10 @@ for n in r1:a r1:b r2:a r2:b s1:a s2:b; do
 	lost=$(comm -23 "$tmp/$s/meters.txt" "$tmp/$node-$s.meters" | wc -l)
 	extra=$(comm -13 "$tmp/$s/meters.txt" "$tmp/$node-$s.meters" | wc -l)
 	check "$node: the $(wc -l < "$tmp/$s/meters.txt") meter readings of site $s, exactly ($(wc -l < "$tmp/$node-$s.meters") there, $lost lost, $extra other)" \
-		cmp -s "$tmp/$s/meters.txt" "$tmp/$node-$s.meters"
+		cmp -s "$tmp/$s/meters.txt" "$tmp/$node-$s.meters" ||
+		{ comm -23 "$tmp/$s/meters.txt" "$tmp/$node-$s.meters" | head -5 | sed "s/^/#   lost: /"
+		  echo "#   stopped at ${t_stop}000, restarted at ${t_start}000; $node's log:"
+		  grep -v -e "^$" "$tmp/$node/vm.log" | tail -8 | sed 's/^/#   /'; }
 	vm_rows "{__name__=~\"(energy|efficiency)_.+\",site=\"$s\",window=\"1h\"}" "${!url_var}" > "$tmp/$node-$s.rows"
 	check "$node: the final hour rows of site $s ($(cut -d' ' -f1,2 "$tmp/$s/final.txt" | sort -u | wc -l)), each once, as on the reference node" \
 		rows_equal "$tmp/$s/final.txt" "$tmp/$node-$s.rows"
