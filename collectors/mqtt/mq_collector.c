@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -793,6 +795,55 @@ static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_
 	return c;
 }
 
+/* Room in a PUBLISH packet beyond its payload: the topic (at most 65535
+ * bytes and its length), the fixed header, the packet id and properties. */
+#define PACKET_ROOM (64 * 1024 + 1024)
+
+/* The largest packet a broker may send: the largest max_payload of its
+ * subscriptions plus PACKET_ROOM. */
+static uint32_t max_packet(const struct mq_broker_cfg *bc)
+{
+	size_t mp = 16;
+
+	for (size_t k = 0; k < bc->nsubs; k++)
+		if (bc->subs[k].max_payload > mp)
+			mp = bc->subs[k].max_payload;
+	return (uint32_t)(mp + PACKET_ROOM);
+}
+
+/* MQTT v5: the CONNECT properties every connection of the client sends.
+ * Maximum Packet Size: the broker drops (for this client only) a message
+ * that does not fit, so a huge payload never reaches this process (with
+ * 3.1.1, libmosquitto reads a whole packet, whatever its size, before
+ * the message callback can refuse it).  With clean_session = false, a
+ * Session Expiry Interval that never ends: v5's default, 0, ends the
+ * session with the connection.  libmosquitto 2.0 has no asynchronous
+ * connect taking properties; mosquitto_connect_bind_v5() keeps them for
+ * every later (re)connection before it checks its host, so a call
+ * without a host stores them and connects nowhere. */
+static int set_v5_props(struct mq_broker_rt *b)
+{
+	const struct mq_broker_cfg *bc = b->cfg;
+	mosquitto_property *props = NULL;
+	int rc;
+
+	rc = mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE, max_packet(bc));
+	if (rc == MOSQ_ERR_SUCCESS && !bc->clean_session)
+		rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+						  UINT32_MAX);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		rc = mosquitto_connect_bind_v5(b->mosq, NULL, bc->port,
+					       (int)(bc->keepalive_ms / 1000), NULL, props);
+		if (rc == MOSQ_ERR_INVAL) /* no host: stored, not connected */
+			rc = MOSQ_ERR_SUCCESS;
+	}
+	mosquitto_property_free_all(&props);
+	if (rc != MOSQ_ERR_SUCCESS)
+		fp_log(LOG_ERR, "mqtt[%s]: MQTT v5 connect properties: %s", bc->name,
+		       mosquitto_strerror(rc));
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -EINVAL;
+}
+
 /* Sleeps ms, in slices, until stop is set. */
 static void nap(struct mq_broker_rt *b, int64_t ms)
 {
@@ -872,6 +923,8 @@ static int start_broker(struct mq_broker_rt *b)
 	mosquitto_threaded_set(b->mosq, true); /* our thread runs the loop */
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     bc->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	if (bc->protocol == 5 && set_v5_props(b) < 0)
+		return -EINVAL;
 	mosquitto_connect_callback_set(b->mosq, on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_message_callback_set(b->mosq, on_message);
