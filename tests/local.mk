@@ -72,7 +72,8 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integ
 	%D%/integration/windows.sh %D%/integration/orgreport.sh %D%/integration/vm.sh \
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
-	%D%/integration/snmp.sh %D%/integration/mqtt_limits.sh %D%/integration/mqtt_redeliver.sh
+	%D%/integration/snmp.sh %D%/integration/mqtt_limits.sh %D%/integration/mqtt_redeliver.sh \
+	%D%/integration/mqtt_overload.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/mqtt_states.sh %D%/integration/systemd.sh \
@@ -82,6 +83,7 @@ EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
 	%D%/integration/snmp.sh %D%/integration/mqtt_limits.sh %D%/integration/mqtt_redeliver.sh \
+	%D%/integration/mqtt_overload.sh \
 	%D%/data/snmp/ups.snmprec %D%/data/snmp/pdu.snmprec %D%/data/snmp/router-a.snmprec \
 	%D%/data/snmp/slow.snmprec \
 	%D%/data/mqtt/tasmota.txt \

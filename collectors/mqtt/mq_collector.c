@@ -118,6 +118,20 @@ static int parse_url(struct mq_broker_cfg *b)
 	return fp_parse_host_port(h, b->port, &b->host, &b->port);
 }
 
+/* A persistent session's client id when none is set: stable across
+ * restarts, one per site and broker, "footprintd-SITE-BROKER" with
+ * characters other than A-Z a-z 0-9 - _ . as "_", at most 230. */
+static char *default_client_id(const char *site, const char *broker)
+{
+	char *id = fp_xasprintf("footprintd-%.100s-%.64s", site ? site : "", broker);
+
+	for (char *q = id + 11; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' || *q == '.'))
+			*q = '_';
+	return id;
+}
+
 /* One state of a value map: "ON" = 1, "online" = true. */
 static void add_value(struct fp_cfg_errors *e, const config_setting_t *at, const char *text,
 		      const config_setting_t *v, struct fp_mq_value *out, size_t *n)
@@ -433,7 +447,6 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	int pr;
 	size_t i;
 
-	(void)cfg;
 	fp_xgrow((void **)&mc->brokers, &mc->cap, mc->n + 1, sizeof(*mc->brokers));
 	b = &mc->brokers[mc->n++];
 	memset(b, 0, sizeof(*b));
@@ -441,7 +454,7 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	b->keepalive_ms = 30000;
 	b->reconnect_min_ms = 1000;
 	b->reconnect_max_ms = 60000;
-	b->clean_session = true;
+	b->clean_session = false;
 	b->protocol = 4;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		fp_cfg_errors_add(e, g, NULL, "expected a group { name = ...; url = ...; }");
@@ -489,9 +502,7 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "reconnect_max", "must not be below reconnect_min");
 	fp_cfg_get_bool(e, g, "clean_session", &b->clean_session);
 	if (!b->clean_session && !b->client_id)
-		fp_cfg_report(e, g, "clean_session",
-			      "a persistent session (clean_session = false) "
-			      "needs a fixed client_id");
+		b->client_id = default_client_id(cfg->site, b->name);
 	if (fp_cfg_get_enum(e, g, "protocol", protos, &pr) > 0)
 		b->protocol = pr == 0 ? 4 : 5;
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
@@ -544,8 +555,9 @@ static void config_describe(const void *mc, FILE *f)
 	};
 	for (size_t i = 0; i < c->n; i++) {
 		const struct mq_broker_cfg *b = &c->brokers[i];
-		fprintf(f, "mqtt broker %s (%s, %s session): %zu subscriptions\n", b->name, b->url,
-			b->clean_session ? "clean" : "persistent", b->nsubs);
+		fprintf(f, "mqtt broker %s (%s, %s session, client id %s): %zu subscriptions\n",
+			b->name, b->url, b->clean_session ? "clean" : "persistent",
+			b->client_id ? b->client_id : "(random)", b->nsubs);
 		for (size_t k = 0; k < b->nsubs; k++)
 			fprintf(f, "  %s qos %d format %s\n", b->subs[k].topic, b->subs[k].qos,
 				formats[b->subs[k].format]);
@@ -577,6 +589,8 @@ struct mq_broker_rt {
 	struct mq_sub_rt *subs;
 	atomic_bool connected, stop;
 	atomic_ullong connects, disconnects;
+	atomic_ullong keepalive_timeouts; /* disconnects for a missing PINGRESP */
+	atomic_ullong sessions_lost;	  /* reconnections without the session */
 	struct fp_complain lim;
 	int64_t delay_ms; /* the next reconnection's wait (its thread's) */
 	size_t subacked;  /* SUBACKs since the last connection (loop thread) */
@@ -597,16 +611,39 @@ struct fp_mq_collector {
 static int lib_users;
 static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void on_connect(struct mosquitto *m, void *obj, int rc)
+/* A reconnection that did not find the session: what was published
+ * while the agent was away (or in flight) is lost, said and counted. */
+static void check_session(struct mq_broker_rt *b, bool present)
+{
+	bool clean = b->cfg->clean_session || b->owner->cfg->test_mode;
+
+	if (atomic_load(&b->connects) == 0 || present)
+		return;
+	atomic_fetch_add(&b->sessions_lost, 1);
+	if (clean)
+		FP_LOG_LIMITED("mqtt: sessions lost", LOG_WARNING,
+			       "mqtt[%s]: reconnected with a clean session (clean_session = true): "
+			       "messages published while disconnected are lost",
+			       b->cfg->name);
+	else
+		FP_LOG_LIMITED("mqtt: sessions lost", LOG_WARNING,
+			       "mqtt[%s]: the broker kept no session for client id %s: messages "
+			       "published while disconnected are lost",
+			       b->cfg->name, b->cfg->client_id);
+}
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
 {
 	struct mq_broker_rt *b = obj;
 	size_t i;
 
 	if (rc != 0) {
 		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection refused: %s", b->cfg->name,
-			    mosquitto_connack_string(rc));
+			    b->cfg->protocol == 5 ? mosquitto_reason_string(rc)
+						  : mosquitto_connack_string(rc));
 		return;
 	}
+	check_session(b, flags & 1);
 	atomic_store(&b->connected, true);
 	atomic_fetch_add(&b->connects, 1);
 	b->delay_ms = b->cfg->reconnect_min_ms;
@@ -659,9 +696,14 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 	(void)m;
 	if (atomic_exchange(&b->connected, false))
 		atomic_fetch_add(&b->disconnects, 1);
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		atomic_fetch_add(&b->keepalive_timeouts, 1);
+	/* a v5 broker's DISCONNECT gives its reason code (128 and up),
+	 * anything else a MOSQ_ERR_ code */
 	if (rc != 0)
 		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection lost (%s); reconnecting",
-			    b->cfg->name, mosquitto_strerror(rc));
+			    b->cfg->name,
+			    rc >= 128 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc));
 }
 
 /* Runs in the broker's network thread.  The points are handed to the
@@ -925,7 +967,7 @@ static int start_broker(struct mq_broker_rt *b)
 			     bc->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	if (bc->protocol == 5 && set_v5_props(b) < 0)
 		return -EINVAL;
-	mosquitto_connect_callback_set(b->mosq, on_connect);
+	mosquitto_connect_with_flags_callback_set(b->mosq, on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_message_callback_set(b->mosq, on_message);
 	mosquitto_subscribe_callback_set(b->mosq, on_subscribe);
@@ -1015,6 +1057,8 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 		fp_point_int(p, "mqtt_time_rejected", (int64_t)btime);
 		fp_point_int(p, "connects", (int64_t)atomic_load(&b->connects));
 		fp_point_int(p, "disconnects", (int64_t)atomic_load(&b->disconnects));
+		fp_point_int(p, "keepalive_timeouts", (int64_t)atomic_load(&b->keepalive_timeouts));
+		fp_point_int(p, "sessions_lost", (int64_t)atomic_load(&b->sessions_lost));
 		fp_point_bool(p, "connected", atomic_load(&b->connected));
 		/* and one point per subscription: mqtt/<broker>/<topic filter> */
 		for (size_t k = 0; k < b->cfg->nsubs; k++) {
