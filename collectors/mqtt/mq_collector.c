@@ -592,9 +592,11 @@ struct mq_broker_rt {
 	atomic_ullong keepalive_timeouts; /* disconnects for a missing PINGRESP */
 	atomic_ullong sessions_lost;	  /* reconnections without the session */
 	struct fp_complain lim;
-	int64_t delay_ms; /* the next reconnection's wait (its thread's) */
-	size_t subacked;  /* SUBACKs since the last connection (loop thread) */
-	size_t ntopics;	  /* SUBSCRIBEs per connection: subscriptions and name topics */
+	int64_t delay_ms;	/* the next reconnection's wait (its thread's) */
+	size_t subacked;	/* SUBACKs since the last connection (loop thread) */
+	size_t ntopics;		/* SUBSCRIBEs per connection: subscriptions and name topics */
+	uint64_t rx, rx_nudged; /* messages received, at the last keep_alive (loop thread) */
+	int64_t nudge_ns;	/* monotonic time of the last keep_alive turn */
 	pthread_t thread;
 	bool started;
 };
@@ -689,6 +691,18 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const i
 	}
 }
 
+/* Why a connection ended: a v5 broker's DISCONNECT gives its reason code
+ * (128 and up), anything else a MOSQ_ERR_ code (libmosquitto 2.0.11 has
+ * no text for MOSQ_ERR_KEEPALIVE). */
+static const char *lost_reason(int rc)
+{
+	if (rc >= 128)
+		return mosquitto_reason_string(rc);
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		return "no PINGRESP within the keepalive";
+	return mosquitto_strerror(rc);
+}
+
 static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 {
 	struct mq_broker_rt *b = obj;
@@ -698,12 +712,9 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 		atomic_fetch_add(&b->disconnects, 1);
 	if (rc == MOSQ_ERR_KEEPALIVE)
 		atomic_fetch_add(&b->keepalive_timeouts, 1);
-	/* a v5 broker's DISCONNECT gives its reason code (128 and up),
-	 * anything else a MOSQ_ERR_ code */
 	if (rc != 0)
 		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection lost (%s); reconnecting",
-			    b->cfg->name,
-			    rc >= 128 ? mosquitto_reason_string(rc) : mosquitto_strerror(rc));
+			    b->cfg->name, lost_reason(rc));
 }
 
 /* Runs in the broker's network thread.  The points are handed to the
@@ -763,6 +774,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	size_t i;
 
 	(void)m;
+	b->rx++;
 	for (i = 0; i < bc->nsubs; i++) {
 		const struct fp_mq_sub *s = &bc->subs[i];
 		struct mq_sub_rt *rt = &b->subs[i];
@@ -886,6 +898,33 @@ static int set_v5_props(struct mq_broker_rt *b)
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -EINVAL;
 }
 
+/* The filter of keep_alive's UNSUBSCRIBE: never subscribed. */
+#define NUDGE_FILTER "footprintd/keepalive/none"
+
+/* Keeps the connection alive while messages flow.  libmosquitto sends a
+ * PINGREQ once the client has sent nothing for a keepalive, and closes
+ * the connection (MOSQ_ERR_KEEPALIVE) if the PINGRESP has not been read
+ * a keepalive later.  With QoS 0 messages the client sends nothing else,
+ * and while it reads a backlog the PINGRESP waits behind it: an agent
+ * more than a keepalive behind lost its connection, and a clean
+ * session's backlog with it.  Every half keepalive in which messages
+ * arrived, an UNSUBSCRIBE of a filter never subscribed (the broker only
+ * answers UNSUBACK) is sent: the client has sent something, so no PINGREQ
+ * is due and a late PINGRESP closes nothing, and the broker hears from the
+ * client.  An idle connection is left to libmosquitto's PINGREQ, which
+ * still detects a dead broker. */
+static void keep_alive(struct mq_broker_rt *b)
+{
+	int64_t now = fp_mono_ns();
+
+	if (now - b->nudge_ns < b->cfg->keepalive_ms * 500000)
+		return;
+	if (b->rx != b->rx_nudged && atomic_load(&b->connected))
+		mosquitto_unsubscribe(b->mosq, NULL, NUDGE_FILTER);
+	b->nudge_ns = now;
+	b->rx_nudged = b->rx;
+}
+
 /* Sleeps ms, in slices, until stop is set. */
 static void nap(struct mq_broker_rt *b, int64_t ms)
 {
@@ -925,6 +964,8 @@ static void *broker_thread(void *arg)
 		if (rc == MOSQ_ERR_SUCCESS) {
 			/* a short poll: a stop is seen within it */
 			rc = fp_mq_loop_once(b->mosq, atomic_load(&b->connected), 250, 100);
+			if (rc == MOSQ_ERR_SUCCESS)
+				keep_alive(b);
 			continue;
 		}
 		/* a lost connection was logged by on_disconnect */
