@@ -125,6 +125,7 @@ check "the agent stops cleanly" [ "$rc" -eq 0 ]
 # clean_session = true: the same stop loses what was published meanwhile,
 # and says so
 conf 'client_id = "fp-ov-clean"; clean_session = true;'
+: > "$lp"   # fpd_start waits for this agent's own probe line
 fpd_start "$tmp/f.conf" "$err" ov "$lp"; rc=$?
 FPID=$FPD_STARTED
 check "clean session: the agent connects" [ "$rc" -eq 0 ]
