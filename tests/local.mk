@@ -75,7 +75,8 @@ TESTS += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integ
 	%D%/integration/fleet.sh %D%/integration/dashboards_vm.sh %D%/integration/hostile_input.sh \
 	%D%/integration/demo.sh %D%/integration/report_html.sh %D%/integration/output_hostile.sh \
 	%D%/integration/snmp.sh %D%/integration/snmp_v3.sh %D%/integration/snmp_hostile.sh \
-	%D%/integration/snmp_profiles.sh
+	%D%/integration/snmp_profiles.sh %D%/integration/mqtt_limits.sh %D%/integration/mqtt_redeliver.sh \
+	%D%/integration/mqtt_overload.sh
 EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/integration/cli.sh \
 	%D%/integration/influx_output.sh %D%/integration/modbus.sh %D%/integration/profiles.sh %D%/integration/mqtt.sh \
 	%D%/integration/influx_multi.sh %D%/integration/mqtt_auth.sh %D%/integration/mqtt_states.sh %D%/integration/systemd.sh \
@@ -87,6 +88,7 @@ EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/
 	%D%/integration/snmp.sh %D%/integration/snmp_v3.sh %D%/integration/snmp_hostile.sh \
 	%D%/integration/snmp_profiles.sh %D%/data/snmp/wrongtype.snmprec %D%/data/snmp/raritan.snmprec \
 	%D%/data/snmp/sentry4.snmprec %D%/data/snmp/entity.snmprec \
+	%D%/integration/mqtt_limits.sh %D%/integration/mqtt_redeliver.sh %D%/integration/mqtt_overload.sh \
 	%D%/data/snmp/ups.snmprec %D%/data/snmp/pdu.snmprec %D%/data/snmp/router-a.snmprec \
 	%D%/data/snmp/slow.snmprec \
 	%D%/data/mqtt/tasmota.txt \

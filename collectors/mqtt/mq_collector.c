@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,20 @@ static int parse_url(struct mq_broker_cfg *b)
 		return -EINVAL;
 	}
 	return fp_parse_host_port(h, b->port, &b->host, &b->port);
+}
+
+/* A persistent session's client id when none is set: stable across
+ * restarts, one per site and broker, "footprintd-SITE-BROKER" with
+ * characters other than A-Z a-z 0-9 - _ . as "_", at most 230. */
+static char *default_client_id(const char *site, const char *broker)
+{
+	char *id = fp_xasprintf("footprintd-%.100s-%.64s", site ? site : "", broker);
+
+	for (char *q = id + 11; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' || *q == '.'))
+			*q = '_';
+	return id;
 }
 
 /* One state of a value map: "ON" = 1, "online" = true. */
@@ -558,7 +574,6 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	int pr;
 	size_t i;
 
-	(void)cfg;
 	fp_xgrow((void **)&mc->brokers, &mc->cap, mc->n + 1, sizeof(*mc->brokers));
 	b = &mc->brokers[mc->n++];
 	memset(b, 0, sizeof(*b));
@@ -566,7 +581,7 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 	b->keepalive_ms = 30000;
 	b->reconnect_min_ms = 1000;
 	b->reconnect_max_ms = 60000;
-	b->clean_session = true;
+	b->clean_session = false;
 	b->protocol = 4;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		fp_cfg_errors_add(e, g, NULL, "expected a group { name = ...; url = ...; }");
@@ -614,9 +629,7 @@ static void parse_broker(struct fp_mq_config *mc, const config_setting_t *g,
 		fp_cfg_report(e, g, "reconnect_max", "must not be below reconnect_min");
 	fp_cfg_get_bool(e, g, "clean_session", &b->clean_session);
 	if (!b->clean_session && !b->client_id)
-		fp_cfg_report(e, g, "clean_session",
-			      "a persistent session (clean_session = false) "
-			      "needs a fixed client_id");
+		b->client_id = default_client_id(cfg->site, b->name);
 	if (fp_cfg_get_enum(e, g, "protocol", protos, &pr) > 0)
 		b->protocol = pr == 0 ? 4 : 5;
 	fp_cfg_get_size(e, g, "max_payload", 16, 16u << 20, &mp);
@@ -669,8 +682,9 @@ static void config_describe(const void *mc, FILE *f)
 	};
 	for (size_t i = 0; i < c->n; i++) {
 		const struct mq_broker_cfg *b = &c->brokers[i];
-		fprintf(f, "mqtt broker %s (%s, %s session): %zu subscriptions\n", b->name, b->url,
-			b->clean_session ? "clean" : "persistent", b->nsubs);
+		fprintf(f, "mqtt broker %s (%s, %s session, client id %s): %zu subscriptions\n",
+			b->name, b->url, b->clean_session ? "clean" : "persistent",
+			b->client_id ? b->client_id : "(random)", b->nsubs);
 		for (size_t k = 0; k < b->nsubs; k++)
 			fprintf(f, "  %s qos %d format %s\n", b->subs[k].topic, b->subs[k].qos,
 				formats[b->subs[k].format]);
@@ -702,10 +716,14 @@ struct mq_broker_rt {
 	struct mq_sub_rt *subs;
 	atomic_bool connected, stop;
 	atomic_ullong connects, disconnects;
+	atomic_ullong keepalive_timeouts; /* disconnects for a missing PINGRESP */
+	atomic_ullong sessions_lost;	  /* reconnections without the session */
 	struct fp_complain lim;
-	int64_t delay_ms; /* the next reconnection's wait (its thread's) */
-	size_t subacked;  /* SUBACKs since the last connection (loop thread) */
-	size_t ntopics;	  /* SUBSCRIBEs per connection: subscriptions and name topics */
+	int64_t delay_ms;	/* the next reconnection's wait (its thread's) */
+	size_t subacked;	/* SUBACKs since the last connection (loop thread) */
+	size_t ntopics;		/* SUBSCRIBEs per connection: subscriptions and name topics */
+	uint64_t rx, rx_nudged; /* messages received, at the last keep_alive (loop thread) */
+	int64_t nudge_ns;	/* monotonic time of the last keep_alive turn */
 	pthread_t thread;
 	bool started;
 };
@@ -722,16 +740,39 @@ struct fp_mq_collector {
 static int lib_users;
 static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void on_connect(struct mosquitto *m, void *obj, int rc)
+/* A reconnection that did not find the session: what was published
+ * while the agent was away (or in flight) is lost, said and counted. */
+static void check_session(struct mq_broker_rt *b, bool present)
+{
+	bool clean = b->cfg->clean_session || b->owner->cfg->test_mode;
+
+	if (atomic_load(&b->connects) == 0 || present)
+		return;
+	atomic_fetch_add(&b->sessions_lost, 1);
+	if (clean)
+		FP_LOG_LIMITED("mqtt: sessions lost", LOG_WARNING,
+			       "mqtt[%s]: reconnected with a clean session (clean_session = true): "
+			       "messages published while disconnected are lost",
+			       b->cfg->name);
+	else
+		FP_LOG_LIMITED("mqtt: sessions lost", LOG_WARNING,
+			       "mqtt[%s]: the broker kept no session for client id %s: messages "
+			       "published while disconnected are lost",
+			       b->cfg->name, b->cfg->client_id);
+}
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
 {
 	struct mq_broker_rt *b = obj;
 	size_t i;
 
 	if (rc != 0) {
 		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection refused: %s", b->cfg->name,
-			    mosquitto_connack_string(rc));
+			    b->cfg->protocol == 5 ? mosquitto_reason_string(rc)
+						  : mosquitto_connack_string(rc));
 		return;
 	}
+	check_session(b, flags & 1);
 	atomic_store(&b->connected, true);
 	atomic_fetch_add(&b->connects, 1);
 	b->delay_ms = b->cfg->reconnect_min_ms;
@@ -777,6 +818,18 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const i
 	}
 }
 
+/* Why a connection ended: a v5 broker's DISCONNECT gives its reason code
+ * (128 and up), anything else a MOSQ_ERR_ code (libmosquitto 2.0.11 has
+ * no text for MOSQ_ERR_KEEPALIVE). */
+static const char *lost_reason(int rc)
+{
+	if (rc >= 128)
+		return mosquitto_reason_string(rc);
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		return "no PINGRESP within the keepalive";
+	return mosquitto_strerror(rc);
+}
+
 static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 {
 	struct mq_broker_rt *b = obj;
@@ -784,9 +837,11 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 	(void)m;
 	if (atomic_exchange(&b->connected, false))
 		atomic_fetch_add(&b->disconnects, 1);
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		atomic_fetch_add(&b->keepalive_timeouts, 1);
 	if (rc != 0)
 		fp_complain(&b->lim, LOG_WARNING, "mqtt[%s]: connection lost (%s); reconnecting",
-			    b->cfg->name, mosquitto_strerror(rc));
+			    b->cfg->name, lost_reason(rc));
 }
 
 /* Runs in the broker's network thread.  The points are handed to the
@@ -846,6 +901,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	size_t i;
 
 	(void)m;
+	b->rx++;
 	for (i = 0; i < bc->nsubs; i++) {
 		const struct fp_mq_sub *s = &bc->subs[i];
 		struct mq_sub_rt *rt = &b->subs[i];
@@ -920,6 +976,82 @@ static void *collector_new(const void *cc, const struct fp_config *cfg, fp_push_
 	return c;
 }
 
+/* Room in a PUBLISH packet beyond its payload: the topic (at most 65535
+ * bytes and its length), the fixed header, the packet id and properties. */
+#define PACKET_ROOM (64 * 1024 + 1024)
+
+/* The largest packet a broker may send: the largest max_payload of its
+ * subscriptions plus PACKET_ROOM. */
+static uint32_t max_packet(const struct mq_broker_cfg *bc)
+{
+	size_t mp = 16;
+
+	for (size_t k = 0; k < bc->nsubs; k++)
+		if (bc->subs[k].max_payload > mp)
+			mp = bc->subs[k].max_payload;
+	return (uint32_t)(mp + PACKET_ROOM);
+}
+
+/* MQTT v5: the CONNECT properties every connection of the client sends.
+ * Maximum Packet Size: the broker drops (for this client only) a message
+ * that does not fit, so a huge payload never reaches this process (with
+ * 3.1.1, libmosquitto reads a whole packet, whatever its size, before
+ * the message callback can refuse it).  With clean_session = false, a
+ * Session Expiry Interval that never ends: v5's default, 0, ends the
+ * session with the connection.  libmosquitto 2.0 has no asynchronous
+ * connect taking properties; mosquitto_connect_bind_v5() keeps them for
+ * every later (re)connection before it checks its host, so a call
+ * without a host stores them and connects nowhere. */
+static int set_v5_props(struct mq_broker_rt *b)
+{
+	const struct mq_broker_cfg *bc = b->cfg;
+	mosquitto_property *props = NULL;
+	int rc;
+
+	rc = mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE, max_packet(bc));
+	if (rc == MOSQ_ERR_SUCCESS && !bc->clean_session)
+		rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+						  UINT32_MAX);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		rc = mosquitto_connect_bind_v5(b->mosq, NULL, bc->port,
+					       (int)(bc->keepalive_ms / 1000), NULL, props);
+		if (rc == MOSQ_ERR_INVAL) /* no host: stored, not connected */
+			rc = MOSQ_ERR_SUCCESS;
+	}
+	mosquitto_property_free_all(&props);
+	if (rc != MOSQ_ERR_SUCCESS)
+		fp_log(LOG_ERR, "mqtt[%s]: MQTT v5 connect properties: %s", bc->name,
+		       mosquitto_strerror(rc));
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -EINVAL;
+}
+
+/* The filter of keep_alive's UNSUBSCRIBE: never subscribed. */
+#define NUDGE_FILTER "footprintd/keepalive/none"
+
+/* Keeps the connection alive while messages flow.  libmosquitto sends a
+ * PINGREQ once the client has sent nothing for a keepalive, and closes
+ * the connection (MOSQ_ERR_KEEPALIVE) if the PINGRESP has not been read
+ * a keepalive later.  With QoS 0 messages the client sends nothing else,
+ * and while it reads a backlog the PINGRESP waits behind it: an agent
+ * more than a keepalive behind lost its connection, and a clean
+ * session's backlog with it.  Every half keepalive in which messages
+ * arrived, an UNSUBSCRIBE of a filter never subscribed (the broker only
+ * answers UNSUBACK) is sent: the client has sent something, so no PINGREQ
+ * is due and a late PINGRESP closes nothing, and the broker hears from the
+ * client.  An idle connection is left to libmosquitto's PINGREQ, which
+ * still detects a dead broker. */
+static void keep_alive(struct mq_broker_rt *b)
+{
+	int64_t now = fp_mono_ns();
+
+	if (now - b->nudge_ns < b->cfg->keepalive_ms * 500000)
+		return;
+	if (b->rx != b->rx_nudged && atomic_load(&b->connected))
+		mosquitto_unsubscribe(b->mosq, NULL, NUDGE_FILTER);
+	b->nudge_ns = now;
+	b->rx_nudged = b->rx;
+}
+
 /* Sleeps ms, in slices, until stop is set. */
 static void nap(struct mq_broker_rt *b, int64_t ms)
 {
@@ -959,6 +1091,8 @@ static void *broker_thread(void *arg)
 		if (rc == MOSQ_ERR_SUCCESS) {
 			/* a short poll: a stop is seen within it */
 			rc = fp_mq_loop_once(b->mosq, atomic_load(&b->connected), 250, 100);
+			if (rc == MOSQ_ERR_SUCCESS)
+				keep_alive(b);
 			continue;
 		}
 		/* a lost connection was logged by on_disconnect */
@@ -999,7 +1133,9 @@ static int start_broker(struct mq_broker_rt *b)
 	mosquitto_threaded_set(b->mosq, true); /* our thread runs the loop */
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     bc->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	mosquitto_connect_callback_set(b->mosq, on_connect);
+	if (bc->protocol == 5 && set_v5_props(b) < 0)
+		return -EINVAL;
+	mosquitto_connect_with_flags_callback_set(b->mosq, on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_message_callback_set(b->mosq, on_message);
 	mosquitto_subscribe_callback_set(b->mosq, on_subscribe);
@@ -1089,6 +1225,8 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 		fp_point_int(p, "mqtt_time_rejected", (int64_t)btime);
 		fp_point_int(p, "connects", (int64_t)atomic_load(&b->connects));
 		fp_point_int(p, "disconnects", (int64_t)atomic_load(&b->disconnects));
+		fp_point_int(p, "keepalive_timeouts", (int64_t)atomic_load(&b->keepalive_timeouts));
+		fp_point_int(p, "sessions_lost", (int64_t)atomic_load(&b->sessions_lost));
 		fp_point_bool(p, "connected", atomic_load(&b->connected));
 		/* and one point per subscription: mqtt/<broker>/<topic filter> */
 		for (size_t k = 0; k < b->cfg->nsubs; k++) {

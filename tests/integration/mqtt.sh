@@ -167,7 +167,16 @@ EOC
 "$FPD" -c "$tmp/bad.conf" --check-config >"$tmp/bad.out" 2>&1; rc=$?
 sed 's/^/# /' "$tmp/bad.out"
 check "bad mqtt config: exit 78 with the lines" both [ "$rc" -eq 78 ] -- grep -q "^$tmp/bad.conf:1: .*url: 'http://x' must be mqtt://" "$tmp/bad.out"
-check "a persistent session without client_id is refused" grep -q "clean_session: a persistent session (clean_session = false) needs a fixed client_id" "$tmp/bad.out"
+cat > "$tmp/dflt.conf" <<EOC
+agent: { site = "dc 1"; };
+mqtt: { brokers = ( { name = "m"; url = "mqtt://127.0.0.1"; subscriptions = ( { topic = "a/#"; format = "tasmota"; } ); },
+  { name = "c"; url = "mqtt://127.0.0.1"; clean_session = true; subscriptions = ( { topic = "a/#"; format = "tasmota"; } ); } ); };
+EOC
+"$FPD" -c "$tmp/dflt.conf" --check-config -v >"$tmp/dflt.out" 2>&1
+check "default: a persistent session, its client id from the site and the broker name" \
+	grep -q "^mqtt broker m (mqtt://127.0.0.1, persistent session, client id footprintd-dc_1-m)" "$tmp/dflt.out"
+check "clean_session = true without client_id: a random one" \
+	grep -q "^mqtt broker c (mqtt://127.0.0.1, clean session, client id (random))" "$tmp/dflt.out"
 check "a bad topic filter and format are named" both grep -q "^$tmp/bad.conf:2: .*topic: 'a/#/b' is not a valid topic filter" "$tmp/bad.out" -- grep -q "format: 'xml' is not one of" "$tmp/bad.out"
 
 done_testing
