@@ -388,25 +388,28 @@ alive() {
 # the broker named "b") so that a test can tell when their subscriptions
 # are made: a probe message is then counted in the self-metrics.
 
-# mqtt_probe SITE FILE: publishes {} to SITE/probe on the test broker
-# ($MPORT); true once FILE (the agent's file output) counts a message of
+# mqtt_probe SITE FILE [OFFSET]: publishes {} to SITE/probe on the test
+# broker ($MPORT); true once FILE (the agent's file output), after its
+# first OFFSET bytes (what an earlier agent wrote), counts a message of
 # that subscription.
 mqtt_probe() {
 	mosquitto_pub -h 127.0.0.1 -p "$MPORT" -q 1 -t "$1/probe" -m '{}' &&
-		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]" "$2"
+		tail -c +$(( ${3:-0} + 1 )) "$2" 2>/dev/null |
+		grep -q "^footprintd,component=mqtt/b/$1/probe,.* mqtt_messages=[1-9]"
 }
 
 # fpd_start CONF ERR SITE OUT: $FPD -c CONF in the background, stderr
 # appended to ERR, its PID in FPD_STARTED; true once its subscriptions are
-# made (mqtt_probe SITE OUT), false when it exits first or after 20 s
-# (x FP_WAIT_SCALE).
+# made (mqtt_probe SITE OUT, on what this agent wrote to OUT), false when
+# it exits first or after 20 s (x FP_WAIT_SCALE).
 fpd_start() {
-	local t=$(( 200 * ${FP_WAIT_SCALE:-1} ))
+	local t=$(( 200 * ${FP_WAIT_SCALE:-1} )) off
+	off=$(stat -c %s "$4" 2>/dev/null || echo 0)
 	"$FPD" -c "$1" 2>>"$2" &
 	FPD_STARTED=$!
 	while [ "$t" -gt 0 ]; do
 		alive "$FPD_STARTED" || return 1
-		mqtt_probe "$3" "$4" && return 0
+		mqtt_probe "$3" "$4" "$off" && return 0
 		sleep 0.1
 		t=$((t - 1))
 	done
