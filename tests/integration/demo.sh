@@ -62,6 +62,13 @@ full=$(grep -oE '[0-9]+\.[0-9]{4,}' <<<"$out" | awk '{ v = $1; sub(/^[0.]+/, "",
 	if (length(v) > 3 && $1 !~ /\.[0-9][0-9][0-9]$/) print $1 }' | head -3)
 check "no number printed at full precision${full:+: $full}" [ -z "$full" ]
 
+# the view's rounding itself, on the values where it carries into the
+# next decade (0.09999 was printed 0.1000)
+sig3_fn=$(sed -n '/^function sig3(/,/^}/p' "$DEMO")
+rounded=$(awk "$sig3_fn"' BEGIN { printf "%s %s %s %s %s", sig3(0.09999), sig3(0.00099996), sig3(9.9996), sig3(0.1234), sig3(-0.09999) }')
+check "the view rounds to 3 significant digits across a decade ($rounded)" \
+	[ "$rounded" = "0.100 0.00100 10.0 0.123 -0.100" ]
+
 # the simulated devices
 lp=$(cat "$tmp/run1.lp" "$tmp/run2.lp")
 energy() { # energy DEVICE: "time_ns kwh power_w" per reading
