@@ -1117,23 +1117,47 @@ static void doc_eu(const struct fp_report *r, struct doc *d)
 	d_list(d, false);
 }
 
-/* The indicators of the report, by name and label (data quality). */
+/* The indicators of the report, by name and label (data quality), with
+ * the quantities of their numerator and denominator when a term is one
+ * quantity (times mul: WUE's litres, EE's joules), else -1. */
 static const struct {
 	const char *name, *label;
 	size_t off;
+	int num_q, den_q;
+	double num_mul, den_mul;
 } ratio_list[] = {
-	{ "pue", "PUE", offsetof(struct fp_kpis, pue) },
-	{ "dcie", "DCiE", offsetof(struct fp_kpis, dcie) },
-	{ "ref", "REF", offsetof(struct fp_kpis, ref) },
-	{ "erf", "ERF", offsetof(struct fp_kpis, erf) },
-	{ "ere", "ERE", offsetof(struct fp_kpis, ere) },
-	{ "cer", "CER", offsetof(struct fp_kpis, cer) },
-	{ "wue_l_per_kwh", "WUE", offsetof(struct fp_kpis, wue_l_per_kwh) },
-	{ "cue_location", "CUE (location)", offsetof(struct fp_kpis, cue_location) },
-	{ "cue_market", "CUE (market)", offsetof(struct fp_kpis, cue_market) },
-	{ "see", "SEE", offsetof(struct fp_kpis, see) },
-	{ "ee_bit_per_j", "EE (bit/J)", offsetof(struct fp_kpis, ee_bit_per_j) },
+	{ "pue", "PUE", offsetof(struct fp_kpis, pue), FP_Q_FACILITY, FP_Q_IT, 1, 1 },
+	{ "dcie", "DCiE", offsetof(struct fp_kpis, dcie), FP_Q_IT, FP_Q_FACILITY, 1, 1 },
+	{ "ref", "REF", offsetof(struct fp_kpis, ref), -1, FP_Q_FACILITY, 1, 1 },
+	{ "erf", "ERF", offsetof(struct fp_kpis, erf), FP_Q_REUSE, FP_Q_FACILITY, 1, 1 },
+	{ "ere", "ERE", offsetof(struct fp_kpis, ere), -1, FP_Q_IT, 1, 1 },
+	{ "cer", "CER", offsetof(struct fp_kpis, cer), FP_Q_COOLING_HEAT, FP_Q_COOLING, 1, 1 },
+	{ "wue_l_per_kwh", "WUE", offsetof(struct fp_kpis, wue_l_per_kwh), FP_Q_WATER, FP_Q_IT,
+	  1000, 1 },
+	{ "cue_location", "CUE (location)", offsetof(struct fp_kpis, cue_location), -1, FP_Q_IT, 1,
+	  1 },
+	{ "cue_market", "CUE (market)", offsetof(struct fp_kpis, cue_market), -1, FP_Q_IT, 1, 1 },
+	{ "see", "SEE", offsetof(struct fp_kpis, see), FP_Q_TELECOM_EQUIPMENT, FP_Q_TELECOM_SITE, 1,
+	  1 },
+	{ "ee_bit_per_j", "EE (bit/J)", offsetof(struct fp_kpis, ee_bit_per_j), FP_Q_DATA_VOLUME,
+	  FP_Q_TELECOM_SITE, 1, FP_J_PER_KWH },
 };
+
+/* What ratio i leaves out of its quantity q (its numerator's when num,
+ * else its denominator's): the quantity's total over the period less the
+ * part the ratio relates, in the quantity's unit; NAN when the term is not
+ * one quantity. */
+static double left_out(const struct fp_report *r, const struct fp_ratio *x, size_t i, bool num)
+{
+	int q = num ? ratio_list[i].num_q : ratio_list[i].den_q;
+	double used = num ? x->num / ratio_list[i].num_mul : x->den / ratio_list[i].den_mul;
+	double d;
+
+	if (q < 0)
+		return NAN;
+	d = r->total.s.q[q].value - used;
+	return fabs(d) < 1e-9 * fmax(1, fabs(used)) ? 0 : d;
+}
 
 /* Ratio i of k when it is defined over only part of the period (the part
  * where all its terms are measured), else NULL. */
@@ -1144,7 +1168,29 @@ static const struct fp_ratio *partial_ratio(const struct fp_kpis *k, size_t i)
 	return r->defined && !isnan(r->coverage) && r->coverage < 1 - 1e-9 ? r : NULL;
 }
 
-/* The indicators computed over part of the period, with that part. */
+/* " (left out: 3 m3 of water, 20 kWh of it)": what ratio i's terms
+ * measured while another term was not. */
+static void put_left_out(FILE *o, const struct fp_report *r, const struct fp_ratio *x, size_t i)
+{
+	const char *sep = " (left out: ";
+	char b[64];
+	int j;
+
+	for (j = 0; j < 2; j++) {
+		double v = left_out(r, x, i, j == 0);
+		int q = j == 0 ? ratio_list[i].num_q : ratio_list[i].den_q;
+		if (isnan(v) || v <= 0)
+			continue;
+		fprintf(o, "%s%s %s of %s", sep, fmt_num(b, sizeof(b), v, 3), fp_qty_units[q],
+			fp_qty_names[q]);
+		sep = ", ";
+	}
+	if (*sep == ',')
+		fputc(')', o);
+}
+
+/* The indicators computed over part of the period, with that part and
+ * what each left out. */
 static void put_partial(FILE *o, const char *pre, const char *post, const struct fp_report *r)
 {
 	const struct fp_ratio *x;
@@ -1162,6 +1208,7 @@ static void put_partial(FILE *o, const char *pre, const char *post, const struct
 				pre);
 		fprintf(o, "%s%s over %s", sep, ratio_list[i].label,
 			fmt_pct(b, sizeof(b), x->coverage));
+		put_left_out(o, r, x, i);
 		sep = ", ";
 	}
 	if (*sep)
@@ -1756,12 +1803,54 @@ static json_object *jeu(const struct fp_report *r)
 	return o;
 }
 
-json_object *fp_report_json(const struct fp_report *r)
+/* The data-quality section: coverage, meter events, what the ratios
+ * left out (measured while another of their terms was not). */
+static json_object *jquality(const struct fp_report *r)
 {
-	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu, *dq,
-		    *part;
+	json_object *dq = json_object_new_object(), *part = json_object_new_object(),
+		    *left = json_object_new_object();
 	const struct fp_window_sums *s = &r->total.s;
 	const struct fp_kpis *k = &r->total.k;
+	size_t i;
+
+	json_object_object_add(dq, "coverage", jcov(k->coverage));
+	json_object_object_add(dq, "resets", json_object_new_int64(r->events.resets));
+	json_object_object_add(dq, "wraps", json_object_new_int64(r->events.wraps));
+	json_object_object_add(dq, "gaps", json_object_new_int64(r->events.gaps));
+	json_object_object_add(
+		dq, "unmatched_e_dc_kwh",
+		jnum_or_null(k->pue.defined, s->q[FP_Q_FACILITY].value - k->pue.num));
+	json_object_object_add(dq, "unmatched_e_it_kwh",
+			       jnum_or_null(k->pue.defined, s->q[FP_Q_IT].value - k->pue.den));
+	for (i = 0; i < sizeof(ratio_list) / sizeof(ratio_list[0]); i++) {
+		const struct fp_ratio *x = partial_ratio(k, i);
+		json_object *lo;
+		int j;
+		if (!x)
+			continue;
+		json_object_object_add(part, ratio_list[i].name,
+				       json_object_new_double(x->coverage));
+		lo = json_object_new_object();
+		for (j = 0; j < 2; j++) {
+			double v = left_out(r, x, i, j == 0);
+			if (!isnan(v))
+				json_object_object_add(lo,
+						       fp_qty_names[j == 0 ? ratio_list[i].num_q
+									   : ratio_list[i].den_q],
+						       json_object_new_double(v));
+		}
+		json_object_object_add(left, ratio_list[i].name, lo);
+	}
+	json_object_object_add(dq, "partial_coverage", part);
+	json_object_object_add(dq, "left_out", left);
+	json_object_object_add(dq, "pue_below_1",
+			       json_object_new_boolean(k->pue.defined && k->pue.value < 1));
+	return dq;
+}
+
+json_object *fp_report_json(const struct fp_report *r)
+{
+	json_object *o = json_object_new_object(), *months = json_object_new_array(), *eu;
 	size_t i;
 
 	json_object_object_add(o, "schema", json_object_new_string("footprint.report/1"));
@@ -1781,27 +1870,7 @@ json_object *fp_report_json(const struct fp_report *r)
 		json_object_array_add(months, m);
 	}
 	json_object_object_add(o, "months", months);
-	dq = json_object_new_object();
-	json_object_object_add(dq, "coverage", jcov(k->coverage));
-	json_object_object_add(dq, "resets", json_object_new_int64(r->events.resets));
-	json_object_object_add(dq, "wraps", json_object_new_int64(r->events.wraps));
-	json_object_object_add(dq, "gaps", json_object_new_int64(r->events.gaps));
-	json_object_object_add(
-		dq, "unmatched_e_dc_kwh",
-		jnum_or_null(k->pue.defined, s->q[FP_Q_FACILITY].value - k->pue.num));
-	json_object_object_add(dq, "unmatched_e_it_kwh",
-			       jnum_or_null(k->pue.defined, s->q[FP_Q_IT].value - k->pue.den));
-	part = json_object_new_object();
-	for (i = 0; i < sizeof(ratio_list) / sizeof(ratio_list[0]); i++) {
-		const struct fp_ratio *x = partial_ratio(k, i);
-		if (x)
-			json_object_object_add(part, ratio_list[i].name,
-					       json_object_new_double(x->coverage));
-	}
-	json_object_object_add(dq, "partial_coverage", part);
-	json_object_object_add(dq, "pue_below_1",
-			       json_object_new_boolean(k->pue.defined && k->pue.value < 1));
-	json_object_object_add(o, "data_quality", dq);
+	json_object_object_add(o, "data_quality", jquality(r));
 	eu = jeu(r);
 	json_object_object_add(o, "eu_2024_1364", eu);
 	json_object_object_add(o, "ewaste", r->has_inventory ? jewaste(r) : NULL);

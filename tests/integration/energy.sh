@@ -126,16 +126,26 @@ check "report PUE = matched E_DC / matched E_IT" near "$r_pue" "$(awk -v a="$r_n
 # The simulated meters ramp at 0.1 and 0.07 kWh/s: the true PUE is 10/7.
 # The IT meter's reset step is not measured, so the facility energy of
 # that interval is left out of the numerator too (sums of the totals would
-# give 1.55).
-check "the PUE is the meters' true ratio (0.1 / 0.07) within 0.1%, the IT reset's interval left out of both terms" \
+# give 1.55).  Within 1%: the meters are read one after the other, so
+# their measured spans are offset by the time between two reads (tens of
+# ms on a loaded machine, over a run of about 12 s); the common part of an
+# hour is the shorter of the terms' measured time, not an intersection of
+# instants.
+check "the PUE is the meters' true ratio (0.1 / 0.07) within 1%, the IT reset's interval left out of both terms" \
 	awk -v p="$r_pue" -v n="$r_num" -v d="$r_den" -v f="$r_fac" -v i="$r_it" \
-	'BEGIN { t = 0.1 / 0.07; e = p - t; if (e < 0) e = -e; exit !(e < 0.001 * t && n <= f + 1e-9 && d <= i + 1e-9) }'
+	'BEGIN { t = 0.1 / 0.07; e = p - t; if (e < 0) e = -e; exit !(e < 0.01 * t && n <= f + 1e-9 && d <= i + 1e-9) }'
 check "the report states the unmatched energy" near "$(jget .data_quality.unmatched_e_dc_kwh)" \
 	"$(awk -v a="$r_fac" -v b="$r_num" 'BEGIN { printf "%.12g", a - b }')" 0.000001
 check "the report's data quality names the PUE as over part of the period, with its coverage" \
 	near "$(jget .data_quality.partial_coverage.pue)" "$(jget .total.indicators.pue.coverage)" 0.0000001
-check "the Markdown report lists the indicators over part of the period" \
-	sh -c '"$1" report --state "$2" --from "$3" --to "$4" | grep -q "^- Indicators over part of the period.*PUE over "' \
+check "each partial ratio's left-out amounts: the PUE's are the unmatched E_DC and E_IT" \
+	both near "$(jget .data_quality.left_out.pue.facility)" "$(jget .data_quality.unmatched_e_dc_kwh)" 0.000000001 -- \
+	near "$(jget .data_quality.left_out.pue.it)" "$(jget .data_quality.unmatched_e_it_kwh)" 0.000000001
+check "DCiE leaves out the same energy, its terms swapped" \
+	both near "$(jget .data_quality.left_out.dcie.facility)" "$(jget .data_quality.unmatched_e_dc_kwh)" 0.000000001 -- \
+	near "$(jget .data_quality.left_out.dcie.it)" "$(jget .data_quality.unmatched_e_it_kwh)" 0.000000001
+check "the Markdown report lists the indicators over part of the period, with what they left out" \
+	sh -c '"$1" report --state "$2" --from "$3" --to "$4" | grep -q "^- Indicators over part of the period.*PUE over [0-9.]* *% (left out: [0-9.]* kWh of facility)"' \
 	sh "$FP" "$tmp/state" "$from" "$today"
 check "one wrap and one reset recorded" both [ "$(jget .data_quality.wraps)" = 1 ] -- \
 	[ "$(jget .data_quality.resets)" = 1 ]
