@@ -144,13 +144,10 @@ void fp_agent_free(struct fp_agent *a)
 static void self_metrics(struct fp_agent *a, struct fp_batch *b, int64_t now)
 {
 	const struct fp_config *c = a->cfg;
-	struct fp_point *p = fp_batch_add(b, "footprintd", now);
+	struct fp_point *p = fp_batch_self(b, now, c->site, c->hostname, "agent");
 	long rss = fp_rss_kb();
 	size_t i;
 
-	fp_point_tag(p, "site", c->site);
-	fp_point_tag(p, "host", c->hostname);
-	fp_point_tag(p, "component", "agent");
 	fp_point_int(p, "gathers", (int64_t)a->gathers);
 	fp_point_int(p, "points_gathered", (int64_t)a->points_gathered);
 	fp_point_int(p, "points_skipped", (int64_t)a->points_skipped);

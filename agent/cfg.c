@@ -280,6 +280,38 @@ int fp_cfg_get_string(struct fp_cfg_errors *e, const config_setting_t *g, const 
 	return 1;
 }
 
+int fp_cfg_get_path(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    const char *file, char **out)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	int rc = fp_cfg_get_string(e, g, key, out);
+	char *abs;
+
+	if (rc <= 0 || (*out)[0] == '/' || !slash)
+		return rc;
+	abs = fp_xasprintf("%.*s/%s", (int)(slash - file), file, *out);
+	free(*out);
+	*out = abs;
+	return rc;
+}
+
+int fp_cfg_get_list(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    bool required, const config_setting_t **l)
+{
+	*l = config_setting_get_member(g, key);
+	if (!*l) {
+		if (required)
+			fp_cfg_report(e, g, key, "is required (a list ( { ... }, ... ))");
+		return 0;
+	}
+	if (config_setting_type(*l) != CONFIG_TYPE_LIST) {
+		fp_cfg_errors_add(e, *l, NULL, "expected a list ( { ... }, ... ), got %s",
+				  fp_cfg_type_name(config_setting_type(*l)));
+		return -1;
+	}
+	return 1;
+}
+
 int fp_cfg_get_int(struct fp_cfg_errors *e, const config_setting_t *g, const char *key, int64_t min,
 		   int64_t max, int64_t *out)
 {

@@ -72,6 +72,14 @@ int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, cons
 			int64_t min_ms, int64_t max_ms, int64_t *out_ms);
 int fp_cfg_get_size(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		    uint64_t min, uint64_t max, uint64_t *out);
+/* A path: as fp_cfg_get_string, a relative one made relative to the
+ * directory of the configuration file (file, when it has one). */
+int fp_cfg_get_path(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    const char *file, char **out);
+/* The list ( { ... }, ... ) of key in g: 1 with *l set, 0 if absent
+ * (reported when required), -1 if not a list (reported). */
+int fp_cfg_get_list(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
+		    bool required, const config_setting_t **l);
 /* One of names (NULL terminated); *out is the index. */
 int fp_cfg_get_enum(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 		    const char *const *names, int *out);

@@ -61,13 +61,8 @@ void fp_output_free(struct fp_output *o)
 void fp_output_metrics(struct fp_output *o, struct fp_batch *b, const char *site, const char *host,
 		       int64_t ts_ns)
 {
-	struct fp_point *p = fp_batch_add(b, "footprintd", ts_ns);
-	char comp[160];
+	struct fp_point *p = fp_batch_self(b, ts_ns, site, host, "output/%s", o->name);
 
-	snprintf(comp, sizeof(comp), "output/%s", o->name);
-	fp_point_tag(p, "site", site);
-	fp_point_tag(p, "host", host);
-	fp_point_tag(p, "component", comp);
 	o->ops->metrics(o, p);
 	if (o->retention_ms)
 		fp_point_int(p, "points_too_old", (int64_t)o->too_old);

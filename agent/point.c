@@ -3,6 +3,8 @@
 
 #include "point.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,22 @@ struct fp_point *fp_batch_add(struct fp_batch *b, const char *measurement, int64
 	memset(p, 0, sizeof(*p));
 	p->measurement = fp_xstrdup(measurement);
 	p->ts_ns = ts_ns;
+	return p;
+}
+
+struct fp_point *fp_batch_self(struct fp_batch *b, int64_t ts_ns, const char *site,
+			       const char *host, const char *component_fmt, ...)
+{
+	struct fp_point *p = fp_batch_add(b, "footprintd", ts_ns);
+	char comp[512];
+	va_list ap;
+
+	va_start(ap, component_fmt);
+	vsnprintf(comp, sizeof(comp), component_fmt, ap);
+	va_end(ap);
+	fp_point_tag(p, "site", site);
+	fp_point_tag(p, "host", host);
+	fp_point_tag(p, "component", comp);
 	return p;
 }
 

@@ -65,6 +65,11 @@ struct fp_batch {
 void fp_batch_init(struct fp_batch *b);
 void fp_batch_reset(struct fp_batch *b); /* frees all points; b reusable */
 struct fp_point *fp_batch_add(struct fp_batch *b, const char *measurement, int64_t ts_ns);
+/* A self-metric point: measurement footprintd, tags site, host and
+ * component (printf-formatted: "output/file0", "modbus/ups-1"). */
+struct fp_point *fp_batch_self(struct fp_batch *b, int64_t ts_ns, const char *site,
+			       const char *host, const char *component_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* Frees the last point of b (no-op when b is empty). */
 void fp_batch_drop_last(struct fp_batch *b);
 

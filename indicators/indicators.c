@@ -1725,10 +1725,7 @@ void fp_ind_metrics(struct fp_ind *x, struct fp_batch *b, const char *site, cons
 	if (!x)
 		return;
 	pthread_mutex_lock(&x->lock);
-	p = fp_batch_add(b, "footprintd", now_ns);
-	fp_point_tag(p, "site", site);
-	fp_point_tag(p, "host", host);
-	fp_point_tag(p, "component", "indicators");
+	p = fp_batch_self(b, now_ns, site, host, "indicators");
 	fp_point_int(p, "meters", (int64_t)x->nmeters);
 	fp_point_int(p, "readings", (int64_t)x->samples);
 	fp_point_int(p, "readings_dropped", (int64_t)(x->dropped + x->ignored_full));

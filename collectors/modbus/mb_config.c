@@ -954,20 +954,8 @@ void *fp_mb_config_parse(const config_setting_t *g, const struct fp_config *cfg,
 		return NULL;
 	}
 	fp_cfg_check_keys(e, g, keys);
-	if (fp_cfg_get_string(e, g, "profiles_dir", &mc->profiles_dir) > 0 &&
-	    mc->profiles_dir[0] != '/' && cfg->file && strchr(cfg->file, '/')) {
-		const char *slash = strrchr(cfg->file, '/');
-		char *abs = fp_xasprintf("%.*s/%s", (int)(slash - cfg->file), cfg->file,
-					 mc->profiles_dir);
-		free(mc->profiles_dir);
-		mc->profiles_dir = abs;
-	}
-	l = config_setting_get_member(g, "devices");
-	if (!l) {
-		fp_cfg_report(e, g, "devices", "is required (a list of devices)");
-	} else if (config_setting_type(l) != CONFIG_TYPE_LIST) {
-		fp_cfg_errors_add(e, l, NULL, "expected a list ( { ... }, ... )");
-	} else {
+	fp_cfg_get_path(e, g, "profiles_dir", cfg->file, &mc->profiles_dir);
+	if (fp_cfg_get_list(e, g, "devices", true, &l) > 0) {
 		n = config_setting_length(l);
 		for (i = 0; i < n; i++)
 			parse_device(mc, config_setting_get_elem(l, (unsigned)i), cfg, e);

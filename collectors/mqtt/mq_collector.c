@@ -1203,8 +1203,7 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct mq_broker_rt *b = &c->b[i];
-		struct fp_point *p = fp_batch_add(bt, "footprintd", ts_ns);
-		char comp[96];
+		struct fp_point *p = fp_batch_self(bt, ts_ns, site, host, "mqtt/%s", b->cfg->name);
 		unsigned long long msgs = 0, bytes = 0, bad = 0, ign = 0, btime = 0;
 
 		for (size_t k = 0; k < b->cfg->nsubs; k++) {
@@ -1214,10 +1213,6 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 			ign += atomic_load(&b->subs[k].ignored);
 			btime += atomic_load(&b->subs[k].bad_time);
 		}
-		snprintf(comp, sizeof(comp), "mqtt/%s", b->cfg->name);
-		fp_point_tag(p, "site", site);
-		fp_point_tag(p, "host", host);
-		fp_point_tag(p, "component", comp);
 		fp_point_int(p, "mqtt_messages", (int64_t)msgs);
 		fp_point_int(p, "mqtt_bytes", (int64_t)bytes);
 		fp_point_int(p, "mqtt_malformed", (int64_t)bad);
@@ -1230,12 +1225,8 @@ static void collector_metrics(void *inst, struct fp_batch *bt, const char *site,
 		fp_point_bool(p, "connected", atomic_load(&b->connected));
 		/* and one point per subscription: mqtt/<broker>/<topic filter> */
 		for (size_t k = 0; k < b->cfg->nsubs; k++) {
-			struct fp_point *q = fp_batch_add(bt, "footprintd", ts_ns);
-			char sc[320];
-			snprintf(sc, sizeof(sc), "mqtt/%s/%s", b->cfg->name, b->cfg->subs[k].topic);
-			fp_point_tag(q, "site", site);
-			fp_point_tag(q, "host", host);
-			fp_point_tag(q, "component", sc);
+			struct fp_point *q = fp_batch_self(bt, ts_ns, site, host, "mqtt/%s/%s",
+							   b->cfg->name, b->cfg->subs[k].topic);
 			fp_point_int(q, "mqtt_messages",
 				     (int64_t)atomic_load(&b->subs[k].messages));
 			fp_point_int(q, "mqtt_bytes", (int64_t)atomic_load(&b->subs[k].bytes));

@@ -621,12 +621,7 @@ static void collector_metrics(void *inst, struct fp_batch *b, const char *site, 
 
 	for (i = 0; i < c->ndevs; i++) {
 		struct sn_dev *d = &c->devs[i];
-		struct fp_point *p = fp_batch_add(b, "footprintd", ts_ns);
-		char comp[96];
-		snprintf(comp, sizeof(comp), "snmp/%s", d->cfg->name);
-		fp_point_tag(p, "site", site);
-		fp_point_tag(p, "host", host);
-		fp_point_tag(p, "component", comp);
+		struct fp_point *p = fp_batch_self(b, ts_ns, site, host, "snmp/%s", d->cfg->name);
 		fp_point_int(p, "polls", (int64_t)atomic_load(&d->polls));
 		fp_point_int(p, "poll_errors", (int64_t)atomic_load(&d->poll_errors));
 		fp_point_int(p, "requests", (int64_t)atomic_load(&d->pdus));
