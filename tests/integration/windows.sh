@@ -130,28 +130,9 @@ last_is() {
 }
 
 # last_writes SITE: "series ts_s field value" for every field of the last
-# line written of each window row (energy, efficiency, telecom).
-last_writes() {
-	awk -v site="$1" '
-	$1 ~ /^(energy|efficiency|telecom),/ && index($1 ",", ",site=" site ",") && NF == 3 {
-		last[$1 " " $3] = $2
-	}
-	END {
-		for (k in last) {
-			split(k, sk, " ")
-			ts = sk[2]
-			if (substr(ts, length(ts) - 8) != "000000000") { print "bad timestamp " k > "/dev/stderr"; continue }
-			ts = substr(ts, 1, length(ts) - 9)
-			n = split(last[k], a, ",")
-			for (i = 1; i <= n; i++) {
-				j = index(a[i], "=")
-				v = substr(a[i], j + 1)
-				if (v ~ /^-?[0-9]+i$/) v = substr(v, 1, length(v) - 1)
-				print sk[1], ts, substr(a[i], 1, j - 1), v
-			}
-		}
-	}' "$tmp/$1/out.lp" | sort
-}
+# line written of each window row (energy, efficiency, telecom; booleans
+# as 1 and 0).
+last_writes() { lp_rows "$tmp/$1/out.lp" "$1" last | grep -E '^(energy|efficiency|telecom),'; }
 
 # stored SITE: the same from influxd (tags sorted as in line protocol).
 stored() {
@@ -162,7 +143,7 @@ stored() {
 			| map(",\(.key)=\(.value)") | join(""))) as $s |
 		.columns as $c | .values[] | . as $r |
 		range(1; $c | length) as $i | select($r[$i] != null) |
-		"\($s) \($r[0]) \($c[$i]) \($r[$i])"' | sort
+		"\($s) \($r[0]) \($c[$i]) \($r[$i] | if . == true then 1 elif . == false then 0 else . end)"' | sort
 }
 
 # compare_rows SITE: $tmp/SITE/cmp.txt, one line per window row, "OK" or
