@@ -11,18 +11,9 @@ FPD="$top_builddir/footprintd"
 FP="$top_builddir/footprint"
 SIM="$top_builddir/tests/sim/fpsim"
 PROFILES="$top_srcdir/profiles"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do { kill -TERM "$p"; wait "$p"; } 2>/dev/null; done
-	influx_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-[ -n "${FP_KEEP_TMP:-}" ] && trap "cp -r $tmp /tmp/ekeep; cleanup" EXIT
+test_begin
 
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE site" -XPOST >/dev/null
 
 cat > "$tmp/wh-meter.conf" <<'EOP'

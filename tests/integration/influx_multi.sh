@@ -3,10 +3,8 @@
 # and each keeps its own spool.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 command -v "${INFLUXD:-influxd}" >/dev/null 2>&1 || skip_all "influxd not installed (Debian package influxdb)"
-tmp=$(mktemp -d)
-fpd=
-trap '[ -n "$fpd" ] && kill -KILL "$fpd" 2>/dev/null; influx_stop; rm -rf "$tmp"' EXIT
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+test_begin
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE live" -XPOST >/dev/null
 DEAD="http://127.0.0.1:$(free_port)"
 cat > "$tmp/multi.conf" <<EOC
@@ -19,7 +17,7 @@ EOC
 t0=$(date +%s%N)
 "$top_builddir/tests/integration/outdrive" -c "$tmp/multi.conf" --points 5000 --per-tick 250 --tick-ms 50 \
 	>"$tmp/out" 2>"$tmp/err" &
-fpd=$!
+FPID=$!
 got=
 for i in $(seq 1 100); do
 	got=$(influx_q live "SELECT count(seq) FROM drive" | grep -o '"values":\[\[[^]]*\]' | sed 's/.*Z",//; s/\]//')
@@ -27,7 +25,7 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 t1=$(date +%s%N)
-wait "$fpd"; fpd=
+wait "$FPID"; FPID=
 ms=$(( (t1 - t0) / 1000000 ))
 check "the live output delivered all 5000 points while the other was dead (${ms} ms)" \
 	both [ "$got" = 5000 ] -- [ "$ms" -lt 8000 ]

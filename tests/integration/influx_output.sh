@@ -8,18 +8,9 @@
 command -v "${INFLUXD:-influxd}" >/dev/null 2>&1 || skip_all "influxd not installed (Debian package influxdb)"
 B="$top_builddir/tests/integration"
 OUTAGE=${FP_OUTAGE_S:-60}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do { kill -KILL "$p"; wait "$p"; } 2>/dev/null; done
-	influx_stop
-	mountpoint -q "$tmp/full" 2>/dev/null && umount "$tmp/full"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-[ -n "${FP_KEEP_TMP:-}" ] && trap "cp -r $tmp /tmp/keep; cleanup" EXIT
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+test_begin
+cleanup_more() { mountpoint -q "$tmp/full" 2>/dev/null && umount "$tmp/full"; }
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE fp" -XPOST >/dev/null
 DEAD="http://127.0.0.1:$(free_port)"   # nothing listens there
 

@@ -9,19 +9,9 @@
 FPD="$top_builddir/footprintd"
 FP="$top_builddir/footprint"
 CATS="$top_srcdir/data/ewaste-categories.csv"
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-MPID=
-FPID=
-cleanup() {
-	[ -n "$FPID" ] && { kill -KILL "$FPID"; wait "$FPID"; } 2>/dev/null
-	broker_down
-	influx_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+test_begin
 
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE site" -XPOST >/dev/null
 broker_up "$tmp/mosq" || exit 1
 

@@ -13,23 +13,13 @@ command -v mosquitto >/dev/null 2>&1 || command -v /usr/sbin/mosquitto >/dev/nul
 	skip_all "mosquitto not installed (Debian package mosquitto)"
 command -v "${INFLUXD:-influxd}" >/dev/null 2>&1 || skip_all "influxd not installed"
 FPD="$top_builddir/footprintd"
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-MPID=
-FPID=
-cleanup() {
-	[ -n "$FPID" ] && { kill -KILL "$FPID"; wait "$FPID"; } 2>/dev/null
-	broker_down
-	influx_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+test_begin
 N=20000
 # a window of 1000 messages in flight: a kill more often falls between a
 # callback and its PUBACK (the agent reads up to 100 messages a turn
 # before it writes their PUBACKs)
 broker_up "$tmp/mosq" "$(printf 'max_queued_messages 1000000\nmax_inflight_messages 1000\nlog_type all')" || exit 1
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE fp" -XPOST >/dev/null
 # InfluxDB is down until the end: the spool keeps every point the agent
 # handled, so a message handled twice is there twice

@@ -9,18 +9,8 @@
 command -v "${INFLUXD:-influxd}" >/dev/null 2>&1 || skip_all "influxd not installed (Debian package influxdb)"
 B="$top_builddir/tests/integration"
 FPD="$top_builddir/footprintd"
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=() fpd=
-cleanup() {
-	local p
-	[ -n "$fpd" ] && { kill -KILL "$fpd"; wait "$fpd"; } 2>/dev/null
-	for p in "${pids[@]}"; do { kill -KILL "$p"; wait "$p"; } 2>/dev/null; done
-	influx_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+test_begin
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE fp" -XPOST >/dev/null
 DEAD="http://127.0.0.1:$(free_port)"   # nothing listens there
 
@@ -68,14 +58,14 @@ run() {
 	else
 		"$FPD" -c "$tmp/$1.conf" 2>"$tmp/$1.err" &
 	fi
-	fpd=$!
+	FPID=$!
 }
 # stop: SIGTERM to footprintd; its exit status.
 stop() {
 	local rc
-	kill -TERM "$fpd" 2>/dev/null
-	wait "$fpd"; rc=$?
-	fpd=
+	kill -TERM "$FPID" 2>/dev/null
+	wait "$FPID"; rc=$?
+	FPID=
 	return $rc
 }
 seg() { printf '%s/%s/spool/db/seg-%020d.log' "$tmp" "$1" "$2"; }
@@ -142,7 +132,7 @@ truncate -s 300M "$(seg big 4)"
 rm -f "$tmp/big/spool/db/cursor"
 run big
 check "300 MB garbage segment: all 3000 points land" wait_for 120 expect_landed big 3000
-hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$fpd/status")
+hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$FPID/status")
 check "300 MB garbage segment: the agent's peak RSS stays bounded (${hwm} kB < 100 MB)" [ "${hwm:-999999}" -lt 102400 ]
 check "300 MB garbage segment: counted as damage (spool_corrupt_bytes)" \
 	wait_for 30 grep -q "component=output/db,.*spool_corrupt_bytes=[1-9][0-9]\{8\}i" "$tmp/big/all.lp"

@@ -28,20 +28,9 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 command -v jq >/dev/null 2>&1 || { echo "1..1"; echo "not ok 1 - jq is installed (Debian package jq)"; exit 1; }
 FPD="$top_builddir/footprintd"
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-MPID=
-FPID=
-cleanup() {
-	[ -n "$FPID" ] && { kill -KILL "$FPID"; wait "$FPID"; } 2>/dev/null
-	broker_down
-	influx_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-[ -n "${FP_KEEP_TMP:-}" ] && trap 'rm -rf "$FP_KEEP_TMP"; cp -r "$tmp" "$FP_KEEP_TMP"; cleanup' EXIT
+test_begin
 
-influx_start "$tmp/influx" || { echo "1..1"; echo "not ok 1 - influxd starts"; exit 1; }
+influx_up "$tmp/influx"
 influx_q "" "CREATE DATABASE site" -XPOST >/dev/null
 # (c) publishes 2 x 8760 messages at once: more than mosquitto's default
 # queue per client (1000), which would drop the excess.
