@@ -88,7 +88,7 @@ struct fp_ind {
 	struct fp_ledger_asset_ev *aev;
 	size_t naev, aevcap;
 	uint64_t ev_applied, ev_duplicate, ev_rejected, ev_dropped, ev_retried;
-	struct fp_complain ev_complain, journal_complain;
+	struct fp_complain ev_complain, journal_complain, totals_complain;
 	bool meters_changed;
 	bool meta_pending;    /* the config snapshot is still to be written */
 	int64_t next_open_ms; /* without a ledger: when to try again */
@@ -1459,9 +1459,44 @@ static void counter_point(void *arg, const char *meter, const char *role, const 
 	fp_point_float(p, "measured_s", measured_s);
 }
 
+static void ewaste_total_point(void *arg, const char *category, const struct fp_ewaste *e)
+{
+	struct counter_ctx *c = arg;
+	struct fp_point *p = fp_batch_add(c->b, "ewaste_total", c->ts);
+
+	fp_point_tag(p, "site", c->site);
+	fp_point_tag(p, "category", category ? category : "all");
+	fp_point_float(p, "installed_units", e->installed_units);
+	fp_point_float(p, "installed_kg", e->installed_kg);
+	fp_point_float(p, "beyond_lifespan_units", e->beyond_lifespan_units);
+	fp_point_float(p, "commissioned_kg", e->commissioned_kg);
+	fp_point_float(p, "decommissioned_kg", e->decommissioned_kg);
+	fp_point_float(p, "reused_kg", e->reused_kg);
+	fp_point_float(p, "refurbished_kg", e->refurbished_kg);
+	fp_point_float(p, "recycled_kg", e->recycled_kg);
+	fp_point_float(p, "recycled_documented_kg", e->recycled_documented_kg);
+	fp_point_float(p, "disposed_kg", e->disposed_kg);
+}
+
+/* The inventory's running totals (ewaste_total), with the inventory on:
+ * its state now and the masses of the events applied so far, whatever
+ * their dates, so that an append-only engine has e-waste as increase()
+ * too.  Under x->lock. */
+static void ewaste_totals(struct fp_ind *x, struct counter_ctx *c)
+{
+	if (!x->inv)
+		return;
+	if (fp_inv_ewaste_totals(x->inv, (time_t)(c->ts / 1000000000), ewaste_total_point, c) < 0)
+		fp_complain(&x->totals_complain, LOG_ERR, "inventory: running totals: %s",
+			    fp_inv_error(x->inv));
+	else
+		fp_release(&x->totals_complain, LOG_NOTICE,
+			   "inventory: running totals written again");
+}
+
 /* The running totals of every meter and quantity, at the current time:
  * an append-only engine computes a window's amount as their increase and
- * a ratio as increase over increase. */
+ * a ratio as increase over increase.  With them, the inventory's. */
 static void write_counters(struct fp_ind *x)
 {
 	struct fp_batch b;
@@ -1482,6 +1517,7 @@ static void write_counters(struct fp_ind *x)
 		fp_batch_reset(&b);
 		return;
 	}
+	ewaste_totals(x, &c);
 	pthread_mutex_unlock(&x->lock);
 	for (i = 0; i < FP_NQTY; i++) {
 		struct fp_point *p;

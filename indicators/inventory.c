@@ -1165,6 +1165,101 @@ int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, cons
 	return 0;
 }
 
+/* The running totals by category: the state at ?1 from each asset's last
+ * event until then (as fp_inv_ewaste), the masses from the derived columns
+ * whatever their dates.  total() is 0.0 on no row; the rows reach the
+ * GROUP BY's sort in rowid order, which it keeps within a group, so a sum
+ * only grows as assets and events are added. */
+static const char totals_sql[] =
+	"SELECT category, total(st), total(CASE WHEN st THEN mass_kg END),"
+	" total(CASE WHEN st AND commissioned <= ?1"
+	"  AND (?1 - commissioned) / ?2 > expected_life_y THEN 1 END),"
+	" total(CASE WHEN commissioned IS NOT NULL THEN mass_kg END),"
+	" total(CASE WHEN decommissioned IS NOT NULL THEN mass_kg END),"
+	" total(CASE final_event WHEN 'reused' THEN mass_kg END),"
+	" total(CASE final_event WHEN 'refurbished' THEN mass_kg END),"
+	" total(CASE final_event WHEN 'recycled' THEN mass_kg END),"
+	" total(CASE WHEN final_event = 'recycled' AND destination <> '' THEN mass_kg END),"
+	" total(CASE final_event WHEN 'disposed' THEN mass_kg END), count(*)"
+	" FROM (SELECT category, mass_kg, expected_life_y, commissioned, decommissioned,"
+	"  final_event, destination,"
+	"  (SELECT event IN ('in_service', 'spare') FROM event WHERE asset_id = asset.id"
+	"   AND t <= ?1 ORDER BY t DESC, received DESC, rowid DESC LIMIT 1) AS st"
+	"  FROM asset ORDER BY rowid)"
+	" GROUP BY category ORDER BY category";
+
+struct cat_total {
+	char *category;
+	struct fp_ewaste e;
+};
+
+static void add_totals(struct fp_ewaste *a, const struct fp_ewaste *e)
+{
+	a->installed_units += e->installed_units;
+	a->installed_kg += e->installed_kg;
+	a->beyond_lifespan_units += e->beyond_lifespan_units;
+	a->commissioned_kg += e->commissioned_kg;
+	a->decommissioned_kg += e->decommissioned_kg;
+	a->reused_kg += e->reused_kg;
+	a->refurbished_kg += e->refurbished_kg;
+	a->recycled_kg += e->recycled_kg;
+	a->recycled_documented_kg += e->recycled_documented_kg;
+	a->disposed_kg += e->disposed_kg;
+	a->assets += e->assets;
+}
+
+int fp_inv_ewaste_totals(struct fp_inventory *v, time_t at,
+			 void (*fn)(void *arg, const char *category, const struct fp_ewaste *e),
+			 void *arg)
+{
+	struct cat_total *t = NULL;
+	struct fp_ewaste all;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(v->db, totals_sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(v, "asset");
+	sqlite3_bind_int64(st, 1, (int64_t)at);
+	sqlite3_bind_double(st, 2, YEAR_S);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct fp_ewaste *e;
+		fp_xgrow((void **)&t, &cap, n + 1, sizeof(*t));
+		t[n].category = fp_xstrdup((const char *)sqlite3_column_text(st, 0));
+		e = &t[n++].e;
+		memset(e, 0, sizeof(*e));
+		e->installed_units = sqlite3_column_double(st, 1);
+		e->installed_kg = sqlite3_column_double(st, 2);
+		e->beyond_lifespan_units = sqlite3_column_double(st, 3);
+		e->commissioned_kg = sqlite3_column_double(st, 4);
+		e->decommissioned_kg = sqlite3_column_double(st, 5);
+		e->reused_kg = sqlite3_column_double(st, 6);
+		e->refurbished_kg = sqlite3_column_double(st, 7);
+		e->recycled_kg = sqlite3_column_double(st, 8);
+		e->recycled_documented_kg = sqlite3_column_double(st, 9);
+		e->disposed_kg = sqlite3_column_double(st, 10);
+		e->assets = (long)sqlite3_column_int64(st, 11);
+		e->documented_rate = e->reuse_rate = -1;
+	}
+	if (rc != SQLITE_DONE)
+		fail(v, "asset");
+	sqlite3_finalize(st);
+	memset(&all, 0, sizeof(all));
+	all.documented_rate = all.reuse_rate = -1;
+	for (i = 0; i < n; i++) {
+		if (rc == SQLITE_DONE) {
+			fn(arg, t[i].category, &t[i].e);
+			add_totals(&all, &t[i].e);
+		}
+		free(t[i].category);
+	}
+	free(t);
+	if (rc != SQLITE_DONE)
+		return -1;
+	fn(arg, NULL, &all);
+	return 0;
+}
+
 int fp_inv_categories(struct fp_inventory *v, void (*fn)(void *arg, const char *cat), void *arg)
 {
 	sqlite3_stmt *st;

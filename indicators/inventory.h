@@ -85,6 +85,17 @@ struct fp_ewaste {
 };
 int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, const char *category,
 		  time_t from, time_t to, time_t at, struct fp_ewaste *out);
+/* The inventory's running totals (measurement ewaste_total): fn is called
+ * for each category that has assets (in key order), then for all of them
+ * (category NULL), with installed_units, installed_kg and
+ * beyond_lifespan_units at `at` (as fp_inv_ewaste's) and commissioned_kg,
+ * decommissioned_kg, reused_kg, refurbished_kg, recycled_kg,
+ * recycled_documented_kg and disposed_kg of every event applied so far,
+ * whatever its date; the other figures are 0 (the rates -1).  One query;
+ * fn is not called when it fails.  The masses never decrease. */
+int fp_inv_ewaste_totals(struct fp_inventory *v, time_t at,
+			 void (*fn)(void *arg, const char *category, const struct fp_ewaste *e),
+			 void *arg);
 /* The categories that have assets (calls fn for each). */
 int fp_inv_categories(struct fp_inventory *v, void (*fn)(void *arg, const char *cat), void *arg);
 /* Mass commissioned per calendar year (local time) for a category, years

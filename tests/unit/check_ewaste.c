@@ -269,6 +269,136 @@ START_TEST(test_indicators)
 }
 END_TEST
 
+/* What fp_inv_ewaste_totals gave: the categories in their order, "all"
+ * last. */
+struct totals {
+	char cat[4][8];
+	struct fp_ewaste e[4];
+	int n;
+};
+
+static void totals_cb(void *arg, const char *category, const struct fp_ewaste *e)
+{
+	struct totals *t = arg;
+
+	ck_assert_int_lt(t->n, 4);
+	snprintf(t->cat[t->n], sizeof(t->cat[0]), "%s", category ? category : "all");
+	t->e[t->n++] = *e;
+}
+
+/* ewaste_total: the state at `at` and every event's mass whatever its
+ * date (issue #17). */
+START_TEST(test_totals)
+{
+	struct fp_inventory *v = inv();
+	struct totals t = { .n = 0 };
+	time_t at = fp_parse_date("2025-12-01");
+	static const char *const ids[3] = { "0303", "0307", NULL };
+	/* per 0303, 0307, all: installed units, kg, beyond lifespan,
+	 * commissioned, decommissioned, reused, refurbished, recycled,
+	 * documented, disposed (kg), assets */
+	static const double want[3][11] = {
+		{ 1, 4, 1, 11, 6.5, 2, 1.5, 0, 0, 3, 6 },
+		{ 2, 60, 1, 100, 40, 0, 0, 40, 30, 0, 4 },
+		{ 3, 64, 2, 111, 46.5, 2, 1.5, 40, 30, 3, 10 },
+	};
+	static const struct {
+		const char *id, *asset, *event, *date, *cat;
+		double mass;
+		const char *dest;
+	} evs[] = {
+		/* 0307: s1 past its 7.05 y mean life, s2 recycled with a
+		 * named facility, s3 a spare, s4 recycled undocumented */
+		{ "1", "s1", "in_service", "2016-07-01", "0307", -1, NULL },
+		{ "2", "s2", "in_service", "2022-01-01", "0307", 30, NULL },
+		{ "3", "s2", "decommissioned", "2024-03-01", NULL, -1, NULL },
+		{ "4", "s2", "recycled", "2024-04-01", NULL, -1, "ATF 7" },
+		{ "5", "s3", "in_service", "2024-02-01", "0307", 20, NULL },
+		{ "6", "s3", "spare", "2024-06-01", NULL, -1, NULL },
+		{ "7", "s4", "in_service", "2020-01-01", "0307", 10, NULL },
+		{ "8", "s4", "decommissioned", "2024-05-01", NULL, -1, NULL },
+		{ "9", "s4", "recycled", "2024-06-01", NULL, -1, NULL },
+		/* 0303: l1 reused, l2 refurbished, l3 received only, l4
+		 * past its 5.89 y mean life, l5 disposed, l6 commissioned
+		 * after `at` (counted, not installed at `at`) */
+		{ "10", "l1", "in_service", "2023-01-01", "0303", 2, NULL },
+		{ "11", "l1", "decommissioned", "2025-03-01", NULL, -1, NULL },
+		{ "12", "l1", "reused", "2025-04-01", NULL, -1, NULL },
+		{ "13", "l2", "in_service", "2024-01-01", "0303", 1.5, NULL },
+		{ "14", "l2", "decommissioned", "2025-06-01", NULL, -1, NULL },
+		{ "15", "l2", "refurbished", "2025-07-01", NULL, -1, NULL },
+		{ "16", "l3", "received", "2025-01-01", "0303", 2.5, NULL },
+		{ "17", "l4", "in_service", "2019-01-01", "0303", 4, NULL },
+		{ "18", "l5", "in_service", "2022-01-01", "0303", 3, NULL },
+		{ "19", "l5", "decommissioned", "2025-02-01", NULL, -1, NULL },
+		{ "20", "l5", "disposed", "2025-03-01", NULL, -1, NULL },
+		{ "21", "l6", "in_service", "2025-12-15", "0303", 0.5, NULL },
+	};
+	size_t i;
+	int k;
+
+	/* an empty inventory: "all", at 0 (a counter's first sample) */
+	ck_assert_int_eq(fp_inv_ewaste_totals(v, at, totals_cb, &t), 0);
+	ck_assert_int_eq(t.n, 1);
+	ck_assert_str_eq(t.cat[0], "all");
+	ck_near(t.e[0].installed_units + t.e[0].commissioned_kg + t.e[0].disposed_kg, 0, 0);
+	ck_assert_int_eq(t.e[0].assets, 0);
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		ck_assert_int_eq(ev(v, evs[i].id, evs[i].asset, evs[i].event, evs[i].date,
+				    evs[i].cat, evs[i].mass, evs[i].dest),
+				 FP_INV_APPLIED);
+	t.n = 0;
+	ck_assert_int_eq(fp_inv_ewaste_totals(v, at, totals_cb, &t), 0);
+	ck_assert_int_eq(t.n, 3);
+	for (k = 0; k < 3; k++) {
+		const struct fp_ewaste *e = &t.e[k];
+		struct fp_ewaste w;
+		ck_assert_str_eq(t.cat[k], ids[k] ? ids[k] : "all");
+		ck_near(e->installed_units, want[k][0], 0);
+		ck_near(e->installed_kg, want[k][1], 0);
+		ck_near(e->beyond_lifespan_units, want[k][2], 0);
+		ck_near(e->commissioned_kg, want[k][3], 0);
+		ck_near(e->decommissioned_kg, want[k][4], 0);
+		ck_near(e->reused_kg, want[k][5], 0);
+		ck_near(e->refurbished_kg, want[k][6], 0);
+		ck_near(e->recycled_kg, want[k][7], 0);
+		ck_near(e->recycled_documented_kg, want[k][8], 0);
+		ck_near(e->disposed_kg, want[k][9], 0);
+		ck_assert_int_eq(e->assets, (long)want[k][10]);
+		ck_assert(e->documented_rate < 0 && e->reuse_rate < 0);
+		/* the same definitions as the window rows': a window holding
+		 * every date, its state figures taken at `at` */
+		ck_assert_int_eq(fp_inv_ewaste(v, &cats, ids[k], 0, 4000000000, at, &w), 0);
+		ck_near(e->installed_units, w.installed_units, 0);
+		ck_near(e->installed_kg, w.installed_kg, 0);
+		ck_near(e->beyond_lifespan_units, w.beyond_lifespan_units, 0);
+		ck_near(e->commissioned_kg, w.commissioned_kg, 0);
+		ck_near(e->decommissioned_kg, w.decommissioned_kg, 0);
+		ck_near(e->reused_kg + e->refurbished_kg, w.reused_kg + w.refurbished_kg, 0);
+		ck_near(e->recycled_kg + e->disposed_kg, w.recycled_kg + w.disposed_kg, 0);
+		ck_near(e->recycled_documented_kg, w.recycled_documented_kg, 0);
+	}
+	/* a late event, dated long before: counted when it is applied (the
+	 * counters only grow), and the state at `at` follows it */
+	ck_assert_int_eq(ev(v, "22", "s3", "decommissioned", "2024-07-01", NULL, -1, NULL),
+			 FP_INV_APPLIED);
+	t.n = 0;
+	ck_assert_int_eq(fp_inv_ewaste_totals(v, at, totals_cb, &t), 0);
+	ck_assert_int_eq(t.n, 3);
+	ck_near(t.e[1].decommissioned_kg, 60, 0);
+	ck_near(t.e[2].decommissioned_kg, 66.5, 0);
+	ck_near(t.e[1].installed_units, 1, 0);
+	ck_near(t.e[2].installed_kg, 44, 0);
+	ck_near(t.e[2].commissioned_kg, 111, 0);
+	/* later, l6 is in service too */
+	t.n = 0;
+	ck_assert_int_eq(fp_inv_ewaste_totals(v, fp_parse_date("2025-12-16"), totals_cb, &t), 0);
+	ck_near(t.e[0].installed_units, 2, 0);
+	ck_near(t.e[0].installed_kg, 4.5, 0);
+	fp_inv_close(v);
+}
+END_TEST
+
 START_TEST(test_import)
 {
 	struct fp_inventory *v = inv();
@@ -380,6 +510,7 @@ static Suite *ewaste_suite(void)
 	tcase_add_test(i, test_categories_table);
 	tcase_add_test(i, test_state_machine);
 	tcase_add_test(i, test_indicators);
+	tcase_add_test(i, test_totals);
 	tcase_add_test(i, test_import);
 	tcase_add_test(i, test_time_window);
 	tcase_set_timeout(i, 60);
