@@ -95,4 +95,4 @@ EXTRA_DIST += %D%/integration/influx_roundtrip.sh %D%/integration/daemon.sh %D%/
 	%D%/data/mqtt/shelly-gen1.txt \
 	%D%/data/mqtt/shelly-gen2.txt \
 	%D%/data/meters/eastron-sdm630.csv %D%/data/meters/eastron-sdm120.csv \
-	%D%/integration/lib.sh
+	%D%/integration/lib.sh %D%/integration/dashboard-lint.jq
