@@ -1167,20 +1167,21 @@ int fp_inv_ewaste(struct fp_inventory *v, const struct fp_categories *cats, cons
 
 /* The running totals by category: the state at ?1 from each asset's last
  * event until then (as fp_inv_ewaste), the masses from the derived columns
- * whatever their dates.  total() is 0.0 on no row; the rows reach the
- * GROUP BY's sort in rowid order, which it keeps within a group, so a sum
- * only grows as assets and events are added. */
+ * whatever their dates.  total() is 0.0 on no row.  Masses are summed in
+ * whole milligrams, exact whatever the order of the rows (to 2^53 mg), so
+ * that a running total never goes down by a rounding step: an engine's
+ * increase() would read that as a counter reset. */
 static const char totals_sql[] =
-	"SELECT category, total(st), total(CASE WHEN st THEN mass_kg END),"
+	"SELECT category, total(st), total(CASE WHEN st THEN round(mass_kg * 1e6) END),"
 	" total(CASE WHEN st AND commissioned <= ?1"
 	"  AND (?1 - commissioned) / ?2 > expected_life_y THEN 1 END),"
-	" total(CASE WHEN commissioned IS NOT NULL THEN mass_kg END),"
-	" total(CASE WHEN decommissioned IS NOT NULL THEN mass_kg END),"
-	" total(CASE final_event WHEN 'reused' THEN mass_kg END),"
-	" total(CASE final_event WHEN 'refurbished' THEN mass_kg END),"
-	" total(CASE final_event WHEN 'recycled' THEN mass_kg END),"
-	" total(CASE WHEN final_event = 'recycled' AND destination <> '' THEN mass_kg END),"
-	" total(CASE final_event WHEN 'disposed' THEN mass_kg END), count(*)"
+	" total(CASE WHEN commissioned IS NOT NULL THEN round(mass_kg * 1e6) END),"
+	" total(CASE WHEN decommissioned IS NOT NULL THEN round(mass_kg * 1e6) END),"
+	" total(CASE final_event WHEN 'reused' THEN round(mass_kg * 1e6) END),"
+	" total(CASE final_event WHEN 'refurbished' THEN round(mass_kg * 1e6) END),"
+	" total(CASE final_event WHEN 'recycled' THEN round(mass_kg * 1e6) END),"
+	" total(CASE WHEN final_event = 'recycled' AND destination <> '' THEN round(mass_kg * 1e6) END),"
+	" total(CASE final_event WHEN 'disposed' THEN round(mass_kg * 1e6) END), count(*)"
 	" FROM (SELECT category, mass_kg, expected_life_y, commissioned, decommissioned,"
 	"  final_event, destination,"
 	"  (SELECT event IN ('in_service', 'spare') FROM event WHERE asset_id = asset.id"
@@ -1192,6 +1193,19 @@ struct cat_total {
 	char *category;
 	struct fp_ewaste e;
 };
+
+/* e's masses from milligrams to kg. */
+static void mg_to_kg(struct fp_ewaste *e)
+{
+	e->installed_kg /= 1e6;
+	e->commissioned_kg /= 1e6;
+	e->decommissioned_kg /= 1e6;
+	e->reused_kg /= 1e6;
+	e->refurbished_kg /= 1e6;
+	e->recycled_kg /= 1e6;
+	e->recycled_documented_kg /= 1e6;
+	e->disposed_kg /= 1e6;
+}
 
 static void add_totals(struct fp_ewaste *a, const struct fp_ewaste *e)
 {
@@ -1248,14 +1262,16 @@ int fp_inv_ewaste_totals(struct fp_inventory *v, time_t at,
 	all.documented_rate = all.reuse_rate = -1;
 	for (i = 0; i < n; i++) {
 		if (rc == SQLITE_DONE) {
-			fn(arg, t[i].category, &t[i].e);
 			add_totals(&all, &t[i].e);
+			mg_to_kg(&t[i].e);
+			fn(arg, t[i].category, &t[i].e);
 		}
 		free(t[i].category);
 	}
 	free(t);
 	if (rc != SQLITE_DONE)
 		return -1;
+	mg_to_kg(&all);
 	fn(arg, NULL, &all);
 	return 0;
 }

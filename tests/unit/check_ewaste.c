@@ -399,6 +399,36 @@ START_TEST(test_totals)
 }
 END_TEST
 
+/* ewaste_total's masses are exact sums (whole mg), so a running total
+ * never goes down by a rounding step as assets are added: ten assets of
+ * 0.1 kg sum to 1 kg, where 0.1 added ten times in binary gives
+ * 0.9999999999999999. */
+START_TEST(test_totals_exact)
+{
+	struct fp_inventory *v = inv();
+	time_t at = fp_parse_date("2025-12-01");
+	double prev = 0;
+	int k;
+
+	for (k = 1; k <= 10; k++) {
+		struct totals t = { .n = 0 };
+		char id[16], asset[16];
+		snprintf(id, sizeof(id), "x%d", k);
+		snprintf(asset, sizeof(asset), "a%d", k);
+		ck_assert_int_eq(ev(v, id, asset, "in_service", "2025-01-01", "0303", 0.1, NULL),
+				 FP_INV_APPLIED);
+		ck_assert_int_eq(fp_inv_ewaste_totals(v, at, totals_cb, &t), 0);
+		ck_assert_int_eq(t.n, 2);
+		ck_assert(t.e[1].commissioned_kg == k / 10.0);
+		ck_assert(t.e[1].installed_kg == k / 10.0);
+		ck_assert(t.e[1].commissioned_kg >= prev);
+		prev = t.e[1].commissioned_kg;
+	}
+	ck_assert(prev == 1.0);
+	fp_inv_close(v);
+}
+END_TEST
+
 START_TEST(test_import)
 {
 	struct fp_inventory *v = inv();
@@ -511,6 +541,7 @@ static Suite *ewaste_suite(void)
 	tcase_add_test(i, test_state_machine);
 	tcase_add_test(i, test_indicators);
 	tcase_add_test(i, test_totals);
+	tcase_add_test(i, test_totals_exact);
 	tcase_add_test(i, test_import);
 	tcase_add_test(i, test_time_window);
 	tcase_set_timeout(i, 60);
