@@ -370,7 +370,8 @@ int fp_ledger_quantity_totals(struct fp_ledger *l, struct fp_qsum q[FP_NQTY])
 	memset(q, 0, FP_NQTY * sizeof(*q));
 	if (prep(l, &st,
 		 "SELECT b.qty, b.coef, coalesce(c.total, 0), coalesce(c.measured_s, 0)"
-		 " FROM boundary b LEFT JOIN counter c ON c.meter = b.meter") < 0)
+		 " FROM boundary b LEFT JOIN counter c ON c.meter = b.meter"
+		 " ORDER BY b.qty, b.meter") < 0) /* one order: the sums only grow */
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int i = fp_qty_index((const char *)sqlite3_column_text(st, 0));
