@@ -355,10 +355,13 @@ int fp_kpis_match(const struct fp_window_sums *total, struct fp_kpis *k,
 		struct fp_kpis km;
 		int q, n = 0;
 
+		bool any = ratio_at(k, ratio_terms[i].off[0])->defined ||
+			(ratio_terms[i].off[1] && ratio_at(k, ratio_terms[i].off[1])->defined);
 		for (q = 0; q < FP_NQTY; q++)
 			n += (mask & QB(q)) && total->q[q].present;
-		if (n < 2 || !ratio_at(k, ratio_terms[i].off[0])->defined ||
-		    all_covered(total, mask))
+		/* every ratio of the group: DCiE is defined over an hour
+		 * without E_IT where the PUE is not, and must be matched too */
+		if (n < 2 || !any || all_covered(total, mask))
 			continue;
 		if (sums(arg, mask, m) < 0)
 			return -1;

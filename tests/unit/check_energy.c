@@ -605,6 +605,14 @@ START_TEST(test_ledger_ratio_over_common_part)
 	ck_assert_int_eq(fp_ledger_kpis(l, h - 10 * 3600, h + 14 * 3600, h + 3 * 3600, &s, &k), 0);
 	ck_rel(k.pue.num, 150 + 1400.0 * 7 / 3.6e6);
 	ck_rel(k.pue.den, 100 + 1000.0 * 7 / 3.6e6);
+	/* An hour with E_DC and no E_IT: neither the PUE nor the DCiE (was
+	 * DCiE = 0 from the totals, the PUE being undefined). */
+	ck_assert_int_eq(fp_ledger_begin(l), 0);
+	ck_assert_int_eq(fp_ledger_add(l, "utility", h + 3 * 3600, 150, 3600, 0, 0), 0);
+	ck_assert_int_eq(fp_ledger_commit(l), 0);
+	ck_assert_int_eq(fp_ledger_kpis(l, h + 3 * 3600, h + 4 * 3600, h + 4 * 3600, &s, &k), 0);
+	ck_assert(!k.pue.defined);
+	ck_assert_msg(!k.dcie.defined, "dcie %g", k.dcie.value);
 	fp_ledger_close(l);
 	rmdir_all(d);
 	free(d);
