@@ -240,7 +240,7 @@ static void submit_filtered(struct fp_agent *a, size_t oi, const struct fp_batch
 	fp_buf_reset(&buf);
 	if (too_old) {
 		o->too_old += too_old;
-		fp_complain(&a->too_old_log, LOG_WARNING,
+		fp_complain(&o->too_old_log, LOG_WARNING,
 			    "output %s: %zu points older than its retention (%lld s) not sent "
 			    "(the engine would drop them); counted in points_too_old",
 			    o->name, too_old, (long long)(o->retention_ms / 1000));

@@ -38,7 +38,7 @@ struct fp_agent {
 	pthread_mutex_t *out_locks;
 	atomic_bool stopping;
 	uint64_t backpressure_waits; /* 100 ms waits of a collector, in all */
-	struct fp_complain bp_log, too_old_log;
+	struct fp_complain bp_log;
 	struct fp_sched sched;
 	int64_t started_ns; /* monotonic */
 	uint64_t gathers;

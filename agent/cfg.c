@@ -378,6 +378,23 @@ int fp_cfg_get_bool(struct fp_cfg_errors *e, const config_setting_t *g, const ch
 	return 1;
 }
 
+/* ms as the largest unit that divides it: "1h", "36600d", "250ms". */
+static void fmt_ms(char *b, size_t n, int64_t ms)
+{
+	static const struct {
+		const char *u;
+		int64_t ms;
+	} units[] = { { "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms && ms % units[i].ms == 0) {
+			snprintf(b, n, "%lld%s", (long long)(ms / units[i].ms), units[i].u);
+			return;
+		}
+	snprintf(b, n, "%lldms", (long long)ms);
+}
+
 int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, const char *key,
 			int64_t min_ms, int64_t max_ms, int64_t *out_ms)
 {
@@ -394,8 +411,10 @@ int fp_cfg_get_duration(struct fp_cfg_errors *e, const config_setting_t *g, cons
 		return -1;
 	}
 	if (v < min_ms || v > max_ms) {
-		report(e, g, key, "'%s' is out of range [%lldms, %lldms]", str, (long long)min_ms,
-		       (long long)max_ms);
+		char lo[32], hi[32];
+		fmt_ms(lo, sizeof(lo), min_ms);
+		fmt_ms(hi, sizeof(hi), max_ms);
+		report(e, g, key, "'%s' is out of range (%s to %s)", str, lo, hi);
 		return -1;
 	}
 	*out_ms = v;

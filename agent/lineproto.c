@@ -364,7 +364,7 @@ static const struct fp_point *strings_as_tags(const struct fp_point *p, struct f
 	for (i = 0; i < p->nfields; i++)
 		if (p->fields[i].type == FP_STRING)
 			break;
-	if (i == p->nfields || p->ntags + p->nfields > max)
+	if (i == p->nfields || p->ntags + p->nfields + 1 > max)
 		return p;
 	for (i = 0; i < p->ntags; i++)
 		tags[nt++] = p->tags[i];
@@ -373,6 +373,11 @@ static const struct fp_point *strings_as_tags(const struct fp_point *p, struct f
 			tags[nt++] = (struct fp_tag){ p->fields[i].key, p->fields[i].v.s };
 		else
 			fields[nf++] = p->fields[i];
+	}
+	if (!nf) { /* only strings: an info series (value 1), as Prometheus has */
+		fields[nf].key = (char *)"info";
+		fields[nf].type = FP_FLOAT;
+		fields[nf++].v.f = 1;
 	}
 	*tmp = *p;
 	tmp->tags = tags;

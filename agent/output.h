@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "lineproto.h"
+#include "log.h"
 #include "point.h"
 
 #include "conf.h"
@@ -79,8 +80,9 @@ struct fp_output {
 	 * (older points are not sent: counted in too_old and logged).  The
 	 * agent then encodes for this output alone. */
 	bool append_only;
-	int64_t retention_ms; /* 0: none */
-	uint64_t too_old;     /* main thread (dispatch); read by the metrics */
+	int64_t retention_ms;		/* 0: none */
+	uint64_t too_old;		/* main thread (dispatch); read by the metrics */
+	struct fp_complain too_old_log; /* one rate limit per output */
 };
 
 /* Takes priv (freed by ops->destroy). */

@@ -388,6 +388,24 @@ START_TEST(test_conf_duration_and_size_units)
 }
 END_TEST
 
+/* A duration out of range names the range in the units a user writes. */
+START_TEST(test_conf_duration_range_message)
+{
+	struct fp_config c;
+	struct fp_cfg_errors e;
+	int n = load_text("agent: {\n"
+			  "  log_ratelimit_interval = \"2d\";\n"
+			  "};\n",
+			  &c, &e);
+
+	dump(&e);
+	ck_assert_int_eq(n, 1);
+	ck_assert(has_error(&e, 2, "'2d' is out of range (1s to 1d)"));
+	fp_cfg_errors_reset(&e);
+	fp_config_free(&c);
+}
+END_TEST
+
 struct want {
 	int line;
 	const char *text;
@@ -799,6 +817,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(core, test_conf_defaults);
 	tcase_add_test(core, test_conf_valid);
 	tcase_add_test(core, test_conf_duration_and_size_units);
+	tcase_add_test(core, test_conf_duration_range_message);
 	tcase_add_test(errs, test_conf_three_errors_with_lines);
 	tcase_add_test(errs, test_conf_syntax_error);
 	tcase_add_test(errs, test_conf_syntax_hints);

@@ -494,27 +494,35 @@ START_TEST(test_lineproto_filtered)
 	fp_point_tag(p, "site", "s");
 	fp_point_string(p, "asset_id", "srv 1");
 	fp_point_float(p, "mass_kg", 12);
+	/* only strings: an info series, not a point without a field */
+	p = fp_batch_add(&b, "asset_event", 4000000000LL);
+	fp_point_tag(p, "site", "s");
+	fp_point_string(p, "asset_id", "nas1");
+	fp_point_string(p, "event_id", "x1");
 	fp_buf_init(&out, 1 << 20);
 	n = fp_lp_encode_filtered(&out, &b, FP_PREC_S, &f, &skipped, &old);
-	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(n, 3);
 	ck_assert_uint_eq(skipped, 2);
 	ck_assert_uint_eq(old, 0);
 	ck_assert_str_eq(out.data,
 			 "efficiency pue=1.4 3\n"
-			 "asset_event,asset_id=srv\\ 1,site=s mass_kg=12 4\n");
+			 "asset_event,asset_id=srv\\ 1,site=s mass_kg=12 4\n"
+			 "asset_event,asset_id=nas1,event_id=x1,site=s info=1 4\n");
 	/* every write to an engine that overwrites */
 	fp_buf_reset(&out);
 	fp_buf_init(&out, 1 << 20);
-	ck_assert_int_eq(fp_lp_encode_filtered(&out, &b, FP_PREC_S, NULL, NULL, NULL), 4);
+	ck_assert_int_eq(fp_lp_encode_filtered(&out, &b, FP_PREC_S, NULL, NULL, NULL), 5);
 	/* a retention: older points are counted, not sent */
 	fp_buf_reset(&out);
 	fp_buf_init(&out, 1 << 20);
 	f.append_only = false;
 	f.min_ts_ns = 3500000000LL;
 	skipped = 0;
-	ck_assert_int_eq(fp_lp_encode_filtered(&out, &b, FP_PREC_S, &f, &skipped, &old), 1);
+	ck_assert_int_eq(fp_lp_encode_filtered(&out, &b, FP_PREC_S, &f, &skipped, &old), 2);
 	ck_assert_uint_eq(old, 3);
-	ck_assert_str_eq(out.data, "asset_event,site=s asset_id=\"srv 1\",mass_kg=12 4\n");
+	ck_assert_str_eq(out.data,
+			 "asset_event,site=s asset_id=\"srv 1\",mass_kg=12 4\n"
+			 "asset_event,site=s asset_id=\"nas1\",event_id=\"x1\" 4\n");
 	fp_buf_reset(&out);
 	fp_batch_reset(&b);
 }
