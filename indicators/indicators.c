@@ -1441,29 +1441,57 @@ struct counter_ctx {
 	struct fp_batch *b;
 	const char *site;
 	int64_t ts;
+	struct fp_ledger *ledger;
+	bool quiet; /* an upgrade: the categories were written before */
+	int failed; /* fp_ledger_announce said -1 */
 };
+
+/* Whether series is new to the engine (its first write gets a 0 one ms
+ * before: increase() then counts its first amount), recorded. */
+static bool first_write(struct counter_ctx *c, const char *kind, const char *name)
+{
+	char series[320];
+	int rc;
+
+	snprintf(series, sizeof(series), "%s:%s", kind, name);
+	rc = fp_ledger_announce(c->ledger, series);
+	if (rc < 0)
+		c->failed = 1;
+	return rc == 1;
+}
 
 static void counter_point(void *arg, const char *meter, const char *role, const char *unit,
 			  double total, double measured_s)
 {
 	struct counter_ctx *c = arg;
-	struct fp_point *p = fp_batch_add(c->b, "meter_total", c->ts);
+	int k, n = first_write(c, "meter", meter) ? 2 : 1;
 
-	fp_point_tag(p, "site", c->site);
-	fp_point_tag(p, "meter", meter);
-	if (role && *role)
-		fp_point_tag(p, "role", role);
-	if (unit && *unit)
-		fp_point_tag(p, "unit", unit);
-	fp_point_float(p, "value", total);
-	fp_point_float(p, "measured_s", measured_s);
+	for (k = n - 1; k >= 0; k--) {
+		struct fp_point *p = fp_batch_add(c->b, "meter_total", c->ts - k * 1000000);
+		fp_point_tag(p, "site", c->site);
+		fp_point_tag(p, "meter", meter);
+		if (role && *role)
+			fp_point_tag(p, "role", role);
+		if (unit && *unit)
+			fp_point_tag(p, "unit", unit);
+		fp_point_float(p, "value", k ? 0 : total);
+		fp_point_float(p, "measured_s", k ? 0 : measured_s);
+	}
 }
 
 static void ewaste_total_point(void *arg, const char *category, const struct fp_ewaste *e)
 {
 	struct counter_ctx *c = arg;
-	struct fp_point *p = fp_batch_add(c->b, "ewaste_total", c->ts);
+	struct fp_point *p;
 
+	if (first_write(c, "ewaste", category ? category : "all") && !c->quiet) {
+		static const struct fp_ewaste zero; /* all 0 */
+		struct counter_ctx z = *c;
+		z.ts -= 1000000;
+		z.quiet = true;
+		ewaste_total_point(&z, category, &zero);
+	}
+	p = fp_batch_add(c->b, "ewaste_total", c->ts);
 	fp_point_tag(p, "site", c->site);
 	fp_point_tag(p, "category", category ? category : "all");
 	fp_point_float(p, "installed_units", e->installed_units);
@@ -1484,14 +1512,39 @@ static void ewaste_total_point(void *arg, const char *category, const struct fp_
  * too.  Under x->lock. */
 static void ewaste_totals(struct fp_ind *x, struct counter_ctx *c)
 {
+	char quiet[16];
+
 	if (!x->inv)
 		return;
-	if (fp_inv_ewaste_totals(x->inv, (time_t)(c->ts / 1000000000), ewaste_total_point, c) < 0)
+	c->quiet = fp_ledger_get_meta(x->ledger, "announce_ewaste", quiet, sizeof(quiet)) == 0 &&
+		!strcmp(quiet, "quiet");
+	if (fp_inv_ewaste_totals(x->inv, (time_t)(c->ts / 1000000000), ewaste_total_point, c) < 0) {
 		fp_complain(&x->totals_complain, LOG_ERR, "inventory: running totals: %s",
 			    fp_inv_error(x->inv));
-	else
-		fp_release(&x->totals_complain, LOG_NOTICE,
-			   "inventory: running totals written again");
+		return;
+	}
+	fp_release(&x->totals_complain, LOG_NOTICE, "inventory: running totals written again");
+	if (c->quiet && fp_ledger_set_meta(x->ledger, "announce_ewaste", "done") < 0)
+		c->failed = 1;
+}
+
+/* The quantities' running totals (energy_total), a new one's with a 0
+ * one ms before. */
+static void quantity_points(struct counter_ctx *c, const struct fp_qsum q[FP_NQTY])
+{
+	int i, k;
+
+	for (i = 0; i < FP_NQTY; i++) {
+		if (!q[i].present)
+			continue;
+		for (k = first_write(c, "qty", fp_qty_names[i]) ? 1 : 0; k >= 0; k--) {
+			struct fp_point *p = fp_batch_add(c->b, "energy_total",
+							  c->ts - k * 1000000);
+			fp_point_tag(p, "site", c->site);
+			fp_point_tag(p, "role", fp_qty_names[i]);
+			fp_point_float(p, qty_field(i), k ? 0 : q[i].value);
+		}
+	}
 }
 
 /* The running totals of every meter and quantity, at the current time:
@@ -1501,14 +1554,21 @@ static void write_counters(struct fp_ind *x)
 {
 	struct fp_batch b;
 	struct fp_qsum q[FP_NQTY];
-	struct counter_ctx c = { &b, x->cfg->site, fp_real_ns() };
-	int i;
+	struct counter_ctx c = { &b, x->cfg->site, fp_real_ns(), x->ledger, false, 0 };
+	bool ok;
 
 	fp_batch_init(&b);
 	pthread_mutex_lock(&x->lock);
-	if (fp_ledger_counters(x->ledger, counter_point, &c) < 0 ||
-	    fp_ledger_quantity_totals(x->ledger, q) < 0 || fp_ledger_begin(x->ledger) < 0 ||
-	    fp_ledger_quantity_hold(x->ledger, q) < 0 || fp_ledger_commit(x->ledger) < 0) {
+	ok = fp_ledger_begin(x->ledger) == 0 &&
+		fp_ledger_counters(x->ledger, counter_point, &c) == 0 &&
+		fp_ledger_quantity_totals(x->ledger, q) == 0 &&
+		fp_ledger_quantity_hold(x->ledger, q) == 0;
+	if (ok) {
+		quantity_points(&c, q);
+		ewaste_totals(x, &c);
+		ok = !c.failed && fp_ledger_commit(x->ledger) == 0;
+	}
+	if (!ok) {
 		fp_complain(&x->complain, LOG_ERR, "indicators: ledger: %s",
 			    fp_ledger_error(x->ledger));
 		fp_ledger_rollback(x->ledger);
@@ -1517,17 +1577,7 @@ static void write_counters(struct fp_ind *x)
 		fp_batch_reset(&b);
 		return;
 	}
-	ewaste_totals(x, &c);
 	pthread_mutex_unlock(&x->lock);
-	for (i = 0; i < FP_NQTY; i++) {
-		struct fp_point *p;
-		if (!q[i].present)
-			continue;
-		p = fp_batch_add(&b, "energy_total", c.ts);
-		fp_point_tag(p, "site", x->cfg->site);
-		fp_point_tag(p, "role", fp_qty_names[i]);
-		fp_point_float(p, qty_field(i), q[i].value);
-	}
 	if (b.n)
 		x->push(x->push_arg, &b);
 	fp_batch_reset(&b);

@@ -17,7 +17,7 @@
 
 struct fp_ledger {
 	sqlite3 *db;
-	sqlite3_stmt *add, *cadd, *mput, *mget, *msum, *ev;
+	sqlite3_stmt *add, *cadd, *mput, *mget, *msum, *ev, *ann;
 	char err[256];
 };
 
@@ -103,6 +103,50 @@ static int counters_init(struct fp_ledger *l)
 		    "COMMIT");
 }
 
+/* The running-total series already written (announced): created holding
+ * every meter and quantity of a ledger that has any, which an earlier
+ * version wrote already (the inventory's categories too, marked quiet in
+ * meta announce_ewaste), so that only a series new to the engine gets
+ * its 0 (fp_ledger_announce). */
+static int announced_init(struct fp_ledger *l)
+{
+	sqlite3_stmt *st;
+	bool exists, used;
+
+	if (prep(l, &st,
+		 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'announced'") < 0)
+		return -1;
+	exists = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (exists)
+		return 0;
+	if (prep(l, &st, "SELECT 1 FROM counter LIMIT 1") < 0)
+		return -1;
+	used = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return exec(l,
+		    used ? "BEGIN IMMEDIATE;"
+			   "CREATE TABLE announced(series TEXT PRIMARY KEY) WITHOUT ROWID;"
+			   "INSERT INTO announced SELECT 'meter:' || meter FROM counter;"
+			   "INSERT OR IGNORE INTO announced SELECT 'qty:' || qty FROM qty_total;"
+			   "INSERT OR REPLACE INTO meta VALUES('announce_ewaste', 'quiet');"
+			   "COMMIT"
+			 : "CREATE TABLE announced(series TEXT PRIMARY KEY) WITHOUT ROWID");
+}
+
+int fp_ledger_announce(struct fp_ledger *l, const char *series)
+{
+	int rc;
+
+	sqlite3_reset(l->ann);
+	sqlite3_bind_text(l->ann, 1, series, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(l->ann);
+	sqlite3_reset(l->ann);
+	if (rc != SQLITE_DONE)
+		return fail(l, "announced");
+	return sqlite3_changes(l->db) == 1;
+}
+
 struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_full, char *err,
 				 size_t errlen)
 {
@@ -122,7 +166,7 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 		if (exec(l, "PRAGMA journal_mode=WAL") < 0 ||
 		    exec(l, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") <
 			    0 ||
-		    exec(l, schema) < 0 || counters_init(l) < 0)
+		    exec(l, schema) < 0 || counters_init(l) < 0 || announced_init(l) < 0)
 			goto fail;
 		if (fp_ledger_get_meta(l, "schema", ver, sizeof(ver)) < 0) {
 			snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA);
@@ -154,7 +198,8 @@ struct fp_ledger *fp_ledger_open(const char *path, bool read_only, bool sync_ful
 		  "INSERT INTO counter VALUES(?1, ?2, ?3) ON CONFLICT(meter) DO UPDATE SET"
 		  " total = total + ?2, measured_s = measured_s + ?3") < 0 ||
 	     prep(l, &l->mput, "INSERT OR REPLACE INTO meter VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
-	     prep(l, &l->ev, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5)") < 0))
+	     prep(l, &l->ev, "INSERT INTO event VALUES(?1, ?2, ?3, ?4, ?5)") < 0 ||
+	     prep(l, &l->ann, "INSERT OR IGNORE INTO announced VALUES(?1)") < 0))
 		goto fail;
 	return l;
 fail:
@@ -173,6 +218,7 @@ void fp_ledger_close(struct fp_ledger *l)
 	sqlite3_finalize(l->mget);
 	sqlite3_finalize(l->msum);
 	sqlite3_finalize(l->ev);
+	sqlite3_finalize(l->ann);
 	sqlite3_close(l->db);
 	free(l);
 }

@@ -106,6 +106,12 @@ int fp_ledger_quantity_totals(struct fp_ledger *l, struct fp_qsum q[FP_NQTY]);
  * or records the new highest.  Writable ledgers, in a transaction; 0 or
  * -1. */
 int fp_ledger_quantity_hold(struct fp_ledger *l, struct fp_qsum q[FP_NQTY]);
+/* Records that the running total of series ("meter:NAME", "qty:NAME",
+ * "ewaste:CATEGORY") is written: 1 when it was not before (the caller
+ * writes it at 0 just before its first value, so that an engine's
+ * increase() counts that first amount), 0 when it was, -1 on error.  In
+ * a transaction of a writable ledger. */
+int fp_ledger_announce(struct fp_ledger *l, const char *series);
 /* Spreads amount over [t0_ms, t1_ms] across the local hours it covers
  * (in proportion to time) as measured or estimated. */
 int fp_ledger_spread(struct fp_ledger *l, const char *meter, int64_t t0_ms, int64_t t1_ms,

@@ -1007,6 +1007,9 @@ END_TEST
 struct totals {
 	double utility, ups, facility, it, utility_s;
 	size_t points;
+	size_t zeros;	       /* points of a total at 0 (a series' first) */
+	double first_facility; /* the first energy_total of facility */
+	bool seen_facility;
 };
 
 static double field_of(const struct fp_point *p, const char *k)
@@ -1027,6 +1030,14 @@ static void totals_push(void *arg, struct fp_batch *b)
 	for (i = 0; i < b->n; i++) {
 		const struct fp_point *p = &b->pts[i];
 		const char *m = fp_point_tag_value(p, "meter"), *r = fp_point_tag_value(p, "role");
+		if ((!strcmp(p->measurement, "meter_total") && field_of(p, "value") == 0) ||
+		    (!strcmp(p->measurement, "energy_total") && field_of(p, "kwh") == 0))
+			t->zeros++;
+		if (!strcmp(p->measurement, "energy_total") && r && !strcmp(r, "facility") &&
+		    !t->seen_facility) {
+			t->first_facility = field_of(p, "kwh");
+			t->seen_facility = true;
+		}
 		if (!strcmp(p->measurement, "meter_total") && m && !strcmp(m, "utility")) {
 			t->utility = field_of(p, "value");
 			t->utility_s = field_of(p, "measured_s");
@@ -1049,6 +1060,7 @@ START_TEST(test_engine_running_totals)
 	struct fp_batch b;
 	struct totals t = { 0 };
 	time_t h0 = 1767225600; /* 2026-01-01T00:00Z */
+	size_t zeros;
 	int i;
 
 	tz("UTC");
@@ -1071,6 +1083,11 @@ START_TEST(test_engine_running_totals)
 	ck_rel(t.ups, 10); /* 60 kW for 10 minutes */
 	ck_rel(t.facility, 20);
 	ck_rel(t.it, 10);
+	/* each series' first write is preceded by a 0 (an engine's
+	 * increase() counts the first amount): 2 meters, 2 quantities */
+	ck_assert(t.seen_facility && t.first_facility == 0);
+	ck_assert_uint_ge(t.zeros, 4);
+	zeros = t.zeros;
 	/* a restart: the totals go on from where they were */
 	fp_ind_free(x);
 	x = fp_ind_new(c, totals_push, &t);
@@ -1083,6 +1100,7 @@ START_TEST(test_engine_running_totals)
 	fp_ind_flush(x, true);
 	ck_rel(t.utility, 40);
 	ck_rel(t.facility, 40);
+	ck_assert_uint_eq(t.zeros, zeros); /* no second 0: the series exist */
 	ck_rel(t.utility_s, 1200);
 	fp_ind_free(x);
 	fp_config_free(c);
@@ -1103,6 +1121,24 @@ START_TEST(test_engine_running_totals)
 		ck_assert(q[FP_Q_FACILITY].present);
 		ck_rel(q[FP_Q_FACILITY].value, 40);
 		ck_rel(q[FP_Q_IT].value, 10);
+		fp_ledger_close(l);
+		/* nor the table of announced series: its meters and
+		 * quantities were written already, get no 0 */
+		cmd = fp_xasprintf("sqlite3 '%s/ledger.db' 'DROP TABLE announced'", d);
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+		l = ledger(d);
+		ck_assert_int_eq(fp_ledger_begin(l), 0);
+		ck_assert_int_eq(fp_ledger_announce(l, "meter:utility"), 0);
+		ck_assert_int_eq(fp_ledger_announce(l, "qty:facility"), 0);
+		ck_assert_int_eq(fp_ledger_announce(l, "meter:new"), 1);
+		ck_assert_int_eq(fp_ledger_announce(l, "meter:new"), 0);
+		ck_assert_int_eq(fp_ledger_commit(l), 0);
+		{
+			char v[16];
+			ck_assert_int_eq(fp_ledger_get_meta(l, "announce_ewaste", v, sizeof(v)), 0);
+			ck_assert_str_eq(v, "quiet");
+		}
 		fp_ledger_close(l);
 	}
 	rmdir_all(d);
