@@ -538,6 +538,16 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+char *fp_time_fmt_rfc3339(char *buf, size_t n, int64_t sec)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "%lld", (long long)sec);
+	return buf;
+}
+
 int fp_time_parse_rfc3339(const char *s, int64_t *sec, int32_t *nsec)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

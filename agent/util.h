@@ -123,6 +123,8 @@ int fp_time_from_number(const struct fp_time_window *w, double v, enum fp_time_u
  * leap second :60 counts as the next second) -> *sec since the epoch and
  * *nsec.  Returns 0 or -EINVAL. */
 int fp_time_parse_rfc3339(const char *s, int64_t *sec, int32_t *nsec);
+/* sec as "2026-03-01T12:00:00Z" in buf (21 bytes or more); returns buf. */
+char *fp_time_fmt_rfc3339(char *buf, size_t n, int64_t sec);
 /* fp_time_parse_rfc3339 then fp_time_check: *ns, or -EINVAL (malformed)
  * or -ERANGE (outside w) with *why. */
 int fp_time_from_rfc3339(const struct fp_time_window *w, const char *s, int64_t now_ns, int64_t *ns,

@@ -678,14 +678,25 @@ static int cmd_assets(int argc, char **argv)
 	struct fp_categories cats;
 	char err[512], *path;
 	int rc = assets_parse(argc, argv, &o);
+	bool ro;
 
 	if (rc >= 0)
 		return rc;
+	ro = !strcmp(o.sub, "list") || !strcmp(o.sub, "events");
+	/* import and event create the state folder, as the agent does */
+	if (!ro && (rc = fp_mkdirs(o.state, 0750)) < 0) {
+		fprintf(stderr, "footprint assets: cannot create the state folder %s: %s\n",
+			o.state, strerror(-rc));
+		return 1;
+	}
 	path = fp_xasprintf("%s/inventory.db", o.state);
-	v = fp_inv_open(path, !strcmp(o.sub, "list") || !strcmp(o.sub, "events"), err, sizeof(err));
+	v = fp_inv_open(path, ro, err, sizeof(err));
 	free(path);
 	if (!v) {
-		fprintf(stderr, "footprint assets: cannot open the inventory: %s\n", err);
+		fprintf(stderr, "footprint assets: cannot open the inventory: %s%s\n", err,
+			ro ? " (none yet in that state folder? the agent or 'footprint assets "
+			     "import' creates it)"
+			   : "");
 		return 1;
 	}
 	fp_inv_set_time_window(v, &o.tw);

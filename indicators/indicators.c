@@ -1141,12 +1141,14 @@ static int window_points(struct fp_ind *x, struct fp_batch *b, enum fp_window w,
 		fp_point_float(p, "coverage", k.coverage);
 	else
 		fp_batch_drop_last(b);
-	if (k.pue.defined && k.pue.value < 1)
-		fp_complain(
-			&x->pue_warn, LOG_WARNING,
-			"indicators: PUE %.4f < 1 for the %s window starting %lld: E_DC %.3f kWh "
-			"< E_IT %.3f kWh, a metering or boundary error (not clamped)",
-			k.pue.value, wn, (long long)ws, k.pue.num, k.pue.den);
+	if (k.pue.defined && k.pue.value < 1) {
+		char at[32];
+		fp_complain(&x->pue_warn, LOG_WARNING,
+			    "indicators: PUE %.4f < 1 for the %s window starting %s: E_DC %.3f kWh "
+			    "< E_IT %.3f kWh, a metering or boundary error (not clamped)",
+			    k.pue.value, wn, fp_time_fmt_rfc3339(at, sizeof(at), ws), k.pue.num,
+			    k.pue.den);
+	}
 	if (k.see.defined || k.ee_bit_per_j.defined) {
 		p = fp_batch_add(b, "telecom", ts);
 		fp_point_tag(p, "site", site);

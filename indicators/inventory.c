@@ -203,9 +203,10 @@ static int replay(struct ev *e, size_t n, struct derived *d, char *why, size_t w
 			continue;
 		}
 		if (!legal(cur, e[i].state)) {
-			snprintf(why, whylen, "illegal transition %s -> %s at %lld",
+			char at[32];
+			snprintf(why, whylen, "illegal transition %s -> %s at %s",
 				 cur < 0 ? "(new asset)" : states[cur], states[e[i].state],
-				 (long long)e[i].t);
+				 fp_time_fmt_rfc3339(at, sizeof(at), e[i].t));
 			return -1;
 		}
 		cur = e[i].state;
@@ -839,15 +840,10 @@ int fp_inv_import(struct fp_inventory *v, const struct fp_categories *cats, cons
 
 static void fmt_time(char *buf, size_t n, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
+	if (!t)
 		snprintf(buf, n, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		fp_time_fmt_rfc3339(buf, n, t);
 }
 
 /* One CSV cell (RFC 4180: quoted when it holds a comma, a quote or a line

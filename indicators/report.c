@@ -1663,11 +1663,7 @@ static json_object *jewaste(const struct fp_report *r)
 
 static const char *iso_utc(char *buf, size_t n, time_t t)
 {
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
+	return fp_time_fmt_rfc3339(buf, n, t);
 }
 
 static json_object *jbasis(const struct fp_report *r)
