@@ -1448,9 +1448,10 @@ struct counter_ctx {
 	int failed; /* fp_ledger_announce said -1 */
 };
 
-/* Whether series is new to the engine (its first write gets a 0 one ms
- * before: increase() then counts its first amount), recorded. */
-static bool first_write(struct counter_ctx *c, const char *kind, const char *name)
+/* How many samples the running total of series kind:name gets now: 2 when
+ * it is new to the engine (a 0 one ms before its value, so that increase()
+ * counts its first amount; unless quiet), else 1.  Recorded in the ledger. */
+static int samples(struct counter_ctx *c, const char *kind, const char *name, bool quiet)
 {
 	char series[320];
 	int rc;
@@ -1459,16 +1460,16 @@ static bool first_write(struct counter_ctx *c, const char *kind, const char *nam
 	rc = fp_ledger_announce(c->ledger, series);
 	if (rc < 0)
 		c->failed = 1;
-	return rc == 1;
+	return rc == 1 && !quiet ? 2 : 1;
 }
 
 static void counter_point(void *arg, const char *meter, const char *role, const char *unit,
 			  double total, double measured_s)
 {
 	struct counter_ctx *c = arg;
-	int k, n = first_write(c, "meter", meter) ? 2 : 1;
+	int k;
 
-	for (k = n - 1; k >= 0; k--) {
+	for (k = samples(c, "meter", meter, false) - 1; k >= 0; k--) {
 		struct fp_point *p = fp_batch_add(c->b, "meter_total", c->ts - k * 1000000);
 		fp_point_tag(p, "site", c->site);
 		fp_point_tag(p, "meter", meter);
@@ -1483,29 +1484,27 @@ static void counter_point(void *arg, const char *meter, const char *role, const 
 
 static void ewaste_total_point(void *arg, const char *category, const struct fp_ewaste *e)
 {
+	static const struct fp_ewaste zero; /* a new series' first sample */
 	struct counter_ctx *c = arg;
-	struct fp_point *p;
+	const char *cat = category ? category : "all";
+	int k;
 
-	if (first_write(c, "ewaste", category ? category : "all") && !c->quiet) {
-		static const struct fp_ewaste zero; /* all 0 */
-		struct counter_ctx z = *c;
-		z.ts -= 1000000;
-		z.quiet = true;
-		ewaste_total_point(&z, category, &zero);
+	for (k = samples(c, "ewaste", cat, c->quiet) - 1; k >= 0; k--) {
+		const struct fp_ewaste *v = k ? &zero : e;
+		struct fp_point *p = fp_batch_add(c->b, "ewaste_total", c->ts - k * 1000000);
+		fp_point_tag(p, "site", c->site);
+		fp_point_tag(p, "category", cat);
+		fp_point_float(p, "installed_units", v->installed_units);
+		fp_point_float(p, "installed_kg", v->installed_kg);
+		fp_point_float(p, "beyond_lifespan_units", v->beyond_lifespan_units);
+		fp_point_float(p, "commissioned_kg", v->commissioned_kg);
+		fp_point_float(p, "decommissioned_kg", v->decommissioned_kg);
+		fp_point_float(p, "reused_kg", v->reused_kg);
+		fp_point_float(p, "refurbished_kg", v->refurbished_kg);
+		fp_point_float(p, "recycled_kg", v->recycled_kg);
+		fp_point_float(p, "recycled_documented_kg", v->recycled_documented_kg);
+		fp_point_float(p, "disposed_kg", v->disposed_kg);
 	}
-	p = fp_batch_add(c->b, "ewaste_total", c->ts);
-	fp_point_tag(p, "site", c->site);
-	fp_point_tag(p, "category", category ? category : "all");
-	fp_point_float(p, "installed_units", e->installed_units);
-	fp_point_float(p, "installed_kg", e->installed_kg);
-	fp_point_float(p, "beyond_lifespan_units", e->beyond_lifespan_units);
-	fp_point_float(p, "commissioned_kg", e->commissioned_kg);
-	fp_point_float(p, "decommissioned_kg", e->decommissioned_kg);
-	fp_point_float(p, "reused_kg", e->reused_kg);
-	fp_point_float(p, "refurbished_kg", e->refurbished_kg);
-	fp_point_float(p, "recycled_kg", e->recycled_kg);
-	fp_point_float(p, "recycled_documented_kg", e->recycled_documented_kg);
-	fp_point_float(p, "disposed_kg", e->disposed_kg);
 }
 
 /* The inventory's running totals (ewaste_total), with the inventory on:
@@ -1539,7 +1538,7 @@ static void quantity_points(struct counter_ctx *c, const struct fp_qsum q[FP_NQT
 	for (i = 0; i < FP_NQTY; i++) {
 		if (!q[i].present)
 			continue;
-		for (k = first_write(c, "qty", fp_qty_names[i]) ? 1 : 0; k >= 0; k--) {
+		for (k = samples(c, "qty", fp_qty_names[i], false) - 1; k >= 0; k--) {
 			struct fp_point *p = fp_batch_add(c->b, "energy_total",
 							  c->ts - k * 1000000);
 			fp_point_tag(p, "site", c->site);
